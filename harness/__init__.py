@@ -1,0 +1,1 @@
+"""Scenarios, runner, checks, cassettes tooling, reports, CLI and the pytest plugin."""

@@ -1,0 +1,1 @@
+"""Scripted mock upstreams speaking the OpenAI, Anthropic, Gemini and Azure wire formats."""

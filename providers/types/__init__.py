@@ -1,0 +1,1 @@
+"""Typed, lossless wire models (pure data, no I/O)."""

@@ -1,0 +1,145 @@
+"""The lossless base of every wire model.
+
+A wire model must give back exactly the JSON it was given: unknown fields are kept (in order, after the
+known ones), an absent field stays absent, an explicit ``null`` stays ``null``, an integer stays an integer
+where a float would also do, and an enum value we have never seen (a new finish reason) is kept as a plain
+string. pydantic v2 does all of that with ``extra="allow"``, ``exclude_unset`` dumps and strict typing;
+the choice is argued in the README's design notes.
+
+Conventions every wire module follows:
+- numbers that may be fractional are typed ``Number`` (``int | float``), so ``1`` does not come back as ``1.0``;
+- enum-like fields are ``str``; the known values live in tables next to the converters;
+- tagged unions are ``open_union(...)``: a tag we do not know validates into the variant's fallback model
+  (which keeps every field), never a rejection;
+- a Python-reserved or BaseModel-shadowing name gets a trailing underscore and an alias (``schema_``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Self, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Tag,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from providers.errors import ProviderError
+
+Number = int | float
+JSON = Any  # any JSON value, kept exactly as given
+
+_OTHER = "__other__"
+
+
+class Wire(BaseModel):
+    """Base of every wire model: strict on the fields it knows, faithful to the ones it does not."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        strict=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        protected_namespaces=(),
+        ser_json_inf_nan="strings",
+    )
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any] | bytes | str) -> Self:
+        """Validate wire JSON (a dict, or the raw bytes/text) into this model.
+
+        Raises ProviderError(kind="decode") naming the model, the field path and what was wrong.
+        """
+        try:
+            if isinstance(data, bytes | str):
+                return cls.model_validate_json(data)
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise decode_error(cls.__name__, exc, data) from None
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire JSON object: exactly the fields that were given or set, unknown ones included."""
+        return self.model_dump(mode="json", exclude_unset=True, by_alias=True)
+
+    def to_bytes(self) -> bytes:
+        """Compact JSON bytes of :meth:`to_json` (no spaces, UTF-8, non-ASCII kept)."""
+        return self.model_dump_json(exclude_unset=True, by_alias=True).encode()
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The fields this model does not know, as they were given."""
+        return self.__pydantic_extra__ or {}
+
+
+class CamelWire(Wire):
+    """A wire model whose JSON names are camelCase but whose clients may also spell them snake_case.
+
+    Gemini servers accept ``functionDeclarations`` and ``function_declarations`` alike. The model reads
+    both, and remembers which keys came in snake_case so that serializing gives back the same spelling.
+    """
+
+    model_config = ConfigDict(alias_generator=to_camel)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_snake_case(cls, data: Any, handler: Callable[[Any], Any]) -> Any:
+        model = handler(data)
+        if isinstance(data, dict):
+            snake = [name for name, field in cls.model_fields.items() if name in data and field.alias != name]
+            if snake:
+                object.__setattr__(model, "_snake_keys", frozenset(snake))
+        return model
+
+    @model_serializer(mode="wrap")
+    def _restore_snake_case(self, handler: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+        out = handler(self)
+        snake = getattr(self, "_snake_keys", None)
+        if not snake:
+            return out
+        fields = type(self).model_fields
+        renames = {fields[name].alias: name for name in snake}
+        return {renames.get(key, key): value for key, value in out.items()}
+
+
+def open_union(tag: str, variants: Mapping[str, type[BaseModel]], fallback: type[BaseModel]) -> Any:
+    """A union discriminated by the JSON field ``tag``; unknown tags validate into ``fallback``.
+
+    Built on pydantic's callable discriminator, so a new block type from upstream is kept whole rather
+    than failing the decode of the message around it (a bug crabllm ships, research/crabllm.md §6.9).
+    """
+
+    def pick(value: Any) -> str:
+        found = value.get(tag) if isinstance(value, dict) else getattr(value, tag, None)
+        return found if found in variants else _OTHER
+
+    members = tuple(Annotated[model, Tag(name)] for name, model in variants.items())
+    members += (Annotated[fallback, Tag(_OTHER)],)
+    return Annotated[Union[members], Discriminator(pick)]  # noqa: UP007 - a runtime tuple of members
+
+
+def decode_error(model: str, exc: ValidationError, data: Any) -> ProviderError:
+    """Turn a pydantic error into our decode error: model, field path, expected, got."""
+    first = exc.errors(include_url=False)[0]
+    path = ".".join(str(p) for p in first["loc"]) or "(root)"
+    got = first.get("input")
+    detail = f"{model}: field {path}: {first['msg']}"
+    if got is not None and not isinstance(got, dict | list):
+        detail += f" (got {json.dumps(got, default=str)[:80]})"
+    if len(exc.errors()) > 1:
+        detail += f" (+{len(exc.errors()) - 1} more)"
+    raw = (
+        data
+        if isinstance(data, bytes)
+        else json.dumps(data, default=str).encode()
+        if data is not None
+        else b""
+    )
+    return ProviderError.decode(detail, raw=raw[:2048])
