@@ -133,6 +133,25 @@ def effort_for_budget(budget: int) -> str:
     return level
 
 
+#: How each dialect's usage fields map onto the IR's non-overlapping parts (``ir.Usage``).
+#: Rows: (dialect, IR field, rule). The converters implement these; the docs render them.
+USAGE_RULES: tuple[tuple[str, str, str], ...] = (
+    ("openai", "input_tokens", "prompt_tokens - prompt_tokens_details.cached_tokens - cache_write_tokens"),
+    ("openai", "cache_read_tokens", "prompt_tokens_details.cached_tokens"),
+    ("openai", "cache_write_tokens", "prompt_tokens_details.cache_write_tokens"),
+    ("openai", "output_tokens", "completion_tokens - completion_tokens_details.reasoning_tokens"),
+    ("openai", "reasoning_tokens", "completion_tokens_details.reasoning_tokens"),
+    ("anthropic", "input_tokens", "input_tokens (already excludes cache reads and writes)"),
+    ("anthropic", "cache_read_tokens", "cache_read_input_tokens"),
+    ("anthropic", "cache_write_tokens", "cache_creation_input_tokens"),
+    ("anthropic", "output_tokens", "output_tokens (thinking included: Anthropic does not split it)"),
+    ("gemini", "input_tokens", "promptTokenCount - cachedContentTokenCount"),
+    ("gemini", "cache_read_tokens", "cachedContentTokenCount"),
+    ("gemini", "output_tokens", "candidatesTokenCount"),
+    ("gemini", "reasoning_tokens", "thoughtsTokenCount"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Lossy:
     """One field that does not survive a translation, and why (the lossiness ledger)."""

@@ -91,12 +91,24 @@ class CamelWire(Wire):
     @model_validator(mode="wrap")
     @classmethod
     def _remember_snake_case(cls, data: Any, handler: Callable[[Any], Any]) -> Any:
+        spellings = cls._spellings()
+        snake = [name for name in spellings if name in data] if isinstance(data, dict) and spellings else ()
+        for name in snake:
+            if spellings[name] in data:
+                raise ValueError(f"field given twice, as {spellings[name]!r} and as {name!r}")
         model = handler(data)
-        if isinstance(data, dict):
-            snake = [name for name, field in cls.model_fields.items() if name in data and field.alias != name]
-            if snake:
-                object.__setattr__(model, "_snake_keys", frozenset(snake))
+        if snake:
+            object.__setattr__(model, "_snake_keys", frozenset(snake))
         return model
+
+    @classmethod
+    def _spellings(cls) -> dict[str, str]:
+        """snake_case name -> camelCase alias, for the fields whose two spellings differ (per class, once)."""
+        found = cls.__dict__.get("_spellings_cache")
+        if found is None:
+            found = {name: f.alias for name, f in cls.model_fields.items() if f.alias and f.alias != name}
+            type.__setattr__(cls, "_spellings_cache", found)
+        return found
 
     @model_serializer(mode="wrap")
     def _restore_snake_case(self, handler: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
@@ -135,11 +147,10 @@ def decode_error(model: str, exc: ValidationError, data: Any) -> ProviderError:
         detail += f" (got {json.dumps(got, default=str)[:80]})"
     if len(exc.errors()) > 1:
         detail += f" (+{len(exc.errors()) - 1} more)"
-    raw = (
-        data
-        if isinstance(data, bytes)
-        else json.dumps(data, default=str).encode()
-        if data is not None
-        else b""
-    )
+    if isinstance(data, bytes):
+        raw = data
+    elif isinstance(data, str):
+        raw = data.encode()
+    else:
+        raw = json.dumps(data, default=str).encode() if data is not None else b""
     return ProviderError.decode(detail, raw=raw[:2048])

@@ -311,6 +311,7 @@ class UsageUpdate:
 @dataclass(slots=True, kw_only=True)
 class Finish:
     stop: Stop
+    vendor: Vendor = field(default_factory=_vendor)
 
 
 @dataclass(slots=True, kw_only=True)

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 # Text that exercises escaping and UTF-8: quotes, backslashes, newlines, non-ASCII, astral emoji.
 text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=24)
 short_text = st.text(alphabet='abcxyz _-0123456789"\\\nü中🙂', max_size=12)
-ident = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
+_lower = "abcdefghijklmnopqrstuvwxyz"
+# Plain text strategies, not from_regex: several times faster to draw.
+ident = st.builds(str.__add__, st.sampled_from(_lower), st.text(alphabet=_lower + "0123456789_", max_size=11))
 numbers = st.one_of(st.integers(-(2**31), 2**31), st.floats(allow_nan=False, allow_infinity=False, width=64))
 
 json_scalars = st.one_of(st.none(), st.booleans(), numbers, short_text)
@@ -21,7 +23,7 @@ json_values = st.recursive(
 json_objects = st.dictionaries(ident, json_values, max_size=4)
 
 #: Field names no wire model knows: prefixed so they can never collide with a real field.
-unknown_keys = st.from_regex(r"x_[a-z]{1,8}", fullmatch=True)
+unknown_keys = st.text(alphabet=_lower, min_size=1, max_size=8).map("x_".__add__)
 
 
 @st.composite

@@ -1,0 +1,1422 @@
+"""Anthropic Messages ↔ IR, requests, responses and streams (WIRE.md §2; ``providers.types.ir``).
+
+Same-dialect round trips are exact: every wire field the IR has no slot for, every explicit ``null`` and
+every field the writer would otherwise add by default is kept in the IR object's ``vendor["anthropic"]``
+and restored on the way back. Two conventions make that work:
+
+- *Leftovers.* ``vendor["anthropic"]`` of an IR object holds the JSON of the wire fields its IR object does
+  not carry (unknown fields, known-but-unmapped fields such as ``stop_details``, explicit nulls). Writing
+  back adds them after the fields built from the IR, never over them. Two reserved keys are meta data, not
+  wire fields: ``OMIT`` lists fields that were absent and that the writer would otherwise add (a thinking
+  block's ``signature``, a custom tool's ``input_schema``), ``SERVER_TOOLS`` keeps server tools with their
+  positions (the IR has no server-tool concept, so other dialects never see them).
+- *Native objects.* A ``Message``, ``ToolChoice`` or ``Thinking`` whose ``vendor`` has an ``"anthropic"``
+  entry (possibly empty) was read from Anthropic and is written back verbatim. Objects from other dialects
+  are adapted to what the Messages API accepts: leading system/developer messages fold into ``system``, a
+  later one becomes a user message, ``tool`` messages become user messages of ``tool_result`` blocks and
+  adjacent ones are coalesced (parallel results must share one user turn, tool_result blocks first),
+  unsigned reasoning and empty text blocks are dropped (the API rejects them), and reasoning settings
+  become a thinking budget (``EFFORT_BUDGETS``) clamped into the API's range.
+
+Tool-call arguments are JSON text in the IR and an object on this wire: they are parsed on the way out, and
+text that is not a JSON object raises (``invalid_request`` for a request, ``decode`` for a response); an
+empty string stands for ``{}``. ``max_tokens`` is required here: an IR request without one gets
+``DEFAULT_MAX_TOKENS``. Usage: IR input = ``input_tokens``, cache read/write = ``cache_read_input_tokens`` /
+``cache_creation_input_tokens``, output = ``output_tokens`` minus ``output_tokens_details.thinking_tokens``
+when the upstream gives that split (then reasoning = thinking tokens), so output + reasoning is always the
+wire's inclusive ``output_tokens``.
+
+Streams: ``StreamToIR`` maps events one to one (``ping`` dropped; a server-tool block is gathered until its
+stop and emitted whole, because an IR ``Other`` part takes no deltas). ``StreamFromIR`` writes a stream that
+obeys the Messages grammar whatever IR it is fed: ``message_start`` first, one block open at a time with
+dense indices (blocks that interleave upstream, such as OpenAI parallel tool-call fragments, are buffered
+and replayed in turn), deltas only of the open block's kind, then ``message_delta`` and ``message_stop``.
+An IR stream that ends without ``Finish`` was truncated: the open block is closed and no
+``message_delta``/``message_stop`` is written, so the client sees the truncation.
+
+Every field that does not survive a translation is listed in ``LOSSY``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from providers.convert.tables import EFFORT_BUDGETS, Lossy, stop_from, stop_to
+from providers.errors import ProviderError
+from providers.types import anthropic as wire
+from providers.types import ir
+from providers.types._base import Wire
+
+__all__ = [
+    "DEFAULT_MAX_TOKENS",
+    "DIALECT",
+    "ERROR_STATUS",
+    "LOSSY",
+    "StreamFromIR",
+    "StreamToIR",
+    "request_from_ir",
+    "request_to_ir",
+    "response_from_ir",
+    "response_to_ir",
+]
+
+DIALECT = "anthropic"
+#: ``max_tokens`` sent when the IR request has none (the Messages API requires it).
+DEFAULT_MAX_TOKENS = 4096
+#: Reserved ``vendor["anthropic"]`` keys (meta data, never wire fields).
+OMIT = "__wirecheck_omit__"
+SERVER_TOOLS = "__wirecheck_server_tools__"
+_META = frozenset({OMIT, SERVER_TOOLS})
+
+#: Anthropic error ``type`` → HTTP status (docs.claude.com/en/api/errors), for in-stream errors.
+ERROR_STATUS: dict[str, int] = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
+_STATUS_ERROR = {status: name for name, status in ERROR_STATUS.items()}
+
+_CHOICE_IN: dict[str, Any] = {"auto": "auto", "any": "required", "tool": "tool", "none": "none"}
+_CHOICE_OUT = {"auto": "auto", "required": "any", "tool": "tool", "none": "none"}
+_THINKING_MODES = frozenset({"enabled", "disabled", "adaptive"})
+_DISPLAY_IN = {"summarized": True, "omitted": False}
+_EFFORTS_OUT = {
+    "minimal": "low",
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "xhigh": "xhigh",
+    "max": "max",
+}
+_MIN_BUDGET = 1024
+_SYSTEM_ROLES = frozenset({"system", "developer"})
+#: Citation shapes of other dialects (an OpenAI annotation; Gemini citation sources have no ``type``):
+#: the Messages API and its SDK reject them, so they are dropped. Every Anthropic citation has a ``type``.
+_FOREIGN_CITATIONS = frozenset({"url_citation", "file_citation", "file_path"})
+_DELTA_USAGE_SKIP = frozenset({"service_tier", "inference_geo", "speed", "cache_creation"})
+
+# Wire fields each IR object carries (everything else of the wire object goes to its leftovers).
+_REQUEST_MAPPED = frozenset(
+    {
+        "model",
+        "max_tokens",
+        "messages",
+        "system",
+        "stop_sequences",
+        "stream",
+        "temperature",
+        "top_p",
+        "top_k",
+        "metadata",
+        "tools",
+        "tool_choice",
+        "thinking",
+        "output_config",
+    }
+)
+_MESSAGE_MAPPED = frozenset({"role", "content"})
+_TEXT_MAPPED = frozenset({"type", "text", "cache_control", "citations"})
+_IMAGE_MAPPED = frozenset({"type", "source", "cache_control"})
+_DOCUMENT_MAPPED = frozenset({"type", "source", "title", "cache_control"})
+_SOURCE_MAPPED = frozenset({"type", "media_type", "data", "url", "file_id"})
+_TOOL_USE_MAPPED = frozenset({"type", "id", "name", "input", "cache_control"})
+_TOOL_RESULT_MAPPED = frozenset({"type", "tool_use_id", "content", "is_error", "cache_control"})
+_THINKING_BLOCK_MAPPED = frozenset({"type", "thinking", "signature"})
+_REDACTED_MAPPED = frozenset({"type", "data"})
+_TOOL_MAPPED = frozenset({"name", "description", "input_schema", "cache_control", "strict"})
+_CHOICE_MAPPED = frozenset({"type", "name", "disable_parallel_tool_use"})
+_THINKING_MAPPED = frozenset({"type", "budget_tokens", "display"})
+_OUTPUT_CONFIG_MAPPED = frozenset({"effort", "format"})
+_RESPONSE_MAPPED = frozenset(
+    {"id", "type", "role", "content", "model", "stop_reason", "stop_sequence", "usage"}
+)
+_USAGE_MAPPED = frozenset(
+    {
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "output_tokens_details",
+    }
+)
+_START_MAPPED = frozenset({"id", "model", "usage", "content"})
+_DELTA_MAPPED = frozenset({"stop_reason", "stop_sequence"})
+
+
+# --- small helpers ---------------------------------------------------------------------------------
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, Wire):
+        return value.to_json()
+    if isinstance(value, list):
+        return [_json(item) for item in value]
+    return value
+
+
+def _leftover(model: Wire, mapped: frozenset[str]) -> dict[str, Any]:
+    """The wire fields of ``model`` its IR object does not carry: known fields outside ``mapped``, mapped
+    fields given as explicit ``null``, and unknown fields (in the order they came)."""
+    given = model.__pydantic_fields_set__
+    extra = model.__pydantic_extra__
+    out: dict[str, Any] = {}
+    if given <= mapped and not extra:  # the common case: only explicit nulls can be left over
+        nulls = [name for name in given if getattr(model, name) is None]
+        if len(nulls) > 1:  # keep the declared order, so the output does not depend on set order
+            nulls = [name for name in type(model).__pydantic_fields__ if name in nulls]
+        return dict.fromkeys(nulls)
+    for name in type(model).__pydantic_fields__:
+        if name in given:
+            value = getattr(model, name)
+            if name not in mapped:
+                out[name] = _json(value)
+            elif value is None:
+                out[name] = None
+    if extra:
+        out.update(extra)
+    return out
+
+
+def _vendor(left: dict[str, Any], *, native: bool = False) -> ir.Vendor:
+    return {DIALECT: left} if left or native else {}
+
+
+def _mine(vendor: ir.Vendor) -> dict[str, Any]:
+    return vendor.get(DIALECT) or {}
+
+
+def _overlay(out: dict[str, Any], left: dict[str, Any] | None) -> dict[str, Any]:
+    """Add the leftovers ``out`` does not already hold (the IR's values win)."""
+    if left:
+        for key, value in left.items():
+            if key not in out and key not in _META:
+                out[key] = value
+    return out
+
+
+def _omitted(left: dict[str, Any], name: str) -> bool:
+    return name in left or name in left.get(OMIT, ())
+
+
+def _cache(value: wire.CacheControl | None) -> dict[str, Any] | None:
+    return value.to_json() if value is not None else None
+
+
+def _plain_text(parts: list[ir.Part]) -> str | None:
+    """The text of a content list that a bare string can stand for (one Text with nothing else), else None."""
+    if len(parts) == 1:
+        part = parts[0]
+        if (
+            isinstance(part, ir.Text)
+            and part.cache_control is None
+            and part.citations is None
+            and DIALECT not in part.vendor
+        ):
+            return part.text
+    return None
+
+
+def _citations(citations: list[Any]) -> list[Any]:
+    kept = []
+    for citation in citations:
+        kind = citation.get("type") if isinstance(citation, dict) else None
+        if isinstance(kind, str) and kind not in _FOREIGN_CITATIONS:
+            kept.append(citation)
+    return kept
+
+
+def _tool_input(call: ir.ToolCall, error: Any) -> dict[str, Any]:
+    try:
+        value = call.input
+    except ValueError:
+        raise error(
+            f"tool call {call.id!r} ({call.name}): arguments are not valid JSON: {call.arguments[:120]!r}"
+        ) from None
+    if not isinstance(value, dict):
+        raise error(
+            f"tool call {call.id!r} ({call.name}): arguments are JSON but not an object: {call.arguments[:120]!r}"
+        )
+    return value
+
+
+# --- content: wire → IR ----------------------------------------------------------------------------
+
+
+def _source_type(data: Any, url: Any, file_id: Any, media_type: str | None, *, document: bool) -> str | None:
+    """The source ``type`` the writer picks for these IR fields."""
+    if data is not None:
+        return "text" if document and media_type is not None and media_type.startswith("text/") else "base64"
+    if url is not None:
+        return "url"
+    if file_id is not None:
+        return "file"
+    return None
+
+
+def _media_part(block: Any, *, document: bool) -> ir.Part:
+    source: wire.Source = block.source
+    kinds = ("base64", "url", "file", "text") if document else ("base64", "url", "file")
+    if source.type not in kinds:
+        return ir.Other(dialect=DIALECT, data=block.to_json())
+    data = source.data
+    if source.type == "text" and data is not None:
+        data = base64.b64encode(data.encode("utf-8")).decode("ascii")
+    source_left = _leftover(source, _SOURCE_MAPPED)
+    if source.type != _source_type(data, source.url, source.file_id, source.media_type, document=document):
+        source_left["type"] = source.type
+    left = _leftover(block, _DOCUMENT_MAPPED if document else _IMAGE_MAPPED)
+    if source_left:
+        left["source"] = source_left
+    if document:
+        return ir.File(
+            data=data,
+            media_type=source.media_type,
+            url=source.url,
+            file_id=source.file_id,
+            filename=block.title,
+            cache_control=_cache(block.cache_control),
+            vendor=_vendor(left),
+        )
+    return ir.Image(
+        url=source.url,
+        data=data,
+        media_type=source.media_type,
+        file_id=source.file_id,
+        cache_control=_cache(block.cache_control),
+        vendor=_vendor(left),
+    )
+
+
+def _part(block: Any) -> ir.Part:
+    """One content block as an IR part."""
+    kind = type(block)
+    if kind is wire.TextBlock:
+        return ir.Text(
+            text=block.text,
+            cache_control=_cache(block.cache_control),
+            citations=block.citations,
+            vendor=_vendor(_leftover(block, _TEXT_MAPPED)),
+        )
+    if kind is wire.ToolUseBlock:
+        return ir.ToolCall(
+            id=block.id,
+            name=block.name,
+            arguments=_dumps(block.input),
+            cache_control=_cache(block.cache_control),
+            vendor=_vendor(_leftover(block, _TOOL_USE_MAPPED)),
+        )
+    if kind is wire.ToolResultBlock:
+        left = _leftover(block, _TOOL_RESULT_MAPPED)
+        content = block.content
+        shorthand = isinstance(content, str)
+        if shorthand:
+            parts: list[ir.Part] = [ir.Text(text=content)]
+        elif content is None:
+            parts = []
+            if "content" not in block.__pydantic_fields_set__:
+                left[OMIT] = ["content"]
+        else:
+            parts = [_part(item) for item in content]
+        return ir.ToolResult(
+            call_id=block.tool_use_id,
+            content=parts,
+            is_error=block.is_error,
+            shorthand=shorthand,
+            cache_control=_cache(block.cache_control),
+            vendor=_vendor(left),
+        )
+    if kind is wire.ThinkingBlock:
+        left = _leftover(block, _THINKING_BLOCK_MAPPED)
+        if "signature" not in block.__pydantic_fields_set__:
+            left[OMIT] = ["signature"]
+        return ir.Reasoning(text=block.thinking, signature=block.signature, vendor=_vendor(left))
+    if kind is wire.RedactedThinkingBlock:
+        return ir.Reasoning(redacted=block.data, vendor=_vendor(_leftover(block, _REDACTED_MAPPED)))
+    if kind is wire.ImageBlock:
+        return _media_part(block, document=False)
+    if kind is wire.DocumentBlock:
+        return _media_part(block, document=True)
+    return ir.Other(dialect=DIALECT, data=block.to_json())
+
+
+def _parts(content: str | list[Any]) -> tuple[list[ir.Part], bool]:
+    if isinstance(content, str):
+        return [ir.Text(text=content)], True
+    return [_part(block) for block in content], False
+
+
+# --- content: IR → wire ----------------------------------------------------------------------------
+
+
+def _media_block(part: ir.Image | ir.File, *, document: bool) -> dict[str, Any]:
+    left = _mine(part.vendor)
+    source_left = left.get("source") or {}
+    data, media_type, url = part.data, part.media_type, part.url
+    if url is not None and data is None and url.startswith("data:") and ";base64," in url:
+        head, _, data = url.partition(",")  # a data URL from another dialect: inline base64
+        media_type = media_type or head[5:].split(";", 1)[0] or None
+        url = None
+    kind = source_left.get("type") or _source_type(data, url, part.file_id, media_type, document=document)
+    if kind == "text" and data is not None:
+        try:
+            data = base64.b64decode(data, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            kind = "base64" if "type" not in source_left else kind
+    source: dict[str, Any] = {"type": kind} if kind is not None else {}
+    if media_type is not None:
+        source["media_type"] = media_type
+    if data is not None:
+        source["data"] = data
+    if url is not None:
+        source["url"] = url
+    if part.file_id is not None:
+        source["file_id"] = part.file_id
+    block: dict[str, Any] = {
+        "type": "document" if document else "image",
+        "source": _overlay(source, source_left),
+    }
+    if document and part.filename is not None:  # type: ignore[union-attr]
+        block["title"] = part.filename  # type: ignore[union-attr]
+    if part.cache_control is not None:
+        block["cache_control"] = part.cache_control
+    return _overlay(block, left)
+
+
+def _block(part: ir.Part, error: Any) -> dict[str, Any] | None:
+    """One IR part as a content block dict, or None when the Messages API has no place for it."""
+    kind = type(part)
+    left = _mine(part.vendor)
+    if kind is ir.Text:
+        block: dict[str, Any] = {"type": "text", "text": part.text}
+        if part.cache_control is not None:
+            block["cache_control"] = part.cache_control
+        if part.citations is not None:
+            block["citations"] = _citations(part.citations)
+        return _overlay(block, left)
+    if kind is ir.ToolCall:
+        block = {"type": "tool_use", "id": part.id, "name": part.name, "input": _tool_input(part, error)}
+        if part.cache_control is not None:
+            block["cache_control"] = part.cache_control
+        return _overlay(block, left)
+    if kind is ir.ToolResult:
+        block = {"type": "tool_result", "tool_use_id": part.call_id}
+        text = _plain_text(part.content) if part.shorthand else None
+        if text is not None:
+            block["content"] = text
+        elif part.content or not _omitted(left, "content"):
+            block["content"] = [b for b in (_block(p, error) for p in part.content) if b is not None]
+        if part.is_error is not None:
+            block["is_error"] = part.is_error
+        if part.cache_control is not None:
+            block["cache_control"] = part.cache_control
+        return _overlay(block, left)
+    if kind is ir.Reasoning:
+        if part.redacted is not None:
+            return _overlay({"type": "redacted_thinking", "data": part.redacted}, left)
+        block = {"type": "thinking", "thinking": part.text}
+        if part.signature is not None:
+            block["signature"] = part.signature
+        elif not _omitted(left, "signature"):
+            block["signature"] = ""
+        return _overlay(block, left)
+    if kind is ir.Image:
+        return _media_block(part, document=False)
+    if kind is ir.File:
+        return _media_block(part, document=True)
+    if kind is ir.Other and part.dialect == DIALECT:
+        return dict(part.data)
+    return None  # Audio, or a part only another dialect understands
+
+
+# --- request ---------------------------------------------------------------------------------------
+
+
+def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
+    """A Messages request as an IR request; ``request_from_ir`` gives the same JSON back."""
+    left = _leftover(req, _REQUEST_MAPPED)
+    out = ir.Request(
+        model=req.model,
+        max_tokens=req.max_tokens,
+        temperature=req.temperature,
+        top_p=req.top_p,
+        top_k=req.top_k,
+        stop=req.stop_sequences,
+    )
+    if req.stream:
+        out.stream = True
+    elif "stream" in req.__pydantic_fields_set__:
+        left["stream"] = req.stream
+    if req.system is not None:
+        out.system, out.system_shorthand = _parts(req.system)
+    messages = []
+    for message in req.messages:
+        parts, shorthand = _parts(message.content)
+        messages.append(
+            ir.Message(
+                role=message.role,
+                content=parts,
+                shorthand=shorthand,
+                vendor=_vendor(_leftover(message, _MESSAGE_MAPPED), native=True),
+            )
+        )
+    out.messages = messages
+    if req.metadata is not None:
+        meta_left = _leftover(req.metadata, frozenset({"user_id"}))
+        out.user = req.metadata.user_id
+        if meta_left or out.user is None:
+            left["metadata"] = meta_left
+    if req.tools is not None:
+        tools: list[ir.Tool] = []
+        server: list[list[Any]] = []
+        for position, tool in enumerate(req.tools):
+            if tool.name is None or tool.type not in (None, "custom"):
+                server.append([position, tool.to_json()])
+                continue
+            tool_left = _leftover(tool, _TOOL_MAPPED)
+            if "input_schema" not in tool.__pydantic_fields_set__:
+                tool_left[OMIT] = ["input_schema"]
+            tools.append(
+                ir.Tool(
+                    name=tool.name,
+                    description=tool.description,
+                    parameters=tool.input_schema,
+                    strict=tool.strict,
+                    cache_control=_cache(tool.cache_control),
+                    vendor=_vendor(tool_left),
+                )
+            )
+        if tools or not server:
+            out.tools = tools
+        if server:
+            left[SERVER_TOOLS] = server
+    choice = req.tool_choice
+    if choice is not None:
+        mode = _CHOICE_IN.get(choice.type)
+        if mode is None:
+            left["tool_choice"] = choice.to_json()
+        else:
+            out.tool_choice = ir.ToolChoice(
+                mode=mode, name=choice.name, vendor=_vendor(_leftover(choice, _CHOICE_MAPPED), native=True)
+            )
+            if choice.disable_parallel_tool_use is not None:
+                out.parallel_tool_calls = not choice.disable_parallel_tool_use
+    _thinking_to_ir(req, out, left)
+    out.vendor = _vendor(left)
+    return out
+
+
+def _thinking_to_ir(req: wire.MessagesRequest, out: ir.Request, left: dict[str, Any]) -> None:
+    config, output = req.thinking, req.output_config
+    effort = output.effort if output is not None else None
+    if output is not None:
+        output_left = _leftover(output, _OUTPUT_CONFIG_MAPPED)
+        fmt = output.format
+        if fmt is not None and fmt.get("type") == "json_schema":
+            out.response_format = fmt
+        elif fmt is not None:
+            output_left["format"] = fmt
+        left["output_config"] = output_left
+    if config is None and effort is None:
+        return
+    thinking = ir.Thinking(effort=effort, vendor=_vendor({}, native=True))
+    if config is not None:
+        config_left = _leftover(config, _THINKING_MAPPED)
+        if config.type in _THINKING_MODES:
+            thinking.mode = config.type  # type: ignore[assignment]
+        else:
+            config_left["type"] = config.type
+        thinking.budget_tokens = config.budget_tokens
+        if config.display is not None:
+            thinking.include_thoughts = _DISPLAY_IN.get(config.display)
+            if thinking.include_thoughts is None:
+                config_left["display"] = config.display
+        thinking.vendor[DIALECT] = config_left
+    out.thinking = thinking
+
+
+def request_from_ir(r: ir.Request) -> wire.MessagesRequest:
+    """An IR request as a Messages request (raises ``invalid_request`` for tool arguments that are not a
+    JSON object)."""
+    left = _mine(r.vendor)
+    error = ProviderError.invalid_request
+    out: dict[str, Any] = {
+        "model": r.model,
+        "max_tokens": r.max_tokens if r.max_tokens is not None else DEFAULT_MAX_TOKENS,
+    }
+    system, messages = _messages_from_ir(r, error)
+    out["messages"] = messages
+    if system is not None:
+        out["system"] = system
+    if r.stop is not None:
+        out["stop_sequences"] = r.stop
+    if r.stream:
+        out["stream"] = True
+    if r.temperature is not None:
+        out["temperature"] = r.temperature
+    if r.top_p is not None:
+        out["top_p"] = r.top_p
+    if r.top_k is not None:
+        out["top_k"] = r.top_k
+    if r.user is not None:
+        meta = left.get("metadata")
+        out["metadata"] = {**(meta if isinstance(meta, dict) else {}), "user_id": r.user}
+    tools = _tools_from_ir(r, left)
+    if tools is not None:
+        out["tools"] = tools
+    choice = _choice_from_ir(r, left)
+    if choice is not None:
+        out["tool_choice"] = choice
+    _thinking_from_ir(r, out, left)
+    return wire.MessagesRequest.model_validate(_overlay(out, left))
+
+
+def _messages_from_ir(r: ir.Request, error: Any) -> tuple[Any, list[dict[str, Any]]]:
+    messages = r.messages
+    lead = 0
+    while (
+        lead < len(messages) and messages[lead].role in _SYSTEM_ROLES and DIALECT not in messages[lead].vendor
+    ):
+        lead += 1
+    system = _system_from_ir(r, messages[:lead], error)
+    out: list[dict[str, Any]] = []
+    tool_results_last = False  # the last message written is an adapted user turn of tool_result blocks only
+    for message in messages[lead:]:
+        native = message.vendor.get(DIALECT)
+        if native is not None:
+            text = _plain_text(message.content) if message.shorthand else None
+            content: Any = text if text is not None else [_block(p, error) for p in message.content]
+            if text is None:
+                content = [b for b in content if b is not None]
+            out.append(_overlay({"role": message.role, "content": content}, native))
+            tool_results_last = False
+            continue
+        role = "assistant" if message.role == "assistant" else "user"
+        text = _plain_text(message.content) if message.shorthand else None
+        if text is not None:
+            if text:  # the API rejects an empty turn
+                out.append({"role": role, "content": text})
+                tool_results_last = False
+            continue
+        blocks = []
+        for part in message.content:
+            if isinstance(part, ir.Reasoning) and part.signature is None and part.redacted is None:
+                continue  # unsigned reasoning (OpenAI reasoning_content): the API rejects it
+            if isinstance(part, ir.Text) and not part.text:
+                continue  # the API rejects empty text blocks
+            block = _block(part, error)
+            if block is not None:
+                blocks.append(block)
+        if not blocks:
+            continue
+        if role == "user":  # tool_result blocks must come first in their user turn
+            blocks.sort(key=lambda b: b.get("type") != "tool_result")
+        only_results = role == "user" and all(b.get("type") == "tool_result" for b in blocks)
+        if only_results and tool_results_last:
+            out[-1]["content"].extend(blocks)
+            continue
+        out.append({"role": role, "content": blocks})
+        tool_results_last = only_results
+    return system, out
+
+
+def _system_from_ir(r: ir.Request, lead: list[ir.Message], error: Any) -> Any:
+    if r.system is None and not lead:
+        return None
+    parts = list(r.system or [])
+    for message in lead:
+        parts.extend(message.content)
+    shorthand = (
+        r.system_shorthand if not lead else (r.system is None and len(lead) == 1 and lead[0].shorthand)
+    )
+    if shorthand:
+        text = _plain_text(parts)
+        if text is not None:
+            return text
+    blocks = []
+    for part in parts:
+        if lead and isinstance(part, ir.Text) and not part.text:
+            continue
+        block = _block(part, error)
+        if block is not None:
+            blocks.append(block)
+    return blocks
+
+
+def _tools_from_ir(r: ir.Request, left: dict[str, Any]) -> list[dict[str, Any]] | None:
+    server = left.get(SERVER_TOOLS) or []
+    if r.tools is None and not server:
+        return None
+    tools = []
+    for tool in r.tools or []:
+        tool_left = _mine(tool.vendor)
+        out: dict[str, Any] = {"name": tool.name}
+        if tool.description is not None:
+            out["description"] = tool.description
+        if tool.parameters is not None:
+            out["input_schema"] = tool.parameters
+        elif not _omitted(tool_left, "input_schema"):
+            out["input_schema"] = {"type": "object", "properties": {}}
+        if tool.strict is not None:
+            out["strict"] = tool.strict
+        if tool.cache_control is not None:
+            out["cache_control"] = tool.cache_control
+        tools.append(_overlay(out, tool_left))
+    for position, tool in server:
+        tools.insert(position, tool)
+    return tools
+
+
+def _choice_from_ir(r: ir.Request, left: dict[str, Any]) -> dict[str, Any] | None:
+    choice = r.tool_choice
+    parallel = r.parallel_tool_calls
+    if choice is None:
+        if parallel is False and (r.tools or left.get(SERVER_TOOLS)) and "tool_choice" not in left:
+            return {"type": "auto", "disable_parallel_tool_use": True}
+        return None
+    native = choice.vendor.get(DIALECT)
+    out: dict[str, Any] = {"type": _CHOICE_OUT[choice.mode]}
+    if choice.name is not None:
+        out["name"] = choice.name
+    if parallel is not None and (native is not None or out["type"] != "none"):
+        out["disable_parallel_tool_use"] = not parallel
+    return _overlay(out, native)
+
+
+def _thinking_from_ir(r: ir.Request, out: dict[str, Any], left: dict[str, Any]) -> None:
+    thinking = r.thinking
+    output: dict[str, Any] = {}
+    if r.response_format is not None:
+        fmt = r.response_format
+        if isinstance(fmt.get("json_schema"), dict):  # OpenAI's shape
+            fmt = {"type": "json_schema", "schema": fmt["json_schema"].get("schema", {})}
+        if fmt.get("type") == "json_schema":
+            output["format"] = fmt
+    if thinking is not None:
+        native = thinking.vendor.get(DIALECT)
+        if native is not None:
+            config: dict[str, Any] = {}
+            if thinking.mode is not None:
+                config["type"] = thinking.mode
+            if thinking.budget_tokens is not None:
+                config["budget_tokens"] = thinking.budget_tokens
+            if thinking.include_thoughts is not None:
+                config["display"] = "summarized" if thinking.include_thoughts else "omitted"
+            if config or native:
+                out["thinking"] = _overlay(config, native)
+            if thinking.effort is not None:
+                output["effort"] = thinking.effort
+        else:
+            _adapt_thinking(thinking, out, output)
+    output_left = left.get("output_config", ...)
+    if output or (output_left is not ... and output_left is not None):
+        out["output_config"] = _overlay(output, output_left if isinstance(output_left, dict) else None)
+
+
+def _adapt_thinking(thinking: ir.Thinking, out: dict[str, Any], output: dict[str, Any]) -> None:
+    """Reasoning settings from another dialect as a thinking config the API accepts."""
+    mode, budget, effort = thinking.mode, thinking.budget_tokens, thinking.effort
+    if mode is None and budget is not None:
+        mode = "disabled" if budget == 0 else "adaptive" if budget < 0 else "enabled"
+    if mode is None and effort is not None:
+        mode = "disabled" if effort == "none" else "enabled"
+    if mode is None:
+        return
+    config: dict[str, Any] = {"type": mode}
+    if mode == "enabled":
+        if budget is None or budget <= 0:
+            budget = EFFORT_BUDGETS.get(effort or "", _MIN_BUDGET)
+        budget = max(budget, _MIN_BUDGET)
+        max_tokens = out["max_tokens"]
+        if budget >= max_tokens:
+            budget = max(max_tokens - 1, _MIN_BUDGET)
+            if budget >= max_tokens:
+                out["max_tokens"] = budget + 1
+        config["budget_tokens"] = budget
+    if mode != "disabled" and thinking.include_thoughts is not None:
+        config["display"] = "summarized" if thinking.include_thoughts else "omitted"
+    out["thinking"] = config
+    if mode == "adaptive" and effort in _EFFORTS_OUT:
+        output["effort"] = _EFFORTS_OUT[effort]
+
+
+# --- response --------------------------------------------------------------------------------------
+
+
+def response_to_ir(resp: wire.MessagesResponse) -> ir.Response:
+    """A Messages reply as an IR response; ``response_from_ir`` gives the same JSON back."""
+    left = _leftover(resp, _RESPONSE_MAPPED)
+    given = resp.__pydantic_fields_set__
+    omit = [name for name in ("type", "role", "stop_reason", "stop_sequence") if name not in given]
+    if "type" in given and resp.type != "message":
+        left["type"] = resp.type
+    if "role" in given and resp.role != "assistant":
+        left["role"] = resp.role
+    stop = None
+    if resp.stop_reason is not None:
+        stop = stop_from(DIALECT, resp.stop_reason, sequence=resp.stop_sequence)
+    elif resp.stop_sequence is not None:
+        left["stop_sequence"] = resp.stop_sequence
+    if omit:
+        left[OMIT] = omit
+    return ir.Response(
+        id=resp.id,
+        model=resp.model,
+        content=[_part(block) for block in resp.content],
+        stop=stop,
+        usage=_usage_to_ir(resp.usage),
+        vendor=_vendor(left),
+    )
+
+
+def response_from_ir(r: ir.Response) -> wire.MessagesResponse:
+    """An IR response as a Messages reply (raises ``decode`` for tool arguments that are not a JSON object)."""
+    left = _mine(r.vendor)
+    omit = left.get(OMIT, ())
+    content = [b for b in (_block(p, ProviderError.decode) for p in r.content) if b is not None]
+    out: dict[str, Any] = {"id": r.id}
+    if "type" not in omit:
+        out["type"] = left.get("type", "message")
+    if "role" not in omit:
+        out["role"] = left.get("role", "assistant")
+    out["content"] = content
+    out["model"] = r.model
+    if r.stop is not None:
+        out["stop_reason"] = _stop_word(r.stop, any(b.get("type") == "tool_use" for b in content))
+        if "stop_sequence" not in omit:
+            out["stop_sequence"] = r.stop.sequence
+    else:
+        if "stop_reason" not in omit:
+            out["stop_reason"] = None
+        if "stop_sequence" not in omit and "stop_sequence" not in left:
+            out["stop_sequence"] = None
+    out["usage"] = _usage_from_ir(r.usage, delta=False)
+    return wire.MessagesResponse.model_validate(_overlay(out, left))
+
+
+def _stop_word(stop: ir.Stop, tool_used: bool) -> str:
+    word = stop_to(DIALECT, stop)
+    if tool_used and stop.dialect != DIALECT and stop.reason in ("end_turn", "other"):
+        return "tool_use"  # bifrost#6123: a turn with tool calls ends in tool_use
+    return word or "end_turn"
+
+
+def _usage_to_ir(usage: wire.Usage | wire.MessageDeltaUsage) -> ir.Usage:
+    left = _leftover(usage, _USAGE_MAPPED)
+    output, reasoning = usage.output_tokens, None
+    details = usage.output_tokens_details
+    if details is not None:
+        details_left = _leftover(details, frozenset({"thinking_tokens"}))
+        if details.thinking_tokens is not None:
+            reasoning = details.thinking_tokens
+            output = output - reasoning
+        if details_left or reasoning is None:
+            left["output_tokens_details"] = details_left
+    return ir.Usage(
+        input_tokens=usage.input_tokens,
+        output_tokens=output,
+        cache_read_tokens=usage.cache_read_input_tokens,
+        cache_write_tokens=usage.cache_creation_input_tokens,
+        reasoning_tokens=reasoning,
+        vendor=_vendor(left),
+    )
+
+
+def _usage_from_ir(usage: ir.Usage | None, *, delta: bool) -> dict[str, Any]:
+    if usage is None:
+        return {"output_tokens": 0} if delta else {"input_tokens": 0, "output_tokens": 0}
+    left = _mine(usage.vendor)
+    out: dict[str, Any] = {}
+    if usage.input_tokens is not None or not delta:
+        out["input_tokens"] = usage.input_tokens or 0
+    out["output_tokens"] = (usage.output_tokens or 0) + (usage.reasoning_tokens or 0)
+    if usage.cache_write_tokens is not None:
+        out["cache_creation_input_tokens"] = usage.cache_write_tokens
+    if usage.cache_read_tokens is not None:
+        out["cache_read_input_tokens"] = usage.cache_read_tokens
+    if usage.reasoning_tokens is not None:
+        details = left.get("output_tokens_details")
+        out["output_tokens_details"] = {
+            **(details if isinstance(details, dict) else {}),
+            "thinking_tokens": usage.reasoning_tokens,
+        }
+    if delta:
+        left = {k: v for k, v in left.items() if k not in _DELTA_USAGE_SKIP}
+    return _overlay(out, left)
+
+
+def _merge_usage(start: ir.Usage | None, update: ir.Usage) -> ir.Usage:
+    """Cumulative usage: the update's counts, and the start's where the update says nothing."""
+    if start is None:
+        return update
+    vendor = {**_mine(start.vendor), **_mine(update.vendor)}
+    return ir.Usage(
+        input_tokens=update.input_tokens if update.input_tokens is not None else start.input_tokens,
+        output_tokens=update.output_tokens if update.output_tokens is not None else start.output_tokens,
+        cache_read_tokens=update.cache_read_tokens
+        if update.cache_read_tokens is not None
+        else start.cache_read_tokens,
+        cache_write_tokens=update.cache_write_tokens
+        if update.cache_write_tokens is not None
+        else start.cache_write_tokens,
+        reasoning_tokens=update.reasoning_tokens,
+        vendor=_vendor(vendor),
+    )
+
+
+# --- stream: wire → IR -----------------------------------------------------------------------------
+
+
+class StreamToIR:
+    """Anthropic stream events → IR stream events.
+
+    ``skipped`` counts events the IR cannot hold (unknown event or delta types, deltas for a block that
+    was never started, anything after ``message_stop``); ``remapped`` counts ``content_block_start``
+    events whose upstream index was not the next dense index (the IR index is then the dense one).
+    """
+
+    def __init__(self) -> None:
+        self.skipped = 0
+        self.remapped = 0
+        self._index: dict[int, int] = {}  # upstream block index → IR index
+        self._next = 0
+        self._start_usage: ir.Usage | None = None
+        self._gathering: dict[int, tuple[dict[str, Any], list[str]]] = {}  # IR index → (Other data, json)
+        self._ended = False
+
+    def feed(self, item: Any) -> list[ir.StreamEvent]:
+        if isinstance(item, dict | bytes | str):
+            item = wire.parse_stream_event(item)
+        if self._ended:
+            self.skipped += 1
+            return []
+        kind = type(item)
+        if kind is wire.ContentBlockDelta:
+            return self._delta(item)
+        if kind is wire.ContentBlockStart:
+            return self._block_start(item)
+        if kind is wire.ContentBlockStop:
+            index = self._index.get(item.index)
+            if index is None:
+                self.skipped += 1
+                return []
+            gathered = self._gathering.pop(index, None)
+            if gathered is not None:
+                data, fragments = gathered
+                text = "".join(fragments)
+                if text.strip():
+                    try:
+                        data["input"] = json.loads(text)
+                    except ValueError:
+                        self.skipped += 1
+                return [
+                    ir.BlockStart(index=index, part=ir.Other(dialect=DIALECT, data=data)),
+                    ir.BlockStop(index=index),
+                ]
+            return [ir.BlockStop(index=index)]
+        if kind is wire.MessageStart:
+            message = item.message
+            usage = _usage_to_ir(message.usage)
+            self._start_usage = usage
+            return [
+                ir.MessageStart(
+                    id=message.id,
+                    model=message.model,
+                    usage=usage,
+                    vendor=_vendor(_leftover(message, _START_MAPPED)),
+                ),
+                ir.UsageUpdate(usage=usage),
+            ]
+        if kind is wire.MessageDelta:
+            out: list[ir.StreamEvent] = [
+                ir.UsageUpdate(usage=_merge_usage(self._start_usage, _usage_to_ir(item.usage)))
+            ]
+            delta = item.delta
+            if delta.stop_reason is not None:
+                out.append(
+                    ir.Finish(
+                        stop=stop_from(DIALECT, delta.stop_reason, sequence=delta.stop_sequence),  # type: ignore[arg-type]
+                        vendor=_vendor(_leftover(delta, _DELTA_MAPPED)),
+                    )
+                )
+            return out
+        if kind is wire.MessageStop:
+            self._ended = True
+            return [ir.End()]
+        if kind is wire.Ping:
+            return []
+        if kind is wire.ErrorEvent:
+            self._ended = True
+            error = item.error
+            return [
+                ir.StreamError(
+                    status=ERROR_STATUS.get(error.type),
+                    error_type=error.type,
+                    message=error.message,
+                    body=item.to_json(),
+                )
+            ]
+        self.skipped += 1
+        return []
+
+    def close(self) -> list[ir.StreamEvent]:
+        """Nothing is owed: Anthropic streams close their own blocks. A stream cut before ``message_stop``
+        simply has no ``End`` (and an open block stays open), so the consumer can tell it was truncated."""
+        return []
+
+    def _block_start(self, item: wire.ContentBlockStart) -> list[ir.StreamEvent]:
+        index = self._next
+        self._next += 1
+        if item.index != index:
+            self.remapped += 1
+        self._index[item.index] = index
+        block = item.content_block
+        kind = type(block)
+        if kind is wire.ToolUseBlock:
+            part: ir.Part = ir.ToolCall(
+                id=block.id,
+                name=block.name,
+                arguments=_dumps(block.input) if block.input else "",
+                cache_control=_cache(block.cache_control),
+                vendor=_vendor(_leftover(block, _TOOL_USE_MAPPED)),
+            )
+        else:
+            part = _part(block)
+            if isinstance(part, ir.Other):
+                self._gathering[index] = (part.data, [])
+                return []
+        return [ir.BlockStart(index=index, part=part)]
+
+    def _delta(self, item: wire.ContentBlockDelta) -> list[ir.StreamEvent]:
+        index = self._index.get(item.index)
+        delta = item.delta
+        kind = type(delta)
+        if index is None:
+            self.skipped += 1
+            return []
+        gathered = self._gathering.get(index)
+        if gathered is not None:
+            if kind is wire.InputJsonDelta:
+                gathered[1].append(delta.partial_json)
+            else:
+                self.skipped += 1
+            return []
+        if kind is wire.TextDelta:
+            return [ir.BlockDelta(index=index, text=delta.text)]
+        if kind is wire.InputJsonDelta:
+            return [ir.BlockDelta(index=index, arguments=delta.partial_json)]
+        if kind is wire.ThinkingDelta:
+            return [ir.BlockDelta(index=index, reasoning=delta.thinking)]
+        if kind is wire.SignatureDelta:
+            return [ir.BlockDelta(index=index, signature=delta.signature)]
+        if kind is wire.CitationsDelta:
+            return [ir.BlockDelta(index=index, citation=delta.citation)]
+        self.skipped += 1
+        return []
+
+
+# --- stream: IR → wire -----------------------------------------------------------------------------
+
+#: Which IR delta field each wire block type takes (anything else is dropped).
+_ACCEPTS: dict[str, frozenset[str]] = {
+    "text": frozenset({"text", "citation"}),
+    "thinking": frozenset({"reasoning", "signature"}),
+    "tool_use": frozenset({"arguments"}),
+}
+_INPUT_BLOCKS = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
+
+
+@dataclass(slots=True)
+class _Block:
+    kind: str | None  # wire block type; None = a part this wire cannot carry (its deltas are dropped)
+    start: Any = None  # the content_block_start event that opens it (its index is set when it opens)
+    pending: list[ir.BlockDelta] = field(default_factory=list)
+    stopped: bool = False
+    done: bool = False
+
+
+class StreamFromIR:
+    """IR stream events → Anthropic stream events that obey the Messages grammar, whatever the IR order.
+
+    ``dropped`` counts IR events with no place in the output (a delta for a closed block or of the wrong
+    kind, a block of a part this wire cannot carry, anything after the end or after an error).
+    ``message_id``/``model`` name the message when the IR stream has no ``MessageStart`` before content.
+    """
+
+    def __init__(self, *, message_id: str = "msg_unknown", model: str = "") -> None:
+        self.dropped = 0
+        self._default_id, self._default_model = message_id, model
+        self._started = False
+        self._done = False
+        self._start_usage: ir.Usage | None = None
+        self._usage: ir.Usage | None = None
+        self._stop: ir.Stop | None = None
+        self._finish_left: dict[str, Any] = {}
+        self._finished = False
+        self._blocks: dict[int, _Block] = {}
+        self._open: int | None = None  # IR index of the block open on the wire
+        self._wire_index = -1
+        self._queue: list[int] = []  # IR indices waiting for their turn
+        self._tool_used = False
+
+    # The public face.
+
+    def feed(self, event: ir.StreamEvent) -> list[Any]:
+        if self._done:
+            self.dropped += 1
+            return []
+        out: list[Any] = []
+        kind = type(event)
+        if kind is ir.BlockDelta:
+            self._ensure_started(out)
+            self._on_delta(event, out)  # type: ignore[arg-type]
+        elif kind is ir.BlockStart:
+            self._ensure_started(out)
+            self._on_start(event, out)  # type: ignore[arg-type]
+        elif kind is ir.BlockStop:
+            self._on_stop(event.index, out)  # type: ignore[union-attr]
+        elif kind is ir.MessageStart:
+            if self._started:
+                self.dropped += 1
+            else:
+                self._start(event, out)  # type: ignore[arg-type]
+        elif kind is ir.UsageUpdate:
+            self._usage = event.usage  # type: ignore[union-attr]
+        elif kind is ir.Finish:
+            self._ensure_started(out)
+            self._stop = event.stop  # type: ignore[union-attr]
+            self._finish_left = _mine(event.vendor)  # type: ignore[union-attr]
+            self._finished = True
+            self._flush(out)
+        elif kind is ir.End:
+            self._ensure_started(out)
+            self._finish(out)
+        elif kind is ir.StreamError:
+            out.append(self._error(event))  # type: ignore[arg-type]
+            self._done = True
+        else:
+            self.dropped += 1
+        return out
+
+    def close(self) -> list[Any]:
+        """The IR stream is over. After ``Finish`` the message is completed; without one the stream was
+        truncated: open and waiting blocks are closed and no ``message_delta``/``message_stop`` follows."""
+        if self._done or not self._started:
+            self._done = True
+            return []
+        out: list[Any] = []
+        if self._finished:
+            self._finish(out)
+        else:
+            self._flush(out)
+            self._done = True
+        return out
+
+    # Message level.
+
+    def _ensure_started(self, out: list[Any]) -> None:
+        if not self._started:
+            self._start(ir.MessageStart(id=self._default_id, model=self._default_model), out)
+
+    def _start(self, event: ir.MessageStart, out: list[Any]) -> None:
+        self._started = True
+        self._start_usage = event.usage
+        left = _mine(event.vendor)
+        message = {
+            "id": event.id,
+            "type": left.get("type", "message"),
+            "role": left.get("role", "assistant"),
+            "model": event.model,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": _usage_from_ir(event.usage, delta=False),
+        }
+        out.append(wire.MessageStart(type="message_start", message=_overlay(message, left)))
+
+    def _finish(self, out: list[Any]) -> None:
+        self._flush(out)
+        stop = self._stop
+        if stop is not None:
+            word = _stop_word(stop, self._tool_used)
+            sequence = stop.sequence
+        else:  # ended without a finish reason
+            word, sequence = ("tool_use" if self._tool_used else "end_turn"), None
+        usage = self._usage
+        if usage is None:
+            usage = self._start_usage
+        elif self._start_usage is not None:
+            usage = _merge_usage(self._start_usage, usage)
+        out.append(
+            wire.MessageDelta(
+                type="message_delta",
+                delta=wire.MessageDeltaBody.model_validate(
+                    _overlay({"stop_reason": word, "stop_sequence": sequence}, self._finish_left)
+                ),
+                usage=_usage_from_ir(usage, delta=True),
+            )
+        )
+        out.append(wire.MessageStop(type="message_stop"))
+        self._done = True
+
+    def _error(self, event: ir.StreamError) -> Any:
+        body = event.body
+        if (
+            isinstance(body, dict)
+            and body.get("type") == "error"
+            and isinstance(body.get("error"), dict)
+            and isinstance(body["error"].get("type"), str)
+            and isinstance(body["error"].get("message"), str)
+        ):
+            return wire.ErrorEvent.model_validate(body)
+        error_type = event.error_type or _STATUS_ERROR.get(event.status or 0) or "api_error"
+        return wire.ErrorEvent(type="error", error=wire.ErrorDetail(type=error_type, message=event.message))
+
+    # Blocks.
+
+    def _on_start(self, event: ir.BlockStart, out: list[Any]) -> None:
+        index = event.index
+        if index in self._blocks:
+            self.dropped += 1
+            return
+        block = self._new_block(event.part)
+        self._blocks[index] = block
+        if block.kind is None:
+            return
+        if self._open is None and not self._queue:
+            self._open_block(index, block, out)
+        else:
+            self._queue.append(index)
+
+    def _on_delta(self, event: ir.BlockDelta, out: list[Any]) -> None:
+        index = event.index
+        block = self._blocks.get(index)
+        if block is None:  # a delta with no start: open an implicit text or thinking block
+            if event.text is not None:
+                self._on_start(ir.BlockStart(index=index, part=ir.Text(text="")), out)
+            elif event.reasoning is not None or event.signature is not None:
+                self._on_start(ir.BlockStart(index=index, part=ir.Reasoning()), out)
+            block = self._blocks.get(index)
+            if block is None:
+                self.dropped += 1
+                return
+        if block.kind is None or block.stopped or block.done:
+            self.dropped += 1
+        elif index == self._open:
+            self._emit_delta(block, event, out)
+        else:
+            block.pending.append(event)
+
+    def _on_stop(self, index: int, out: list[Any]) -> None:
+        block = self._blocks.get(index)
+        if block is None or block.stopped or block.done:
+            self.dropped += 1
+            return
+        block.stopped = True
+        if index == self._open:
+            self._close_open(out)
+            self._advance(out)
+
+    def _new_block(self, part: ir.Part) -> _Block:
+        kind = type(part)
+        left = _mine(part.vendor)
+        if kind is ir.Text:
+            start: dict[str, Any] = {"type": "text", "text": ""}
+            if part.citations is not None:
+                start["citations"] = _citations(part.citations)
+            block = _Block("text", self._start_event(_overlay(start, left)))
+            if part.text:
+                block.pending.append(ir.BlockDelta(index=0, text=part.text))
+            return block
+        if kind is ir.Reasoning:
+            if part.redacted is not None:
+                start = _overlay({"type": "redacted_thinking", "data": part.redacted}, left)
+                return _Block("redacted_thinking", self._start_event(start))
+            start = _overlay({"type": "thinking", "thinking": "", "signature": part.signature or ""}, left)
+            block = _Block("thinking", self._start_event(start))
+            if part.text:
+                block.pending.append(ir.BlockDelta(index=0, reasoning=part.text))
+            return block
+        if kind is ir.ToolCall:
+            start = _overlay({"type": "tool_use", "id": part.id, "name": part.name, "input": {}}, left)
+            block = _Block("tool_use", self._start_event(start))
+            if part.arguments:
+                block.pending.append(ir.BlockDelta(index=0, arguments=part.arguments))
+            return block
+        if kind is ir.Other and part.dialect == DIALECT:
+            data = dict(part.data)
+            block_type = str(data.get("type"))
+            payload = data.get("input")
+            if block_type in _INPUT_BLOCKS and isinstance(payload, dict):
+                data["input"] = {}
+                block = _Block(block_type, self._start_event(data))
+                if payload:
+                    block.pending.append(ir.BlockDelta(index=0, arguments=_dumps(payload)))
+                return block
+            return _Block(block_type, self._start_event(data))
+        return _Block(None)
+
+    @staticmethod
+    def _start_event(content_block: dict[str, Any]) -> Any:
+        return wire.ContentBlockStart(type="content_block_start", index=0, content_block=content_block)
+
+    def _open_block(self, index: int, block: _Block, out: list[Any]) -> None:
+        self._wire_index += 1
+        self._open = index
+        block.start.index = self._wire_index
+        out.append(block.start)
+        if block.kind in _INPUT_BLOCKS:
+            self._tool_used = self._tool_used or block.kind == "tool_use"
+        pending, block.pending = block.pending, []
+        for delta in pending:
+            self._emit_delta(block, delta, out)
+        if block.stopped:
+            self._close_open(out)
+
+    def _close_open(self, out: list[Any]) -> None:
+        index = self._open
+        if index is None:
+            return
+        self._blocks[index].done = True
+        self._open = None
+        out.append(wire.ContentBlockStop(type="content_block_stop", index=self._wire_index))
+
+    def _advance(self, out: list[Any]) -> None:
+        """Open the waiting blocks in turn, replaying what they buffered, until one is still running."""
+        while self._open is None and self._queue:
+            index = self._queue.pop(0)
+            self._open_block(index, self._blocks[index], out)
+
+    def _flush(self, out: list[Any]) -> None:
+        """Close everything: the open block, then each waiting block (opened, replayed, closed)."""
+        while True:
+            if self._open is not None:
+                self._blocks[self._open].stopped = True
+                self._close_open(out)
+            if not self._queue:
+                return
+            index = self._queue.pop(0)
+            self._blocks[index].stopped = True
+            self._open_block(index, self._blocks[index], out)
+
+    def _emit_delta(self, block: _Block, event: ir.BlockDelta, out: list[Any]) -> None:
+        index = self._wire_index
+        kind = block.kind
+        accepts = _ACCEPTS.get(kind or "")
+        if accepts is None:
+            accepts = _ACCEPTS["tool_use"] if kind in _INPUT_BLOCKS else frozenset()
+        if event.text is not None and "text" in accepts:
+            delta: Any = wire.TextDelta(type="text_delta", text=event.text)
+        elif event.arguments is not None and "arguments" in accepts:
+            delta = wire.InputJsonDelta(type="input_json_delta", partial_json=event.arguments)
+        elif event.reasoning is not None and "reasoning" in accepts:
+            delta = wire.ThinkingDelta(type="thinking_delta", thinking=event.reasoning)
+        elif event.signature is not None and "signature" in accepts:
+            delta = wire.SignatureDelta(type="signature_delta", signature=event.signature)
+        elif event.citation is not None and "citation" in accepts:
+            delta = wire.CitationsDelta(type="citations_delta", citation=event.citation)
+        else:
+            self.dropped += 1
+            return
+        out.append(wire.ContentBlockDelta(type="content_block_delta", index=index, delta=delta))
+
+
+# --- the lossiness ledger --------------------------------------------------------------------------
+
+# fmt: off
+#: Anthropic fields with no IR slot: kept in ``vendor["anthropic"]`` (so Anthropic → IR → Anthropic keeps
+#: them), never seen by another dialect.
+_FROM_ANTHROPIC: list[tuple[str, str]] = [
+    ("cache_control (top level)", "automatic prompt caching has no IR slot"),
+    ("service_tier, container, inference_geo, speed, context_management, mcp_servers, unknown request fields",
+     "no IR slot"),
+    ("metadata (other than user_id)", "only metadata.user_id maps (to Request.user)"),
+    ("tools[] server tools (web_search_*, bash_*, code_execution_*, advisor_*, ...) and tools without a name "
+     "(mcp_toolset)", "the IR has no server-tool concept; kept with their positions"),
+    ("tools[].type \"custom\", unknown tool fields (defer_loading, ...)", "no IR slot; kept in Tool.vendor"),
+    ("tool_choice of an unknown type", "no IR mode; its disable_parallel_tool_use is not mapped either"),
+    ("thinking of an unknown type (between_tools, ...), thinking.display other than summarized/omitted",
+     "no IR mode; kept in Thinking.vendor"),
+    ("output_config other than effort and a json_schema format (task_budget, ...)", "no IR slot"),
+    ("blocks server_tool_use, *_tool_result, search_result, compaction, container_upload, tool_reference, "
+     "any unknown block type", "become ir.Other, which only Anthropic writes"),
+    ("document.context, document.citations (config)", "no IR slot"),
+    ("image/document source of type content or of an unknown type", "the whole block becomes ir.Other"),
+    ("tool_use.caller and unknown block fields", "no IR slot; kept in the part's vendor"),
+    ("tool_use.input spelling (key order, number text)", "the IR holds it as compact JSON text (same value)"),
+    ("response stop_details, container, unknown fields", "no IR slot"),
+    ("usage.cache_creation (5m/1h split), server_tool_use, service_tier, inference_geo, speed, iterations",
+     "no IR slot; kept in Usage.vendor"),
+    ("stop_reason pause_turn / refusal / model_context_window_exceeded",
+     "mapped by tables.ANTHROPIC_STOP_IN; the raw word survives only into Anthropic"),
+    ("stream ping events; content_block_start indices that are not dense",
+     "pings carry nothing; indices are renumbered densely (StreamToIR.remapped counts it)"),
+    ("stream input_json_delta fragments of server-tool blocks", "gathered; written back as one fragment"),
+    ("stream error event", "the IR status is derived from error.type (ERROR_STATUS); the SDK would say 200"),
+]
+#: IR fields (or values) the Messages API cannot express, and what is sent instead.
+_INTO_ANTHROPIC: list[tuple[str, str]] = [
+    ("Request.max_tokens = None", f"max_tokens is required: {DEFAULT_MAX_TOKENS} is sent"),
+    ("Request.seed, presence_penalty, frequency_penalty", "no Anthropic parameter; dropped"),
+    ("Request.include_usage", "Anthropic always reports usage; ignored"),
+    ("Request.response_format other than json_schema (json_object, text)",
+     "output_config.format takes only json_schema; dropped"),
+    ("Request.response_format json_schema name/strict/description", "only the schema is sent"),
+    ("Request.user", "sent as metadata.user_id"),
+    ("Message.name", "no Anthropic field; dropped"),
+    ("Message role system/developer after the first other turn",
+     "becomes a user message (leading ones fold into system, in order)"),
+    ("Message role tool, and roles other than assistant",
+     "become user messages; adjacent tool-result turns are coalesced, tool_result blocks first"),
+    ("empty Text parts, messages left with no content", "the API rejects empty text: dropped"),
+    ("Reasoning without signature or redacted data (OpenAI reasoning_content)",
+     "dropped from requests (the API rejects unsigned thinking); signature \"\" in replies and streams"),
+    ("ToolCall.signature (Gemini thoughtSignature)", "no Anthropic field; dropped"),
+    ("ToolCall.arguments exact text", "sent as the parsed object (whitespace, duplicate keys lost); text "
+     "that is not a JSON object raises"),
+    ("ToolResult.name", "Anthropic pairs results by tool_use_id only; dropped"),
+    ("Image.detail", "no Anthropic field; dropped"),
+    ("Audio parts", "the Messages API takes no audio; dropped"),
+    ("Other parts of another dialect", "dropped"),
+    ("Text.citations shaped as another dialect's (url_citation, untyped)", "dropped (the SDK rejects them)"),
+    ("File.filename", "sent as document.title"),
+    ("Tool without parameters", "input_schema {\"type\":\"object\",\"properties\":{}} is sent"),
+    ("ToolChoice none with parallel_tool_calls", "tool_choice none takes no disable_parallel_tool_use"),
+    ("Request.parallel_tool_calls = false without tool_choice",
+     "sent as tool_choice {type: auto, disable_parallel_tool_use: true} (when there are tools)"),
+    ("Thinking.effort / budget_tokens from another dialect",
+     "thinking enabled with budget_tokens from EFFORT_BUDGETS, clamped to >= 1024 and < max_tokens "
+     "(max_tokens raised if needed); effort none or budget 0 → disabled; budget < 0 → adaptive "
+     "(+ output_config.effort, minimal → low)"),
+    ("Thinking.include_thoughts", "sent as thinking.display summarized/omitted"),
+    ("Response.created", "no Anthropic field; dropped"),
+    ("Response.usage = None", "usage is required: zeros are sent"),
+    ("Usage.reasoning_tokens", "added into output_tokens, also given as output_tokens_details.thinking_tokens"),
+    ("Stop reason content_filter / error / other",
+     "refusal / end_turn / end_turn (tool_use when the turn holds tool calls, bifrost#6123)"),
+    ("stream BlockDelta.signature on a ToolCall; blocks of Image/File/Audio/foreign Other parts; deltas "
+     "after a block stopped or of the wrong kind", "no place in the grammar: dropped (StreamFromIR.dropped)"),
+    ("stream: interleaved blocks", "replayed one at a time, in start order (buffered)"),
+    ("stream without Finish", "truncated: open blocks are closed, no message_delta/message_stop"),
+    ("StreamError.status", "an error event carries only error.type (derived from the status when no type "
+     "is given) and message"),
+]
+# fmt: on
+
+LOSSY: list[Lossy] = [Lossy(DIALECT, "*", f, r) for f, r in _FROM_ANTHROPIC] + [
+    Lossy("*", DIALECT, f, r) for f, r in _INTO_ANTHROPIC
+]

@@ -1,0 +1,1718 @@
+"""Gemini generateContent <-> IR, streams included (WIRE.md §3; research/crabllm.md §3.4 lists what a
+naive converter loses, anchors-conformance.md Part D the bugs gateways shipped).
+
+Public API (the same names in every dialect module):
+
+- ``request_to_ir(req, model)``: the model comes from the URL path, not the body.
+- ``request_from_ir(r)``: the body only (``r.model`` goes in the path).
+- ``response_to_ir(resp)`` / ``response_from_ir(r)``.
+- ``StreamToIR``: ``feed(item)`` one parsed SSE item (a full ``GenerateContentResponse`` holding only the
+  new parts, or an ``ErrorBody``) → IR events; ``close()`` → ``End`` only if a finishReason was seen.
+- ``StreamFromIR``: ``feed(event)`` → ``GenerateContentResponse`` items; ``close()``.
+- ``LOSSY``: the fields that do not survive a translation, and why.
+
+Losslessness. Whatever the IR has no slot for is kept in ``vendor["gemini"]`` of the IR object that
+came from it, so Gemini → IR → Gemini gives back the same JSON, unknown fields, explicit nulls and
+snake_case spellings included. A vendor entry holds: ``rest`` (the wire fields not mapped to the IR,
+as wire JSON), ``snake`` (mapped fields the client spelled snake_case), ``absent`` (IR slots that got a
+default because the wire field was missing: a synthetic call id, an empty model name...), and a few
+named facts (``split``: lengths of merged text parts; ``openapi``: the original OpenAPI-subset schema).
+Another dialect never reads them.
+
+Decisions worth knowing (each one is also a ``LOSSY`` row where data is lost):
+
+- Calls without an ``id`` get ``call_{n}``, counted over the whole request/response/stream and never
+  equal to a real id in it; a ``functionResponse`` without an id answers the earliest unanswered call
+  of the same name (FIFO). Synthetic ids are flagged and not written back to Gemini.
+- ``thought: true`` parts are ``Reasoning``, never answer text; a part holding only a
+  ``thoughtSignature`` is a signature-only ``Reasoning``. The signature of a ``functionCall`` part is
+  ``ToolCall.signature``; on any other part it stays in vendor.
+- Responses: consecutive text parts (and thought parts) are concatenated into one Text (Reasoning),
+  a part that carries anything but ``text`` starting a new one; ``split`` records the part boundaries.
+  Streams group parts by exactly the same rule (an empty ``{"text": ""}`` opens no block), so
+  accumulating a stream equals the non-stream reply.
+- A STOP whose candidate (or stream) holds a functionCall is ``tool_use`` (raw STOP kept).
+- Tool parameters go out as ``parametersJsonSchema`` (plain JSON Schema, which the API accepts),
+  except when they came from Gemini's own OpenAPI-subset ``parameters`` and are unchanged; incoming
+  ``parameters`` are converted to JSON Schema (lower-case ``type``, ``nullable`` → ``[type, "null"]``).
+- ``ir.Request.response_format`` is the flattened form the other converters use: ``{"type": "json_schema",
+  "schema": ...}`` (read from ``responseJsonSchema``, or ``responseSchema`` converted), ``{"type":
+  "json_object"}`` (application/json without a schema) or ``{"type": "text"}`` (text/plain).
+- Tool results: all results of one assistant turn go in ONE user Content (eino-ext#571); the
+  ``response`` is the result text when it is a JSON object, else ``{"result": text}``
+  (``{"error": ...}`` when ``is_error``); the function name comes from the result or the earlier call.
+- OpenAI system/developer messages anywhere in ``messages`` are folded, in order, into
+  ``systemInstruction`` after ``ir.Request.system`` (Gemini has no system turn).
+- ``StreamFromIR`` emits one item per text/thought fragment, one complete ``functionCall`` part per
+  tool block (arguments buffered to the block's end; invalid JSON raises), and a final item with
+  ``finishReason`` and the usage when the IR stream ends (``End``). Without ``End`` (a truncated
+  upstream) no finishReason is written, so the client can tell. ``StreamError`` raises
+  ``ProviderError(kind="upstream")`` from ``feed``: a typed Gemini stream cannot carry an error item.
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import deque
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pydantic.alias_generators import to_camel
+
+from providers.convert.tables import Lossy, stop_from, stop_to
+from providers.errors import ProviderError
+from providers.types import ir
+from providers.types.gemini import (
+    Candidate,
+    Content,
+    ErrorBody,
+    FunctionDeclaration,
+    GenerateContentRequest,
+    GenerateContentResponse,
+    Part,
+    UsageMetadata,
+    parse_stream_item,
+)
+
+__all__ = [
+    "LOSSY",
+    "StreamFromIR",
+    "StreamToIR",
+    "openapi_to_json_schema",
+    "request_from_ir",
+    "request_to_ir",
+    "response_from_ir",
+    "response_to_ir",
+]
+
+D = "gemini"
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+# --- vendor bookkeeping ----------------------------------------------------------------------------
+
+_CAMEL: dict[str, str] = {}
+
+
+def _camel(name: str) -> str:
+    alias = _CAMEL.get(name)
+    if alias is None:
+        alias = _CAMEL[name] = to_camel(name)
+    return alias
+
+
+def _json(value: Any) -> Any:
+    """A field value as wire JSON (models dumped with their own spelling, plain JSON as is)."""
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    return value
+
+
+def _pack(model: Any, consumed: set[str], entry: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The vendor entry of one wire object: its fields the IR did not take (``rest``, wire JSON with the
+    client's spelling, unknown fields included) and the taken fields it spelled snake_case."""
+    entry = {} if entry is None else entry
+    fields_set = model.__pydantic_fields_set__  # unknown keys are in it too
+    if not fields_set <= consumed:
+        data = model.__dict__
+        rest = {}
+        snake = data.get("_snake_keys") or ()
+        for name, value in data.items():  # field order, so the output is the same from run to run
+            if name in fields_set and name not in consumed:
+                rest[name if name in snake else _camel(name)] = _json(value)
+        extra = model.__pydantic_extra__
+        if extra:
+            rest.update(extra)
+        entry["rest"] = rest
+    snake = model.__dict__.get("_snake_keys")
+    if snake:
+        taken = snake & consumed
+        if taken:
+            entry["snake"] = sorted(taken)
+    return entry
+
+
+def _start(entry: dict[str, Any] | None) -> tuple[dict[str, Any], Any]:
+    """A wire object to fill: the vendor ``rest`` (copied) and the snake_case spellings to honour."""
+    if not entry:
+        return {}, ()
+    rest = entry.get("rest")
+    return (dict(rest) if rest else {}), entry.get("snake", ())
+
+
+def _put(out: dict[str, Any], snake: Any, name: str, value: Any) -> None:
+    """Set field ``name`` in wire object ``out``, spelled as the client spelled it (camelCase by default)."""
+    camel = _camel(name)
+    if name in snake:
+        out.pop(camel, None)
+        out[name] = value
+    else:
+        if name != camel:
+            out.pop(name, None)
+        out[camel] = value
+
+
+def _vendor(entry: dict[str, Any]) -> ir.Vendor:
+    return {D: entry} if entry else {}
+
+
+def _gv(vendor: ir.Vendor) -> dict[str, Any] | None:
+    return vendor.get(D)
+
+
+def _absent(entry: dict[str, Any] | None, name: str) -> bool:
+    return bool(entry) and name in entry.get("absent", ())
+
+
+def _set_absent(entry: dict[str, Any], name: str) -> None:
+    entry.setdefault("absent", []).append(name)
+
+
+# --- ids -------------------------------------------------------------------------------------------
+
+
+class _Calls:
+    """Synthetic call ids (``call_{n}``, never equal to a real id seen) and FIFO pairing by name."""
+
+    __slots__ = ("_n", "_pending", "_taken")
+
+    def __init__(self, taken: set[str] | None = None) -> None:
+        self._n = 0
+        self._taken = taken if taken is not None else set()
+        self._pending: dict[str | None, deque[str]] = {}
+
+    def new_id(self) -> str:
+        while True:
+            cid = f"call_{self._n}"
+            self._n += 1
+            if cid not in self._taken:
+                self._taken.add(cid)
+                return cid
+
+    def called(self, name: str | None, cid: str) -> None:
+        self._taken.add(cid)
+        self._pending.setdefault(name, deque()).append(cid)
+
+    def answered(self, name: str | None, cid: str) -> None:
+        queue = self._pending.get(name)
+        if queue and cid in queue:
+            queue.remove(cid)
+
+    def pair(self, name: str | None) -> str:
+        queue = self._pending.get(name)
+        return queue.popleft() if queue else self.new_id()
+
+
+def _ids_in(contents: Iterable[Content | None]) -> set[str]:
+    """Every call/response id a list of contents already uses (so synthetic ones never collide)."""
+    taken: set[str] = set()
+    for content in contents:
+        if content is None or not content.parts:
+            continue
+        for part in content.parts:
+            if part.function_call is not None and part.function_call.id is not None:
+                taken.add(part.function_call.id)
+            if part.function_response is not None and part.function_response.id is not None:
+                taken.add(part.function_response.id)
+    return taken
+
+
+# --- parts: wire -> IR -----------------------------------------------------------------------------
+
+_DATA = (
+    "text", "inline_data", "file_data", "function_call", "function_response", "executable_code",
+    "code_execution_result", "tool_call", "tool_response",
+)  # fmt: skip
+_PLAIN_TEXT = frozenset({"text"})
+_PLAIN_THOUGHT = frozenset({"text", "thought", "thought_signature"})
+
+_AUDIO_FORMATS = {
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/wave": "wav",
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+}
+_AUDIO_MIMES = {"wav": "audio/wav", "mp3": "audio/mp3"}
+
+
+def _audio_format(mime: str) -> str:
+    return _AUDIO_FORMATS.get(mime) or mime.split("/", 1)[1]
+
+
+def _audio_mime(fmt: str | None) -> str:
+    if fmt is None:
+        return "audio/wav"
+    return _AUDIO_MIMES.get(fmt) or f"audio/{fmt}"
+
+
+def _other(part: Any) -> ir.Other:
+    return ir.Other(dialect=D, data=part.to_json())
+
+
+def _sub(entry: dict[str, Any], model: Any, consumed: set[str]) -> None:
+    """Record the vendor entry of a part's inner object (functionCall, inlineData...) if it has one."""
+    inner = _pack(model, consumed)
+    if inner:
+        entry["sub"] = inner
+
+
+def _media_to_ir(part: Any, entry: dict[str, Any]) -> ir.Part:
+    """``inlineData`` → Image (image/*), Audio (audio/*) or File; ``fileData`` → Image or File by URL."""
+    blob = part.inline_data
+    if blob is not None:
+        mime, data = blob.mime_type, blob.data
+        _sub(entry, blob, {n for n in ("mime_type", "data") if getattr(blob, n) is not None})
+        if mime is not None and mime.startswith("image/"):
+            return ir.Image(data=data, media_type=mime, vendor=_vendor(entry))
+        if mime is not None and mime.startswith("audio/") and data is not None:
+            fmt = _audio_format(mime)
+            if _audio_mime(fmt) != mime:
+                entry["mime"] = mime
+            return ir.Audio(data=data, format=fmt, vendor=_vendor(entry))
+        return ir.File(data=data, media_type=mime, vendor=_vendor(entry))
+    ref = part.file_data
+    mime, uri = ref.mime_type, ref.file_uri
+    _sub(entry, ref, {n for n in ("mime_type", "file_uri") if getattr(ref, n) is not None})
+    entry["via"] = "fileData"
+    if mime is not None and mime.startswith("image/"):
+        return ir.Image(url=uri, media_type=mime, vendor=_vendor(entry))
+    return ir.File(url=uri, media_type=mime, vendor=_vendor(entry))
+
+
+def _part_to_ir(part: Part, calls: _Calls) -> ir.Part:
+    """One Gemini part → one IR part (a part that is not one clear kind → ``Other``, kept whole)."""
+    data = part.__dict__
+    kind = None
+    count = 0
+    for name in _DATA:
+        if data[name] is not None:
+            kind = name
+            count += 1
+    if count > 1:
+        return _other(part)
+    sig = part.thought_signature
+    if kind == "text" and part.thought is not True:
+        return ir.Text(text=part.text, vendor=_vendor(_pack(part, {"text"})))
+    if (kind == "text" and part.thought is True) or (
+        kind is None and (part.thought is True or (part.thought is None and sig is not None))
+    ):
+        # thinking text, or a bare thoughtSignature (hidden thinking): Reasoning either way
+        consumed = {"text"} if part.text is not None else set()
+        entry: dict[str, Any] = {}
+        if part.text is None:
+            _set_absent(entry, "text")
+        if part.thought is not None:
+            consumed.add("thought")
+        else:
+            _set_absent(entry, "thought")
+        if sig is not None:
+            consumed.add("thought_signature")
+        # always marked as Gemini's: an empty thought part is kept, where another dialect's is dropped
+        return ir.Reasoning(text=part.text or "", signature=sig, vendor={D: _pack(part, consumed, entry)})
+    if kind == "function_call":
+        return _call_to_ir(part, calls)
+    if kind == "function_response":
+        return _result_to_ir(part, calls)
+    if kind == "inline_data" or kind == "file_data":
+        return _media_to_ir(part, _pack(part, {kind}))
+    return _other(part)
+
+
+def _call_to_ir(part: Part, calls: _Calls) -> ir.ToolCall:
+    call = part.function_call
+    assert call is not None
+    consumed = {"function_call"}
+    if part.thought_signature is not None:
+        consumed.add("thought_signature")
+    entry = _pack(part, consumed)
+    _sub(entry, call, {n for n in ("id", "name", "args") if getattr(call, n) is not None})
+    if call.id is not None:
+        cid = call.id
+    else:
+        cid = calls.new_id()
+        _set_absent(entry, "id")
+    if call.name is None:
+        _set_absent(entry, "name")
+    if call.args is None:
+        _set_absent(entry, "args")
+    calls.called(call.name, cid)
+    return ir.ToolCall(
+        id=cid,
+        name=call.name or "",
+        arguments=_dumps(call.args) if call.args is not None else "{}",
+        signature=part.thought_signature,
+        vendor=_vendor(entry),
+    )
+
+
+def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
+    resp = part.function_response
+    assert resp is not None
+    entry = _pack(part, {"function_response"})
+    taken = {n for n in ("id", "name", "response") if getattr(resp, n) is not None}
+    if resp.parts:
+        taken.add("parts")
+    _sub(entry, resp, taken)
+    if resp.id is not None:
+        cid = resp.id
+        calls.answered(resp.name, cid)
+    else:
+        cid = calls.pair(resp.name)
+        _set_absent(entry, "id")
+    if resp.name is None:
+        _set_absent(entry, "name")
+    content: list[ir.Part] = []
+    if resp.response is not None:
+        content.append(ir.Text(text=_dumps(resp.response)))
+    else:
+        _set_absent(entry, "response")
+    for media in resp.parts or ():
+        if (media.inline_data is None) == (media.file_data is None):
+            content.append(_other(media))
+        else:
+            kind = "inline_data" if media.inline_data is not None else "file_data"
+            content.append(_media_to_ir(media, _pack(media, {kind})))
+    return ir.ToolResult(call_id=cid, name=resp.name, content=content, vendor=_vendor(entry))
+
+
+def _content_entry(content: Content) -> dict[str, Any]:
+    """Vendor entry of a Content: unknown fields, a role other than user/model, absent role or parts."""
+    consumed = {n for n in ("parts", "role") if getattr(content, n) is not None}
+    entry = _pack(content, consumed)
+    if content.role is None:
+        _set_absent(entry, "role")
+    elif content.role not in ("user", "model"):
+        entry["role"] = content.role
+    if content.parts is None:
+        _set_absent(entry, "parts")
+    return entry
+
+
+def _message_to_ir(content: Content, calls: _Calls) -> ir.Message:
+    parts = [_part_to_ir(p, calls) for p in content.parts] if content.parts else []
+    return ir.Message(
+        role="assistant" if content.role == "model" else "user",
+        content=parts,
+        vendor={D: _content_entry(content)},  # always marked: an empty Gemini turn is kept, not dropped
+    )
+
+
+def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
+    """Response parts → IR parts, concatenating consecutive text (and thought) parts (see the module
+    docstring); ``split`` in the vendor keeps the part boundaries for the way back."""
+    out: list[ir.Part] = []
+    current: ir.Text | ir.Reasoning | None = None
+    chunks: list[str] = []
+    lengths: list[int] = []
+
+    def seal() -> None:
+        if current is not None and len(lengths) > 1:
+            current.text = "".join(chunks)
+            current.vendor.setdefault(D, {})["split"] = list(lengths)
+
+    for part in parts:
+        fields_set = part.__pydantic_fields_set__
+        text = part.text
+        plain = text is not None and "_snake_keys" not in part.__dict__
+        if plain and part.thought is None and fields_set == _PLAIN_TEXT:
+            if type(current) is ir.Text:
+                chunks.append(text)
+                lengths.append(len(text))
+                continue
+            seal()
+            current = ir.Text(text=text)
+        elif plain and part.thought is True and fields_set <= _PLAIN_THOUGHT:
+            sig = part.thought_signature
+            if type(current) is ir.Reasoning and current.signature is None:
+                chunks.append(text)
+                lengths.append(len(text))
+                current.signature = sig
+                continue
+            seal()
+            current = ir.Reasoning(text=text, signature=sig, vendor={D: {}})
+        else:
+            seal()
+            converted = _part_to_ir(part, calls)
+            out.append(converted)
+            if type(converted) is ir.Text or (
+                type(converted) is ir.Reasoning and not _absent(_gv(converted.vendor), "text")
+            ):
+                current = converted
+                chunks = [converted.text]
+                lengths = [len(converted.text)]
+            else:
+                current = None
+            continue
+        out.append(current)
+        chunks = [text]
+        lengths = [len(text)]
+    seal()
+    return out
+
+
+# --- parts: IR -> wire -----------------------------------------------------------------------------
+
+
+def _split(text: str, entry: dict[str, Any] | None) -> list[str]:
+    lengths = entry.get("split") if entry else None
+    if not lengths or sum(lengths) != len(text):
+        return [text]
+    pieces, at = [], 0
+    for n in lengths:
+        pieces.append(text[at : at + n])
+        at += n
+    return pieces
+
+
+def _text_parts(p: ir.Text, out: list[dict[str, Any]]) -> None:
+    entry = _gv(p.vendor)
+    for i, piece in enumerate(_split(p.text, entry)):
+        if i == 0:
+            part, snake = _start(entry)
+            _put(part, snake, "text", piece)
+            out.append(part)
+        else:
+            out.append({"text": piece})
+
+
+def _reasoning_parts(p: ir.Reasoning, out: list[dict[str, Any]]) -> None:
+    entry = _gv(p.vendor)
+    if entry is None and not p.text and p.signature is None:
+        return  # nothing Gemini can carry (Anthropic redacted thinking, say)
+    pieces = _split(p.text, entry)
+    last = len(pieces) - 1
+    for i, piece in enumerate(pieces):
+        if i == 0:
+            part, snake = _start(entry)
+            if not (piece == "" and _absent(entry, "text")):
+                _put(part, snake, "text", piece)
+            if not _absent(entry, "thought"):
+                _put(part, snake, "thought", True)
+        else:
+            part, snake = {"text": piece, "thought": True}, ()
+        if i == last and p.signature is not None:
+            _put(part, snake, "thought_signature", p.signature)
+        out.append(part)
+
+
+def _args_object(tc: ir.ToolCall) -> dict[str, Any]:
+    text = tc.arguments
+    if not text.strip():
+        return {}
+    try:
+        args = json.loads(text)
+    except ValueError:
+        raise ProviderError.invalid_request(
+            f"tool call {tc.id!r} ({tc.name}) has arguments that are not valid JSON: {text[:200]!r}"
+        ) from None
+    if not isinstance(args, dict):
+        raise ProviderError.invalid_request(
+            f"tool call {tc.id!r} ({tc.name}) arguments must be a JSON object for Gemini, got {text[:200]!r}"
+        )
+    return args
+
+
+def _call_part(tc: ir.ToolCall) -> dict[str, Any]:
+    entry = _gv(tc.vendor)
+    part, snake = _start(entry)
+    call, csnake = _start(entry.get("sub") if entry else None)
+    if not _absent(entry, "id"):
+        _put(call, csnake, "id", tc.id)
+    if not (tc.name == "" and _absent(entry, "name")):
+        _put(call, csnake, "name", tc.name)
+    if not (_absent(entry, "args") and tc.arguments in ("{}", "")):
+        _put(call, csnake, "args", _args_object(tc))
+    _put(part, snake, "function_call", call)
+    if tc.signature is not None:
+        _put(part, snake, "thought_signature", tc.signature)
+    return part
+
+
+def _result_part(tr: ir.ToolResult, names: dict[str, str]) -> dict[str, Any]:
+    entry = _gv(tr.vendor)
+    part, snake = _start(entry)
+    resp, rsnake = _start(entry.get("sub") if entry else None)
+    if not _absent(entry, "id"):
+        _put(resp, rsnake, "id", tr.call_id)
+    name = tr.name if tr.name is not None else names.get(tr.call_id)
+    if name is None and not _absent(entry, "name"):
+        raise ProviderError.invalid_request(
+            f"tool result for call {tr.call_id!r} has no function name and answers no earlier call; "
+            "Gemini needs the name"
+        )
+    if tr.name is not None or not _absent(entry, "name"):
+        _put(resp, rsnake, "name", name)
+    texts: list[str] = []
+    media: list[dict[str, Any]] = []
+    for p in tr.content:
+        if type(p) is ir.Text:
+            texts.append(p.text)  # type: ignore[union-attr]
+        elif type(p) is ir.Other:
+            if p.dialect == D:  # type: ignore[union-attr]
+                media.append(p.data)  # type: ignore[union-attr]
+        elif type(p) in (ir.Image, ir.File, ir.Audio):
+            media.append(_media_part(p))  # type: ignore[arg-type]
+    if texts or not _absent(entry, "response"):
+        _put(resp, rsnake, "response", _response_object(texts, tr.is_error))
+    if media:
+        _put(resp, rsnake, "parts", media)
+    _put(part, snake, "function_response", resp)
+    return part
+
+
+def _response_object(texts: list[str], is_error: bool | None) -> dict[str, Any]:
+    """A tool result as ``functionResponse.response``: its text when that is a JSON object, else
+    ``{"result": text}``; ``{"error": ...}`` when the result is an error."""
+    text = "\n".join(texts)
+    value = None
+    if text:
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            value = parsed
+    if is_error:
+        return {"error": value if value is not None else text}
+    if value is not None:
+        return value
+    return {"result": text} if texts else {}
+
+
+_IMAGE_EXT = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
+              "webp": "image/webp", "heic": "image/heic", "heif": "image/heif"}  # fmt: skip
+
+
+def _image_mime(url: str) -> str | None:
+    """An image URL's MIME type from its extension (Gemini wants one on fileData); None if unknown."""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    return _IMAGE_EXT.get(ext)
+
+
+def _data_url(url: str) -> tuple[str, str] | None:
+    if not url.startswith("data:"):
+        return None
+    head, sep, data = url[5:].partition(",")
+    if not sep or not head.endswith(";base64"):
+        return None
+    return head[: -len(";base64")], data
+
+
+def _media_part(p: ir.Image | ir.File | ir.Audio) -> dict[str, Any]:
+    entry = _gv(p.vendor)
+    part, snake = _start(entry)
+    sub, ssnake = _start(entry.get("sub") if entry else None)
+    if type(p) is ir.Audio:
+        mime = entry.get("mime") if entry else None
+        if mime is None or _audio_format(mime) != p.format:
+            mime = _audio_mime(p.format)
+        _put(sub, ssnake, "mime_type", mime)
+        _put(sub, ssnake, "data", p.data)
+        _put(part, snake, "inline_data", sub)
+        return part
+    if entry is not None and entry.get("via") == "fileData":
+        if p.media_type is not None:
+            _put(sub, ssnake, "mime_type", p.media_type)
+        if p.url is not None:
+            _put(sub, ssnake, "file_uri", p.url)
+        _put(part, snake, "file_data", sub)
+        return part
+    if p.data is None and p.url is not None:
+        inline = _data_url(p.url)
+        if inline is None:
+            mime = p.media_type
+            if mime is None and type(p) is ir.Image:
+                mime = _image_mime(p.url)
+            if mime is not None:
+                _put(sub, ssnake, "mime_type", mime)
+            _put(sub, ssnake, "file_uri", p.url)
+            _put(part, snake, "file_data", sub)
+            return part
+        mime, data = inline
+        _put(sub, ssnake, "mime_type", p.media_type or mime)
+        _put(sub, ssnake, "data", data)
+        _put(part, snake, "inline_data", sub)
+        return part
+    if p.data is None and p.file_id is not None:
+        raise ProviderError.invalid_request(
+            f"Gemini cannot reference an uploaded file by id ({p.file_id!r}); send it inline or by URI"
+        )
+    if p.media_type is not None:
+        _put(sub, ssnake, "mime_type", p.media_type)
+    if p.data is not None:
+        _put(sub, ssnake, "data", p.data)
+    _put(part, snake, "inline_data", sub)
+    return part
+
+
+def _parts_from_ir(parts: list[ir.Part], names: dict[str, str]) -> list[dict[str, Any]]:
+    """IR parts → Gemini part objects; ``names`` maps call ids seen so far to function names."""
+    out: list[dict[str, Any]] = []
+    for p in parts:
+        kind = type(p)
+        if kind is ir.Text:
+            _text_parts(p, out)  # type: ignore[arg-type]
+        elif kind is ir.ToolCall:
+            names[p.id] = p.name  # type: ignore[union-attr]
+            out.append(_call_part(p))  # type: ignore[arg-type]
+        elif kind is ir.ToolResult:
+            out.append(_result_part(p, names))  # type: ignore[arg-type]
+        elif kind is ir.Reasoning:
+            _reasoning_parts(p, out)  # type: ignore[arg-type]
+        elif kind is ir.Image or kind is ir.File or kind is ir.Audio:
+            out.append(_media_part(p))  # type: ignore[arg-type]
+        elif kind is ir.Other and p.dialect == D:  # type: ignore[union-attr]
+            out.append(p.data)  # type: ignore[union-attr]
+    return out
+
+
+def _content_from_entry(
+    entry: dict[str, Any] | None, ir_role: str | None, parts: list[dict[str, Any]]
+) -> dict:
+    """A Content object. ``ir_role`` None: a candidate's content (the IR keeps no role for it)."""
+    out, snake = _start(entry)
+    if parts or not _absent(entry, "parts"):
+        _put(out, snake, "parts", parts)
+    raw_known = entry is not None and ("role" in entry or _absent(entry, "role"))
+    if raw_known and (ir_role is None or ir_role == "user"):  # a missing or unusual role was read as user
+        if "role" in entry:  # type: ignore[operator]
+            _put(out, snake, "role", entry["role"])  # type: ignore[index]
+    else:
+        _put(out, snake, "role", "user" if ir_role not in ("assistant", None) else "model")
+    return out
+
+
+# --- schemas ---------------------------------------------------------------------------------------
+
+_SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
+_SCHEMA_ONE = ("items", "additionalProperties", "not", "additionalItems", "contains")
+_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+
+
+def openapi_to_json_schema(schema: Any) -> Any:
+    """Gemini's OpenAPI-subset Schema as JSON Schema: upper-case ``type`` names lower-cased, and
+    ``nullable: true`` folded into ``type: [t, "null"]``; everything else kept. Never mutates."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "type" and isinstance(value, str):
+            out[key] = value.lower()
+        elif key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {k: openapi_to_json_schema(v) for k, v in value.items()}
+        elif key in _SCHEMA_ONE:
+            out[key] = openapi_to_json_schema(value)
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            out[key] = [openapi_to_json_schema(v) for v in value]
+        else:
+            out[key] = value
+    if out.get("nullable") is True and isinstance(out.get("type"), str):
+        del out["nullable"]
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+# --- request ---------------------------------------------------------------------------------------
+
+_MODE_IN = {
+    "AUTO": "auto",
+    "ANY": "required",
+    "NONE": "none",
+    "VALIDATED": "auto",
+    "MODE_UNSPECIFIED": "auto",
+}
+_MODE_OUT = {"auto": "AUTO", "required": "ANY", "tool": "ANY", "none": "NONE"}
+_LEVELS = frozenset({"minimal", "low", "medium", "high", "xhigh"})
+
+
+def _thinking_to_ir(tc: Any) -> ir.Thinking:
+    budget, level = tc.thinking_budget, tc.thinking_level
+    consumed = {n for n in ("include_thoughts", "thinking_budget") if getattr(tc, n) is not None}
+    effort = None
+    entry: dict[str, Any] = {}
+    if isinstance(level, str) and level.lower() in _LEVELS:
+        effort = level.lower()
+        consumed.add("thinking_level")
+        if level != effort.upper():
+            entry["level"] = level
+    mode = None
+    if budget is not None:
+        mode = "disabled" if budget == 0 else "adaptive" if budget < 0 else "enabled"
+    _pack(tc, consumed, entry)
+    return ir.Thinking(
+        mode=mode,
+        budget_tokens=budget,
+        effort=effort,
+        include_thoughts=tc.include_thoughts,
+        vendor={D: entry},
+    )
+
+
+def _thinking_from_ir(th: ir.Thinking) -> dict[str, Any]:
+    entry = _gv(th.vendor)
+    out, snake = _start(entry)
+    if th.include_thoughts is not None:
+        _put(out, snake, "include_thoughts", th.include_thoughts)
+    elif entry is None and th.mode in ("enabled", "adaptive"):
+        _put(out, snake, "include_thoughts", True)  # the other dialects show thinking when it is on
+    budget = th.budget_tokens
+    if budget is None and entry is None:
+        budget = {"disabled": 0, "adaptive": -1}.get(th.mode or "")
+        if budget is None and th.effort == "none":
+            budget = 0
+    if budget is not None:
+        _put(out, snake, "thinking_budget", budget)
+    effort = th.effort
+    if effort is not None and (entry is not None or th.budget_tokens is None):
+        raw = entry.get("level") if entry else None
+        if raw is not None and raw.lower() == effort:
+            _put(out, snake, "thinking_level", raw)
+        elif effort in _LEVELS:
+            _put(out, snake, "thinking_level", effort.upper())
+        elif effort == "max":
+            _put(out, snake, "thinking_level", "XHIGH")
+    return out
+
+
+def _generation_to_ir(gc: Any, r: ir.Request, gv: dict[str, Any]) -> None:
+    consumed: set[str] = set()
+    entry: dict[str, Any] = {}
+    d = gc.__dict__
+    if d["max_output_tokens"] is not None:
+        r.max_tokens = d["max_output_tokens"]
+        consumed.add("max_output_tokens")
+    for name, slot in (
+        ("temperature", "temperature"),
+        ("top_p", "top_p"),
+        ("seed", "seed"),
+        ("presence_penalty", "presence_penalty"),
+        ("frequency_penalty", "frequency_penalty"),
+    ):
+        if d[name] is not None:
+            setattr(r, slot, d[name])
+            consumed.add(name)
+    top_k = d["top_k"]
+    if top_k is not None:
+        consumed.add("top_k")
+        if isinstance(top_k, float) and top_k.is_integer():
+            top_k = int(top_k)
+            entry["top_k_float"] = True
+        r.top_k = top_k
+    if d["stop_sequences"] is not None:
+        r.stop = list(d["stop_sequences"])
+        consumed.add("stop_sequences")
+    if d["thinking_config"] is not None:
+        r.thinking = _thinking_to_ir(d["thinking_config"])
+        consumed.add("thinking_config")
+    mime, js, oas = d["response_mime_type"], d["response_json_schema"], d["response_schema"]
+    if mime == "application/json":
+        consumed.add("response_mime_type")
+        if js is not None:
+            r.response_format = {"type": "json_schema", "schema": js}
+            consumed.add("response_json_schema")
+        elif oas is not None:
+            r.response_format = {"type": "json_schema", "schema": openapi_to_json_schema(oas)}
+            entry["openapi"] = oas
+            consumed.add("response_schema")
+        else:
+            r.response_format = {"type": "json_object"}
+    elif mime == "text/plain" and js is None and oas is None:
+        consumed.add("response_mime_type")
+        r.response_format = {"type": "text"}
+    gv["gen"] = _pack(gc, consumed, entry)
+
+
+def _generation_from_ir(r: ir.Request, entry: dict[str, Any] | None) -> dict[str, Any] | None:
+    out, snake = _start(entry)
+    if r.max_tokens is not None:
+        _put(out, snake, "max_output_tokens", r.max_tokens)
+    if r.temperature is not None:
+        _put(out, snake, "temperature", r.temperature)
+    if r.top_p is not None:
+        _put(out, snake, "top_p", r.top_p)
+    if r.top_k is not None:
+        top_k = r.top_k
+        if entry and entry.get("top_k_float") and isinstance(top_k, int):
+            top_k = float(top_k)
+        _put(out, snake, "top_k", top_k)
+    if r.stop is not None:
+        _put(out, snake, "stop_sequences", list(r.stop))
+    if r.seed is not None:
+        _put(out, snake, "seed", r.seed)
+    if r.presence_penalty is not None:
+        _put(out, snake, "presence_penalty", r.presence_penalty)
+    if r.frequency_penalty is not None:
+        _put(out, snake, "frequency_penalty", r.frequency_penalty)
+    rf = r.response_format
+    if rf is not None:
+        kind = rf.get("type")
+        if kind == "json_schema":
+            inner = rf.get("json_schema")  # OpenAI's nested shape, accepted too
+            schema = inner.get("schema") if isinstance(inner, dict) else rf.get("schema")
+            _put(out, snake, "response_mime_type", "application/json")
+            if schema is not None:
+                original = entry.get("openapi") if entry else None
+                if original is not None and openapi_to_json_schema(original) == schema:
+                    _put(out, snake, "response_schema", original)
+                else:
+                    _put(out, snake, "response_json_schema", schema)
+        elif kind == "json_object":
+            _put(out, snake, "response_mime_type", "application/json")
+        elif kind == "text":
+            _put(out, snake, "response_mime_type", "text/plain")
+    if r.thinking is not None:
+        thinking = _thinking_from_ir(r.thinking)
+        if thinking or _gv(r.thinking.vendor) is not None:
+            _put(out, snake, "thinking_config", thinking)
+    if out or entry is not None:
+        return out
+    return None
+
+
+def _tool_to_ir(fd: FunctionDeclaration) -> ir.Tool:
+    consumed = {"name"}
+    if fd.description is not None:
+        consumed.add("description")
+    entry: dict[str, Any] = {}
+    params = None
+    if isinstance(fd.parameters_json_schema, dict):
+        params = fd.parameters_json_schema
+        consumed.add("parameters_json_schema")
+    elif fd.parameters is not None:
+        params = openapi_to_json_schema(fd.parameters)
+        entry["openapi"] = fd.parameters
+        consumed.add("parameters")
+    return ir.Tool(
+        name=fd.name,
+        description=fd.description,
+        parameters=params,
+        vendor=_vendor(_pack(fd, consumed, entry)),
+    )
+
+
+def _tool_from_ir(t: ir.Tool) -> dict[str, Any]:
+    entry = _gv(t.vendor)
+    out, snake = _start(entry)
+    _put(out, snake, "name", t.name)
+    if t.description is not None:
+        _put(out, snake, "description", t.description)
+    if t.parameters is not None:
+        original = entry.get("openapi") if entry else None
+        if original is not None and openapi_to_json_schema(original) == t.parameters:
+            _put(out, snake, "parameters", original)
+        else:
+            _put(out, snake, "parameters_json_schema", t.parameters)
+    return out
+
+
+def _tools_from_ir(r: ir.Request, layout: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    decls = [_tool_from_ir(t) for t in r.tools or ()]
+    if layout is not None and sum(e.get("n") or 0 for e in layout) == len(decls):
+        out, at = [], 0
+        for e in layout:
+            obj, snake = _start(e)
+            n = e.get("n")
+            if n is not None:
+                _put(obj, snake, "function_declarations", decls[at : at + n])
+                at += n
+            out.append(obj)
+        return out
+    out = [{"functionDeclarations": decls}] if decls else []
+    for e in layout or ():
+        if e.get("rest"):  # a built-in tool (googleSearch...) with nothing in the IR: keep it as it was
+            out.append(dict(e["rest"]))
+    return out if out or layout is not None else None
+
+
+def _tool_config_to_ir(tc: Any, r: ir.Request, gv: dict[str, Any]) -> None:
+    fcc = tc.function_calling_config
+    consumed: set[str] = set()
+    if fcc is not None and isinstance(fcc.mode, str):
+        consumed.add("function_calling_config")
+        mode, allowed = fcc.mode, fcc.allowed_function_names
+        taken = {"mode"}
+        entry: dict[str, Any] = {}
+        if mode == "ANY" and allowed is not None and len(allowed) == 1:
+            choice = ir.ToolChoice(mode="tool", name=allowed[0])
+            taken.add("allowed_function_names")
+        else:
+            choice = ir.ToolChoice(mode=_MODE_IN.get(mode, "auto"))  # type: ignore[arg-type]
+            if _MODE_OUT[choice.mode] != mode:
+                entry["mode"] = mode
+        choice.vendor = {D: _pack(fcc, taken, entry)}
+        r.tool_choice = choice
+    gv["tool_config"] = _pack(tc, consumed)
+
+
+def _tool_config_from_ir(r: ir.Request, entry: dict[str, Any] | None) -> dict[str, Any] | None:
+    choice = r.tool_choice
+    if choice is None and entry is None:
+        return None
+    out, snake = _start(entry)
+    if choice is not None:
+        centry = _gv(choice.vendor)
+        fcc, fsnake = _start(centry)
+        raw = centry.get("mode") if centry else None
+        mode = raw if raw is not None and _MODE_IN.get(raw, "auto") == choice.mode else _MODE_OUT[choice.mode]
+        _put(fcc, fsnake, "mode", mode)
+        if choice.mode == "tool" and choice.name is not None:
+            _put(fcc, fsnake, "allowed_function_names", [choice.name])
+        _put(out, snake, "function_calling_config", fcc)
+    return out
+
+
+def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
+    """A generateContent body → IR (``model`` from the URL path: ``models/{model}:generateContent``)."""
+    needs_ids = any(
+        (p.function_call is not None and p.function_call.id is None)
+        or (p.function_response is not None and p.function_response.id is None)
+        for c in req.contents
+        for p in c.parts or ()
+    )
+    calls = _Calls(_ids_in(req.contents)) if needs_ids else _Calls()
+    r = ir.Request(model=model, messages=[_message_to_ir(c, calls) for c in req.contents])
+    gv: dict[str, Any] = {}
+    consumed = {"contents"}
+    si = req.system_instruction
+    if si is not None:
+        consumed.add("system_instruction")
+        r.system = [_part_to_ir(p, calls) for p in si.parts] if si.parts else []
+        sentry = _content_entry(si)
+        if si.role is not None:
+            sentry["role"] = si.role  # kept whatever it is: the IR system prompt has no role
+        gv["system"] = sentry
+    if req.tools is not None:
+        consumed.add("tools")
+        tools: list[ir.Tool] = []
+        layout = []
+        for tool in req.tools:
+            decls = tool.function_declarations
+            entry = _pack(tool, {"function_declarations"} if decls is not None else set())
+            entry["n"] = len(decls) if decls is not None else None
+            layout.append(entry)
+            tools.extend(_tool_to_ir(fd) for fd in decls or ())
+        r.tools = tools or None
+        gv["tools"] = layout
+    if req.tool_config is not None:
+        consumed.add("tool_config")
+        _tool_config_to_ir(req.tool_config, r, gv)
+    if req.generation_config is not None:
+        consumed.add("generation_config")
+        _generation_to_ir(req.generation_config, r, gv)
+    _pack(req, consumed, gv)
+    r.vendor = _vendor(gv)
+    return r
+
+
+def request_from_ir(r: ir.Request) -> GenerateContentRequest:
+    """IR → a generateContent body (the model goes in the URL path, ``r.model``)."""
+    gv = _gv(r.vendor)
+    out, snake = _start(gv)
+    names: dict[str, str] = {}
+    contents: list[dict[str, Any]] = []
+    folded: list[dict[str, Any]] = []
+    tool_turn: dict[str, Any] | None = None
+    for m in r.messages:
+        role = m.role
+        if role == "system" or role == "developer":
+            folded.extend(_parts_from_ir(m.content, names))
+            continue
+        parts = _parts_from_ir(m.content, names)
+        entry = _gv(m.vendor)
+        if role == "tool":
+            if tool_turn is not None and contents and contents[-1] is tool_turn:
+                tool_turn["parts"].extend(parts)
+            else:
+                tool_turn = _content_from_entry(entry, "user", parts)
+                contents.append(tool_turn)
+            continue
+        if not parts and entry is None:
+            continue  # an empty turn from another dialect: Gemini rejects empty parts
+        contents.append(_content_from_entry(entry, role, parts))
+    _put(out, snake, "contents", contents)
+    if r.system is not None or folded:
+        sentry = gv.get("system") if gv else None
+        parts = _parts_from_ir(r.system or [], names) + folded
+        system, ssnake = _start(sentry)
+        if parts or not _absent(sentry, "parts"):
+            _put(system, ssnake, "parts", parts)
+        if sentry is not None and "role" in sentry:
+            _put(system, ssnake, "role", sentry["role"])
+        _put(out, snake, "system_instruction", system)
+    tools = _tools_from_ir(r, gv.get("tools") if gv else None)
+    if tools is not None:
+        _put(out, snake, "tools", tools)
+    tool_config = _tool_config_from_ir(r, gv.get("tool_config") if gv else None)
+    if tool_config is not None:
+        _put(out, snake, "tool_config", tool_config)
+    generation = _generation_from_ir(r, gv.get("gen") if gv else None)
+    if generation is not None:
+        _put(out, snake, "generation_config", generation)
+    return GenerateContentRequest.model_validate(out)
+
+
+# --- response --------------------------------------------------------------------------------------
+
+
+def _usage_to_ir(u: UsageMetadata) -> ir.Usage:
+    prompt, cached = u.prompt_token_count, u.cached_content_token_count
+    consumed = {
+        n
+        for n in (
+            "prompt_token_count",
+            "cached_content_token_count",
+            "candidates_token_count",
+            "thoughts_token_count",
+        )
+        if getattr(u, n) is not None
+    }
+    return ir.Usage(
+        input_tokens=prompt - (cached or 0) if prompt is not None else None,
+        output_tokens=u.candidates_token_count,
+        cache_read_tokens=cached,
+        reasoning_tokens=u.thoughts_token_count,
+        vendor={D: _pack(u, consumed)},  # always marked: Gemini's own usage never gets a computed total
+    )
+
+
+def _usage_from_ir(u: ir.Usage) -> dict[str, Any]:
+    entry = _gv(u.vendor)
+    out, snake = _start(entry)
+    total = 0
+    known = False
+    if (
+        u.input_tokens is not None
+        or u.cache_write_tokens is not None
+        or (u.cache_read_tokens is not None and entry is None)
+    ):
+        prompt = u.prompt_total
+        _put(out, snake, "prompt_token_count", prompt)
+        total += prompt
+        known = True
+    if u.cache_read_tokens is not None:
+        _put(out, snake, "cached_content_token_count", u.cache_read_tokens)
+    if u.output_tokens is not None:
+        _put(out, snake, "candidates_token_count", u.output_tokens)
+        total += u.output_tokens
+        known = True
+    if u.reasoning_tokens is not None:
+        _put(out, snake, "thoughts_token_count", u.reasoning_tokens)
+        total += u.reasoning_tokens
+        known = True
+    if known and entry is None:  # Gemini's own total (kept in rest) is never recomputed
+        out["totalTokenCount"] = total
+    return out
+
+
+def _stop(raw: str | None, tool_seen: bool) -> ir.Stop | None:
+    stop = stop_from(D, raw)
+    if stop is not None and raw == "STOP" and tool_seen:
+        stop.reason = "tool_use"
+    return stop
+
+
+def _created(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _new_response_id() -> str:
+    return "gemini-" + uuid.uuid4().hex[:24]
+
+
+def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
+    """A generateContent reply → IR. Only the first candidate is content; the others stay in vendor."""
+    gv: dict[str, Any] = {}
+    consumed: set[str] = set()
+    content: list[ir.Part] = []
+    stop = None
+    cands = resp.candidates
+    if cands is None:
+        _set_absent(gv, "candidates")
+    else:
+        consumed.add("candidates")
+        if cands:
+            first = cands[0]
+            parts = first.content.parts if first.content is not None else None
+            calls = _Calls(_ids_in([first.content])) if parts else _Calls()
+            content = _merge_parts(parts, calls) if parts else []
+            centry = _pack(first, {n for n in ("content", "finish_reason") if getattr(first, n) is not None})
+            if first.content is not None:
+                centry["content"] = _content_entry(first.content)
+                if first.content.role == "user":  # unusual for a candidate: keep it
+                    centry["content"]["role"] = "user"
+            else:
+                _set_absent(centry, "content")
+            gv["candidate"] = centry
+            stop = _stop(first.finish_reason, any(type(p) is ir.ToolCall for p in content))
+            if len(cands) > 1:
+                gv["more"] = [c.to_json() for c in cands[1:]]
+    feedback = resp.prompt_feedback
+    if stop is None and not cands and feedback is not None and feedback.block_reason is not None:
+        stop = ir.Stop(reason="content_filter", raw=feedback.block_reason, dialect=D)
+        gv["blocked"] = True
+    usage = None
+    if resp.usage_metadata is not None:
+        consumed.add("usage_metadata")
+        usage = _usage_to_ir(resp.usage_metadata)
+    model = resp.model_version
+    if model is not None:
+        consumed.add("model_version")
+    else:
+        _set_absent(gv, "model")
+    rid = resp.response_id
+    if rid is not None:
+        consumed.add("response_id")
+    else:
+        rid = _new_response_id()
+        _set_absent(gv, "id")
+    _pack(resp, consumed, gv)
+    return ir.Response(
+        id=rid,
+        model=model or "",
+        content=content,
+        stop=stop,
+        usage=usage,
+        created=_created(resp.create_time),
+        vendor=_vendor(gv),
+    )
+
+
+def _candidate_from_ir(
+    parts: list[dict[str, Any]], stop: ir.Stop | None, entry: dict[str, Any] | None, blocked: bool
+) -> dict[str, Any]:
+    cand, snake = _start(entry) if entry is not None else ({"index": 0}, ())
+    centry = entry.get("content") if entry else None
+    if parts or not _absent(entry, "content"):
+        _put(cand, snake, "content", _content_from_entry(centry, None, parts))
+    finish = None if blocked else stop_to(D, stop)
+    if finish is not None:
+        _put(cand, snake, "finish_reason", finish)
+    return cand
+
+
+def response_from_ir(r: ir.Response) -> GenerateContentResponse:
+    """IR → a generateContent reply with one candidate (plus any the same dialect kept in vendor)."""
+    gv = _gv(r.vendor)
+    out, snake = _start(gv)
+    parts = _parts_from_ir(r.content, {})
+    blocked = bool(gv and gv.get("blocked")) and r.stop is not None and r.stop.reason == "content_filter"
+    centry = gv.get("candidate") if gv else None
+    if centry is not None or parts or (r.stop is not None and not blocked) or not _absent(gv, "candidates"):
+        cands = []
+        if centry is not None or parts or (r.stop is not None and not blocked):
+            cands.append(_candidate_from_ir(parts, r.stop, centry, blocked))
+        if gv and "more" in gv:
+            cands.extend(gv["more"])
+        _put(out, snake, "candidates", cands)
+    if r.usage is not None:
+        _put(out, snake, "usage_metadata", _usage_from_ir(r.usage))
+    if not (r.model == "" and _absent(gv, "model")):
+        _put(out, snake, "model_version", r.model)
+    if not _absent(gv, "id"):
+        _put(out, snake, "response_id", r.id)
+    return GenerateContentResponse.model_validate(out)
+
+
+# --- stream: Gemini items -> IR events ---------------------------------------------------------------
+
+
+class StreamToIR:
+    """``:streamGenerateContent?alt=sse`` items → IR events.
+
+    Each item holds only the new parts of candidate 0. The first item gives MessageStart; text parts
+    extend one Text block, thought parts one Reasoning block (a thought signature seals it), each
+    functionCall part is a complete call (BlockStart with empty arguments, one BlockDelta with the whole
+    JSON, BlockStop; ids unique over the stream); other parts become an ``Other`` block. usageMetadata
+    is cumulative: UsageUpdate carries the latest whenever it changes, and again with the finish.
+    finishReason → Finish (``tool_use`` if the stream made a call); Gemini has no end marker, so
+    ``close()`` gives End only after a finishReason. An ``{"error": ...}`` item → StreamError.
+    Per-chunk candidate metadata (grounding, safety ratings, citations, logprobs) is not carried.
+    """
+
+    def __init__(self) -> None:
+        self._started = False
+        self._next = 0
+        self._open: int | None = None  # index of the open text/reasoning block
+        self._open_kind: type | None = None
+        self._sealed = False  # the open reasoning block got its signature
+        self._calls = _Calls()
+        self._tool_seen = False
+        self._finished = False
+        self._ended = False  # End given, or the stream failed: close() owes nothing more
+        self._usage: UsageMetadata | None = None
+        self._usage_sent: UsageMetadata | None = None
+
+    def feed(
+        self, item: GenerateContentResponse | ErrorBody | dict[str, Any] | bytes | str
+    ) -> list[ir.StreamEvent]:
+        if not isinstance(item, GenerateContentResponse | ErrorBody):
+            item = parse_stream_item(item)
+        if isinstance(item, ErrorBody) or (item.candidates is None and "error" in item.extra):
+            return [self._error(item)]
+        out: list[ir.StreamEvent] = []
+        if not self._started:
+            self._started = True
+            entry: dict[str, Any] = {}
+            rid = item.response_id
+            if rid is None:
+                rid = _new_response_id()
+                _set_absent(entry, "id")
+            if item.model_version is None:
+                _set_absent(entry, "model")
+            if item.create_time is not None:
+                entry["create_time"] = item.create_time
+            um = item.usage_metadata
+            out.append(
+                ir.MessageStart(
+                    id=rid,
+                    model=item.model_version or "",
+                    usage=_usage_to_ir(um) if um is not None else None,
+                    created=_created(item.create_time),
+                    vendor=_vendor(entry),
+                )
+            )
+            self._usage = self._usage_sent = um
+        finish = None
+        cands = item.candidates
+        cand: Candidate | None = None
+        for c in cands or ():
+            if not c.index:  # candidate 0 (proto3 omits index 0); other candidates are not streamed on
+                cand = c
+                break
+        if cand is not None:
+            content = cand.content
+            if content is not None and content.parts:
+                for part in content.parts:
+                    self._part(part, out)
+            finish = cand.finish_reason
+        um = item.usage_metadata
+        if um is not None:
+            self._usage = um
+            if um != self._usage_sent and finish is None:
+                self._usage_sent = um
+                out.append(ir.UsageUpdate(usage=_usage_to_ir(um)))
+        feedback = item.prompt_feedback
+        vendor: ir.Vendor = {}
+        if finish is None and not cands and feedback is not None and feedback.block_reason is not None:
+            stop: ir.Stop | None = ir.Stop(reason="content_filter", raw=feedback.block_reason, dialect=D)
+            vendor = {D: {"prompt_feedback": feedback.to_json()}}  # a blocked prompt: no candidate at all
+        else:
+            stop = _stop(finish, self._tool_seen)
+        if stop is not None and not self._finished:
+            self._close_open(out)
+            if self._usage is not None:
+                self._usage_sent = self._usage
+                out.append(ir.UsageUpdate(usage=_usage_to_ir(self._usage)))
+            out.append(ir.Finish(stop=stop, vendor=vendor))
+            self._finished = True
+        return out
+
+    def close(self) -> list[ir.StreamEvent]:
+        if self._finished and not self._ended:
+            self._ended = True
+            return [ir.End()]
+        return []
+
+    # -- internals
+
+    def _error(self, item: Any) -> ir.StreamError:
+        self._ended = True
+        body = item.to_json()
+        err = body.get("error")
+        err = err if isinstance(err, dict) else {}
+        code = err.get("code")
+        return ir.StreamError(
+            status=code if isinstance(code, int) else None,
+            error_type=err.get("status") if isinstance(err.get("status"), str) else None,
+            message=err.get("message") if isinstance(err.get("message"), str) else "Gemini stream error",
+            body=body,
+        )
+
+    def _close_open(self, out: list[ir.StreamEvent]) -> None:
+        if self._open is not None:
+            out.append(ir.BlockStop(index=self._open))
+            self._open = None
+            self._open_kind = None
+
+    def _open_block(self, part: ir.Part, out: list[ir.StreamEvent]) -> int:
+        self._close_open(out)
+        index = self._next
+        self._next += 1
+        out.append(ir.BlockStart(index=index, part=part))
+        return index
+
+    def _part(self, part: Part, out: list[ir.StreamEvent]) -> None:
+        fields_set = part.__pydantic_fields_set__
+        text = part.text
+        plain = text is not None and "_snake_keys" not in part.__dict__
+        if plain and part.thought is None and fields_set == _PLAIN_TEXT:
+            if not text:  # Gemini's trailing {"text": ""}: no block, but it ends a thought group
+                if self._open_kind is not ir.Text:
+                    self._close_open(out)
+                return
+            if self._open_kind is not ir.Text:
+                self._open = self._open_block(ir.Text(text=""), out)
+                self._open_kind = ir.Text
+            out.append(ir.BlockDelta(index=self._open, text=text))  # type: ignore[arg-type]
+            return
+        if plain and part.thought is True and fields_set <= _PLAIN_THOUGHT:
+            if self._open_kind is not ir.Reasoning or self._sealed:
+                self._open = self._open_block(ir.Reasoning(text=""), out)
+                self._open_kind = ir.Reasoning
+                self._sealed = False
+            if text:
+                out.append(ir.BlockDelta(index=self._open, reasoning=text))  # type: ignore[arg-type]
+            if part.thought_signature is not None:
+                out.append(ir.BlockDelta(index=self._open, signature=part.thought_signature))  # type: ignore[arg-type]
+                self._sealed = True
+            return
+        converted = _part_to_ir(part, self._calls)
+        kind = type(converted)
+        if kind is ir.Text:
+            index = self._open_block(ir.Text(text="", vendor=converted.vendor), out)
+            self._open, self._open_kind = index, ir.Text
+            if converted.text:  # type: ignore[union-attr]
+                out.append(ir.BlockDelta(index=index, text=converted.text))  # type: ignore[union-attr]
+        elif kind is ir.Reasoning:
+            index = self._open_block(ir.Reasoning(text="", vendor=converted.vendor), out)
+            self._open, self._open_kind, self._sealed = index, ir.Reasoning, False
+            if converted.text:  # type: ignore[union-attr]
+                out.append(ir.BlockDelta(index=index, reasoning=converted.text))  # type: ignore[union-attr]
+            if converted.signature is not None:  # type: ignore[union-attr]
+                out.append(ir.BlockDelta(index=index, signature=converted.signature))  # type: ignore[union-attr]
+                self._sealed = True
+            if _absent(_gv(converted.vendor), "text"):
+                self._close_open(out)  # a bare signature: nothing may extend it
+        elif kind is ir.ToolCall:
+            self._tool_seen = True
+            start = ir.ToolCall(
+                id=converted.id,  # type: ignore[union-attr]
+                name=converted.name,  # type: ignore[union-attr]
+                arguments="",
+                signature=converted.signature,  # type: ignore[union-attr]
+                vendor=converted.vendor,
+            )
+            index = self._open_block(start, out)
+            out.append(ir.BlockDelta(index=index, arguments=converted.arguments))  # type: ignore[union-attr]
+            out.append(ir.BlockStop(index=index))
+        else:
+            index = self._open_block(ir.Other(dialect=D, data=part.to_json()), out)
+            out.append(ir.BlockStop(index=index))
+
+
+# --- stream: IR events -> Gemini items ---------------------------------------------------------------
+
+
+class StreamFromIR:
+    """IR events → ``GenerateContentResponse`` items that any Gemini client accepts.
+
+    Grammar written: every item is a complete response with one candidate (index 0, role "model")
+    holding only new parts, and ``modelVersion``/``responseId`` from MessageStart; text deltas are text
+    parts (one item each); reasoning deltas are ``thought: true`` parts, held back by one fragment so a
+    signature delta lands on the thought part it closes (a signature with no text gets its own part);
+    a tool block is ONE functionCall part with the complete parsed ``args``, emitted at BlockStop
+    (fragments are buffered; invalid JSON raises ``ProviderError(kind="decode")`` rather than send
+    partial args); every item carries the latest cumulative usage once known, and the last item — sent
+    on ``End`` — carries ``finishReason`` (STOP when the IR ended without a Finish) and the final usage.
+    No ``[DONE]``. If the IR stream ends without ``End`` (truncated upstream), ``close()`` flushes the
+    content and writes no finishReason. ``StreamError`` raises ``ProviderError(kind="upstream")``.
+    """
+
+    def __init__(self) -> None:
+        self._id: str | None = None
+        self._model: str | None = None
+        self._write_id = True
+        self._write_model = True
+        self._usage: dict[str, Any] | None = None
+        self._blocks: dict[int, _Block] = {}
+        self._stop: ir.Stop | None = None
+        self._done = False
+        self._emitted = False  # a content item was sent
+        self._feedback: dict[str, Any] | None = None
+
+    def feed(self, event: ir.StreamEvent) -> list[GenerateContentResponse]:
+        if self._done:
+            return []
+        out: list[GenerateContentResponse] = []
+        kind = type(event)
+        if kind is ir.BlockDelta:
+            block = self._blocks.get(event.index)  # type: ignore[union-attr]
+            if block is not None:
+                self._delta(block, event, out)  # type: ignore[arg-type]
+        elif kind is ir.BlockStart:
+            self._blocks[event.index] = _Block(event.part)  # type: ignore[union-attr]
+        elif kind is ir.BlockStop:
+            block = self._blocks.pop(event.index, None)  # type: ignore[union-attr]
+            if block is not None:
+                self._stop_block(block, out)
+        elif kind is ir.MessageStart:
+            entry = _gv(event.vendor)  # type: ignore[union-attr]
+            self._id, self._model = event.id, event.model  # type: ignore[union-attr]
+            self._write_id = not _absent(entry, "id")
+            self._write_model = not (event.model == "" and _absent(entry, "model"))  # type: ignore[union-attr]
+            if event.usage is not None:  # type: ignore[union-attr]
+                self._usage = _usage_from_ir(event.usage)  # type: ignore[union-attr]
+        elif kind is ir.UsageUpdate:
+            self._usage = _usage_from_ir(event.usage)  # type: ignore[union-attr]
+        elif kind is ir.Finish:
+            self._stop = event.stop  # type: ignore[union-attr]
+            entry = _gv(event.vendor)  # type: ignore[union-attr]
+            self._feedback = entry.get("prompt_feedback") if entry else None
+        elif kind is ir.End:
+            self._flush_all(out)
+            if self._feedback is not None and not self._emitted:
+                out.append(self._item(None, feedback=self._feedback))  # Gemini's blocked-prompt reply
+            else:
+                out.append(self._item([{"text": ""}], stop_to(D, self._stop) or "STOP"))
+            self._done = True
+        elif kind is ir.StreamError:
+            self._done = True
+            body = event.body  # type: ignore[union-attr]
+            raise ProviderError(
+                "upstream",
+                event.message,  # type: ignore[union-attr]
+                status=event.status,  # type: ignore[union-attr]
+                error_type=event.error_type,  # type: ignore[union-attr]
+                body=_dumps(body).encode() if body is not None else None,
+            )
+        return out
+
+    def close(self) -> list[GenerateContentResponse]:
+        if self._done:
+            return []
+        self._done = True
+        out: list[GenerateContentResponse] = []
+        self._flush_all(out)
+        return out
+
+    # -- internals
+
+    def _item(
+        self,
+        parts: list[dict[str, Any]] | None,
+        finish: str | None = None,
+        feedback: dict[str, Any] | None = None,
+    ) -> GenerateContentResponse:
+        obj: dict[str, Any]
+        if parts is None:
+            obj = {"promptFeedback": feedback}
+        else:
+            cand: dict[str, Any] = {"content": {"parts": parts, "role": "model"}}
+            if finish is not None:
+                cand["finishReason"] = finish
+            cand["index"] = 0
+            obj = {"candidates": [cand]}
+            self._emitted = True
+        if self._usage is not None:
+            obj["usageMetadata"] = self._usage
+        if self._write_model:
+            obj["modelVersion"] = self._model if self._model is not None else ""
+        if self._write_id:
+            if self._id is None:
+                self._id = _new_response_id()
+            obj["responseId"] = self._id
+        return GenerateContentResponse.model_validate(obj)
+
+    def _delta(self, block: _Block, event: ir.BlockDelta, out: list[GenerateContentResponse]) -> None:
+        kind = block.kind
+        if kind is ir.Text:
+            if event.text is not None and (event.text or block.pending):
+                out.append(self._item([block.text_part(event.text)]))
+        elif kind is ir.ToolCall:
+            if event.arguments is not None:
+                block.args.append(event.arguments)
+            elif event.signature is not None:
+                block.held = {
+                    "signature": event.signature
+                }  # a signature delta on a call: its thoughtSignature
+        elif kind is ir.Reasoning:
+            if event.reasoning is not None and event.reasoning:
+                held = block.held
+                if held is not None:
+                    out.append(self._item([held]))
+                block.held = block.thought_part(event.reasoning)
+            elif event.signature is not None:
+                held = block.held if block.held is not None else block.thought_part("")
+                _put(held, block.snake, "thought_signature", event.signature)
+                out.append(self._item([held]))
+                block.held = None
+
+    def _stop_block(self, block: _Block, out: list[GenerateContentResponse]) -> None:
+        kind = block.kind
+        if kind is ir.ToolCall:
+            tc: ir.ToolCall = block.part  # type: ignore[assignment]
+            arguments = "".join(block.args) if block.args else tc.arguments
+            try:
+                args = json.loads(arguments) if arguments.strip() else {}
+            except ValueError:
+                raise ProviderError.decode(
+                    f"streamed tool call {tc.id!r} ({tc.name}) ended with arguments that are not valid JSON",
+                    raw=arguments.encode()[:2048],
+                ) from None
+            if not isinstance(args, dict):
+                raise ProviderError.decode(
+                    f"streamed tool call {tc.id!r} ({tc.name}) arguments are not a JSON object",
+                    raw=arguments.encode()[:2048],
+                )
+            signature = block.held["signature"] if block.held else tc.signature
+            call = ir.ToolCall(
+                id=tc.id, name=tc.name, arguments=_dumps(args), signature=signature, vendor=tc.vendor
+            )
+            out.append(self._item([_call_part(call)]))
+        elif kind is ir.Text:
+            if block.pending:
+                out.append(self._item([block.text_part("")]))
+        elif kind is ir.Reasoning:
+            if block.held is not None:
+                out.append(self._item([block.held]))
+                block.held = None
+            elif block.pending:
+                out.append(self._item([block.thought_part("")]))
+        elif kind is ir.Other:
+            part = block.part
+            if part.dialect == D:  # type: ignore[union-attr]
+                out.append(self._item([part.data]))  # type: ignore[union-attr]
+
+    def _flush_all(self, out: list[GenerateContentResponse]) -> None:
+        for index in sorted(self._blocks):
+            block = self._blocks.pop(index)
+            if block.kind is ir.ToolCall:
+                continue  # an unfinished call: its arguments may be partial, never send them
+            self._stop_block(block, out)
+
+
+class _Block:
+    """One open IR block of a StreamFromIR: its start part, vendor leftovers not yet written, the
+    buffered tool arguments, and ``held``: the thought part held back for a signature (for a tool
+    block, a signature delta to put on the call)."""
+
+    __slots__ = ("args", "held", "kind", "part", "pending", "snake")
+
+    def __init__(self, part: ir.Part) -> None:
+        self.part = part
+        self.kind = type(part)
+        self.args: list[str] = []
+        self.held: dict[str, Any] | None = None
+        entry = _gv(part.vendor) if self.kind in (ir.Text, ir.Reasoning) else None
+        self.snake = entry.get("snake", ()) if entry else ()
+        self.pending: dict[str, Any] | None = entry  # the first part written carries it
+        if self.kind is ir.Reasoning and part.signature is not None:  # type: ignore[union-attr]
+            self.pending = dict(entry or {})
+            self.pending["_signature"] = part.signature  # type: ignore[union-attr]
+
+    def text_part(self, text: str) -> dict[str, Any]:
+        entry, self.pending = self.pending, None
+        part, snake = _start(entry)
+        _put(part, snake, "text", text)
+        return part
+
+    def thought_part(self, text: str) -> dict[str, Any]:
+        entry, self.pending = self.pending, None
+        part, snake = _start(entry)
+        if not (text == "" and _absent(entry, "text")):
+            _put(part, snake, "text", text)
+        if not _absent(entry, "thought"):
+            _put(part, snake, "thought", True)
+        if entry and "_signature" in entry:
+            _put(part, snake, "thought_signature", entry["_signature"])
+        return part
+
+
+# --- the lossiness ledger --------------------------------------------------------------------------
+
+_G = "gemini"
+_C = "contents[].parts[]"
+
+LOSSY: list[Lossy] = [
+    # Gemini fields that no other dialect can carry (kept in vendor for Gemini → IR → Gemini only).
+    Lossy(_G, "*", "safetySettings", "no equivalent elsewhere"),
+    Lossy(_G, "*", "cachedContent", "a Gemini cache resource name; other dialects cache per block"),
+    Lossy(_G, "*", "tools[].googleSearch|codeExecution|urlContext|fileSearch|googleMaps|...",
+          "Google built-in tools have no IR tool; kept for Gemini only"),
+    Lossy(_G, "*", "tools[] grouping of functionDeclarations", "the IR has one flat tool list"),
+    Lossy(_G, "*", "tools[].functionDeclarations[].response|responseJsonSchema|behavior",
+          "no return-schema or non-blocking call in other dialects"),
+    Lossy(_G, "*", "tools[].functionDeclarations[].parameters",
+          "OpenAPI-subset schema is converted to JSON Schema (type lower-cased, nullable folded into type)"),
+    Lossy(_G, "*", "toolConfig.retrievalConfig|includeServerSideToolInvocations", "no equivalent"),
+    Lossy(_G, "*", "toolConfig.functionCallingConfig.mode=VALIDATED|MODE_UNSPECIFIED", "read as auto"),
+    Lossy(_G, "*", "toolConfig.functionCallingConfig.allowedFunctionNames (more than one)",
+          "the IR names at most one forced tool; several allowed names become 'required'"),
+    Lossy(_G, "*", "generationConfig.candidateCount|responseModalities|responseLogprobs|logprobs|speechConfig|"
+          "imageConfig|mediaResolution|enableEnhancedCivicAnswers|audioTimestamp", "no IR slot"),
+    Lossy(_G, "*", "generationConfig.responseMimeType (other than application/json, text/plain)",
+          "e.g. text/x.enum has no equivalent"),
+    Lossy(_G, "*", "generationConfig.responseSchema", "OpenAPI-subset schema converted to JSON Schema"),
+    Lossy(_G, "*", "generationConfig.thinkingConfig.thinkingBudget=-1",
+          "dynamic thinking is read as mode 'adaptive' with budget -1"),
+    Lossy(_G, "*", "systemInstruction.role", "other dialects have no role on the system prompt"),
+    Lossy(_G, "*", f"{_C}.thoughtSignature (on text/media parts)",
+          "kept in vendor; only functionCall and thought parts have IR slots (ToolCall/Reasoning.signature)"),
+    Lossy(_G, "*", f"{_C}.executableCode|codeExecutionResult|toolCall|toolResponse",
+          "server-side tool parts become IR Other parts, which other dialects drop"),
+    Lossy(_G, "*", f"{_C}.videoMetadata|partMetadata|mediaResolution", "no IR slot"),
+    Lossy(_G, "*", f"{_C}.inlineData.displayName|fileData.displayName", "Vertex only; not mapped to filename"),
+    Lossy(_G, "*", f"{_C}.functionCall.id (absent)",
+          "a synthetic call_{n} is used by other dialects; not written back to Gemini"),
+    Lossy(_G, "*", f"{_C}.functionResponse.willContinue|scheduling", "no IR slot"),
+    Lossy(_G, "*", f"{_C}.functionResponse.response",
+          "becomes one Text of its compact JSON; non-object results of other dialects come back wrapped"),
+    Lossy(_G, "*", "contents[].role (other than user/model)", "read as user"),
+    Lossy(_G, "*", "candidates[1:]", "only the first candidate is content; the rest stay in vendor"),
+    Lossy(_G, "*", "candidates[].safetyRatings|citationMetadata|groundingMetadata|urlContextMetadata|"
+          "avgLogprobs|logprobsResult|tokenCount|finishMessage|index", "no IR slot (kept in vendor)"),
+    Lossy(_G, "*", "candidates[].finishReason (SAFETY, RECITATION, BLOCKLIST, ... MALFORMED_FUNCTION_CALL)",
+          "several raw values map to one IR reason (content_filter / other); raw kept for Gemini"),
+    Lossy(_G, "*", "promptFeedback", "a blocked prompt becomes stop content_filter with raw = blockReason"),
+    Lossy(_G, "*", "usageMetadata.toolUsePromptTokenCount|totalTokenCount|*TokensDetails|trafficType|serviceTier",
+          "no IR slot; tool-use prompt tokens are NOT counted in IR input_tokens"),
+    Lossy(_G, "*", "createTime", "IR created keeps whole seconds only"),
+    Lossy(_G, "*", "modelVersion|responseId (absent)", "IR gets '' / a synthetic id; not written back"),
+    Lossy(_G, "*", "stream: per-chunk candidate metadata (grounding, safety, citations, logprobs)",
+          "the IR stream has no event for them"),
+    Lossy(_G, "*", "stream: promptFeedback", "a blocked prompt is Finish content_filter (kept in Finish.vendor)"),
+    Lossy(_G, "*", "stream: chunk boundaries", "text of consecutive chunks is merged into one block"),
+    Lossy(_G, "*", "stream: candidates other than index 0 (candidateCount > 1)", "only candidate 0 is streamed on"),
+    # IR fields Gemini cannot express.
+    Lossy("*", _G, "Request.user|parallel_tool_calls|include_usage|stream", "no Gemini field (stream is the URL)"),
+    Lossy("*", _G, "Request.response_format json_schema name|strict|description", "Gemini takes the schema only"),
+    Lossy("*", _G, "Request.thinking effort 'max'", "written as thinkingLevel XHIGH"),
+    Lossy("*", _G, "Request.thinking effort with budget_tokens",
+          "thinkingBudget and thinkingLevel are exclusive; the budget wins"),
+    Lossy("*", _G, "Message role system/developer in messages",
+          "folded in order into systemInstruction; its position in the conversation is lost"),
+    Lossy("*", _G, "Message.name", "no participant names"),
+    Lossy("*", _G, "Message with no content", "dropped: Gemini rejects empty parts"),
+    Lossy("*", _G, "Tool.strict|cache_control", "no strict mode or cache marks on function declarations"),
+    Lossy("*", _G, "Text.cache_control|citations", "no per-part cache marks or citations"),
+    Lossy("*", _G, "Image.detail|cache_control", "no per-image detail (mediaResolution is not mapped)"),
+    Lossy("*", _G, "Image.file_id|File.file_id", "refused (invalid_request): Gemini needs inline data or a URI"),
+    Lossy("*", _G, "Image.url without media_type",
+          "fileData.mimeType guessed from the URL's extension (png, jpg, gif, webp, heic), else omitted"),
+    Lossy("*", _G, "File.filename", "the Gemini API rejects Blob.displayName"),
+    Lossy("*", _G, "Audio.format", "becomes a MIME type (mp3 → audio/mp3, wav → audio/wav, else audio/<format>)"),
+    Lossy("*", _G, "ToolCall.cache_control|ToolResult.cache_control", "no cache marks"),
+    Lossy("*", _G, "ToolResult.is_error", "written as response {\"error\": ...}; not read back as is_error"),
+    Lossy("*", _G, "ToolResult content of several texts", "joined with newlines into one response"),
+    Lossy("*", _G, "Reasoning.redacted", "encrypted thinking has no Gemini form; dropped"),
+    Lossy("*", _G, "Other (another dialect's part)", "dropped"),
+    Lossy("*", _G, "Usage.cache_write_tokens", "folded into promptTokenCount; Gemini has no cache-write count"),
+    Lossy("*", _G, "Response.created", "the Gemini API has no creation time"),
+    Lossy("*", _G, "Stop.sequence", "Gemini does not say which stop sequence matched"),
+    Lossy("*", _G, "Stop.reason refusal|pause_turn|error", "written as SAFETY / STOP / OTHER"),
+    Lossy("*", _G, "stream: BlockDelta.citation", "no citation deltas"),
+    Lossy("*", _G, "stream: StreamError", "raised as ProviderError(kind='upstream'); no in-stream error item"),
+]  # fmt: skip

@@ -1,0 +1,1260 @@
+"""OpenAI Chat Completions ⇄ IR: requests, responses and streams (WIRE.md §1.1-1.3).
+
+Lossless by construction. Each converter into the IR works on the wire JSON of the object (``to_json()``)
+and *takes* (pops) the fields the IR has a slot for; whatever is left over (unknown fields, fields the IR
+does not model, explicit ``null`` of a modelled field) is kept in the IR object's ``vendor["openai"]``
+and merged back by the converter out of the IR. A field a converter out always writes (``type``,
+``role``, ``object``...) but the wire omitted is remembered in ``absent``. So OpenAI → IR → OpenAI gives
+the same JSON, while another dialect reading the IR sees only the IR slots. An IR request, response or
+stream that came from OpenAI always carries a ``vendor["openai"]`` dict (maybe empty): that is how the
+converters out tell a same-dialect round trip from a translation.
+
+The vendor dict of one IR object holds (only the keys that apply):
+``rest`` (left-over wire fields of that object), ``absent`` (always-written keys the wire omitted),
+``empty`` (content was ``[]``), and per object: ``inner`` (left-over fields of a part's nested object,
+``image_url``/``input_audio``/``file``), ``function`` (of a tool call's or tool's ``function``),
+``refusal`` (``"part"``: a refusal content part, ``"field"``: the message's ``refusal``), ``key``
+(``"reasoning"`` when the reasoning text came in that field instead of ``reasoning_content``), ``raw``
+(a ``file_data`` that was not a data URL), ``slot`` (``"tool_calls"`` for an Other that was a tool call),
+``max_tokens_field``, ``stream_options``, ``response_format``, ``tools_other`` (request), ``choice``,
+``message``, ``choices`` (response: the rest of choice 0, of its message, and the choices after it),
+``ptd``/``ctd``/``total_tokens`` (usage details and a total that is not prompt + completion).
+
+Decisions (documented in ``LOSSY`` where they lose something):
+- ``ir.Request.response_format`` holds the *flattened* JSON-schema form ``{"type": "json_schema",
+  "name", "schema", "strict", "description"}`` (Anthropic's ``output_config.format`` plus OpenAI's extra
+  keys), or ``{"type": "json_object"}``; ``{"type": "text"}`` stays vendor-only (it is the default).
+- A refusal (content part or ``message.refusal``) becomes an ``ir.Text`` flagged ``refusal``: OpenAI gets
+  its refusal back, other dialects see the refusal as text.
+- Reasoning text (``reasoning_content``, or ``reasoning`` as vLLM/Cerebras send it) is ``ir.Reasoning``,
+  first in the message. Translated *requests* drop reasoning (OpenAI rejects the field in messages);
+  translated responses and streams carry it as ``reasoning_content``.
+- Gemini thought signatures ride on tool calls as ``extra_content.google.thought_signature`` (Google's own
+  OpenAI-compatible convention, seen in real traffic) and become ``ir.ToolCall.signature``.
+- LiteLLM-style ``cache_control`` on a content part or tool is read into the IR slot (for Anthropic) and
+  kept in the vendor rest; it is never written to OpenAI from another dialect.
+- Translated finish: ``tool_calls`` whenever the turn holds a tool call (Gemini says STOP), except that a
+  ``max_tokens`` stop stays ``length`` (the call is then cut and the client must know it).
+- A tool result's non-text parts cannot live in a ``role: "tool"`` message: they move, in order, to the
+  user message that follows the tool messages. Coming in, a tool result is named after the call it
+  answers (``ir.ToolResult.name``, which Gemini needs; OpenAI pairs by id only).
+- A translated request that streams asks for ``stream_options.include_usage`` (the other dialects always
+  report usage on streams); a translated assistant turn's text blocks are joined into one string.
+- Streams: text and reasoning blocks close when the kind changes; tool-call blocks stay open until the
+  finish, because OpenAI addresses fragments by tool index and parallel calls may interleave (so IR tool
+  blocks may overlap other blocks). Finish comes at the finish chunk, the usage chunk after it gives a
+  UsageUpdate, ``[DONE]`` (``close()``) gives End.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any, Final, TypeVar
+
+from pydantic import ValidationError
+
+from providers.convert.tables import Lossy, effort_for_budget, stop_from, stop_to
+from providers.errors import ProviderError
+from providers.types import ir
+from providers.types._base import Wire
+from providers.types.openai import (
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    ChatCompletionResponse,
+    ErrorBody,
+)
+
+__all__ = [
+    "LOSSY",
+    "StreamFromIR",
+    "StreamToIR",
+    "request_from_ir",
+    "request_to_ir",
+    "response_from_ir",
+    "response_to_ir",
+]
+
+D: Final = "openai"
+
+_DATA_URL = re.compile(r"data:([^;,]*);base64,(.*)", re.DOTALL)
+_EFFORTS: Final = frozenset({"minimal", "low", "medium", "high", "xhigh", "max"})
+_TOOL_CHOICE_MODES: Final = frozenset({"none", "auto", "required"})
+_SAMPLING: Final = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "seed", "user")
+
+
+class _Nothing:
+    """Marks "write no ``content`` key" (distinct from ``None``, which writes ``null``)."""
+
+
+_NOTHING: Final = _Nothing()
+
+W = TypeVar("W", bound=Wire)
+
+
+def _as_json(item: Any, model: type[W]) -> dict[str, Any]:
+    """The wire JSON of ``item`` (a model, or a dict/bytes validated first); a fresh dict we may mutate."""
+    if not isinstance(item, model):
+        item = model.parse(item)
+    return item.to_json()
+
+
+def _build(model: type[W], data: dict[str, Any]) -> W:
+    """Validate what a converter out built; a failure means the IR held something the wire cannot."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        path = ".".join(str(p) for p in first["loc"]) or "(root)"
+        raise ProviderError.invalid_request(
+            f"IR cannot be expressed as OpenAI {model.__name__}: field {path}: {first['msg']}"
+        ) from None
+
+
+def _vend(obj: Any) -> dict[str, Any]:
+    return obj.vendor.get(D) or {}
+
+
+def _put(obj: Any, v: dict[str, Any]) -> None:
+    if v:
+        obj.vendor[D] = v
+
+
+def _take_rest(d: dict[str, Any], v: dict[str, Any]) -> None:
+    if d:
+        v["rest"] = d
+
+
+def _split_data_url(url: str) -> tuple[str, str] | None:
+    m = _DATA_URL.fullmatch(url)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def _signature(extra: Mapping[str, Any] | None) -> str | None:
+    """``extra_content.google.thought_signature`` of a tool call (Gemini's OpenAI-compatible API)."""
+    if not extra:
+        return None
+    google = extra.get("extra_content")
+    google = google.get("google") if isinstance(google, dict) else None
+    sig = google.get("thought_signature") if isinstance(google, dict) else None
+    return sig if isinstance(sig, str) else None
+
+
+# ================================================================================================
+# Requests
+# ================================================================================================
+
+
+def request_to_ir(req: ChatCompletionRequest | Mapping[str, Any] | bytes) -> ir.Request:
+    """An OpenAI chat request as IR. System/developer messages stay in ``messages`` where they stood."""
+    d = _as_json(req, ChatCompletionRequest)
+    v: dict[str, Any] = {}
+    r = ir.Request(model=d.pop("model"), messages=[_message_in(m) for m in d.pop("messages")], vendor={D: v})
+    if d.get("stream") is True:
+        r.stream = d.pop("stream")
+    so = d.get("stream_options")
+    if isinstance(so, dict):
+        del d["stream_options"]
+        if isinstance(so.get("include_usage"), bool):
+            r.include_usage = so.pop("include_usage")
+        v["stream_options"] = so
+    if isinstance(d.get("max_completion_tokens"), int):
+        r.max_tokens = d.pop("max_completion_tokens")
+    elif isinstance(d.get("max_tokens"), int):
+        r.max_tokens = d.pop("max_tokens")
+        v["max_tokens_field"] = "max_tokens"
+    for key in _SAMPLING:
+        if d.get(key) is not None:
+            setattr(r, key, d.pop(key))
+    if isinstance(d.get("parallel_tool_calls"), bool):
+        r.parallel_tool_calls = d.pop("parallel_tool_calls")
+    stop = d.get("stop")
+    if isinstance(stop, str):
+        r.stop, r.stop_shorthand = [d.pop("stop")], True
+    elif isinstance(stop, list):
+        r.stop = d.pop("stop")
+    tools = d.get("tools")
+    if isinstance(tools, list):
+        del d["tools"]
+        r.tools = []
+        other = []
+        for i, tool in enumerate(tools):
+            if tool.get("type") == "function":
+                r.tools.append(_tool_in(tool))
+            else:
+                other.append([i, tool])
+        if other:
+            v["tools_other"] = other
+    choice = _tool_choice_in(d.get("tool_choice"))
+    if choice is not None:
+        del d["tool_choice"]
+        r.tool_choice = choice
+    _response_format_in(d, r, v)
+    effort = d.get("reasoning_effort")
+    if isinstance(effort, str):
+        del d["reasoning_effort"]
+        mode = "disabled" if effort == "none" else "enabled" if effort in _EFFORTS else None
+        r.thinking = ir.Thinking(effort=effort, mode=mode)
+    _take_rest(d, v)
+    _name_results(r.messages)
+    return r
+
+
+def _name_results(messages: list[ir.Message]) -> None:
+    """Give each ToolResult the name of the call it answers (Gemini pairs results by function name;
+    an OpenAI tool message names only the call id). OpenAI itself never sees this name again."""
+    names: dict[str, str] = {}
+    for m in messages:
+        for p in m.content:
+            if isinstance(p, ir.ToolCall):
+                names[p.id] = p.name
+            elif isinstance(p, ir.ToolResult) and p.name is None:
+                p.name = names.get(p.call_id)
+
+
+def _message_in(d: dict[str, Any]) -> ir.Message:
+    v: dict[str, Any] = {}
+    m = ir.Message(role=d.pop("role"))
+    if isinstance(d.get("name"), str):
+        m.name = d.pop("name")
+    parts, shorthand = _content_in(d, v)
+    if m.role == "tool":
+        result = ir.ToolResult(call_id="", content=parts, shorthand=shorthand, name=m.name)
+        if isinstance(d.get("tool_call_id"), str):
+            result.call_id = d.pop("tool_call_id")
+        else:  # absent or null (the rest keeps a null)
+            v["absent"] = ["tool_call_id"]
+        m.content = [result]
+    elif m.role == "assistant":
+        m.content = _assistant_parts_in(d, parts)
+        m.shorthand = shorthand
+    else:
+        m.content, m.shorthand = parts, shorthand
+    _take_rest(d, v)
+    _put(m, v)
+    return m
+
+
+def _content_in(d: dict[str, Any], v: dict[str, Any]) -> tuple[list[ir.Part], bool]:
+    """Take ``content``: a bare string is one Text and ``shorthand``; ``null`` stays in the rest."""
+    content = d.get("content")
+    if isinstance(content, str):
+        del d["content"]
+        return [ir.Text(text=content)], True
+    if isinstance(content, list):
+        del d["content"]
+        if not content:
+            v["empty"] = True
+        return [_part_in(p) for p in content], False
+    return [], False
+
+
+def _assistant_parts_in(d: dict[str, Any], parts: list[ir.Part]) -> list[ir.Part]:
+    """Reasoning first, then the content parts, then the refusal text, then the tool calls."""
+    out: list[ir.Part] = []
+    if isinstance(d.get("reasoning_content"), str):
+        out.append(ir.Reasoning(text=d.pop("reasoning_content")))
+    elif isinstance(d.get("reasoning"), str):
+        out.append(ir.Reasoning(text=d.pop("reasoning"), vendor={D: {"key": "reasoning"}}))
+    out.extend(parts)
+    if isinstance(d.get("refusal"), str):
+        out.append(ir.Text(text=d.pop("refusal"), vendor={D: {"refusal": "field"}}))
+    calls = d.get("tool_calls")
+    if isinstance(calls, list) and calls:
+        del d["tool_calls"]
+        out.extend(_tool_call_in(c) for c in calls)
+    return out
+
+
+def _cache_control(part: Any, rest: dict[str, Any]) -> None:
+    """LiteLLM-style ``cache_control``: read into the IR slot, left in the rest for OpenAI."""
+    cc = rest.get("cache_control")
+    if isinstance(cc, dict):
+        part.cache_control = cc
+
+
+def _part_in(p: dict[str, Any]) -> ir.Part:
+    kind = p["type"]
+    v: dict[str, Any] = {}
+    part: ir.Part
+    if kind == "text":
+        del p["type"]
+        part = ir.Text(text=p.pop("text"))
+        _cache_control(part, p)
+    elif kind == "refusal":
+        del p["type"]
+        part = ir.Text(text=p.pop("refusal"))
+        v["refusal"] = "part"
+    elif kind == "image_url":
+        del p["type"]
+        inner = p.pop("image_url")
+        url = inner.pop("url")
+        part = ir.Image()
+        split = _split_data_url(url)
+        if split:
+            part.media_type, part.data = split
+        else:
+            part.url = url
+        if isinstance(inner.get("detail"), str):
+            part.detail = inner.pop("detail")
+        _cache_control(part, p)
+        if inner:
+            v["inner"] = inner
+    elif kind == "input_audio":
+        del p["type"]
+        inner = p.pop("input_audio")
+        part = ir.Audio(data=inner.pop("data"), format=inner.pop("format"))
+        if inner:
+            v["inner"] = inner
+    elif kind == "file":
+        del p["type"]
+        inner = p.pop("file")
+        part = ir.File()
+        data = inner.get("file_data")
+        if isinstance(data, str):
+            del inner["file_data"]
+            split = _split_data_url(data)
+            if split:
+                part.media_type, part.data = split
+            else:
+                part.data = data
+                v["raw"] = True
+        for key in ("file_id", "filename"):
+            if isinstance(inner.get(key), str):
+                setattr(part, key, inner.pop(key))
+        _cache_control(part, p)
+        if inner:
+            v["inner"] = inner
+    else:
+        return ir.Other(dialect=D, data=p)
+    _take_rest(p, v)
+    _put(part, v)
+    return part
+
+
+def _tool_call_in(c: dict[str, Any]) -> ir.ToolCall | ir.Other:
+    """A function tool call; anything else (custom tools) is kept whole as an Other."""
+    fn = c.get("function")
+    if c.get("type", "function") != "function" or not isinstance(fn, dict):
+        return ir.Other(dialect=D, data=c, vendor={D: {"slot": "tool_calls"}})
+    v: dict[str, Any] = {}
+    if "type" in c:
+        del c["type"]
+    else:
+        v["absent"] = ["type"]
+    del c["function"]
+    call = ir.ToolCall(id=c.pop("id"), name=fn.pop("name"), arguments=fn.pop("arguments"))
+    call.signature = _signature(c)
+    if fn:
+        v["function"] = fn
+    _take_rest(c, v)
+    _put(call, v)
+    return call
+
+
+def _tool_in(t: dict[str, Any]) -> ir.Tool:
+    v: dict[str, Any] = {}
+    del t["type"]
+    fn = t.pop("function")
+    tool = ir.Tool(name=fn.pop("name"))
+    for key in ("description", "parameters", "strict"):
+        if fn.get(key) is not None:
+            setattr(tool, key, fn.pop(key))
+    _cache_control(tool, t)
+    if fn:
+        v["function"] = fn
+    _take_rest(t, v)
+    _put(tool, v)
+    return tool
+
+
+def _tool_choice_in(choice: Any) -> ir.ToolChoice | None:
+    if isinstance(choice, str):
+        return ir.ToolChoice(mode=choice) if choice in _TOOL_CHOICE_MODES else None
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        fn = choice.get("function")
+        if isinstance(fn, dict) and isinstance(fn.get("name"), str):
+            out = ir.ToolChoice(mode="tool", name=fn["name"])
+            rest = {k: x for k, x in choice.items() if k not in ("type", "function")}
+            inner = {k: x for k, x in fn.items() if k != "name"}
+            _put(out, ({"rest": rest} if rest else {}) | ({"function": inner} if inner else {}))
+            return out
+    return None  # allowed_tools, custom, an unknown mode or null: vendor-only
+
+
+def _response_format_in(d: dict[str, Any], r: ir.Request, v: dict[str, Any]) -> None:
+    rf = d.get("response_format")
+    if not isinstance(rf, dict):
+        return
+    kind = rf.get("type")
+    schema = rf.get("json_schema")
+    if kind == "json_schema" and isinstance(schema, dict) and "type" not in schema:
+        r.response_format = {"type": "json_schema", **schema}
+        outer = {k: x for k, x in rf.items() if k not in ("type", "json_schema")}
+    elif kind == "json_object":
+        r.response_format = {"type": "json_object"}
+        outer = {k: x for k, x in rf.items() if k != "type"}
+    else:
+        return
+    del d["response_format"]
+    if outer:
+        v["response_format"] = outer
+
+
+def request_from_ir(r: ir.Request) -> ChatCompletionRequest:
+    """The OpenAI chat request for an IR request. Raises ``ProviderError.invalid_request`` for a part
+    OpenAI cannot take (an image or file by ``file_id``/URL it cannot address, audio without format)."""
+    v = r.vendor.get(D)
+    same = v is not None
+    v = v or {}
+    out: dict[str, Any] = dict(v.get("rest", ()))
+    out["model"] = r.model
+    messages: list[dict[str, Any]] = []
+    if r.system:
+        texts = [p.text for p in r.system if isinstance(p, ir.Text)]
+        if texts:
+            single = r.system_shorthand and len(texts) == 1
+            content = texts[0] if single else [{"type": "text", "text": t} for t in texts]
+            messages.append({"role": "system", "content": content})
+    for m in r.messages:
+        messages.extend(_message_out(m, same))
+    out["messages"] = messages
+    if r.stream:
+        out["stream"] = True
+    if same:
+        if "stream_options" in v or r.include_usage is not None:
+            so = dict(v.get("stream_options", ()))
+            if r.include_usage is not None:
+                so["include_usage"] = r.include_usage
+            out["stream_options"] = so
+    elif r.stream:  # ask for the usage chunk: an Anthropic or Gemini client always gets usage (D3 #26)
+        out["stream_options"] = {"include_usage": r.include_usage if r.include_usage is not None else True}
+    if r.max_tokens is not None:
+        out[v.get("max_tokens_field", "max_completion_tokens")] = r.max_tokens
+    for key in _SAMPLING:
+        value = getattr(r, key)
+        if value is not None:
+            out[key] = value
+    if r.parallel_tool_calls is not None:
+        out["parallel_tool_calls"] = r.parallel_tool_calls
+    if r.stop is not None:
+        out["stop"] = r.stop[0] if r.stop_shorthand and len(r.stop) == 1 else list(r.stop)
+    if r.tools is not None or "tools_other" in v:
+        tools = [_tool_out(t) for t in r.tools or ()]
+        for i, raw in v.get("tools_other", ()):
+            tools.insert(i, raw)
+        if tools or same:
+            out["tools"] = tools
+    if r.tool_choice is not None:
+        out["tool_choice"] = _tool_choice_out(r.tool_choice)
+    if r.response_format is not None:
+        out["response_format"] = _response_format_out(r.response_format, v.get("response_format"), same)
+    effort = _effort_out(r.thinking)
+    if effort is not None:
+        out["reasoning_effort"] = effort
+    return _build(ChatCompletionRequest, out)
+
+
+def _message_out(m: ir.Message, same: bool) -> list[dict[str, Any]]:
+    v = _vend(m)
+    if m.role == "assistant":
+        return [_assistant_out(m, v, same)]
+    if any(isinstance(p, ir.ToolResult) for p in m.content):
+        return _tool_results_out(m, v, same)
+    out: dict[str, Any] = dict(v.get("rest", ()))
+    out["role"] = m.role
+    content = _content_out(m.content, m.shorthand, v, same)
+    if content is not _NOTHING:
+        out["content"] = content
+    elif not same:
+        out["content"] = ""  # required for every role but assistant
+    if m.name is not None:
+        out["name"] = m.name
+    return [out]
+
+
+def _content_out(parts: list[ir.Part], shorthand: bool, v: dict[str, Any], same: bool) -> Any:
+    if shorthand and len(parts) == 1 and type(parts[0]) is ir.Text and not _vend(parts[0]):
+        return parts[0].text
+    if not parts:
+        return [] if v.get("empty") else _NOTHING
+    out = [x for p in parts if (x := _part_out(p)) is not None]
+    return out if out or same else _NOTHING
+
+
+def _data_url(media_type: str | None, data: str) -> str:
+    return f"data:{media_type if media_type is not None else 'application/octet-stream'};base64,{data}"
+
+
+def _part_out(p: ir.Part) -> dict[str, Any] | None:
+    """One content part, or None for a part OpenAI content cannot hold (dropped; see LOSSY)."""
+    if isinstance(p, ir.Other):
+        return p.data if p.dialect == D else None
+    if not isinstance(p, ir.Text | ir.Image | ir.Audio | ir.File):
+        return None
+    v = _vend(p)
+    out: dict[str, Any] = dict(v.get("rest", ()))
+    inner: dict[str, Any] = dict(v.get("inner", ()))
+    if isinstance(p, ir.Text):
+        if v.get("refusal") == "part":
+            out["type"], out["refusal"] = "refusal", p.text
+        else:
+            out["type"], out["text"] = "text", p.text
+        return out
+    if isinstance(p, ir.Image):
+        if p.url is not None:
+            inner["url"] = p.url
+        elif p.data is not None:
+            inner["url"] = _data_url(p.media_type, p.data)
+        else:
+            raise ProviderError.invalid_request(
+                "an image by file_id cannot be sent to OpenAI Chat Completions"
+            )
+        if p.detail is not None:
+            inner["detail"] = p.detail
+        out["type"], out["image_url"] = "image_url", inner
+        return out
+    if isinstance(p, ir.Audio):
+        if p.format is None:
+            raise ProviderError.invalid_request("OpenAI input_audio needs a format (wav or mp3)")
+        inner["data"], inner["format"] = p.data, p.format
+        out["type"], out["input_audio"] = "input_audio", inner
+        return out
+    if p.data is not None:
+        inner["file_data"] = p.data if v.get("raw") else _data_url(p.media_type, p.data)
+    elif p.file_id is None and p.url is not None:
+        raise ProviderError.invalid_request("a file by URL cannot be sent to OpenAI Chat Completions")
+    if p.file_id is not None:
+        inner["file_id"] = p.file_id
+    if p.filename is not None:
+        inner["filename"] = p.filename
+    out["type"], out["file"] = "file", inner
+    return out
+
+
+def _assistant_out(m: ir.Message, v: dict[str, Any], same: bool) -> dict[str, Any]:
+    out: dict[str, Any] = dict(v.get("rest", ()))
+    out["role"] = "assistant"
+    reasoning: list[ir.Reasoning] = []
+    content: list[ir.Part] = []
+    refusal: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for p in m.content:
+        if isinstance(p, ir.Reasoning):
+            reasoning.append(p)
+        elif isinstance(p, ir.ToolCall):
+            calls.append(_tool_call_out(p))
+        elif isinstance(p, ir.Other) and _vend(p).get("slot") == "tool_calls":
+            calls.append(p.data)
+        elif isinstance(p, ir.Text) and _vend(p).get("refusal") == "field":
+            refusal.append(p.text)
+        elif not isinstance(p, ir.ToolResult) and not (isinstance(p, ir.Other) and p.dialect != D):
+            content.append(p)
+    if same:
+        if reasoning:
+            out[_vend(reasoning[0]).get("key", "reasoning_content")] = "".join(p.text for p in reasoning)
+        value = _content_out(content, m.shorthand, v, same)
+        if value is not _NOTHING:
+            out["content"] = value
+        if refusal:
+            out["refusal"] = "".join(refusal)
+    elif content and all(isinstance(p, ir.Text) for p in content):
+        out["content"] = "".join(p.text for p in content)
+    else:
+        value = _content_out(content, False, v, same)
+        if value is not _NOTHING:
+            out["content"] = value
+        elif not calls:
+            out["content"] = ""
+    if calls:
+        out["tool_calls"] = calls
+    if m.name is not None:
+        out["name"] = m.name
+    return out
+
+
+def _tool_call_out(c: ir.ToolCall) -> dict[str, Any]:
+    v = _vend(c)
+    out: dict[str, Any] = dict(v.get("rest", ()))
+    out["id"] = c.id
+    if "type" not in v.get("absent", ()):
+        out["type"] = "function"
+    fn = dict(v.get("function", ()))
+    fn["name"], fn["arguments"] = c.name, c.arguments
+    out["function"] = fn
+    if c.signature is not None and not v:
+        out["extra_content"] = {"google": {"thought_signature": c.signature}}
+    return out
+
+
+def _tool_results_out(m: ir.Message, v: dict[str, Any], same: bool) -> list[dict[str, Any]]:
+    """Each ToolResult → one ``role: "tool"`` message, in order; everything else → one user message after."""
+    same_tool = same and m.role == "tool"
+    out: list[dict[str, Any]] = []
+    trailing: list[ir.Part] = []
+    for p in m.content:
+        if not isinstance(p, ir.ToolResult):
+            trailing.append(p)
+            continue
+        msg: dict[str, Any] = dict(v.get("rest", ())) if same_tool else {}
+        msg["role"] = "tool"
+        if not (same_tool and "tool_call_id" in v.get("absent", ())):
+            msg["tool_call_id"] = p.call_id
+        if same_tool:
+            content = _content_out(p.content, p.shorthand, v, same)
+            if content is not _NOTHING:
+                msg["content"] = content
+            if m.name is not None:
+                msg["name"] = m.name
+        else:
+            texts = [q for q in p.content if isinstance(q, ir.Text)]
+            trailing.extend(q for q in p.content if not isinstance(q, ir.Text))
+            if p.shorthand and len(texts) == 1 and len(p.content) == 1:
+                msg["content"] = texts[0].text
+            elif texts:
+                msg["content"] = [{"type": "text", "text": t.text} for t in texts]
+            else:
+                msg["content"] = ""
+        out.append(msg)
+    if trailing:
+        parts = [x for q in trailing if (x := _part_out(q)) is not None]
+        if parts:
+            out.append({"role": "user", "content": parts})
+    return out
+
+
+def _tool_out(t: ir.Tool) -> dict[str, Any]:
+    v = _vend(t)
+    fn: dict[str, Any] = dict(v.get("function", ()))
+    fn["name"] = t.name
+    for key in ("description", "parameters", "strict"):
+        value = getattr(t, key)
+        if value is not None:
+            fn[key] = value
+    out: dict[str, Any] = dict(v.get("rest", ()))
+    out["type"], out["function"] = "function", fn
+    return out
+
+
+def _tool_choice_out(c: ir.ToolChoice) -> Any:
+    if c.mode != "tool":
+        return c.mode
+    v = _vend(c)
+    return {**v.get("rest", {}), "type": "function", "function": {**v.get("function", {}), "name": c.name}}
+
+
+def _response_format_out(rf: dict[str, Any], outer: dict[str, Any] | None, same: bool) -> dict[str, Any]:
+    kind = rf.get("type")
+    if kind == "json_schema":
+        inner = {k: x for k, x in rf.items() if k != "type"}
+        if not same and "name" not in inner:
+            inner = {"name": "response", **inner}  # OpenAI requires a name
+        return {**(outer or {}), "type": "json_schema", "json_schema": inner}
+    if kind == "json_object":
+        return {**(outer or {}), "type": "json_object"}
+    return dict(rf)
+
+
+def _effort_out(t: ir.Thinking | None) -> str | None:
+    if t is None:
+        return None
+    if t.effort is not None:
+        return t.effort
+    if t.budget_tokens is not None:
+        return effort_for_budget(t.budget_tokens)
+    return "none" if t.mode == "disabled" else None  # enabled without a budget, adaptive: the default
+
+
+# ================================================================================================
+# Usage
+# ================================================================================================
+
+
+def _usage_in(u: dict[str, Any]) -> ir.Usage:
+    """OpenAI counts overlap (prompt ⊇ cached, completion ⊇ reasoning); the IR's parts do not."""
+    v: dict[str, Any] = {}
+    prompt, completion, total = u.pop("prompt_tokens"), u.pop("completion_tokens"), u.pop("total_tokens")
+    usage = ir.Usage()
+    ptd = u.get("prompt_tokens_details")
+    if isinstance(ptd, dict):
+        del u["prompt_tokens_details"]
+        if isinstance(ptd.get("cached_tokens"), int):
+            usage.cache_read_tokens = ptd.pop("cached_tokens")
+        if isinstance(ptd.get("cache_write_tokens"), int):
+            usage.cache_write_tokens = ptd.pop("cache_write_tokens")
+        v["ptd"] = ptd
+    ctd = u.get("completion_tokens_details")
+    if isinstance(ctd, dict):
+        del u["completion_tokens_details"]
+        if isinstance(ctd.get("reasoning_tokens"), int):
+            usage.reasoning_tokens = ctd.pop("reasoning_tokens")
+        v["ctd"] = ctd
+    usage.input_tokens = prompt - (usage.cache_read_tokens or 0) - (usage.cache_write_tokens or 0)
+    usage.output_tokens = completion - (usage.reasoning_tokens or 0)
+    if total != prompt + completion:
+        v["total_tokens"] = total  # e.g. Gemini's OpenAI API counts thoughts only in the total
+    _take_rest(u, v)
+    _put(usage, v)
+    return usage
+
+
+def _usage_out(usage: ir.Usage) -> dict[str, Any]:
+    """Never double-counts: prompt = input + cache read + cache write, and ``cached_tokens`` is the read."""
+    v = _vend(usage)
+    prompt, completion = usage.prompt_total, usage.completion_total
+    out: dict[str, Any] = dict(v.get("rest", ()))
+    out["prompt_tokens"], out["completion_tokens"] = prompt, completion
+    out["total_tokens"] = v.get("total_tokens", prompt + completion)
+    if "ptd" in v or usage.cache_read_tokens is not None or usage.cache_write_tokens is not None:
+        ptd = dict(v.get("ptd", ()))
+        if usage.cache_read_tokens is not None:
+            ptd["cached_tokens"] = usage.cache_read_tokens
+        if usage.cache_write_tokens is not None:
+            ptd["cache_write_tokens"] = usage.cache_write_tokens
+        out["prompt_tokens_details"] = ptd
+    if "ctd" in v or usage.reasoning_tokens is not None:
+        ctd = dict(v.get("ctd", ()))
+        if usage.reasoning_tokens is not None:
+            ctd["reasoning_tokens"] = usage.reasoning_tokens
+        out["completion_tokens_details"] = ctd
+    return out
+
+
+# ================================================================================================
+# Responses
+# ================================================================================================
+
+
+def response_to_ir(resp: ChatCompletionResponse | Mapping[str, Any] | bytes) -> ir.Response:
+    """Choice 0 becomes the IR content and stop; further choices (``n > 1``) are vendor-only."""
+    d = _as_json(resp, ChatCompletionResponse)
+    v: dict[str, Any] = {}
+    r = ir.Response(id=d.pop("id"), model=d.pop("model"), created=d.pop("created"), vendor={D: v})
+    if d.get("object") == "chat.completion":
+        del d["object"]
+    else:  # absent, or another value the rest keeps
+        v["absent"] = ["object"]
+    choices = d.pop("choices")
+    if choices:
+        _choice_in(choices[0], r, v)
+        if len(choices) > 1:
+            v["choices"] = choices[1:]
+    else:
+        v["choice"] = None
+    usage = d.get("usage")
+    if isinstance(usage, dict):
+        del d["usage"]
+        r.usage = _usage_in(usage)
+    _take_rest(d, v)
+    return r
+
+
+def _choice_in(c: dict[str, Any], r: ir.Response, v: dict[str, Any]) -> None:
+    cv: dict[str, Any] = {}
+    absent: list[str] = []
+    if c.get("index") == 0:
+        del c["index"]
+    finish = c.get("finish_reason")
+    if isinstance(finish, str):
+        del c["finish_reason"]
+        r.stop = stop_from(D, finish)
+    else:
+        absent.append("finish_reason")
+    msg = c.get("message")
+    if isinstance(msg, dict):
+        del c["message"]
+        mv: dict[str, Any] = {}
+        r.content = _response_message_in(msg, mv)
+        if mv:
+            cv["message"] = mv
+    else:
+        absent.append("message")
+    if absent:
+        cv["absent"] = absent
+    _take_rest(c, cv)
+    if cv:
+        v["choice"] = cv
+
+
+def _response_message_in(m: dict[str, Any], v: dict[str, Any]) -> list[ir.Part]:
+    """Empty strings stay vendor-only, as a stream's empty deltas open no block (stream ≡ non-stream)."""
+    if m.get("role") == "assistant":
+        del m["role"]
+    else:
+        v["absent"] = ["role"]
+    out: list[ir.Part] = []
+    for key in ("reasoning_content", "reasoning"):
+        if isinstance(m.get(key), str) and m[key]:
+            out.append(ir.Reasoning(text=m.pop(key), vendor={D: {"key": key}} if key == "reasoning" else {}))
+            break
+    if isinstance(m.get("content"), str) and m["content"]:
+        out.append(ir.Text(text=m.pop("content")))
+    if isinstance(m.get("refusal"), str) and m["refusal"]:
+        out.append(ir.Text(text=m.pop("refusal"), vendor={D: {"refusal": "field"}}))
+    calls = m.get("tool_calls")
+    if isinstance(calls, list) and calls:
+        del m["tool_calls"]
+        out.extend(_tool_call_in(c) for c in calls)
+    _take_rest(m, v)
+    return out
+
+
+def response_from_ir(r: ir.Response) -> ChatCompletionResponse:
+    """One choice (plus the vendor-kept ones); ``created`` is now when the upstream gave none."""
+    v = r.vendor.get(D)
+    same = v is not None
+    v = v or {}
+    out: dict[str, Any] = dict(v.get("rest", ()))
+    out["id"] = r.id
+    if "object" not in v.get("absent", ()):
+        out["object"] = "chat.completion"
+    out["created"] = r.created if r.created is not None else int(time.time())
+    out["model"] = r.model
+    choices: list[Any] = []
+    if "choice" not in v or v["choice"] is not None or r.content or r.stop is not None:
+        choices.append(_choice_out(r, v.get("choice") or {}, same))
+    choices.extend(v.get("choices", ()))
+    out["choices"] = choices
+    if r.usage is not None:
+        out["usage"] = _usage_out(r.usage)
+    return _build(ChatCompletionResponse, out)
+
+
+def _finish_out(stop: ir.Stop | None, called: bool) -> str:
+    if stop is not None and stop.dialect == D and stop.raw is not None:
+        return stop.raw
+    if called and (stop is None or stop.reason != "max_tokens"):
+        return "tool_calls"
+    return stop_to(D, stop) or "stop"
+
+
+def _choice_out(r: ir.Response, cv: dict[str, Any], same: bool) -> dict[str, Any]:
+    absent = cv.get("absent", ()) if same else ()
+    out: dict[str, Any] = dict(cv.get("rest", ()))
+    out.setdefault("index", 0)
+    if "message" not in absent:
+        out["message"] = _response_message_out(r.content, cv.get("message") or {}, same)
+    if "finish_reason" not in absent:
+        out["finish_reason"] = _finish_out(r.stop, any(isinstance(p, ir.ToolCall) for p in r.content))
+    return out
+
+
+def _response_message_out(content: list[ir.Part], v: dict[str, Any], same: bool) -> dict[str, Any]:
+    out: dict[str, Any] = dict(v.get("rest", ()))
+    if "role" not in v.get("absent", ()):
+        out["role"] = "assistant"
+    reasoning: list[ir.Reasoning] = []
+    texts: list[str] = []
+    refusal: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for p in content:
+        if isinstance(p, ir.Reasoning):
+            reasoning.append(p)
+        elif isinstance(p, ir.Text):
+            (refusal if _vend(p).get("refusal") == "field" else texts).append(p.text)
+        elif isinstance(p, ir.ToolCall):
+            calls.append(_tool_call_out(p))
+        elif isinstance(p, ir.Other) and p.dialect == D and _vend(p).get("slot") == "tool_calls":
+            calls.append(p.data)
+    if reasoning:
+        out[_vend(reasoning[0]).get("key", "reasoning_content")] = "".join(p.text for p in reasoning)
+    if texts:
+        out["content"] = "".join(texts)
+    elif not same:
+        out["content"] = None
+    if refusal:
+        out["refusal"] = "".join(refusal)
+    if calls:
+        out["tool_calls"] = calls
+    return out
+
+
+# ================================================================================================
+# Streams
+# ================================================================================================
+
+
+_USAGE_PARTS: Final = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+)
+
+
+def _merge_usage(before: ir.Usage | None, now: ir.Usage) -> ir.Usage:
+    """Cumulative usage where a part the latest update leaves unsaid (``None``) keeps its earlier value:
+    Anthropic states input and cache counts in message_start and often not again (anchors D3 #24)."""
+    if before is None or all(getattr(now, k) is not None or getattr(before, k) is None for k in _USAGE_PARTS):
+        return now
+    merged = {k: getattr(now, k) if getattr(now, k) is not None else getattr(before, k) for k in _USAGE_PARTS}
+    return ir.Usage(**merged, vendor=now.vendor)
+
+
+class StreamToIR:
+    """OpenAI chunks → IR events. Feed each parsed ``data:`` item (a chunk, or ``{"error": ...}``);
+    ``[DONE]`` is not an item: call :meth:`close` after it (or when the upstream ended).
+
+    - The first chunk gives MessageStart (id, model, created; ``system_fingerprint``/``service_tier`` in
+      vendor). A leading chunk with no choices and no usage (Azure's ``prompt_filter_results``) is kept in
+      the MessageStart's vendor (``pre``) rather than starting the message with its empty id.
+    - Text, refusal and reasoning deltas open a block when their kind changes (closing the previous one);
+      empty strings open nothing. A tool-call delta with a new ``index`` opens a ToolCall block with its id
+      and name; later fragments of that index go to that block, even after other blocks opened.
+    - ``finish_reason`` closes the open blocks and gives Finish; a usage chunk gives UsageUpdate.
+    - :meth:`close` gives End only if a finish reason was seen: a stream cut before it ends without End.
+    Only choice 0 is read; per-chunk ``logprobs``, ``obfuscation`` and filter results are not kept.
+    """
+
+    def __init__(self) -> None:
+        self._started = False
+        self._pre: list[dict[str, Any]] = []
+        self._next = 0
+        self._open: int | None = None
+        self._open_kind: str | None = None
+        self._tools: dict[int, int] = {}
+        self._finished = False
+        self._failed = False
+        self._closed = False
+
+    def feed(self, item: ChatCompletionChunk | ErrorBody | Mapping[str, Any]) -> list[ir.StreamEvent]:
+        if self._failed or self._closed:
+            return []
+        if isinstance(item, Mapping):
+            if "error" in item and "choices" not in item:
+                item = ErrorBody.parse(item)
+            else:
+                item = ChatCompletionChunk.parse(item)
+        if isinstance(item, ErrorBody):
+            self._failed = True
+            err = item.error
+            status = err.code if isinstance(err.code, int) else None
+            return [
+                ir.StreamError(status=status, error_type=err.type, message=err.message, body=item.to_json())
+            ]
+        return self._chunk(item)
+
+    def _chunk(self, chunk: ChatCompletionChunk) -> list[ir.StreamEvent]:
+        out: list[ir.StreamEvent] = []
+        if not self._started:
+            if not chunk.choices and chunk.usage is None:
+                self._pre.append(chunk.to_json())
+                return out
+            self._started = True
+            v: dict[str, Any] = {}
+            for key in ("system_fingerprint", "service_tier"):
+                if key in chunk.model_fields_set:
+                    v[key] = getattr(chunk, key)
+            if self._pre:
+                v["pre"] = self._pre
+            out.append(ir.MessageStart(id=chunk.id, model=chunk.model, created=chunk.created, vendor={D: v}))
+        for choice in chunk.choices:
+            if choice.index == 0 and not self._finished:  # nothing of choice 0 may follow its finish
+                self._choice(choice, out)
+        if chunk.usage is not None:
+            out.append(ir.UsageUpdate(usage=_usage_in(chunk.usage.to_json())))
+        return out
+
+    def _choice(self, choice: Any, out: list[ir.StreamEvent]) -> None:
+        delta = choice.delta
+        reasoning = delta.reasoning_content
+        if reasoning is None and delta.__pydantic_extra__:
+            reasoning = delta.__pydantic_extra__.get("reasoning")
+        if reasoning and isinstance(reasoning, str):
+            self._text("reasoning", reasoning, out)
+        if delta.content:
+            self._text("text", delta.content, out)
+        if delta.refusal:
+            self._text("refusal", delta.refusal, out)
+        for call in delta.tool_calls or ():
+            self._tool(call, out)
+        if choice.finish_reason is not None:
+            self._close_open(out)
+            out.extend(ir.BlockStop(index=i) for i in sorted(self._tools.values()))
+            self._finished = True
+            out.append(ir.Finish(stop=stop_from(D, choice.finish_reason)))
+
+    def _new_block(self, part: ir.Part, out: list[ir.StreamEvent]) -> int:
+        index = self._next
+        self._next += 1
+        out.append(ir.BlockStart(index=index, part=part))
+        return index
+
+    def _close_open(self, out: list[ir.StreamEvent]) -> None:
+        if self._open is not None:
+            out.append(ir.BlockStop(index=self._open))
+            self._open = self._open_kind = None
+
+    def _text(self, kind: str, text: str, out: list[ir.StreamEvent]) -> None:
+        if self._open_kind != kind:
+            self._close_open(out)
+            part: ir.Part
+            if kind == "reasoning":
+                part = ir.Reasoning()
+            elif kind == "refusal":
+                part = ir.Text(text="", vendor={D: {"refusal": "field"}})
+            else:
+                part = ir.Text(text="")
+            self._open, self._open_kind = self._new_block(part, out), kind
+        if kind == "reasoning":
+            out.append(ir.BlockDelta(index=self._open, reasoning=text))
+        else:
+            out.append(ir.BlockDelta(index=self._open, text=text))
+
+    def _tool(self, call: Any, out: list[ir.StreamEvent]) -> None:
+        fn = call.function
+        sig = _signature(call.__pydantic_extra__)
+        index = self._tools.get(call.index)
+        if index is None:
+            self._close_open(out)
+            name = fn.name if fn is not None and fn.name else ""
+            part = ir.ToolCall(id=call.id or "", name=name, arguments="", signature=sig)
+            index = self._tools[call.index] = self._new_block(part, out)
+        elif sig is not None:
+            out.append(ir.BlockDelta(index=index, signature=sig))
+        if fn is not None and fn.arguments:
+            out.append(ir.BlockDelta(index=index, arguments=fn.arguments))
+
+    def close(self) -> list[ir.StreamEvent]:
+        """End if the stream finished; nothing if it was cut (no End: the caller sees a truncation)."""
+        if self._closed:
+            return []
+        self._closed = True
+        return [ir.End()] if self._finished and not self._failed else []
+
+
+class StreamFromIR:
+    """IR events → OpenAI chunks, valid for any IR event order an upstream could produce:
+
+    - every chunk has the MessageStart's id, ``object: "chat.completion.chunk"``, the same created and
+      model; the first chunk is ``delta: {"role": "assistant", "content": ""}``;
+    - tool calls are numbered 0, 1, 2... in order of first appearance (never the IR block index); ``id``,
+      ``type`` and ``function.name`` are on the first fragment only, later ones carry ``index`` and
+      ``function.arguments``;
+    - exactly one chunk carries a ``finish_reason`` (``tool_calls`` when a call was made, unless the
+      stop is ``max_tokens``), made up at End if the IR had no Finish;
+    - usage (MessageStart's, updated by each UsageUpdate; a part an update leaves ``None`` keeps its earlier
+      value) is a separate last chunk with ``choices: []`` when ``include_usage``;
+    - reasoning → ``delta.reasoning_content``; signatures, citations, redacted thinking and Other blocks
+      have no place and are dropped (LOSSY).
+    An IR StreamError raises ``ProviderError(kind="upstream")`` from :meth:`feed` (a chunk cannot carry
+    it; the caller writes ``data: {"error": ...}``). :meth:`close` without a prior End raises
+    ``ProviderError(kind="transport", reason="disconnect")``: the caller must not write ``[DONE]``.
+    """
+
+    def __init__(self, *, include_usage: bool = True) -> None:
+        self.include_usage = include_usage
+        self._started = False
+        self._head: dict[str, Any] = {}
+        self._blocks: dict[int, Any] = {}  # IR block index → "text" | "refusal" | "reasoning" | "other" | int
+        self._tools = 0
+        self._finished = False
+        self._ended = False
+        self._usage: ir.Usage | None = None
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> ChatCompletionChunk:
+        return _build(
+            ChatCompletionChunk,
+            {**self._head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]},
+        )
+
+    def _start(self, event: ir.MessageStart | None, out: list[ChatCompletionChunk]) -> None:
+        self._started = True
+        v = _vend(event) if event is not None else {}
+        self._head = {
+            "id": event.id if event is not None else f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion.chunk",
+            "created": event.created if event is not None and event.created is not None else int(time.time()),
+            "model": event.model if event is not None else "",
+        }
+        for key in ("system_fingerprint", "service_tier"):
+            if key in v:
+                self._head[key] = v[key]
+        self._usage = event.usage if event is not None else None
+        out.extend(_build(ChatCompletionChunk, pre) for pre in v.get("pre", ()))
+        out.append(self._chunk({"role": "assistant", "content": ""}))
+
+    def feed(self, event: ir.StreamEvent) -> list[ChatCompletionChunk]:
+        out: list[ChatCompletionChunk] = []
+        if self._ended:
+            return out
+        if isinstance(event, ir.MessageStart):
+            if not self._started:
+                self._start(event, out)
+            return out
+        if isinstance(event, ir.StreamError):
+            body = None if event.body is None else json.dumps(event.body, ensure_ascii=False).encode()
+            raise ProviderError.upstream(
+                event.status if event.status is not None else 200,
+                event.message,
+                error_type=event.error_type,
+                body=body,
+            )
+        if not self._started:
+            self._start(None, out)
+        if isinstance(event, ir.UsageUpdate):
+            self._usage = _merge_usage(self._usage, event.usage)
+        elif isinstance(event, ir.End):
+            if not self._finished:
+                out.append(self._finish(None))
+            if self._usage is not None and self.include_usage:
+                usage = {**self._head, "choices": [], "usage": _usage_out(self._usage)}
+                out.append(_build(ChatCompletionChunk, usage))
+            self._ended = True
+        elif self._finished:
+            pass  # nothing may follow the finish chunk but usage
+        elif isinstance(event, ir.Finish):
+            out.append(self._finish(event.stop))
+        elif isinstance(event, ir.BlockStart):
+            self._block_start(event, out)
+        elif isinstance(event, ir.BlockDelta):
+            self._block_delta(event, out)
+        return out
+
+    def _finish(self, stop: ir.Stop | None) -> ChatCompletionChunk:
+        self._finished = True
+        return self._chunk({}, _finish_out(stop, self._tools > 0))
+
+    def _block_start(self, event: ir.BlockStart, out: list[ChatCompletionChunk]) -> None:
+        if event.index in self._blocks:
+            return
+        part = event.part
+        if isinstance(part, ir.ToolCall):
+            index = self._blocks[event.index] = self._tools
+            self._tools += 1
+            call: dict[str, Any] = {
+                "index": index,
+                "id": part.id,
+                "type": "function",
+                "function": {"name": part.name, "arguments": part.arguments},
+            }
+            if part.signature is not None:
+                call["extra_content"] = {"google": {"thought_signature": part.signature}}
+            out.append(self._chunk({"tool_calls": [call]}))
+        elif isinstance(part, ir.Text):
+            kind = self._blocks[event.index] = "refusal" if _vend(part).get("refusal") == "field" else "text"
+            if part.text:
+                out.append(self._chunk({"content" if kind == "text" else "refusal": part.text}))
+        elif isinstance(part, ir.Reasoning):
+            self._blocks[event.index] = "reasoning"
+            if part.text:
+                out.append(self._chunk({"reasoning_content": part.text}))
+        else:
+            self._blocks[event.index] = "other"
+
+    def _block_delta(self, event: ir.BlockDelta, out: list[ChatCompletionChunk]) -> None:
+        kind = self._blocks.get(event.index)
+        if event.text:
+            if kind in (None, "text"):
+                out.append(self._chunk({"content": event.text}))
+            elif kind == "refusal":
+                out.append(self._chunk({"refusal": event.text}))
+        elif event.reasoning:
+            if kind in (None, "reasoning"):
+                out.append(self._chunk({"reasoning_content": event.reasoning}))
+        elif event.arguments:
+            if isinstance(kind, int):
+                out.append(
+                    self._chunk({"tool_calls": [{"index": kind, "function": {"arguments": event.arguments}}]})
+                )
+        elif event.signature and isinstance(kind, int):
+            # the SDK's stream helper asserts that every fragment of a function call has `function`
+            sig = {"google": {"thought_signature": event.signature}}
+            call = {"index": kind, "function": {"arguments": ""}, "extra_content": sig}
+            out.append(self._chunk({"tool_calls": [call]}))
+
+    def close(self) -> list[ChatCompletionChunk]:
+        """Nothing after End; without End the IR stream was truncated, which raises (see the class doc)."""
+        if self._ended:
+            return []
+        self._ended = True
+        raise ProviderError.transport("disconnect", "the IR stream ended without End (truncated upstream)")
+
+
+# ================================================================================================
+# The lossiness ledger
+# ================================================================================================
+
+_O = "openai"
+
+LOSSY: list[Lossy] = [
+    # --- OpenAI fields that only OpenAI gets back -------------------------------------------------
+    Lossy(_O, "*", "request: n, logprobs, top_logprobs, logit_bias, metadata, store, service_tier, modalities, "
+          "audio, prediction, web_search_options, verbosity, prompt_cache_key, prompt_cache_retention, "
+          "safety_identifier, moderation, functions, function_call, and every unknown field",
+          "no IR slot: kept in vendor['openai'] and restored only when converting back to OpenAI"),
+    Lossy(_O, "*", "request: stream_options.include_obfuscation (and any other stream_options key)",
+          "only include_usage has an IR slot"),
+    Lossy(_O, "*", "request: max_tokens vs max_completion_tokens",
+          "both map to ir.max_tokens; which name was used is vendor-only (translations write "
+          "max_completion_tokens); when both are given max_tokens is vendor-only"),
+    Lossy(_O, "*", "request: reasoning_effort",
+          "ir.Thinking(effort); dialects with token budgets approximate it with the EFFORT_BUDGETS ladder"),
+    Lossy(_O, "*", "request: tools[type!=function] (custom tools), tool_choice allowed_tools/custom",
+          "no IR slot for grammar/free-text tools or tool allow-lists: vendor-only"),
+    Lossy(_O, "anthropic", "request: response_format {type: json_object}",
+          "Anthropic has JSON output only with a schema"),
+    Lossy(_O, "*", "request: response_format {type: text}, response_format.* outside json_schema",
+          "the default; vendor-only"),
+    Lossy(_O, "*", "messages[].name",
+          "ir.Message.name holds it, but Anthropic and Gemini messages have no author name"),
+    Lossy(_O, "*", "messages[role=function], messages[].function_call, messages[].audio",
+          "deprecated function calling and audio replay: vendor-only (the function message keeps its role)"),
+    Lossy(_O, "*", "messages[role=assistant].refusal, refusal content parts",
+          "become ir.Text flagged refusal: other dialects see the refusal as plain text"),
+    Lossy(_O, "anthropic", "messages[role=assistant].reasoning_content",
+          "ir.Reasoning without a signature; Anthropic only accepts signed thinking blocks back"),
+    Lossy(_O, "*", "content[].image_url.detail", "ir.Image.detail; Anthropic and Gemini have no detail level"),
+    Lossy(_O, "anthropic", "content[type=input_audio]", "Anthropic has no audio input"),
+    Lossy(_O, "*", "content parts of unknown type", "ir.Other(dialect='openai'): OpenAI only"),
+    # --- responses -----------------------------------------------------------------------------------
+    Lossy(_O, "*", "response: choices[1:] (n > 1)", "the IR holds one candidate; the others are vendor-only"),
+    Lossy(_O, "*", "response: system_fingerprint, service_tier, choices[].logprobs, message.annotations, "
+          "message.audio, message.function_call, Azure content_filter_results/prompt_filter_results",
+          "no IR slot: vendor-only"),
+    Lossy(_O, "*", "response: empty-string content/refusal/reasoning_content",
+          "no part is made for an empty string (as a stream's empty delta opens no block): vendor-only"),
+    Lossy(_O, "*", "usage: prompt_tokens_details and completion_tokens_details other than cached_tokens, "
+          "cache_write_tokens, reasoning_tokens; a total_tokens that is not prompt + completion",
+          "the IR splits usage into non-overlapping parts only: vendor-only"),
+    Lossy(_O, "*", "finish_reason", "mapped through the stop tables; the raw word comes back only to OpenAI"),
+    # --- streams (lost even OpenAI → IR → OpenAI: the stream is re-synthesised) --------------------
+    Lossy(_O, _O, "stream: per-chunk obfuscation, logprobs, content_filter_results, usage: null, "
+          "system_fingerprint changes after the first chunk",
+          "StreamToIR keeps the semantic content only (obfuscation is random padding)"),
+    Lossy(_O, _O, "stream: choices with index > 0 (n > 1)", "StreamToIR reads choice 0 only"),
+    Lossy(_O, _O, "stream: delta.function_call, delta.audio, custom tool-call deltas, empty-string deltas",
+          "no IR stream event for them"),
+    Lossy(_O, _O, "stream: the chunk boundaries and the first chunk's exact delta",
+          "StreamFromIR writes one chunk per IR delta and a role chunk {role, content: ''}"),
+    # --- IR (from other dialects) that OpenAI cannot express ---------------------------------------
+    Lossy("*", _O, "ir.Request.top_k", "OpenAI has no top_k"),
+    Lossy("*", _O, "ir.Request.system non-text parts", "the system message gets the text parts only"),
+    Lossy("*", _O, "cache_control on parts, tools and system (Anthropic)", "OpenAI caches implicitly"),
+    Lossy("*", _O, "ir.Reasoning in request messages (thinking text, signature, redacted)",
+          "OpenAI rejects reasoning in input messages: dropped"),
+    Lossy("*", _O, "ir.Reasoning.signature, redacted thinking, signature deltas (responses and streams)",
+          "reasoning_content has no signature slot: dropped (the text is kept)"),
+    Lossy("*", _O, "ir.ToolResult.is_error", "OpenAI tool messages have no error flag"),
+    Lossy("*", _O, "ir.ToolResult non-text content (images, files)",
+          "a tool message holds text only: moved to the user message that follows the tool messages"),
+    Lossy("*", _O, "ir.Image by file_id, ir.File by URL, ir.Audio without format",
+          "not addressable in Chat Completions: request_from_ir raises invalid_request"),
+    Lossy("*", _O, "ir.Other parts of other dialects (server tool blocks, executable code...)",
+          "no OpenAI content part for them: dropped"),
+    Lossy("*", _O, "ir.Text.citations, citation deltas", "OpenAI annotations have another shape: dropped"),
+    Lossy("*", _O, "the order of text, tool calls and text within one assistant turn; text block boundaries",
+          "OpenAI has one content string and one tool_calls list: texts are joined, calls come after"),
+    Lossy("*", _O, "ir.Thinking.budget_tokens, mode=adaptive, include_thoughts",
+          "reasoning_effort is a level: a budget rounds down to the ladder, adaptive sends no effort"),
+    Lossy("*", _O, "ir.Stop.sequence and stop reasons pause_turn, refusal, error, other",
+          "OpenAI has no matched-sequence field; the reasons map to stop/content_filter"),
+    Lossy("*", _O, "usage vendor fields of other dialects (cache_creation breakdown, server_tool_use...)",
+          "only the IR parts are written (prompt = input + cache_read + cache_write)"),
+    Lossy("*", _O, "ir.Response.created absent (Anthropic, Gemini)", "OpenAI requires created: conversion time"),
+    Lossy("*", _O, "ir.StreamError", "not a chunk: StreamFromIR.feed raises ProviderError(kind='upstream')"),
+]  # fmt: skip

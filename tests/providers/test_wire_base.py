@@ -1,0 +1,70 @@
+"""The lossless wire base: decode errors that name the model, field and offending bytes; open unions
+that keep unknown variants; camelCase models that give back the spelling they were sent."""
+
+from __future__ import annotations
+
+import pytest
+
+from providers.errors import ProviderError
+from providers.types._base import CamelWire, Number, Wire, open_union
+from tests.strategies.common import assert_strict_equal
+
+
+class Leaf(Wire):
+    type: str = "leaf"
+    size: Number
+
+
+class Other(Wire):
+    type: str
+
+
+class Tree(Wire):
+    name: str
+    items: list[open_union("type", {"leaf": Leaf}, Other)] | None = None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'{"name":"t","items":[{"type":"leaf","size":"big"}]}', '{"name":"t","items":[{"type":"leaf","size":"big"}]}',
+     {"name": "t", "items": [{"type": "leaf", "size": "big"}]}],
+    ids=["bytes", "text", "dict"],
+)  # fmt: skip
+def test_decode_error_names_model_field_and_value_and_keeps_the_offending_bytes(data):
+    with pytest.raises(ProviderError) as caught:
+        Tree.parse(data)
+    error = caught.value
+    assert error.kind == "decode"
+    assert "Tree: field items.0.leaf.size" in error.message and '"big"' in error.message
+    assert error.raw is not None and b'"size"' in error.raw and not error.raw.startswith(b'"{')
+
+
+def test_unknown_variant_is_kept_whole_and_known_ones_are_typed():
+    body = {"name": "t", "items": [{"type": "leaf", "size": 1}, {"type": "twig", "size": None, "x": [1.0]}]}
+    tree = Tree.parse(body)
+    assert isinstance(tree.items[0], Leaf) and isinstance(tree.items[1], Other)
+    assert_strict_equal(tree.to_json(), body)
+
+
+def test_numbers_keep_their_json_type():
+    assert_strict_equal(Leaf.parse({"size": 1}).to_json(), {"size": 1})
+    assert_strict_equal(Leaf.parse({"size": 1.0}).to_json(), {"size": 1.0})
+    with pytest.raises(ProviderError, match="size"):
+        Leaf.parse({"size": True})
+
+
+class Config(CamelWire):
+    max_output_tokens: int | None = None
+    stop_sequences: list[str] | None = None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"maxOutputTokens": 5, "stopSequences": ["x"]}, {"max_output_tokens": 5, "stop_sequences": ["x"]},
+     {"maxOutputTokens": 5, "stop_sequences": ["x"], "x_new": None}],
+    ids=["camel", "snake", "mixed"],
+)  # fmt: skip
+def test_camel_models_read_both_spellings_and_write_back_the_one_they_got(body):
+    config = Config.parse(body)
+    assert (config.max_output_tokens, config.stop_sequences) == (5, ["x"])
+    assert_strict_equal(config.to_json(), body)
