@@ -1,0 +1,234 @@
+"""Throughput of the standalone mock server (``mocks.server``) against a bare trio + h11 server.
+
+Starts two server processes: the mock (``run_server`` on a script with a small JSON chat reply and
+a 50-event SSE chat reply) and a bare trio + h11 server that answers the very same bytes (same headers,
+same body, the SSE body written as the same 51 chunks) with no routing, matching, generation or capture.
+This process is the load generator: N keep-alive connections (raw sockets under trio, one request in
+flight per connection, minimal response parsing) send requests for a fixed time, alternating between
+the two servers. It prints requests/s for each server, the mock/bare ratio, and the CPU time each server
+process spent per request (read from ``/proc``): the load generator is Python too and shares the
+machine, so at high rates it can be the bottleneck, and CPU per request is the figure it cannot blur.
+
+    python benchmarks/mock_server.py [--seconds 3] [--rounds 3] [--connections 1 10 50]
+
+Not a test: numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import h11
+import trio
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mocks.engine import MockUpstream, Request  # noqa: E402
+
+HEADERS = [("Host", "127.0.0.1"), ("Authorization", "Bearer sk-bench"), ("Content-Type", "application/json")]
+MESSAGES = [{"role": "user", "content": "hello"}]
+BODIES = {
+    "json": json.dumps({"model": "gpt-4o", "messages": MESSAGES}).encode(),
+    "sse": json.dumps({"model": "gpt-4o", "messages": MESSAGES, "stream": True}).encode(),
+}
+SCRIPT = {
+    "rules": [
+        {
+            "name": "sse",
+            "match": {"path": "/v1/chat/completions", "json": {"stream": True}},
+            "reply": {
+                "events": [
+                    {"data": {"i": i, "choices": [{"delta": {"content": f" word{i}"}}]}} for i in range(50)
+                ]
+            },
+        },
+        {
+            "name": "json",
+            "match": {"path": "/v1/chat/completions"},
+            "reply": {"answer": {"text": "A small answer."}},
+        },
+    ]
+}
+
+
+def _request_bytes(kind: str) -> bytes:
+    body = BODIES[kind]
+    head = "POST /v1/chat/completions HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in HEADERS)
+    return (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+# --- the bare server: same bytes, nothing else ------------------------------------------------------------
+
+
+def _canned_replies() -> dict[str, tuple[int, list[tuple[str, str]], list[bytes], int | None]]:
+    upstream = MockUpstream(SCRIPT)
+    out = {}
+    for kind, body in BODIES.items():
+        reply = upstream.handle(Request("POST", "/v1/chat/completions", HEADERS, body))
+        out[kind] = (reply.status, reply.headers, [f.data for f in reply.frames], reply.content_length)
+    return out
+
+
+async def _bare_connection(stream: trio.SocketStream, canned: dict) -> None:
+    conn = h11.Connection(h11.SERVER)
+    try:
+        while True:
+            body = b""
+            while True:
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    conn.receive_data(await stream.receive_some(65536))
+                elif isinstance(event, h11.Data):
+                    body += event.data
+                elif isinstance(event, h11.EndOfMessage):
+                    break
+                elif isinstance(event, h11.ConnectionClosed):
+                    return
+            status, headers, frames, length = canned["sse" if b'"stream": true' in body else "json"]
+            if length is not None:
+                headers = [*headers, ("content-length", str(length))]
+            pending = conn.send(h11.Response(status_code=status, headers=headers))
+            for frame in frames:
+                await stream.send_all(pending + conn.send(h11.Data(data=frame)))
+                pending = b""
+            await stream.send_all(pending + conn.send(h11.EndOfMessage()))
+            conn.start_next_cycle()
+    except (trio.BrokenResourceError, h11.ProtocolError):
+        pass
+    finally:
+        await stream.aclose()
+
+
+async def _serve_bare() -> None:
+    canned = _canned_replies()
+    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    print(f"bare: http://127.0.0.1:{listeners[0].socket.getsockname()[1]}", flush=True)
+    await trio.serve_listeners(lambda s: _bare_connection(s, canned), listeners)
+
+
+# --- the load generator --------------------------------------------------------------------------------------
+
+
+async def _worker(port: int, request: bytes, deadline: float, done: list[int]) -> None:
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    async with stream:
+        while trio.current_time() < deadline:
+            await stream.send_all(request)
+            buffer = b""
+            length = None
+            end = -1
+            while True:
+                data = await stream.receive_some(65536)
+                if not data:
+                    raise RuntimeError("server closed the connection")
+                buffer += data
+                if end < 0:
+                    end = buffer.find(b"\r\n\r\n")
+                    if end < 0:
+                        continue
+                    head = buffer[:end].lower()
+                    marker = head.find(b"content-length: ")
+                    if marker >= 0:
+                        length = int(head[marker + 16 :].split(b"\r\n", 1)[0])
+                if length is not None:
+                    if len(buffer) >= end + 4 + length:
+                        break
+                elif buffer.endswith(b"\r\n0\r\n\r\n"):
+                    break
+            done[0] += 1
+
+
+async def _load(port: int, kind: str, connections: int, seconds: float) -> float:
+    request = _request_bytes(kind)
+    done = [0]
+    deadline = trio.current_time() + seconds
+    started = time.perf_counter()
+    async with trio.open_nursery() as nursery:
+        for _ in range(connections):
+            nursery.start_soon(_worker, port, request, deadline, done)
+    return done[0] / (time.perf_counter() - started)
+
+
+def _start(args: list[str]) -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    line = process.stdout.readline()  # "<name>: http://127.0.0.1:PORT[/v1]"
+    port = int(line.split(":")[-1].split("/")[0])
+    return process, port
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="load time per server and point")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds the time is split into")
+    parser.add_argument("--connections", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bare:
+        trio.run(_serve_bare)
+        return
+
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "bench.json"
+        script.write_text(json.dumps(SCRIPT))
+        commands = {
+            "mock": ["-c", f"from mocks.server import run_server; run_server({str(script)!r})"],
+            "bare": [__file__, "--serve-bare"],
+        }
+        servers = {name: _start(command) for name, command in commands.items()}
+        try:
+            rows = []
+            for kind in ("json", "sse"):
+                for n in args.connections:
+                    rates: dict[str, list[float]] = {name: [] for name in servers}
+                    cpu: dict[str, float] = dict.fromkeys(servers, 0.0)
+                    served: dict[str, float] = dict.fromkeys(servers, 0.0)
+                    for _, port in servers.values():
+                        trio.run(_load, port, kind, n, 0.3)  # warm-up
+                    for _ in range(args.rounds):  # interleaved, so drift in machine load hits both alike
+                        for name, (process, port) in servers.items():
+                            before = _cpu_seconds(process.pid)
+                            rate = trio.run(_load, port, kind, n, args.seconds / args.rounds)
+                            cpu[name] += _cpu_seconds(process.pid) - before
+                            served[name] += rate * args.seconds / args.rounds
+                            rates[name].append(rate)
+                    mock, bare = statistics.median(rates["mock"]), statistics.median(rates["bare"])
+                    cost = {name: 1e6 * cpu[name] / max(served[name], 1) for name in servers}
+                    rows.append((kind, n, mock, bare, cost["mock"], cost["bare"]))
+        finally:
+            for process, _ in servers.values():
+                process.terminate()
+                process.wait()
+
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; ",
+        end="",
+    )
+    print(
+        f"{args.seconds:g} s per server and point in {args.rounds} interleaved rounds; keep-alive connections"
+    )
+    print(
+        f"{'reply':<6}{'conns':>6}{'mock req/s':>12}{'bare req/s':>12}{'ratio':>7}{'mock CPU us/req':>17}{'bare CPU us/req':>17}"
+    )
+    for kind, n, mock, bare, mock_cost, bare_cost in rows:
+        print(
+            f"{kind:<6}{n:>6}{mock:>12.0f}{bare:>12.0f}{mock / bare:>7.2f}{mock_cost:>17.0f}{bare_cost:>17.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

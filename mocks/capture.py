@@ -1,0 +1,180 @@
+"""Capture: every request the mock received, what answered it, and how its reply went out.
+
+A ``CapturedRequest`` is created when a request arrives (before any rule is tried) and then updated by the
+server adapter that sends the reply: the time of each frame, and whether and at which frame the client
+went away. Requests nobody scripted are also listed in ``unmatched`` with a near-miss report: the rule
+that came closest and the reasons it missed.
+
+Secrets: the values of credential headers (``Authorization``, ``x-api-key``, ``api-key``,
+``x-goog-api-key``, ``Proxy-Authorization``) and of the ``key`` query parameter are stored redacted, as
+``<redacted:N chars>`` (an ``Authorization`` scheme such as ``Bearer`` is kept), because captures end up in
+reports. The engine checks credentials before anything is stored.
+
+Thread- and trio-safe: one ``threading.Lock`` guards the lists and is never held across a wait, so the
+threaded in-process server and the trio server can both record without losing entries.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CaptureLog", "CapturedRequest", "NearMiss", "redact"]
+
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key"})
+SECRET_QUERY = frozenset({"key"})
+
+
+def redact(value: str, *, keep_scheme: bool = False) -> str:
+    """``<redacted:N chars>``; with ``keep_scheme``, an auth scheme word (``Bearer x``) stays readable."""
+    if keep_scheme:
+        scheme, space, secret = value.partition(" ")
+        if space and scheme.isalpha():
+            return f"{scheme} <redacted:{len(secret)} chars>"
+    return f"<redacted:{len(value)} chars>"
+
+
+@dataclass(slots=True)
+class CapturedRequest:
+    """One request as received (credentials redacted) and the story of its reply.
+
+    ``frame_times`` are seconds from arrival to the moment each frame was handed to the socket (marked just
+    before the write, so a client that has read a reply always finds it recorded); ``completed`` is set
+    likewise before the last write; ``disconnect_frame`` is the index of the first frame the client did not
+    get when it went away early.
+    """
+
+    seq: int
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: list[tuple[str, str]]
+    body: bytes
+    json: Any = None
+    received_at: float = field(default_factory=time.time)
+    dialect: str | None = None
+    endpoint: str | None = None
+    rule: str | None = None
+    status: int | None = None
+    rejected: str | None = (
+        None  # why the upstream turned it away before any rule (auth, protocol, validation)
+    )
+    faults: list[str] = field(default_factory=list)
+    frame_times: list[float] = field(default_factory=list)
+    completed: bool = False
+    disconnected: bool = False
+    disconnect_frame: int | None = None
+    _t0: float = field(default_factory=time.monotonic, repr=False)
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), redacted if it is a credential."""
+        name = name.lower()
+        return next((v for k, v in self.headers if k == name), None)
+
+    def frame_sent(self) -> None:
+        self.frame_times.append(time.monotonic() - self._t0)
+
+    def client_gone(self, frame: int) -> None:
+        self.disconnected = True
+        self.disconnect_frame = frame
+        self.completed = False
+
+    def finished(self) -> None:
+        self.completed = True
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for reports (the body as text when it is UTF-8, else its size)."""
+        try:
+            body: Any = self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            body = f"<{len(self.body)} bytes>"
+        return {
+            "seq": self.seq,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": self.headers,
+            "body": body,
+            "dialect": self.dialect,
+            "endpoint": self.endpoint,
+            "rule": self.rule,
+            "status": self.status,
+            "rejected": self.rejected,
+            "faults": self.faults,
+            "frame_times": self.frame_times,
+            "completed": self.completed,
+            "disconnected": self.disconnected,
+            "disconnect_frame": self.disconnect_frame,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NearMiss:
+    """An unmatched request, the rule that came closest (``None``: the script has no rules) and why it
+    missed, one reason per failed condition (``"json.model: expected 'a', got 'b'"``)."""
+
+    request: CapturedRequest
+    nearest: str | None
+    reasons: tuple[str, ...]
+
+    def __str__(self) -> str:
+        head = f"{self.request.method} {self.request.path}: no rule matched"
+        if self.nearest is None:
+            return head + " (no rules)"
+        return f"{head}; nearest {self.nearest!r}: " + "; ".join(self.reasons)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.request.seq,
+            "nearest": self.nearest,
+            "reasons": list(self.reasons),
+            "summary": str(self),
+        }
+
+
+class CaptureLog:
+    """The requests and near misses of one mock, in arrival order; with a ``limit``, only the latest
+    ``limit`` of each are kept (a long-running server must not grow without bound)."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self._seq = itertools.count(1)
+        self._requests: deque[CapturedRequest] = deque(maxlen=limit)
+        self._unmatched: deque[NearMiss] = deque(maxlen=limit)
+
+    def record(
+        self, method: str, path: str, query: dict[str, list[str]], headers: list[tuple[str, str]], body: bytes
+    ) -> CapturedRequest:
+        """Store a new request, redacting credentials (``headers`` names must be lower-case)."""
+        safe_headers = [
+            (k, redact(v, keep_scheme=k.endswith("authorization")) if k in SECRET_HEADERS else v)
+            for k, v in headers
+        ]
+        safe_query = {k: [redact(v) for v in vs] if k in SECRET_QUERY else vs for k, vs in query.items()}
+        with self._lock:
+            entry = CapturedRequest(next(self._seq), method, path, safe_query, safe_headers, body)
+            self._requests.append(entry)
+        return entry
+
+    def miss(self, near: NearMiss) -> None:
+        with self._lock:
+            self._unmatched.append(near)
+
+    @property
+    def requests(self) -> list[CapturedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def unmatched(self) -> list[NearMiss]:
+        with self._lock:
+            return list(self._unmatched)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._requests.clear()
+            self._unmatched.clear()

@@ -1,0 +1,312 @@
+"""The engine: ``MockUpstream.handle(request) -> Reply``, the logic both servers share.
+
+For each request, in order:
+
+1. capture it (credentials redacted) and find its route: dialect, endpoint, path parameters;
+2. on a known route, let the dialect turn it away as the real upstream would (missing or wrong key,
+   unknown ``anthropic-version``, Azure without ``api-version``, unreadable JSON);
+3. find the first rule that matches and is not used up (``times``) or waiting for its turn (``nth``); when
+   none does, either generate a reply (``fallback: generate``) or answer 404 in the dialect's shape and
+   record a near miss;
+4. build the body: a replacing fault (error, auth) or the rule's reply; generated and ``answer`` replies
+   first pass the dialect's request validation (scripted ``json``/``events``/``body`` replies do not: the
+   script is in charge);
+5. shape it: delivery faults, chunking, delays (``mocks.faults.shape``).
+
+Servers stay thin: they turn bytes into a ``Request``, call ``handle`` and walk the ``Reply``.
+
+Control paths (not captured, for tools that drive a standalone server from another process):
+``GET /__wirecheck/requests`` and ``GET /__wirecheck/unmatched`` return the captures as JSON,
+``POST /__wirecheck/reset`` forgets them and restarts the rule counters.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from mocks.capture import CapturedRequest, CaptureLog, NearMiss
+from mocks.dialects import DIALECTS, Call, Dialect, guess, resolve
+from mocks.faults import AuthFault, ErrorFault, Fault, describe, shape
+from mocks.framing import Body
+from mocks.generate import scripted_answer
+from mocks.reply import Frame, Reply
+from mocks.script import DIALECTS as DIALECT_NAMES
+from mocks.script import ReplySpec, Rule, Script, load_script, parse_script
+
+__all__ = ["HostedUpstream", "MockUpstream", "Request", "as_script"]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A request as a server read it: ``target`` is the raw path and query."""
+
+    method: str
+    target: str
+    headers: Sequence[tuple[str, str]]
+    body: bytes = b""
+
+
+def as_script(script: Script | Mapping[str, Any] | list[Any] | str | Path | None) -> Script:
+    """A ``Script`` from a script, plain data, or the path of a YAML/JSON file."""
+    if script is None:
+        return Script()
+    if isinstance(script, Script):
+        return script
+    if isinstance(script, str | Path):
+        return load_script(script)
+    return parse_script(script)
+
+
+def _parse_json(body: bytes, content_type: str | None) -> tuple[Any, str | None]:
+    if not body:
+        return None, None
+    if "json" not in (content_type or "") and body.lstrip()[:1] not in (b"{", b"["):
+        return None, None
+    try:
+        return json.loads(body), None
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, str(exc)
+
+
+def _distance(reasons: list[str]) -> int:
+    """How far a rule is from matching: a wrong method, path or dialect is a different endpoint and weighs
+    more than any number of header, query or body differences."""
+    return sum(100 if r.startswith(("method:", "path:", "dialect:")) else 1 for r in reasons)
+
+
+CONTROL_PREFIX = "/__wirecheck/"
+
+
+class MockUpstream:
+    """A scripted upstream: load a script, hand it requests, read what it captured (``capture_limit``
+    keeps only the latest captures)."""
+
+    def __init__(
+        self,
+        script: Script | Mapping[str, Any] | list[Any] | str | Path | None = None,
+        *,
+        capture_limit: int | None = None,
+    ) -> None:
+        self.log = CaptureLog(capture_limit)
+        self._lock = threading.Lock()
+        self.load(script)
+
+    def load(self, script: Script | Mapping[str, Any] | list[Any] | str | Path | None) -> None:
+        """Replace the script (rule counters restart; captures are kept)."""
+        parsed = as_script(script)
+        # One tuple, swapped in one assignment: a request in flight keeps the script it started with and
+        # that script's counters. Per rule: requests that met its match, requests it answered.
+        self._state = (parsed, [0] * len(parsed.rules), [0] * len(parsed.rules))
+
+    @property
+    def script(self) -> Script:
+        return self._state[0]
+
+    @property
+    def requests(self) -> list[CapturedRequest]:
+        return self.log.requests
+
+    @property
+    def unmatched(self) -> list[NearMiss]:
+        return self.log.unmatched
+
+    def handle(self, request: Request) -> Reply:
+        script, seen, used = self._state
+        method = request.method.upper()
+        path, _, query_text = request.target.partition("?")
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(method, path.removeprefix(CONTROL_PREFIX))
+        query = parse_qs(query_text, keep_blank_values=True)
+        pairs = [(k.lower(), v) for k, v in request.headers]
+        headers: dict[str, str] = {}
+        for k, v in pairs:
+            headers[k] = f"{headers[k]}, {v}" if k in headers else v
+        capture = self.log.record(method, path, query, pairs, request.body)
+        found = resolve(method, path, headers)
+        dialect, endpoint, params = found if found else (guess(path, headers), None, {})
+        data, json_error = _parse_json(request.body, headers.get("content-type"))
+        capture.json = data
+        capture.dialect = dialect.name if found else None
+        capture.endpoint = endpoint
+        call = Call(
+            method, path, query, headers, request.body, data, json_error, endpoint, params, script.seed
+        )
+
+        spec, faults = ReplySpec(), ()
+        body: Body | None = None
+        rejected = dialect.check(call, script.auth) if found else None
+        if rejected is not None:
+            capture.rejected, body = rejected
+        else:
+            rule, call_number = self._match(script, seen, used, call, capture.dialect)
+            if rule is not None:
+                capture.rule = rule.name
+                spec = rule.reply
+                faults = rule.faults + (
+                    rule.random.pick(script.seed, rule.name, call_number) if rule.random else ()
+                )
+                body = self._replace(call, dialect, faults)
+            elif not found or script.fallback == "not_found":
+                near = self._near_miss(script, seen, used, call, capture)
+                self.log.miss(near)
+                body = dialect.not_found(call, f"wirecheck mock: {near}")
+            if body is None:
+                body = self._render(call, dialect, spec, found is not None, capture)
+
+        shaped = shape(
+            body,
+            faults,
+            chunks=spec.chunks,
+            head_delay=spec.delay,
+            error_event=lambda fault: dialect.stream_error(call, fault),
+        )
+        capture.status = body.status
+        capture.faults = [describe(f) for f in faults] + shaped.ignored
+        out_headers = {**dialect.headers(call), "content-type": body.content_type, **body.headers}
+        return Reply(
+            status=body.status,
+            headers=list(out_headers.items()),
+            frames=shaped.frames,
+            content_length=shaped.content_length,
+            head_delay=shaped.head_delay,
+            send_head=shaped.send_head,
+            end=shaped.end,
+            capture=capture,
+        )
+
+    def _control(self, method: str, name: str) -> Reply:
+        if (method, name) == ("GET", "requests"):
+            status, obj = 200, {"requests": [r.to_json() for r in self.requests]}
+        elif (method, name) == ("GET", "unmatched"):
+            status, obj = 200, {"unmatched": [n.to_json() for n in self.unmatched]}
+        elif (method, name) == ("POST", "reset"):
+            self.log.clear()
+            self.load(self.script)
+            status, obj = 200, {"reset": True}
+        else:
+            status, obj = 404, {"error": f"no control endpoint {method} {CONTROL_PREFIX}{name}"}
+        payload = json.dumps(obj).encode()
+        return Reply(status, [("content-type", "application/json")], [Frame(payload)], len(payload))
+
+    # -- rules --
+
+    def _match(
+        self, script: Script, seen: list[int], used: list[int], call: Call, dialect: str | None
+    ) -> tuple[Rule | None, int]:
+        with self._lock:
+            for rule in script.rules:
+                if rule.match.reasons(call.method, call.path, dialect, call.headers, call.query, call.json):
+                    continue
+                i = rule.index
+                seen[i] += 1
+                if rule.nth is not None and seen[i] != rule.nth:
+                    continue
+                if rule.times is not None and used[i] >= rule.times:
+                    continue
+                used[i] += 1
+                return rule, used[i]
+        return None, 0
+
+    def _near_miss(
+        self, script: Script, seen: list[int], used: list[int], call: Call, capture: CapturedRequest
+    ) -> NearMiss:
+        if not script.rules:
+            return NearMiss(capture, None, ())
+        with self._lock:
+            seen, used = list(seen), list(used)
+        best: tuple[Rule, list[str]] | None = None
+        for rule in script.rules:
+            reasons = rule.match.reasons(
+                call.method, call.path, capture.dialect, call.headers, call.query, call.json
+            )
+            if not reasons:
+                if rule.times is not None and used[rule.index] >= rule.times:
+                    reasons.append(f"times: used up ({used[rule.index]} of {rule.times})")
+                if rule.nth is not None:
+                    reasons.append(f"nth: answers call {rule.nth} only, this was call {seen[rule.index]}")
+            if best is None or _distance(reasons) < _distance(best[1]):
+                best = (rule, reasons)
+        assert best is not None
+        return NearMiss(capture, best[0].name, tuple(best[1]))
+
+    # -- bodies --
+
+    def _replace(self, call: Call, dialect: Dialect, faults: tuple[Fault, ...]) -> Body | None:
+        """The reply of a replacing fault (error or auth), if the rule declares one."""
+        for fault in faults:
+            if isinstance(fault, ErrorFault):
+                return dialect.error(call, fault)
+            if isinstance(fault, AuthFault):
+                return dialect.auth_error(call, fault.missing)
+        return None
+
+    def _render(
+        self, call: Call, dialect: Dialect, spec: ReplySpec, routed: bool, capture: CapturedRequest
+    ) -> Body:
+        call.event_delay = spec.event_delay
+        if spec.kind in ("generate", "answer"):
+            body = self._generated(call, dialect, spec, routed, capture)
+        elif spec.kind == "json":
+            body = dialect.json_body(spec.value)
+        elif spec.kind == "events":
+            events = list(spec.value) + (dialect.trailer(call) if spec.done else [])
+            body = Body(
+                content_type=dialect.stream_content_type(call), events=events, framer=dialect.framer(call)
+            )
+        else:
+            body = Body(payload=spec.value, content_type="application/octet-stream")
+        if spec.status is not None:
+            body.status = spec.status
+        if spec.content_type is not None:
+            body.content_type = spec.content_type
+        body.headers.update(spec.headers)
+        return body
+
+    def _generated(
+        self, call: Call, dialect: Dialect, spec: ReplySpec, routed: bool, capture: CapturedRequest
+    ) -> Body:
+        if not routed:
+            return dialect.not_found(
+                call, f"wirecheck mock: no generated reply for {call.method} {call.path}"
+            )
+        invalid = dialect.validate(call)
+        if invalid is not None:
+            capture.rejected = "validation"
+            return dialect.error(call, invalid)
+        if spec.kind == "generate":
+            return dialect.generated(call)
+        if call.endpoint not in dialect.chat_endpoints:
+            message = f"wirecheck mock script error: an `answer` reply needs a chat endpoint, not {call.path}"
+            return dialect.error(call, ErrorFault(500, message=message))
+        answer = scripted_answer(spec.value, dialect.ask(call), call.rng(dialect.name, "answer"))
+        return dialect.render(call, answer)
+
+
+class HostedUpstream:
+    """A ``MockUpstream`` reachable at ``url``: what both server adapters hand to their users."""
+
+    def __init__(self, upstream: MockUpstream, url: str) -> None:
+        self.upstream = upstream
+        self.url = url
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """The base URL an SDK of each dialect takes (OpenAI's ends with ``/v1``)."""
+        return {name: self.url + DIALECTS[name].base_path for name in DIALECT_NAMES}
+
+    def script(self, script: Script | Mapping[str, Any] | list[Any] | str | Path | None) -> None:
+        self.upstream.load(script)
+
+    @property
+    def requests(self) -> list[CapturedRequest]:
+        return self.upstream.requests
+
+    @property
+    def unmatched(self) -> list[NearMiss]:
+        return self.upstream.unmatched
