@@ -5,20 +5,32 @@ from __future__ import annotations
 import struct
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from providers.errors import ProviderError
 from providers.types.media import (
+    AudioSpeechRequest,
     Embedding,
+    EmbeddingRequest,
     EmbeddingResponse,
+    ImageRequest,
+    ImageResponse,
     MultipartField,
+    TranscriptionResponse,
     decode_base64,
     decode_multipart,
     encode_base64,
     encode_multipart,
 )
-from tests.strategies.common import assert_strict_equal
+from tests.strategies.common import (
+    assert_strict_equal,
+    json_objects,
+    numbers,
+    optional_fields,
+    short_text,
+    with_unknown,
+)
 
 float32s = st.floats(width=32, allow_nan=False, allow_infinity=False)
 
@@ -92,3 +104,81 @@ def test_multipart_round_trip_keeps_every_field_byte_for_byte(items):
 def test_malformed_multipart_is_a_decode_error(body, content_type, message):
     with pytest.raises(ProviderError, match=message):
         decode_multipart(body, content_type)
+
+
+# --- parse∘serialize is the identity on generated JSON for every media wire type -------------------
+
+
+maybe = st.none() | short_text
+embedding_inputs = st.one_of(
+    short_text, st.lists(short_text, min_size=1, max_size=3), st.lists(st.integers(0, 50000), min_size=1, max_size=4),
+    st.lists(st.lists(st.integers(0, 50000), min_size=1, max_size=3), min_size=1, max_size=2),
+)  # fmt: skip
+embedding_requests = with_unknown(
+    optional_fields(
+        {"model": "text-embedding-3-small"},
+        {"input": embedding_inputs, "encoding_format": st.sampled_from(["float", "base64"]) | st.none(),
+         "dimensions": st.integers(1, 3072) | st.none(), "user": maybe},
+    ).filter(lambda d: "input" in d)
+)  # fmt: skip
+embeddings = st.builds(
+    lambda i, v, b64: {"object": "embedding", "index": i, "embedding": encode_base64(v) if b64 else v},
+    st.integers(0, 5), st.lists(float32s, max_size=4), st.booleans(),
+)  # fmt: skip
+embedding_responses = with_unknown(
+    optional_fields(
+        {"object": "list", "model": "m"},
+        {"data": st.lists(with_unknown(embeddings), max_size=3),
+         "usage": st.fixed_dictionaries({"prompt_tokens": st.integers(0, 99), "total_tokens": st.integers(0, 99)})},
+    ).filter(lambda d: "data" in d)
+)  # fmt: skip
+image_requests = with_unknown(
+    optional_fields(
+        {"prompt": "a cat"},
+        {"model": maybe, "n": st.integers(1, 4) | st.none(), "size": st.sampled_from(["1024x1024", "auto"]),
+         "quality": maybe, "style": maybe, "response_format": st.sampled_from(["url", "b64_json"]),
+         "output_format": maybe, "background": maybe, "user": maybe},
+    )
+)  # fmt: skip
+image_responses = with_unknown(
+    optional_fields(
+        {"created": 1700000000},
+        {"data": st.lists(with_unknown(optional_fields({}, {"b64_json": maybe, "url": maybe,
+                                                             "revised_prompt": maybe})), max_size=2),
+         "usage": json_objects},
+    )
+)  # fmt: skip
+speech_requests = with_unknown(
+    optional_fields(
+        {"model": "tts-1", "input": "hello", "voice": "alloy"},
+        {"instructions": maybe, "response_format": st.sampled_from(["mp3", "wav", "pcm"]) | st.none(),
+         "speed": numbers | st.none(), "stream_format": st.sampled_from(["audio", "sse"])},
+    )
+)  # fmt: skip
+transcriptions = with_unknown(
+    optional_fields(
+        {"text": "hello"},
+        {"usage": json_objects, "language": maybe, "duration": numbers | st.none(),
+         "segments": st.lists(json_objects, max_size=2), "words": st.lists(json_objects, max_size=2)},
+    )
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("model", "strategy"),
+    [(EmbeddingRequest, embedding_requests), (EmbeddingResponse, embedding_responses), (ImageRequest, image_requests),
+     (ImageResponse, image_responses), (AudioSpeechRequest, speech_requests), (TranscriptionResponse, transcriptions)],
+    ids=lambda v: getattr(v, "__name__", ""),
+)  # fmt: skip
+def test_media_models_are_lossless_on_generated_json(model, strategy):
+    @settings(max_examples=100, deadline=None)
+    @given(strategy)
+    def check(body):
+        assert_strict_equal(model.parse(body).to_json(), body)
+
+    check()
+
+
+def test_a_wrong_type_in_a_media_body_is_a_decode_error_naming_the_field():
+    with pytest.raises(ProviderError, match="dimensions"):
+        EmbeddingRequest.parse({"model": "m", "input": "x", "dimensions": "64"})
