@@ -27,6 +27,7 @@ from urllib.parse import quote
 import httpx
 
 from providers._dialect import GeminiEvents, HTTPProvider, dump, gemini_error_parser, merge_headers
+from providers.base import parse_client_body
 from providers.convert import anthropic as anthropic_convert
 from providers.convert import gemini as gemini_convert
 from providers.convert import openai as openai_convert
@@ -159,6 +160,13 @@ class GoogleProvider(HTTPProvider):
     async def anthropic_messages_stream(self, request: MessagesRequest) -> Stream[StreamEvent]:
         events = await self.complete_stream(anthropic_convert.request_to_ir(request))
         return translate(events, anthropic_convert.StreamFromIR())
+
+    async def anthropic_messages_raw(self, raw_body: bytes) -> bytes:
+        """Parse, ``anthropic_messages``, serialize. Overrides the seed's default (Anthropic → OpenAI →
+        ``chat_completion`` → back), whose extra OpenAI hop loses what OpenAI cannot carry, such as
+        Gemini thought signatures, so raw and typed would disagree on the same upstream reply."""
+        request = parse_client_body(MessagesRequest, raw_body, "anthropic_messages_raw")
+        return (await self.anthropic_messages(request)).to_bytes()
 
     async def embedding(self, request: EmbeddingRequest) -> EmbeddingResponse:
         """An OpenAI embedding request as ``batchEmbedContents``: one request per input string,

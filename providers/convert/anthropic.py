@@ -742,11 +742,12 @@ def _adapt_thinking(thinking: ir.Thinking, out: dict[str, Any], output: dict[str
             budget = EFFORT_BUDGETS.get(effort or "", _MIN_BUDGET)
         budget = max(budget, _MIN_BUDGET)
         max_tokens = out["max_tokens"]
-        if budget >= max_tokens:
-            budget = max(max_tokens - 1, _MIN_BUDGET)
-            if budget >= max_tokens:
-                out["max_tokens"] = budget + 1
-        config["budget_tokens"] = budget
+        if max_tokens <= _MIN_BUDGET:
+            # The caller's cap counts reasoning too (OpenAI max_completion_tokens); Anthropic needs a
+            # budget of at least 1024 below max_tokens, so thinking cannot fit: the cap wins, thinking
+            # stays off rather than the cap being raised.
+            return
+        config["budget_tokens"] = min(budget, max_tokens - 1)
     if mode != "disabled" and thinking.include_thoughts is not None:
         config["display"] = "summarized" if thinking.include_thoughts else "omitted"
     out["thinking"] = config
@@ -1399,8 +1400,9 @@ _INTO_ANTHROPIC: list[tuple[str, str]] = [
     ("Request.parallel_tool_calls = false without tool_choice",
      "sent as tool_choice {type: auto, disable_parallel_tool_use: true} (when there are tools)"),
     ("Thinking.effort / budget_tokens from another dialect",
-     "thinking enabled with budget_tokens from EFFORT_BUDGETS, clamped to >= 1024 and < max_tokens "
-     "(max_tokens raised if needed); effort none or budget 0 → disabled; budget < 0 → adaptive "
+     "thinking enabled with budget_tokens from EFFORT_BUDGETS, clamped to >= 1024 and < max_tokens; "
+     "with max_tokens <= 1024 thinking cannot fit under the caller's cap and is not sent; "
+     "effort none or budget 0 → disabled; budget < 0 → adaptive "
      "(+ output_config.effort, minimal → low)"),
     ("Thinking.include_thoughts", "sent as thinking.display summarized/omitted"),
     ("Response.created", "no Anthropic field; dropped"),

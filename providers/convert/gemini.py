@@ -369,7 +369,10 @@ def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
     if resp.name is None:
         _set_absent(entry, "name")
     content: list[ir.Part] = []
-    if resp.response is not None:
+    error = _error_of(resp.response)
+    if error is not None:
+        content.append(ir.Text(text=error))
+    elif resp.response is not None:
         content.append(ir.Text(text=_dumps(resp.response)))
     else:
         _set_absent(entry, "response")
@@ -379,7 +382,30 @@ def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
         else:
             kind = "inline_data" if media.inline_data is not None else "file_data"
             content.append(_media_to_ir(media, _pack(media, {kind})))
-    return ir.ToolResult(call_id=cid, name=resp.name, content=content, vendor=_vendor(entry))
+    return ir.ToolResult(
+        call_id=cid,
+        name=resp.name,
+        content=content,
+        is_error=True if error is not None else None,
+        vendor=_vendor(entry),
+    )
+
+
+def _error_of(response: Any) -> str | None:
+    """The error text of a ``{"error": ...}`` function response (Gemini: "use 'error' key to specify error
+    details"), when ``_response_object`` writes that same object back from it; else None."""
+    if not isinstance(response, dict) or response.keys() != {"error"}:
+        return None
+    value = response["error"]
+    if isinstance(value, dict):
+        return _dumps(value)
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return value
+        return None if isinstance(parsed, dict) else value
+    return None
 
 
 def _content_entry(content: Content) -> dict[str, Any]:
@@ -1705,7 +1731,6 @@ LOSSY: list[Lossy] = [
     Lossy("*", _G, "File.filename", "the Gemini API rejects Blob.displayName"),
     Lossy("*", _G, "Audio.format", "becomes a MIME type (mp3 → audio/mp3, wav → audio/wav, else audio/<format>)"),
     Lossy("*", _G, "ToolCall.cache_control|ToolResult.cache_control", "no cache marks"),
-    Lossy("*", _G, "ToolResult.is_error", "written as response {\"error\": ...}; not read back as is_error"),
     Lossy("*", _G, "ToolResult content of several texts", "joined with newlines into one response"),
     Lossy("*", _G, "Reasoning.redacted", "encrypted thinking has no Gemini form; dropped"),
     Lossy("*", _G, "Other (another dialect's part)", "dropped"),

@@ -75,7 +75,7 @@ is_gemini_compat                        D     D       D       N
 chat_completion_stream_passthrough      N     N       X       X
 chat_completion_stream_raw              N     N       X       X
 chat_completion_raw                     N     N       D       D
-anthropic_messages_raw                  D     D       N       D
+anthropic_messages_raw                  D     D       N       T
 anthropic_messages_stream_raw           X     X       N       X
 gemini_generate_content_raw             D     D       D       N
 gemini_generate_content_stream_raw      X     X       X       N
