@@ -115,16 +115,32 @@ def anthropic_error_parser(status: int, body: bytes) -> tuple[str | None, str]:
     return None, _text(body, status)
 
 
-def gemini_error_parser(status: int, body: bytes) -> tuple[str | None, str]:
+def gemini_error_parser(status: int, body: bytes) -> tuple[str | None, str, float | None]:
     """``{"error": {"code", "message", "status", "details"}}``; the error type is the google.rpc code name
-    (``RESOURCE_EXHAUSTED``). Also the streamed-array form ``[{"error": {…}}]``."""
+    (``RESOURCE_EXHAUSTED``), and a ``google.rpc.RetryInfo`` detail's ``retryDelay`` ("36s") is the wait
+    Gemini asks for on 429, since it sends no Retry-After header (WIRE.md §3.5). Also the streamed-array
+    form ``[{"error": {…}}]``."""
     data = _load(body)
     if isinstance(data, list) and len(data) == 1:
         data = data[0]
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         error = data["error"]
-        return _str_or_none(error.get("status")), str(error.get("message") or f"HTTP {status}")
-    return None, _text(body, status)
+        message = str(error.get("message") or f"HTTP {status}")
+        return _str_or_none(error.get("status")), message, _retry_delay(error.get("details"))
+    return None, _text(body, status), None
+
+
+def _retry_delay(details: Any) -> float | None:
+    """Seconds of the first ``google.rpc.RetryInfo`` detail (a protobuf Duration in JSON: ``"1.5s"``)."""
+    for detail in details if isinstance(details, list) else ():
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
+            delay = detail.get("retryDelay")
+            if isinstance(delay, str) and delay.endswith("s"):
+                try:
+                    return max(0.0, float(delay[:-1]))
+                except ValueError:
+                    return None
+    return None
 
 
 # --- SSE → typed items ------------------------------------------------------------------------------

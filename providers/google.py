@@ -172,8 +172,10 @@ class GoogleProvider(HTTPProvider):
         """An OpenAI embedding request as ``batchEmbedContents``: one request per input string,
         ``dimensions`` → ``outputDimensionality``; the reply in OpenAI's shape, as base64 float32 when
         ``encoding_format`` is ``base64`` (the openai SDK's default). Token-array inputs cannot be expressed
-        (``invalid_request``); ``user`` has no Gemini field and is not sent. ``usage`` is given only when
-        the upstream reported token counts (``usageMetadata``): it is never invented."""
+        (``invalid_request``); ``user`` has no Gemini field and is not sent. ``usage`` carries the upstream's
+        token counts (``usageMetadata``) when it reports them; Gemini's batchEmbedContents does not, and
+        OpenAI's reply requires ``usage`` (strict clients refuse a reply without it), so it is then 0/0,
+        meaning "not reported" (listed in docs/translation.md)."""
         texts = _embedding_texts(request.input)
         encoding = request.encoding_format
         if encoding not in (None, "float", "base64"):
@@ -209,6 +211,8 @@ class GoogleProvider(HTTPProvider):
         if isinstance(usage, dict) and isinstance(usage.get("promptTokenCount"), int):
             total = usage.get("totalTokenCount", usage["promptTokenCount"])
             out["usage"] = {"prompt_tokens": usage["promptTokenCount"], "total_tokens": total}
+        else:
+            out["usage"] = {"prompt_tokens": 0, "total_tokens": 0}
         return EmbeddingResponse.parse(out)
 
 

@@ -29,8 +29,9 @@ import trio
 from providers.errors import ProviderError
 from providers.streams import Stream
 
-#: Reads (error_type, message) out of an error body; each provider supplies its dialect's.
-ErrorParser = Callable[[int, bytes], tuple[str | None, str]]
+#: Reads (error_type, message) out of an error body, optionally with a third item: the retry delay the
+#: body asks for (seconds), used when no retry-after header gives one. Each provider supplies its dialect's.
+ErrorParser = Callable[[int, bytes], tuple[str | None, str] | tuple[str | None, str, float | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,13 +234,12 @@ class Transport:
         if response.status_code < 400:
             return
         body = response.content
-        error_type, message = self.error_parser(response.status_code, body)
+        error_type, message, *body_delay = self.error_parser(response.status_code, body)
+        retry_after = parse_retry_after(response.headers)
+        if retry_after is None and body_delay:
+            retry_after = body_delay[0]
         raise ProviderError.upstream(
-            response.status_code,
-            message,
-            error_type=error_type,
-            retry_after=parse_retry_after(response.headers),
-            body=body,
+            response.status_code, message, error_type=error_type, retry_after=retry_after, body=body
         )
 
 

@@ -178,18 +178,28 @@ def _set_absent(entry: dict[str, Any], name: str) -> None:
 
 
 class _Calls:
-    """Synthetic call ids (``call_{n}``, never equal to a real id seen) and FIFO pairing by name."""
+    """Synthetic call ids (``{prefix}{n}``, never equal to a real id seen) and FIFO pairing by name.
 
-    __slots__ = ("_n", "_pending", "_taken")
+    A request numbers its calls ``call_0, call_1...`` in order, so the ids are stable across the turns of
+    one conversation. A response or stream must not reuse those (its calls join the same conversation:
+    research D5#33), so it mints ``call_{responseId}_{n}``: unique per response, and deterministic for a
+    replayed response."""
 
-    def __init__(self, taken: set[str] | None = None) -> None:
+    __slots__ = ("_n", "_pending", "_prefix", "_taken")
+
+    def __init__(self, taken: set[str] | None = None, prefix: str = "call_") -> None:
         self._n = 0
+        self._prefix = prefix
         self._taken = taken if taken is not None else set()
         self._pending: dict[str | None, deque[str]] = {}
 
+    @classmethod
+    def for_response(cls, response_id: str | None, taken: set[str] | None = None) -> _Calls:
+        return cls(taken, prefix=f"call_{response_id or uuid.uuid4().hex[:12]}_")
+
     def new_id(self) -> str:
         while True:
-            cid = f"call_{self._n}"
+            cid = f"{self._prefix}{self._n}"
             self._n += 1
             if cid not in self._taken:
                 self._taken.add(cid)
@@ -1172,7 +1182,7 @@ def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
         if cands:
             first = cands[0]
             parts = first.content.parts if first.content is not None else None
-            calls = _Calls(_ids_in([first.content])) if parts else _Calls()
+            calls = _Calls.for_response(resp.response_id, _ids_in([first.content]) if parts else None)
             content = _merge_parts(parts, calls) if parts else []
             centry = _pack(first, {n for n in ("content", "finish_reason") if getattr(first, n) is not None})
             if first.content is not None:
@@ -1296,6 +1306,7 @@ class StreamToIR:
             if rid is None:
                 rid = _new_response_id()
                 _set_absent(entry, "id")
+            self._calls = _Calls.for_response(rid)
             if item.model_version is None:
                 _set_absent(entry, "model")
             if item.create_time is not None:
@@ -1697,6 +1708,8 @@ LOSSY: list[Lossy] = [
     Lossy(_G, "*", f"{_C}.functionResponse.response",
           "becomes one Text of its compact JSON; non-object results of other dialects come back wrapped"),
     Lossy(_G, "*", "contents[].role (other than user/model)", "read as user"),
+    Lossy(_G, "openai", "batchEmbedContents token counts",
+          "Gemini reports none; OpenAI requires embedding usage, so it is sent as 0/0 (not reported)"),
     Lossy(_G, "*", "candidates[1:]", "only the first candidate is content; the rest stay in vendor"),
     Lossy(_G, "*", "candidates[].safetyRatings|citationMetadata|groundingMetadata|urlContextMetadata|"
           "avgLogprobs|logprobsResult|tokenCount|finishMessage|index", "no IR slot (kept in vendor)"),

@@ -713,7 +713,7 @@ def test_response_thoughts_calls_stop_and_usage():
         "c2ln",
     )  # not answer text
     assert (type(text), text.text) == (ir.Text, "Hello")
-    assert (c1.id, c2.id, c1.signature, c2.arguments) == ("call_0", "call_1", "dHM=", '{"q":2}')
+    assert (c1.id, c2.id, c1.signature, c2.arguments) == ("call_abc_0", "call_abc_1", "dHM=", '{"q":2}')
     assert (r.stop.reason, r.stop.raw, r.stop.dialect) == ("tool_use", "STOP", "gemini")
     u = r.usage
     assert (u.input_tokens, u.cache_read_tokens, u.output_tokens, u.reasoning_tokens) == (40, 60, 9, 30)
@@ -812,7 +812,8 @@ def test_stream_calls_in_different_chunks_get_distinct_ids():
     events += to_ir.close()
     check_ir_grammar(events, complete=True)
     starts = [e.part for e in events if type(e) is ir.BlockStart]
-    assert [(p.id, p.name, p.arguments) for p in starts] == [("call_0", "f", ""), ("call_1", "f", "")]
+    # unique across chunks, and unlike a request's call_0, call_1... (ids of earlier turns): research D5#33
+    assert [(p.id, p.name, p.arguments) for p in starts] == [("call_r1_0", "f", ""), ("call_r1_1", "f", "")]
     assert [e.arguments for e in events if type(e) is ir.BlockDelta] == ['{"a":1}', '{"a":2}']
     usages = [e.usage.output_tokens for e in events if type(e) is ir.UsageUpdate]
     assert usages[-1] == 4 and accumulate(events).usage.output_tokens == 4  # latest, never summed

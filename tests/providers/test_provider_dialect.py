@@ -37,7 +37,7 @@ def _b(obj) -> bytes:
 )
 def test_each_parser_reads_its_dialects_real_bodies(parser, table):
     for status, (_, body, error_type, message) in table.items():
-        assert parser(status, _b(body)) == (error_type, message)
+        assert parser(status, _b(body))[:2] == (error_type, message)
 
 
 @pytest.mark.parametrize(
@@ -61,13 +61,22 @@ def test_openai_parser_reads_compatible_servers(body, want):
 
 @pytest.mark.parametrize("parser", [openai_error_parser, anthropic_error_parser, gemini_error_parser])
 def test_a_non_json_error_body_is_kept_as_text(parser):
-    assert parser(502, b"<html>Bad Gateway</html>") == (None, "<html>Bad Gateway</html>")
-    assert parser(503, b"") == (None, "HTTP 503")
+    assert parser(502, b"<html>Bad Gateway</html>")[:2] == (None, "<html>Bad Gateway</html>")
+    assert parser(503, b"")[:2] == (None, "HTTP 503")
 
 
 def test_gemini_parser_reads_the_streamed_array_form():
     body = [{"error": {"code": 429, "message": "Resource exhausted", "status": "RESOURCE_EXHAUSTED"}}]
-    assert gemini_error_parser(429, _b(body)) == ("RESOURCE_EXHAUSTED", "Resource exhausted")
+    assert gemini_error_parser(429, _b(body)) == ("RESOURCE_EXHAUSTED", "Resource exhausted", None)
+
+
+@pytest.mark.parametrize(("delay", "seconds"), [("36s", 36.0), ("1.5s", 1.5), ("0s", 0.0), ("soon", None)])
+def test_gemini_parser_reads_the_retry_delay_gemini_sends_instead_of_a_header(delay, seconds):
+    body = {"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED", "details": [
+        {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": []},
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay},
+    ]}}  # fmt: skip
+    assert gemini_error_parser(429, _b(body)) == ("RESOURCE_EXHAUSTED", "quota", seconds)
 
 
 @pytest.mark.parametrize(

@@ -432,6 +432,7 @@ async def test_embedding_goes_through_batch_embed_contents(httpserver, provider,
                 {"object": "embedding", "index": 1, "embedding": want[1]},
             ],
             "model": "gemini-embedding-001",
+            "usage": {"prompt_tokens": 0, "total_tokens": 0},  # Gemini reports none; OpenAI requires it
         },
     )
     assert [d.vector() for d in result.data] == [[0.25, -0.5], [1.0, 0.125]]

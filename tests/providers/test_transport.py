@@ -164,3 +164,18 @@ def test_retry_after_parsing_accepts_seconds_millis_and_http_dates():
     )
     assert parse_retry_after(httpx.Headers({"retry-after": "soon"})) is None
     assert parse_retry_after(httpx.Headers({})) is None
+
+
+async def test_a_retry_delay_from_the_error_body_is_used_when_no_header_gives_one(httpserver):
+    httpserver.expect_ordered_request("/v1/x").respond_with_data(error_body(), status=429)
+    httpserver.expect_ordered_request("/v1/x").respond_with_data(
+        error_body(), status=429, headers={"retry-after": "2"}
+    )
+    httpserver.expect_ordered_request("/v1/x").respond_with_json({"ok": True})
+
+    def parser(status, body):
+        return "RESOURCE_EXHAUSTED", "quota", 0.75
+
+    transport, waits = make(httpserver, error_parser=parser)
+    await transport.request("POST", "/v1/x", content=b"{}")
+    assert waits == [0.75, 2.0]  # the body's delay, then the header's, which wins when both are given
