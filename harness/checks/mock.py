@@ -1,0 +1,135 @@
+"""Family ``mock``: fidelity of the scripted upstream (anchors-conformance A6, G.10: MCP's
+``wire-schema-harness-error``).
+
+Every reply the mock sent for a case (the main call and its twins) is validated against the JSON Schema
+of the upstream dialect's object for that endpoint and status (harness/schemas): chat responses, each
+streamed chunk / event / item, error bodies, embeddings, images. A failure is the verdict
+``mock-infidelity``: our script is wrong, so the provider can be judged neither way.
+
+Azure OpenAI is OpenAI's schema with two documented departures (WIRE.md §1.10), accepted here: error
+bodies (and in-stream error events) carry ``{"error": {"code", "message"}}`` without ``type``/``param``, and a stream may open with a
+prompt-filter chunk (``object: ""``, ``choices: []``, ``prompt_filter_results``).
+
+Deliberate breakage is not infidelity: parts cut or garbled by a declared fault (``drop``,
+``malformed_sse``, ``malformed_json``) are skipped, and a case whose upstream says ``unfaithful:
+"reason"`` (testing a provider's tolerance of a non-conforming upstream) skips this check.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from harness.checks import check
+from harness.checks.facts import Facts, Sent, schema_problems
+from providers.sse import decode_all, is_done
+
+#: (dialect, endpoint) → (schema of a JSON reply, schema of each streamed item).
+_SCHEMAS: dict[tuple[str, str], tuple[str, str | None]] = {
+    ("openai", "chat"): ("openai.chat.response", "openai.chat.chunk"),
+    ("azure", "chat"): ("openai.chat.response", "openai.chat.chunk"),
+    ("openai", "embeddings"): ("openai.embeddings.response", None),
+    ("azure", "embeddings"): ("openai.embeddings.response", None),
+    ("openai", "images"): ("openai.images.response", None),
+    ("azure", "images"): ("openai.images.response", None),
+    ("anthropic", "messages"): ("anthropic.messages.response", "anthropic.stream.event"),
+    ("gemini", "generate"): ("gemini.response", "gemini.response"),
+    ("gemini", "batch_embed"): ("gemini.embed.response", None),
+}
+_ERRORS = {
+    "openai": "openai.error",
+    "azure": "openai.error",
+    "anthropic": "anthropic.error",
+    "gemini": "gemini.error",
+}
+_BROKEN = ("malformedsse", "malformedjson", "drop")
+
+
+def _problems(sent: Sent) -> list[str]:
+    capture = sent.capture
+    if capture is None or capture.dialect is None:
+        return []
+    dialect, endpoint = capture.dialect, capture.endpoint or ""
+    broken = any(fault.startswith(_BROKEN) for fault in capture.faults)
+    where = f"{capture.method} {capture.path} → {sent.status}"
+    if sent.status >= 400:
+        if capture.rejected in ("auth", "protocol") or broken:
+            return []
+        if dialect == "azure":
+            return _azure_error(sent.body, where)
+        return _validate(_ERRORS[dialect], sent.body, where, broken)
+    schemas = _SCHEMAS.get((dialect, endpoint))
+    if schemas is None or sent.status != 200:
+        return []
+    whole, item = schemas
+    if "event-stream" in sent.content_type and item is not None:
+        out = []
+        for n, event in enumerate(decode_all(sent.body, errors="replace")):
+            if is_done(event) or not event.data.strip():
+                continue
+            try:
+                data = json.loads(event.data)
+            except ValueError:
+                if not broken:
+                    out.append(f"{where}: event {n} is not JSON: {event.data[:80]!r}")
+                continue
+            if dialect == "azure" and _azure_filter_chunk(data):
+                continue
+            if dialect == "azure" and _is_error(data):
+                out.extend(_azure_error(event.data.encode(), f"{where}: event {n}"))
+                continue
+            name = _ERRORS[dialect] if _is_error(data) and dialect != "anthropic" else item
+            out.extend(f"{where}: event {n} ({name}): {p}" for p in schema_problems(name, data))
+            if dialect == "anthropic" and isinstance(data, dict) and event.event != data.get("type"):
+                out.append(f"{where}: event {n}: `event: {event.event}` but type {data.get('type')!r}")
+        return out
+    if "json" not in sent.content_type:
+        return []
+    return _validate(whole, sent.body, where, broken)
+
+
+def _azure_filter_chunk(data: Any) -> bool:
+    return (
+        isinstance(data, dict)
+        and data.get("object") == ""
+        and data.get("choices") == []
+        and ("prompt_filter_results" in data)
+    )
+
+
+def _azure_error(body: bytes, where: str) -> list[str]:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return [f"{where}: body is not JSON: {body[:80]!r}"]
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict) or not isinstance(error.get("message"), str):
+        return [f'{where} (azure error): expected {{"error": {{"message": ...}}}}, got {body[:120]!r}']
+    return []
+
+
+def _is_error(data: Any) -> bool:
+    return (
+        isinstance(data, dict) and "error" in data and not data.get("choices") and not data.get("candidates")
+    )
+
+
+def _validate(schema: str, body: bytes, where: str, broken: bool) -> list[str]:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return [] if broken else [f"{where}: body is not JSON: {body[:80]!r}"]
+    if isinstance(data, list) and schema == "gemini.error" and len(data) == 1:
+        data = data[0]
+    return [f"{where} ({schema}): {p}" for p in schema_problems(schema, data)]
+
+
+@check("mock.fidelity")
+def fidelity(f: Facts) -> list[str] | None:
+    """Every reply the scripted upstream sent validates against the upstream's wire schema."""
+    if f.case.upstream_for(f.upstream_dialect).get("unfaithful"):
+        return None
+    sent = [s for o in f.outcomes() for s in o.sent]
+    if not sent:
+        return None
+    return [p for s in sent for p in _problems(s)]

@@ -1,0 +1,155 @@
+"""Family ``upstream``: the requests the provider sent to the (mock) upstream.
+
+``upstream.request`` compares every captured request (or each one in turn, when the expectation is a
+list) with ``expect.upstream``: method, path, headers (names case-insensitive; credential values are
+stored redacted, so they can only be matched with ``$any``/``$absent``), query and JSON body.
+``upstream.auth`` is always on: every request carries the upstream dialect's credential. Attempts and
+retry waits are counted, and the contract's retry limits are always checked: never a retry once a
+stream was answered with 200 (CONTRACT.md: "never after a stream has yielded"), never a retry of a
+passthrough body (it was consumed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.checks import check
+from harness.checks.facts import Facts
+from harness.checks.subset import differences
+from harness.scenario import DIALECT_NAMES
+from mocks.capture import CapturedRequest
+
+#: Where each upstream dialect carries its credential: headers, and query parameters.
+CREDENTIALS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "openai": (("authorization",), ()),
+    "azure": (("api-key", "authorization"), ()),
+    "anthropic": (("x-api-key", "authorization"), ()),
+    "gemini": (("x-goog-api-key", "authorization"), ("key",)),
+}
+
+
+def request_json(request: CapturedRequest) -> dict[str, Any]:
+    """A captured request as the JSON an ``expect.upstream`` subset is compared with."""
+    headers: dict[str, str] = {}
+    for name, value in request.headers:
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return {
+        "method": request.method,
+        "path": request.path,
+        "headers": headers,
+        "query": {k: v[0] if v else "" for k, v in request.query.items()},
+        "json": request.json,
+    }
+
+
+def _lower_headers(want: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(want.get("headers"), dict):
+        want = {**want, "headers": {k.lower(): v for k, v in want["headers"].items()}}
+    return want
+
+
+def expected_requests(f: Facts) -> Any:
+    want = f.expect.get("upstream")
+    if isinstance(want, dict) and want and set(want) <= set(DIALECT_NAMES):
+        dialect = f.upstream_dialect
+        if dialect in want:
+            return want[dialect]
+        if dialect == "azure" and "openai" in want:
+            return want["openai"]
+        return None
+    return want
+
+
+@check("upstream.request")
+def request(f: Facts) -> list[str] | None:
+    """The request(s) sent upstream contain ``expect.upstream`` (per upstream dialect when so given)."""
+    want = expected_requests(f)
+    if want is None or f.main.not_applicable is not None:
+        return None
+    got = [request_json(r) for r in f.main.captured]
+    if not got:
+        return ["no request reached the upstream"]
+    if isinstance(want, list):
+        return differences([_lower_headers(w) for w in want], got, "upstream")
+    want = _lower_headers(want)
+    out = []
+    for i, item in enumerate(got):
+        out.extend(differences(want, item, f"upstream[{i}]"))
+    return out
+
+
+@check("upstream.auth")
+def auth(f: Facts) -> list[str] | None:
+    """Every request sent upstream carries the upstream dialect's credential (its value is never shown)."""
+    if f.upstream_dialect not in CREDENTIALS:
+        return None
+    headers, params = CREDENTIALS[f.upstream_dialect]
+    captured = [r for o in f.outcomes() for r in o.captured]
+    if not captured:
+        return None
+    out = []
+    for r in captured:
+        present = any(r.header(h) for h in headers) or any(r.query.get(p) for p in params)
+        if not present:
+            where = " or ".join([*(f"header {h}" for h in headers), *(f"query {p}" for p in params)])
+            out.append(f"{r.method} {r.path}: no credential ({where})")
+    return out
+
+
+@check("upstream.attempts")
+def attempts(f: Facts) -> list[str] | None:
+    """Exactly ``expect.attempts`` requests reached the upstream."""
+    if "attempts" not in f.expect or f.main.not_applicable is not None:
+        return None
+    got = len(f.main.captured)
+    want = f.expect["attempts"]
+    if got == want:
+        return []
+    statuses = ", ".join(str(s.status) for s in f.main.sent) or "none"
+    return [f"expected {want} requests upstream, got {got} (replies: {statuses})"]
+
+
+@check("upstream.waits")
+def waits(f: Facts) -> list[str] | None:
+    """The provider waited ``expect.waits`` seconds before its retries (retry-after honoured)."""
+    if "waits" not in f.expect or not f.main.waits_known or f.main.not_applicable is not None:
+        return None
+    want, got = f.expect["waits"], f.main.waits
+    if len(want) == len(got) and all(abs(w - g) <= 0.01 for w, g in zip(want, got, strict=True)):
+        return []
+    return [f"retry waits: expected {want}, got {[round(g, 3) for g in got]}"]
+
+
+def _answered_stream(sent: Any) -> bool:
+    return sent.status == 200 and "event-stream" in sent.content_type
+
+
+@check("upstream.retry.after_stream")
+def no_retry_after_stream(f: Facts) -> list[str] | None:
+    """No request is sent again once a stream was answered with 200 (the stream belonged to the caller)."""
+    outcomes = [o for o in f.outcomes() if o.streamed and o.not_applicable is None]
+    if not outcomes or not any(o.captured for o in outcomes):
+        return None
+    out = []
+    for o in outcomes:
+        for i, sent in enumerate(o.sent[:-1]):
+            if _answered_stream(sent):
+                out.append(
+                    f"{o.method}: attempt {i + 1} was a 200 stream, yet the request was sent again "
+                    f"({len(o.sent)} attempts)"
+                )
+                break
+    return out
+
+
+@check("upstream.retry.passthrough")
+def no_retry_passthrough(f: Facts) -> list[str] | None:
+    """A passthrough body is sent once: never retried (it was consumed)."""
+    outcomes = [o for o in f.outcomes() if o.method == "chat_completion_stream_passthrough" and o.captured]
+    if not outcomes:
+        return None
+    return [
+        f"{o.method}: the consumed body was sent {len(o.captured)} times"
+        for o in outcomes
+        if len(o.captured) > 1
+    ]

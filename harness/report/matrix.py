@@ -1,0 +1,75 @@
+"""``--matrix FILE``: a markdown provider × feature matrix generated from the run (anchors-conformance
+G.12: the cross-implementation report people look at).
+
+Two tables: features = case families, then the 22 contract methods. A cell is ``✅ p/n`` when all ``n``
+applicable results passed, ``⚠️ p/n`` when the rest are expected failures (baseline), ``❌ p/n`` when any
+failed (fail, error or mock-infidelity), ``n/a`` when the provider does not offer it, blank when no
+case covers it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from harness.report import scrub
+from harness.verdicts import CaseResult, RunResult, Verdict
+from providers.base import METHODS
+
+__all__ = ["render", "write"]
+
+
+def _cell(results: list[CaseResult]) -> str:
+    if not results:
+        return ""
+    judged = [r for r in results if r.verdict is not Verdict.NOT_APPLICABLE]
+    if not judged:
+        return "n/a"
+    passed = sum(r.verdict is Verdict.PASS for r in judged)
+    if any(r.verdict.fails_run for r in judged):
+        mark = "❌"
+    elif passed < len(judged):
+        mark = "⚠️"
+    else:
+        mark = "✅"
+    return f"{mark} {passed}/{len(judged)}"
+
+
+def _table(title: str, rows: list[str], run: RunResult, key) -> list[str]:
+    cells: dict[tuple[str, str], list[CaseResult]] = defaultdict(list)
+    for r in run.results:
+        cells[(key(r), r.provider)].append(r)
+    out = [
+        f"## {title}",
+        "",
+        "| " + " | ".join([title.split(" ")[-1].rstrip("s").capitalize(), *run.providers]) + " |",
+    ]
+    out.append("|" + "---|" * (len(run.providers) + 1))
+    for row in rows:
+        out.append("| " + " | ".join([f"`{row}`", *(_cell(cells[(row, p)]) for p in run.providers)]) + " |")
+    return [*out, ""]
+
+
+def render(run: RunResult) -> str:
+    counts = run.counts()
+    families = sorted({r.family for r in run.results if r.family})
+    methods = [m for m in METHODS if any(r.method == m for r in run.results)]
+    untested = [m for m in METHODS if m not in methods]
+    lines = [
+        "# wirecheck conformance matrix",
+        "",
+        f"{len(run.results)} results, {run.case_count} cases, providers: {', '.join(run.providers)}. "
+        + ", ".join(f"{v}: {counts.get(v, 0)}" for v in Verdict),
+        "",
+        "Cells: ✅ all passed · ⚠️ the rest are expected failures (baseline) · ❌ failures · n/a not offered.",
+        "",
+    ]
+    lines += _table("Features by family", families, run, lambda r: r.family)
+    lines += _table("Features by method", methods, run, lambda r: r.method)
+    if untested:
+        lines += ["Methods no case of this run covers: " + ", ".join(f"`{m}`" for m in untested), ""]
+    return scrub("\n".join(lines), run.secrets)
+
+
+def write(run: RunResult, path: str | Path) -> None:
+    Path(path).write_text(render(run), encoding="utf-8")

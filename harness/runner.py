@@ -1,0 +1,663 @@
+"""The conformance runner: every case × every applicable provider, against one in-process mock upstream.
+
+The flow of one case (DESIGN.md "The flow of one conformance case"):
+
+1. **Isolation.** One standalone mock server (``mocks.server.serve`` on 127.0.0.1:0) runs in the
+   runner's own trio nursery for the whole run. Its upstream is a ``_Hub`` that routes by a path prefix:
+   each method call gets a fresh token and its own ``MockUpstream`` loaded with the case's script, and
+   the provider is aimed at ``http://127.0.0.1:PORT/c/<token>`` (plus the dialect's base path, ``/v1``
+   for OpenAI). The prefix is stripped before the per-call upstream sees the request, so captures,
+   rule counters (``times``/``nth``) and replies never mix between concurrent cases. No change to the
+   mocks package was needed: the hub and the per-call upstream subclass ``MockUpstream.handle``, the
+   latter to keep every ``Reply`` it produced (the bytes the provider was sent, for mock fidelity).
+2. **Provider.** Reference providers by name (``openai``, ``anthropic``, ``google``, ``azure``), built
+   with an API key the run invents, a ``sleep`` that records retry waits instead of sleeping (so the
+   suite is fast and ``expect.waits`` can check retry-after) and one ``httpx.AsyncClient`` shared by
+   the whole run (a new client costs ~50 ms: its SSL context). A user's ``module:Class`` is built with
+   ``base_url=`` and ``api_key=`` (and ``sleep=`` / ``client=`` if its constructor takes them) and must say which
+   upstream it speaks: a class attribute ``upstream_dialect`` or ``--upstream``.
+3. **Calls.** The case's method, under ``trio.fail_after(deadline)`` (a hang is a failed case, never a
+   hung run), then its twins for the equivalence checks (``harness.checks.equivalence``). A method the
+   provider does not offer (it inherits the contract's not-implemented default) is not-applicable.
+4. **Facts → checks → verdict** (``harness.checks``, ``harness.verdicts``), checks in a worker thread
+   (the SDK oracles are synchronous), then the baseline (``harness.baseline``).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import inspect
+import json
+import re
+import secrets
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+
+from harness.baseline import Baseline
+from harness.checks import CheckCrashed, run_checks
+from harness.checks.facts import STREAM_METHODS, Facts, Outcome, Sent
+from harness.scenario import REFERENCE_PROVIDERS, Case
+from harness.verdicts import CaseResult, CheckResult, RunResult, Verdict
+from mocks.dialects import DIALECTS
+from mocks.engine import MockUpstream, Request
+from mocks.reply import Frame, Reply
+from mocks.server import serve
+from providers.base import Provider
+from providers.registry import PROVIDERS, provider_class
+
+__all__ = [
+    "REFERENCE_DIALECTS",
+    "ProviderUnderTest",
+    "RunnerError",
+    "resolve_providers",
+    "run",
+    "run_async",
+]
+
+#: The upstream dialect (mocks dialect name) of each reference provider.
+REFERENCE_DIALECTS: dict[str, str] = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "google": "gemini",
+    "azure": "azure",
+}
+
+#: Methods whose contract default raises not_implemented: a provider that inherits one does not offer it.
+NOT_IMPLEMENTED_DEFAULTS = frozenset(
+    {
+        "complete",
+        "complete_stream",
+        "embedding",
+        "image_generation",
+        "audio_speech",
+        "audio_transcription",
+        "chat_completion_stream_passthrough",
+        "chat_completion_stream_raw",
+        "anthropic_messages_stream_raw",
+        "gemini_generate_content_stream_raw",
+    }
+)
+
+#: Streaming method → its non-streaming twin (equivalence.stream).
+STREAM_TWIN: dict[str, str] = {
+    "chat_completion_stream": "chat_completion",
+    "anthropic_messages_stream": "anthropic_messages",
+    "gemini_generate_content_stream": "gemini_generate_content",
+    "complete_stream": "complete",
+    "chat_completion_stream_raw": "chat_completion_raw",
+    "anthropic_messages_stream_raw": "anthropic_messages_raw",
+    "gemini_generate_content_stream_raw": "gemini_generate_content_raw",
+}
+#: Typed method ↔ raw method (equivalence.raw).
+RAW_TWIN: dict[str, str] = {
+    "chat_completion": "chat_completion_raw",
+    "chat_completion_stream": "chat_completion_stream_raw",
+    "anthropic_messages": "anthropic_messages_raw",
+    "anthropic_messages_stream": "anthropic_messages_stream_raw",
+    "gemini_generate_content": "gemini_generate_content_raw",
+    "gemini_generate_content_stream": "gemini_generate_content_stream_raw",
+}
+RAW_TWIN.update({raw: typed for typed, raw in list(RAW_TWIN.items())})
+
+
+class RunnerError(ValueError):
+    """Bad input to the runner (an unknown provider, a user provider without an upstream dialect)."""
+
+
+class HarnessError(Exception):
+    """The harness could not build a call (e.g. a scenario request the wire model rejects)."""
+
+
+# --- providers under test ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderUnderTest:
+    """A provider spec resolved: its display ``name`` (the spec as given), class and upstream dialect."""
+
+    name: str
+    cls: type[Provider]
+    upstream_dialect: str
+    reference: bool
+
+    def applies(self, case: Case) -> bool:
+        """Reference providers: the case lists them (or lists none). A user's provider: the case applies
+        to some reference provider with the same upstream dialect."""
+        if self.reference:
+            return case.applies_to(self.name)
+        names = case.providers or REFERENCE_PROVIDERS
+        return any(REFERENCE_DIALECTS.get(n) == self.upstream_dialect for n in names)
+
+    def offers(self, method: str) -> bool:
+        """False when the method is the contract's not-implemented default (not overridden)."""
+        if method not in NOT_IMPLEMENTED_DEFAULTS:
+            return True
+        return getattr(self.cls, method, None) is not getattr(Provider, method)
+
+
+def resolve_providers(specs: Sequence[str] | None, upstream: str | None = None) -> list[ProviderUnderTest]:
+    """Providers from specs (default: every reference provider). Raises ``RunnerError``."""
+    out = []
+    for spec in specs or REFERENCE_PROVIDERS:
+        name = spec.strip()
+        key = name.lower()
+        if ":" not in name and key in PROVIDERS:
+            key = "google" if key == "gemini" else key
+            out.append(ProviderUnderTest(key, PROVIDERS[key], REFERENCE_DIALECTS[key], True))
+            continue
+        try:
+            cls = provider_class(name)
+        except LookupError as exc:
+            raise RunnerError(str(exc)) from None
+        dialect = upstream or getattr(cls, "upstream_dialect", None)
+        if dialect not in DIALECTS:
+            raise RunnerError(
+                f"provider {name!r}: expected its upstream dialect ({', '.join(DIALECTS)}) as the class "
+                f"attribute `upstream_dialect` or via --upstream, got {dialect!r}"
+            )
+        out.append(ProviderUnderTest(name, cls, dialect, False))
+    names = [p.name for p in out]
+    if len(set(names)) != len(names):
+        raise RunnerError(f"providers given twice: {names}")
+    return out
+
+
+# --- the hub: one server, one upstream per call -------------------------------------------------------------
+
+_PREFIX = re.compile(r"^/c/([0-9a-f]+)(/.*)?$")
+
+
+class _CallUpstream(MockUpstream):
+    """A per-call upstream that also keeps every reply it produced (what the provider was sent)."""
+
+    def __init__(self, script: Any) -> None:
+        super().__init__(script)
+        self.sent: list[Sent] = []
+
+    def handle(self, request: Request) -> Reply:
+        reply = super().handle(request)
+        self.sent.append(
+            Sent(
+                status=reply.status,
+                headers=list(reply.headers),
+                body=reply.body if reply.send_head else b"",
+                capture=reply.capture,
+                complete=reply.send_head and reply.end == "complete",
+            )
+        )
+        return reply
+
+
+class _Hub(MockUpstream):
+    """Routes ``/c/<token>/...`` to the upstream registered under ``token`` (the prefix stripped)."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.calls: dict[str, _CallUpstream] = {}
+
+    def register(self, script: Any) -> tuple[str, _CallUpstream]:
+        token = secrets.token_hex(8)
+        upstream = _CallUpstream(script)
+        self.calls[token] = upstream
+        return token, upstream
+
+    def release(self, token: str) -> None:
+        self.calls.pop(token, None)
+
+    def handle(self, request: Request) -> Reply:
+        m = _PREFIX.match(request.target)
+        upstream = self.calls.get(m.group(1)) if m else None
+        if upstream is None:
+            body = json.dumps({"error": f"wirecheck hub: no case at {request.target}"}).encode()
+            return Reply(404, [("content-type", "application/json")], [Frame(body)], len(body))
+        inner = Request(request.method, m.group(2) or "/", request.headers, request.body)
+        return upstream.handle(inner)
+
+
+# --- building calls ------------------------------------------------------------------------------------------
+
+
+def _compact(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _model(case: Case, request: Any) -> str:
+    if case.model:
+        return case.model
+    return request.get("model", "") if isinstance(request, dict) else ""
+
+
+def _fields(request: Any) -> list[Any]:
+    from providers.types.media import MultipartField
+
+    out = []
+    for item in (request or {}).get("fields", []):
+        if "data_b64" in item:
+            data = base64.b64decode(item["data_b64"])
+        else:
+            data = str(item.get("value", item.get("text", ""))).encode()
+        out.append(MultipartField(item["name"], data, item.get("filename"), item.get("content_type")))
+    return out
+
+
+async def _body_stream(body: bytes) -> Any:
+    from providers.streams import Stream
+
+    async def pieces() -> Any:
+        half = len(body) // 2
+        for piece in (body[:half], body[half:]):
+            if piece:
+                yield piece
+
+    return Stream(pieces())
+
+
+async def build_args(method: str, case: Case, request: Any) -> tuple[Any, ...]:
+    """The positional arguments of ``method`` for this case's request (raises ``HarnessError``)."""
+    from providers.convert import openai as openai_convert
+    from providers.errors import ProviderError
+    from providers.types.anthropic import MessagesRequest
+    from providers.types.gemini import GenerateContentRequest
+    from providers.types.media import AudioSpeechRequest, EmbeddingRequest, ImageRequest
+    from providers.types.openai import ChatCompletionRequest
+
+    model = _model(case, request)
+    try:
+        if method in ("chat_completion", "chat_completion_stream"):
+            return (ChatCompletionRequest.parse(request),)
+        if method in ("anthropic_messages", "anthropic_messages_stream"):
+            return (MessagesRequest.parse(request),)
+        if method in ("gemini_generate_content", "gemini_generate_content_stream"):
+            return (model, GenerateContentRequest.parse(request))
+        if method in ("complete", "complete_stream"):
+            return (openai_convert.request_to_ir(request),)
+        if method == "embedding":
+            return (EmbeddingRequest.parse(request),)
+        if method == "image_generation":
+            return (ImageRequest.parse(request),)
+        if method == "audio_speech":
+            return (AudioSpeechRequest.parse(request),)
+        if method == "audio_transcription":
+            return (case.model or "", _fields(request))
+        if method.startswith("is_"):
+            return ()
+        if method in ("anthropic_messages_raw", "anthropic_messages_stream_raw"):
+            return (_compact(request),)
+        if method == "chat_completion_stream_passthrough":
+            return (model, await _body_stream(_compact(request)))
+        return (model, _compact(request))  # chat_*_raw, gemini_*_raw
+    except ProviderError as exc:
+        raise HarnessError(f"case {case.id}: its request is not a valid {method} request: {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise HarnessError(f"case {case.id}: cannot build the {method} arguments: {exc}") from None
+
+
+def twin_request(case: Case, method: str) -> Any:
+    """The case's request as ``method`` takes it: raw streaming bodies carry ``"stream": true`` (they are
+    forwarded unparsed); non-streaming ones carry no streaming switches."""
+    request = case.request
+    if not isinstance(request, dict):
+        return request
+    request = dict(request)
+    streams = method in STREAM_METHODS
+    if streams and method in ("chat_completion_stream_raw", "anthropic_messages_stream_raw"):
+        request["stream"] = True
+    if not streams:
+        request.pop("stream", None)
+        request.pop("stream_options", None)
+    return request
+
+
+def replay_script(sent: Sent) -> dict[str, Any]:
+    """A script that answers with exactly the bytes of an earlier reply."""
+    reply: dict[str, Any] = {"status": sent.status, "body_b64": base64.b64encode(sent.body).decode("ascii")}
+    if sent.content_type:
+        reply["content_type"] = sent.content_type
+    return {"rules": [{"name": "replay", "reply": reply}], "fallback": "not_found"}
+
+
+def _twins(case: Case, dialect: str | None) -> list[tuple[str, str]]:
+    setting = case.expect.get("equivalence", "auto")
+    if setting is False:
+        return []
+    if setting == "auto":
+        if "error" in case.expect or case.scripts_fault(dialect):
+            return []
+        roles = ["stream", "raw"]
+    else:
+        roles = list(setting)
+    out = []
+    if "stream" in roles and case.method in STREAM_TWIN:
+        out.append(("stream", STREAM_TWIN[case.method]))
+    if "raw" in roles and case.method in RAW_TWIN:
+        out.append(("raw", RAW_TWIN[case.method]))
+    return out
+
+
+# --- the run --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    hub: _Hub
+    url: str
+    api_key: str
+    deadline: float
+    sdk: bool
+    client: Any = None  # one httpx.AsyncClient shared by the providers that take ``client=``
+
+
+def _base_url(ctx: _Context, token: str, dialect: str) -> str:
+    return f"{ctx.url}/c/{token}{DIALECTS[dialect].base_path}"
+
+
+def _build_provider(
+    put: ProviderUnderTest, ctx: _Context, token: str, waits: list[float]
+) -> tuple[Any, bool]:
+    """The provider instance aimed at the call's upstream, and whether its retry waits are recorded."""
+
+    async def record_wait(seconds: float) -> None:
+        waits.append(seconds)
+        await trio.sleep(0)
+
+    url = _base_url(ctx, token, put.upstream_dialect)
+    kwargs: dict[str, Any] = {"api_key": ctx.api_key}
+    if put.reference and put.name == "azure":
+        kwargs["endpoint"] = url
+    else:
+        kwargs["base_url"] = url
+    try:
+        params = dict(inspect.signature(put.cls).parameters)
+    except (TypeError, ValueError):
+        params = {}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        params.update(dict.fromkeys(("sleep", "client")))
+    recorded = "sleep" in params
+    if recorded:
+        kwargs["sleep"] = record_wait
+    if "client" in params and ctx.client is not None:
+        kwargs["client"] = ctx.client  # building an httpx client costs ~50 ms (its SSL context)
+    try:
+        return put.cls(**kwargs), recorded
+    except Exception as exc:
+        raise HarnessError(f"cannot construct provider {put.name}: {type(exc).__name__}: {exc}") from exc
+
+
+async def _close(provider: Any) -> None:
+    closer = getattr(provider, "aclose", None)
+    if closer is None:
+        return
+    with trio.move_on_after(2) as scope:
+        scope.shield = True
+        with contextlib.suppress(Exception):
+            await closer()
+
+
+async def _call(
+    ctx: _Context, put: ProviderUnderTest, case: Case, method: str, request: Any, script: Any, role: str
+) -> Outcome:
+    outcome = Outcome(method, role)
+    expects_not_implemented = (case.expect.get("error") or {}).get("kind") == "not_implemented"
+    if not put.offers(method) and not (role == "main" and expects_not_implemented):
+        # A case that states the method must be refused is run: the refusal is what it checks.
+        outcome.not_applicable = f"{put.name} does not offer {method} (contract default: not implemented)"
+        return outcome
+    token, upstream = ctx.hub.register(script)
+    provider = None
+    try:
+        provider, outcome.waits_known = _build_provider(put, ctx, token, outcome.waits)
+        args = await build_args(method, case, request)
+        start = trio.current_time()
+        try:
+            with trio.fail_after(ctx.deadline):
+                await _invoke(provider, method, args, outcome, start)
+        except trio.TooSlowError:
+            outcome.deadline_exceeded = True
+            outcome.error = TimeoutError(f"deadline of {ctx.deadline:g}s exceeded")
+        outcome.duration = trio.current_time() - start
+    finally:
+        if provider is not None:
+            await _close(provider)
+        outcome.captured = upstream.requests
+        outcome.sent = list(upstream.sent)
+        ctx.hub.release(token)
+    return outcome
+
+
+async def _invoke(provider: Any, method: str, args: tuple[Any, ...], outcome: Outcome, start: float) -> None:
+    try:
+        value = getattr(provider, method)(*args)
+        if inspect.isawaitable(value):
+            value = await value
+    except Exception as exc:
+        outcome.error, outcome.raised = exc, "call"
+        return
+    if method not in STREAM_METHODS:
+        outcome.result = value
+        return
+    outcome.result = value
+    if not hasattr(value, "__aiter__"):
+        outcome.error = TypeError(f"{method} returned {type(value).__name__}, not an async stream")
+        outcome.raised = "call"
+        return
+    try:
+        async for item in value:
+            if not outcome.items:
+                outcome.first_item_wall = time.time()
+            outcome.items.append(item)
+            outcome.item_times.append(trio.current_time() - start)
+    except Exception as exc:
+        outcome.error, outcome.raised = exc, "iterator"
+    finally:
+        closer = getattr(value, "aclose", None)
+        if closer is not None:
+            with trio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await closer()
+
+
+async def run_one(ctx: _Context, put: ProviderUnderTest, case: Case) -> CaseResult:
+    """One case for one provider: calls, facts, checks, verdict (before the baseline)."""
+    started = time.perf_counter()
+    result = CaseResult(
+        case_id=case.id,
+        provider=put.name,
+        verdict=Verdict.ERROR,
+        method=case.method,
+        family=case.family,
+        title=case.title,
+        clause=case.clause.to_json(),
+        source=f"{case.source}:{case.line}",
+    )
+    try:
+        dialect = put.upstream_dialect
+        main = await _call(ctx, put, case, case.method, case.request, case.script_for(dialect), "main")
+        facts = Facts(case, put.name, dialect, main, reference=put.reference, sdk=ctx.sdk)
+        if main.not_applicable is not None:
+            result.verdict, result.message = Verdict.NOT_APPLICABLE, main.not_applicable
+            return result
+        for role, twin in _twins(case, dialect):
+            script = case.script_for(dialect)
+            if role == "raw" and len(main.sent) == 1 and main.sent[0].complete and main.sent[0].status == 200:
+                script = replay_script(main.sent[0])
+            facts.siblings[role] = await _call(ctx, put, case, twin, twin_request(case, twin), script, role)
+        checks = await trio.to_thread.run_sync(run_checks, facts)
+        result.checks = checks
+        result.first_item = main.first_item
+        result.verdict, result.message = decide(checks)
+        if result.verdict is not Verdict.PASS:
+            result.details = _details(facts)
+    except (HarnessError, CheckCrashed) as exc:
+        result.verdict, result.message = Verdict.ERROR, f"harness error: {exc}"
+        result.details = {"traceback": getattr(exc, "trace", "") or traceback.format_exc()}
+    except Exception as exc:
+        result.verdict, result.message = Verdict.ERROR, f"harness error: {type(exc).__name__}: {exc}"
+        result.details = {"traceback": traceback.format_exc()}
+    finally:
+        result.duration = time.perf_counter() - started
+    return result
+
+
+async def _warm_sdks() -> None:
+    from harness.checks import sdk
+
+    with contextlib.suppress(Exception):
+        await trio.to_thread.run_sync(sdk.warm, abandon_on_cancel=True)
+
+
+def decide(checks: list[CheckResult]) -> tuple[Verdict, str]:
+    """The verdict of a set of check results (see harness.verdicts)."""
+    infidelity = [c for c in checks if c.failed and c.family == "mock"]
+    if infidelity:
+        return Verdict.MOCK_INFIDELITY, f"the scripted upstream is not faithful: {infidelity[0].message}"
+    if any(c.failed for c in checks):
+        return Verdict.FAIL, ""
+    if not any(c.status == "pass" for c in checks):
+        return Verdict.ERROR, "no check applied to this case: it checks nothing (a scenario bug)"
+    return Verdict.PASS, ""
+
+
+def _details(facts: Facts) -> dict[str, Any]:
+    """What a failure report shows besides the checks: the upstream exchange, credentials redacted."""
+    out: dict[str, Any] = {}
+    for o in facts.outcomes():
+        entry: dict[str, Any] = {
+            "requests": [
+                {
+                    k: v
+                    for k, v in r.to_json().items()
+                    if k in ("method", "path", "query", "headers", "status", "faults")
+                }
+                for r in o.captured
+            ],
+        }
+        if o.error is not None:
+            error = o.error
+            entry["error"] = error.to_json() if hasattr(error, "to_json") else {"message": str(error)}
+            entry["raised"] = o.raised
+        if o.streamed:
+            entry["items"] = len(o.items)
+        out[f"{o.role}:{o.method}"] = entry
+    return out
+
+
+def _not_applicable(case: Case, put: ProviderUnderTest, why: str) -> CaseResult:
+    return CaseResult(
+        case_id=case.id,
+        provider=put.name,
+        verdict=Verdict.NOT_APPLICABLE,
+        method=case.method,
+        family=case.family,
+        title=case.title,
+        clause=case.clause.to_json(),
+        source=f"{case.source}:{case.line}",
+        message=why,
+    )
+
+
+async def run_async(
+    cases: Sequence[Case],
+    providers: Sequence[ProviderUnderTest],
+    *,
+    baseline: Baseline | None = None,
+    known_cases: Iterable[str] | None = None,
+    concurrency: int = 8,
+    deadline: float = 10.0,
+    sdk: bool = True,
+    api_key: str | None = None,
+    progress: Callable[[CaseResult], None] | None = None,
+    apply_baseline: bool = True,
+) -> RunResult:
+    """Run inside an existing trio run (see ``run``)."""
+    started = time.perf_counter()
+    hub = _Hub()
+    api_key = api_key or "sk-wirecheck-" + secrets.token_hex(16)
+    jobs = [(case, put) for case in cases for put in providers if put.applies(case)]
+    results: list[CaseResult | None] = [None] * len(jobs)
+    limiter = trio.CapacityLimiter(max(1, concurrency))
+
+    import httpx
+
+    async with httpx.AsyncClient(follow_redirects=False) as client, trio.open_nursery() as nursery:
+        hosted = await nursery.start(serve, hub, "127.0.0.1", 0)
+        ctx = _Context(hub, hosted.url, api_key, deadline, sdk, client)
+        if sdk:
+            nursery.start_soon(_warm_sdks)
+
+        names = [p.name for p in providers]
+
+        async def job(i: int, case: Case, put: ProviderUnderTest) -> None:
+            async with limiter:
+                results[i] = await run_one(ctx, put, case)
+            if progress is not None:
+                shown = results[i]
+                if apply_baseline and (baseline is not None or case.xfail):  # show the verdict it will get
+                    shown = (baseline or Baseline.empty()).apply([shown], {case.id}, names, [case])[0]
+                progress(shown)  # type: ignore[arg-type]
+
+        async with trio.open_nursery() as jobs_nursery:
+            for i, (case, put) in enumerate(jobs):
+                jobs_nursery.start_soon(job, i, case, put)
+        nursery.cancel_scope.cancel()
+
+    done = [r for r in results if r is not None]
+    if apply_baseline:
+        ran = {c.id for c in cases}
+        known = set(known_cases) if known_cases is not None else ran
+        done = (baseline or Baseline.empty()).apply(
+            done, known, [p.name for p in providers], cases, whole_suite=known <= ran
+        )
+    return RunResult(
+        done,
+        [p.name for p in providers],
+        duration=time.perf_counter() - started,
+        case_count=len(cases),
+        secrets=[api_key],
+    )
+
+
+def run(
+    scenarios: Sequence[Case],
+    providers: Sequence[str | ProviderUnderTest] | None = None,
+    *,
+    baseline: Baseline | None = None,
+    concurrency: int = 8,
+    deadline: float = 10.0,
+    upstream: str | None = None,
+    known_cases: Iterable[str] | None = None,
+    sdk: bool = True,
+    api_key: str | None = None,
+    progress: Callable[[CaseResult], None] | None = None,
+    apply_baseline: bool = True,
+) -> RunResult:
+    """Run every case × applicable provider (default: the reference providers) under trio and return the
+    verdicts, the ``baseline`` applied. ``known_cases`` are the ids of the whole suite (for baseline
+    entries naming unknown cases; default: the given cases)."""
+    if providers is None:
+        puts = resolve_providers(None, upstream)
+    else:
+        puts = [
+            p if isinstance(p, ProviderUnderTest) else resolve_providers([p], upstream)[0] for p in providers
+        ]
+    return trio.run(
+        lambda: run_async(
+            scenarios,
+            puts,  # type: ignore[arg-type]
+            baseline=baseline,
+            known_cases=known_cases,
+            concurrency=concurrency,
+            deadline=deadline,
+            sdk=sdk,
+            api_key=api_key,
+            progress=progress,
+            apply_baseline=apply_baseline,
+        )
+    )
+
+
+__all__ += ["HarnessError", "build_args", "decide", "replay_script", "run_one", "twin_request"]

@@ -1,0 +1,225 @@
+"""The runner end to end, against the shipped scenarios and hand-made ones: verdict rules, baseline,
+deadline, isolation, harness errors, mock infidelity."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.baseline import Baseline, BaselineError
+from harness.checks import CHECKS
+from harness.runner import RunnerError, resolve_providers, run
+from harness.scenario import load_paths, load_yaml, parse
+from harness.verdicts import RunResult, Verdict
+from providers.base import METHODS
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
+BROKEN = Path(__file__).resolve().parent / "broken"
+#: The first scenarios, written with the runner (others add files beside them; a whole-folder run is
+#: what `wirecheck run` and the nox session do). These tests pin the runner's behaviour on these.
+RUNNER_SCENARIOS = [
+    SCENARIOS / f"{name}.yaml"
+    for name in ("openai_chat", "openai_stream", "anthropic_messages", "anthropic_stream", "gemini", "raw", "ir",
+                 "media", "compat", "upstream", "errors", "timing")
+]  # fmt: skip
+
+CASE = """\
+  - id: {id}
+    title: t
+    clause: {{spec: contract, ref: r}}
+    method: chat_completion
+    providers: [openai]
+    request: {{model: gpt-4o, messages: [{{role: user, content: hi}}]}}
+    upstream: {{reply: {{answer: {{text: "{text}", usage: {{prompt: 3, completion: 1}}}}}}}}
+    expect: {{text: "{text}"}}
+"""
+
+
+def cases_from(text: str, name: str = "inline.yaml"):
+    return list(parse(*load_yaml(textwrap.dedent(text), name), name).cases)
+
+
+def baseline_from(tmp_path: Path, text: str) -> Baseline:
+    path = tmp_path / "baseline.yaml"
+    path.write_text(textwrap.dedent(text))
+    return Baseline.load(path)
+
+
+@pytest.fixture(scope="module")
+def reference_run() -> RunResult:
+    cases = load_paths(RUNNER_SCENARIOS)
+    return run(cases, baseline=Baseline.load(ROOT / "baselines" / "reference.yaml"))
+
+
+def test_the_suite_passes_for_the_reference_providers_with_the_baseline(reference_run: RunResult) -> None:
+    bad = [f"{r.name}: {r.verdict}: {r.summary()}" for r in reference_run.results if r.verdict.fails_run]
+    assert bad == []
+    assert reference_run.ok and reference_run.exit_code == 0
+    counts = reference_run.counts()
+    assert counts[Verdict.PASS] >= 150
+    assert reference_run.duration < 20
+
+
+def test_the_suite_exercises_every_check_family_and_method(reference_run: RunResult) -> None:
+    passed = {c.id for r in reference_run.results for c in r.checks if c.status == "pass"}
+    families = {CHECKS[i].family for i in passed}
+    assert families == {"fields", "upstream", "stream", "equivalence", "error", "timing", "sdk", "mock"}
+    never = sorted(set(CHECKS) - passed)
+    assert never == [], f"checks no shipped scenario exercises: {never}"
+    assert {r.method for r in reference_run.results if r.verdict is Verdict.PASS} == set(METHODS)
+
+
+def test_without_the_baseline_the_known_failures_fail() -> None:
+    cases = [c for c in load_paths(RUNNER_SCENARIOS) if c.id == "openai.stream.text.001"]
+    result = run(cases, ["azure"])
+    (only,) = result.results
+    assert only.verdict is Verdict.FAIL and not result.ok
+    assert {c.id for c in only.failed_checks} == {"stream.schema", "sdk.openai"}
+    with_baseline = run(cases, ["azure"], baseline=Baseline.load(ROOT / "baselines" / "reference.yaml"))
+    assert with_baseline.results[0].verdict is Verdict.EXPECTED_FAILURE and with_baseline.ok
+
+
+def test_a_stale_baseline_entry_fails_the_run(tmp_path: Path) -> None:
+    cases = cases_from("cases:\n" + CASE.format(id="demo.ok.001", text="Hi"))
+    baseline = baseline_from(
+        tmp_path,
+        """\
+        entries:
+          - {case: demo.ok.001, provider: openai, reason: "was broken once"}
+        """,
+    )
+    result = run(cases, ["openai"], baseline=baseline, sdk=False)
+    (only,) = result.results
+    assert only.verdict is Verdict.FAIL
+    assert only.message.startswith("stale baseline entry: remove it")
+    assert result.exit_code == 1
+
+
+def test_baseline_entries_naming_unknown_cases_or_excusing_nothing_fail(tmp_path: Path) -> None:
+    cases = cases_from("cases:\n" + CASE.format(id="demo.ok.001", text="Hi"))
+    baseline = baseline_from(
+        tmp_path,
+        """\
+        entries:
+          - {case: demo.gone.001, provider: openai, reason: "renamed"}
+          - {case: "demo.**", provider: openai, check: stream.schema, reason: "never fails"}
+          - {case: demo.ok.001, provider: google, reason: "another provider: not run, left alone"}
+        """,
+    )
+    result = run(cases, ["openai"], baseline=baseline, sdk=False)
+    messages = sorted(r.message for r in result.results if r.verdict is Verdict.FAIL)
+    assert len(messages) == 2
+    assert messages[0].startswith("baseline entry names an unknown case 'demo.gone.001'")
+    assert messages[1].startswith("stale baseline entry: remove it: pattern 'demo.**'")
+    assert result.get("demo.ok.001", "openai").verdict is Verdict.PASS
+
+
+def test_a_failing_case_in_the_baseline_is_an_expected_failure(tmp_path: Path) -> None:
+    text = "cases:\n" + CASE.format(id="demo.bad.001", text="Hi").replace(
+        'expect: {text: "Hi"}', 'expect: {text: "Bye"}'
+    )
+    baseline = baseline_from(
+        tmp_path,
+        """\
+        entries:
+          - {case: demo.bad.001, provider: openai, check: fields.text, reason: "says hi", issue: "https://example.com/1"}
+        """,
+    )
+    result = run(cases_from(text), ["openai"], baseline=baseline, sdk=False)
+    (only,) = result.results
+    assert only.verdict is Verdict.EXPECTED_FAILURE and result.ok
+    assert only.baseline["issue"] == "https://example.com/1"
+
+
+def test_a_case_marked_xfail_that_passes_fails() -> None:
+    text = "cases:\n" + CASE.format(id="demo.xfail.001", text="Hi") + '    xfail: "thought to be broken"\n'
+    (only,) = run(cases_from(text), ["openai"], sdk=False).results
+    assert only.verdict is Verdict.FAIL and "stale baseline entry" in only.message
+
+
+def test_a_malformed_baseline_names_file_line_and_field(tmp_path: Path) -> None:
+    with pytest.raises(BaselineError) as caught:
+        baseline_from(tmp_path, "entries:\n  - {case: a.b.001, provider: openai}\n")
+    assert caught.value.line == 2 and caught.value.field == "entries[0].reason"
+    with pytest.raises(BaselineError, match="a case pattern must name the check"):
+        baseline_from(tmp_path, "entries:\n  - {case: 'a.**', provider: openai, reason: r}\n")
+
+
+def test_a_hang_is_a_failed_case_with_deadline_exceeded_not_a_hung_run() -> None:
+    text = """\
+    cases:
+      - id: demo.hang.001
+        title: the upstream stalls
+        clause: {spec: contract, ref: r}
+        method: anthropic_messages_stream
+        providers: [anthropic]
+        request: {model: m, max_tokens: 5, messages: [{role: user, content: hi}]}
+        upstream: {fault: {stall: {ms: 30000, after_events: 2}}}
+        expect: {text: "never"}
+    """
+    result = run(cases_from(text), ["anthropic"], deadline=0.5, sdk=False)
+    (only,) = result.results
+    assert only.verdict is Verdict.FAIL
+    assert "deadline exceeded" in only.summary()
+    assert result.duration < 5
+
+
+def test_concurrent_cases_are_isolated() -> None:
+    text = "cases:\n" + "".join(CASE.format(id=f"demo.iso.{i:03d}", text=f"answer {i}") for i in range(24))
+    result = run(cases_from(text), ["openai"], concurrency=24, sdk=False)
+    assert [r.verdict for r in result.results] == [Verdict.PASS] * 24
+
+
+def test_a_request_the_wire_model_rejects_is_a_harness_error() -> None:
+    text = """\
+    cases:
+      - id: demo.badreq.001
+        title: messages is not a list
+        clause: {spec: contract, ref: r}
+        method: chat_completion
+        providers: [openai]
+        request: {model: gpt-4o, messages: 7}
+        expect: {text: x}
+    """
+    result = run(cases_from(text), ["openai"], sdk=False)
+    (only,) = result.results
+    assert only.verdict is Verdict.ERROR and only.message.startswith("harness error:")
+    assert not result.ok
+
+
+def test_a_method_the_provider_does_not_offer_is_not_applicable() -> None:
+    (case,) = [c for c in load_paths(RUNNER_SCENARIOS) if c.id == "raw.anthropic_stream.001"]
+    result = run([case], ["openai", "anthropic"], sdk=False)
+    assert result.get(case.id, "openai").verdict is Verdict.NOT_APPLICABLE
+    assert result.get(case.id, "anthropic").verdict is Verdict.PASS
+    assert result.ok
+
+
+def test_mock_infidelity_is_its_own_verdict_and_fails_the_run() -> None:
+    cases = load_paths([BROKEN / "infidelity.yaml"])
+    result = run(cases, ["openai", "anthropic"], sdk=False)
+    verdicts = {r.case_id: r for r in result.results}
+    assert {r.verdict for r in verdicts.values()} == {Verdict.MOCK_INFIDELITY}
+    assert "object" in verdicts["broken.infidelity.json.001"].message
+    assert "`event: ping` but type 'content_block_delta'" in verdicts["broken.infidelity.sse.001"].message
+    assert not result.ok and result.counts()[Verdict.FAIL] == 0
+
+
+def test_user_providers_need_an_upstream_dialect() -> None:
+    with pytest.raises(RunnerError, match="expected its upstream dialect"):
+        resolve_providers(["providers.openai:OpenAIProvider"])
+    (put,) = resolve_providers(["providers.openai:OpenAIProvider"], upstream="openai")
+    assert not put.reference and put.upstream_dialect == "openai"
+    with pytest.raises(RunnerError, match="no provider of that name"):
+        resolve_providers(["mistral"])
+
+
+def test_a_user_provider_runs_the_cases_of_its_upstream_dialect() -> None:
+    cases = [c for c in load_paths(RUNNER_SCENARIOS) if c.family in ("openai.chat", "compat")]
+    result = run(cases, ["providers.openai:OpenAIProvider"], upstream="openai", sdk=False)
+    assert result.ok
+    assert {r.case_id for r in result.results} >= {"openai.chat.text.001", "compat.openai.001"}
+    assert "compat.openai.002" not in {r.case_id for r in result.results}  # meant for other upstreams
