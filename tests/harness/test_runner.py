@@ -223,3 +223,23 @@ def test_a_user_provider_runs_the_cases_of_its_upstream_dialect() -> None:
     assert result.ok
     assert {r.case_id for r in result.results} >= {"openai.chat.text.001", "compat.openai.001"}
     assert "compat.openai.002" not in {r.case_id for r in result.results}  # meant for other upstreams
+
+
+REFUSAL = """\
+cases:
+  - id: inline.refusal.001
+    title: embedding is refused, naming the method
+    clause: {spec: contract, ref: "9. embedding: default not implemented"}
+    method: embedding
+    providers: [anthropic, openai]
+    request: {model: text-embedding-3-small, input: hi}
+    expect: {error: {kind: not_implemented}}
+"""
+
+
+def test_a_case_that_expects_not_implemented_runs_and_fails_a_provider_that_answers() -> None:
+    result = run(cases_from(REFUSAL), providers=resolve_providers(["anthropic", "openai"]))
+    verdicts = {r.provider: r.verdict for r in result.results}
+    # The Anthropic provider refuses (pass: the refusal is what the case checks); the OpenAI provider
+    # answers the embedding, which this case says must be refused (fail): the check can fail.
+    assert verdicts == {"anthropic": Verdict.PASS, "openai": Verdict.FAIL}
