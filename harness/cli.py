@@ -10,6 +10,9 @@ or mock-infidelity, 1 otherwise, 2 on bad input.
 ``wirecheck serve SCRIPT [--host 127.0.0.1] [--port 0] [--capture-limit N]``: serve a script's mock
 upstreams (``mocks.server.run_server``) until Ctrl-C.
 
+``wirecheck record --upstream URL --out FILE`` and ``wirecheck cassette scan|import|export|show``: the
+cassette commands (``harness.cassettes.cli``).
+
 Default scenarios: ``$WIRECHECK_SCENARIOS``, else ``scenarios/`` of the checkout the ``harness`` package
 is in (``harness.scenario.default_scenarios_dir``); default baseline: ``baselines/reference.yaml`` beside
 it, when the default scenarios run against reference providers only (other runs name theirs).
@@ -21,6 +24,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from harness.cassettes.cli import add_commands as add_cassette_commands
 from mocks.script import ScriptError
 from mocks.server import run_server
 
@@ -186,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="captured requests kept for /__wirecheck/requests (default: %(default)s; 0: all)",
     )
     serve.set_defaults(run=_serve)
+    add_cassette_commands(commands)
     return parser
 
 

@@ -1,0 +1,252 @@
+"""The cassette commands of ``wirecheck``: ``record`` and ``cassette scan|import|export|show``.
+
+``add_commands(subparsers)`` registers them on the ``wirecheck`` parser (``harness/cli.py``); each command
+is a thin face over a library call of this package:
+
+- ``wirecheck record --upstream URL --out FILE [--host H] [--port 0] [--name N]``: the recording proxy
+  (``record.run_recorder``) until Ctrl-C;
+- ``wirecheck cassette scan PATH...``: ``scrub.scan``; exit 1 listing ``file:line`` findings, 0 when clean;
+- ``wirecheck cassette import SOURCE... --out DIR [--from vcr|har]``: VCR.py YAML files/folders or HAR files
+  to cassettes, one line per file with its outcome (imported, out of scope and why, failed); exit 1 if a
+  file failed;
+- ``wirecheck cassette export CASSETTE --to har|vcr [--out FILE]``;
+- ``wirecheck cassette show PATH... [--where key=value]... [--json] [--check [--max-age-days N]]``: the
+  index of every interaction; ``--check`` also reports drift (``drift.drift``: a stale index, bodies the
+  current wire schemas reject, old recordings) and then exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_commands"]
+
+
+def _record(args: argparse.Namespace) -> int:
+    from harness.cassettes.record import run_recorder
+
+    return run_recorder(args.upstream, args.out, args.host, args.port, name=args.name)
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from harness.cassettes.scrub import SCANNED_SUFFIXES, scan
+
+    findings = []
+    files = 0
+    for target in args.paths:
+        path = Path(target)
+        if not path.exists():
+            print(f"wirecheck cassette scan: {path}: no such file or folder", file=sys.stderr)
+            return 2
+        files += (
+            1 if path.is_file() else sum(1 for p in path.rglob("*") if p.suffix.lower() in SCANNED_SUFFIXES)
+        )
+        findings.extend(scan(path))
+    for finding in findings:
+        print(finding)
+    if findings:
+        print(f"{len(findings)} possible secrets in {files} files", file=sys.stderr)
+        return 1
+    print(f"clean: {files} files scanned, no secrets found")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from harness.cassettes import format as fmt
+    from harness.cassettes.har import read_har
+    from harness.cassettes.vcr import import_file
+
+    out = Path(args.out)
+    failed = 0
+    for source in args.sources:
+        root = Path(source)
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in files:
+            kind = args.kind or ("har" if path.suffix.lower() == ".har" else "vcr")
+            if kind == "vcr" and path.suffix.lower() not in (".yaml", ".yml"):
+                continue
+            target = out / (path.relative_to(root) if root.is_dir() else Path(path.name)).with_suffix(".yaml")
+            if kind == "har":
+                try:
+                    cassette = read_har(path)
+                except fmt.CassetteError as exc:
+                    print(f"{path}: failed: {exc}")
+                    failed += 1
+                    continue
+                fmt.save(cassette, target)
+                print(f"{path}: imported: {len(cassette.interactions)} interactions -> {target}")
+                continue
+            result = import_file(path)
+            if result.cassette is None:
+                failed += 1
+                print(result.summary())
+                continue
+            fmt.save(result.cassette, target)
+            print(f"{result.summary()} -> {target}")
+    return 1 if failed else 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from harness.cassettes import format as fmt
+    from harness.cassettes.har import export_har
+    from harness.cassettes.vcr import export_vcr
+
+    cassette = fmt.load(args.cassette)
+    if args.to == "har":
+        text = json.dumps(export_har(cassette), ensure_ascii=False, indent=2) + "\n"
+        suffix = ".har"
+    else:
+        import yaml
+
+        text = yaml.safe_dump(export_vcr(cassette), sort_keys=False, allow_unicode=True)
+        suffix = ".yaml"
+    if args.out == "-":
+        sys.stdout.write(text)
+        return 0
+    target = (
+        Path(args.out)
+        if args.out
+        else Path(args.cassette).with_suffix(suffix if args.to == "har" else ".vcr.yaml")
+    )
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+def _matches(index: dict[str, Any], where: list[tuple[str, str]]) -> bool:
+    for key, want in where:
+        got = index.get(key)
+        if isinstance(got, list):
+            if want not in got:
+                return False
+        elif isinstance(got, dict) or str(got).lower() != want.lower():
+            return False
+    return True
+
+
+def _show(args: argparse.Namespace) -> int:
+    from harness.cassettes import format as fmt
+    from harness.cassettes.drift import drift
+    from harness.cassettes.index import derive
+
+    where = []
+    for item in args.where or []:
+        key, eq, value = item.partition("=")
+        if not eq:
+            print(f"wirecheck cassette show: --where {item!r}: expected key=value", file=sys.stderr)
+            return 2
+        where.append((key, value))
+    cassettes: list[fmt.Cassette] = []
+    try:
+        for target in args.paths:
+            path = Path(target)
+            cassettes.extend(fmt.load_folder(path) if path.is_dir() else [fmt.load(path)])
+    except fmt.CassetteError as exc:
+        print(f"wirecheck cassette show: {exc}", file=sys.stderr)
+        return 1
+    drifted = 0
+    rows = []
+    for cassette in cassettes:
+        if args.check:
+            for problem in drift(cassette, max_age_days=args.max_age_days):
+                drifted += 1
+                print(f"{cassette.path}: {problem}", file=sys.stderr)
+        for i, it in enumerate(cassette.interactions):
+            index = it.index if it.index is not None else derive(it)
+            if _matches(index, where):
+                rows.append({"id": f"{cassette.id}#{i}", "file": str(cassette.path), **index})
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            usage = row.get("usage") or {}
+            bits = [
+                row["id"],
+                f"{row.get('dialect') or '-'}/{row['kind']}",
+                row.get("model") or "-",
+                "stream" if row.get("stream") else "json",
+                str(row.get("status")),
+                row.get("finish") or row.get("error") or "-",
+                ",".join(row.get("tools") or []) or "-",
+                f"{usage.get('input', '-')}/{usage.get('output', '-')}" if usage else "-",
+                repr(row.get("preview", "")),
+            ]
+            print("  ".join(bits))
+        print(f"{len(rows)} interactions in {len(cassettes)} cassettes", file=sys.stderr)
+    return 1 if drifted else 0
+
+
+def add_commands(subparsers: Any) -> None:
+    """Add ``record`` and ``cassette`` (with ``scan``, ``import``, ``export``, ``show``) to ``subparsers``
+    (the result of ``parser.add_subparsers()``); each sets ``run`` to its handler."""
+    record = subparsers.add_parser(
+        "record",
+        help="record an upstream through a loopback proxy into a cassette",
+        description="Forward requests to --upstream, stream the answers back as they arrive, and write "
+        "every exchange (secrets scrubbed, chunks and timing exact) to --out on Ctrl-C.",
+    )
+    record.add_argument(
+        "--upstream", required=True, help="base URL to forward to, e.g. https://api.openai.com"
+    )
+    record.add_argument("--out", required=True, help="the cassette to write (.yaml or .json)")
+    record.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    record.add_argument("--port", type=int, default=0, help="port to bind (default: 0, any free port)")
+    record.add_argument("--name", default=None, help="the cassette's name (default: the file name)")
+    record.set_defaults(run=_record)
+
+    cassette = subparsers.add_parser(
+        "cassette", help="scan, import, export and show cassettes", description="Work with cassette files."
+    )
+    commands = cassette.add_subparsers(dest="cassette_command", required=True, metavar="COMMAND")
+
+    scan = commands.add_parser(
+        "scan",
+        help="prove files hold no secrets (exit 1 with file:line findings)",
+        description="Scan cassettes (and any YAML/JSON/HAR file) for API keys, tokens and credentials.",
+    )
+    scan.add_argument("paths", nargs="+", help="files or folders (searched recursively)")
+    scan.set_defaults(run=_scan)
+
+    imp = commands.add_parser(
+        "import",
+        help="import VCR.py / pytest-recording YAML or HAR files as cassettes",
+        description="Convert VCR.py YAML (files or folders, recursively) or HAR 1.2 files to cassettes.",
+    )
+    imp.add_argument("sources", nargs="+", help="files or folders")
+    imp.add_argument("--out", required=True, help="folder for the cassettes (the source layout is kept)")
+    imp.add_argument("--from", dest="kind", choices=("vcr", "har"), default=None, help="default: by suffix")
+    imp.set_defaults(run=_import)
+
+    exp = commands.add_parser(
+        "export", help="export a cassette to HAR 1.2 or VCR.py YAML", description="Export one cassette."
+    )
+    exp.add_argument("cassette", help="the cassette file")
+    exp.add_argument("--to", choices=("har", "vcr"), default="har", help="default: %(default)s")
+    exp.add_argument("--out", default=None, help="output file ('-': stdout; default: beside the cassette)")
+    exp.set_defaults(run=_export)
+
+    show = commands.add_parser(
+        "show",
+        help="list the index of every interaction (search with --where)",
+        description="Print one line per interaction: id, dialect/kind, model, stream, status, finish, tools, "
+        "usage in/out, text preview.",
+    )
+    show.add_argument("paths", nargs="+", help="cassette files or folders")
+    show.add_argument(
+        "--where", action="append", metavar="KEY=VALUE", help="keep interactions whose index matches"
+    )
+    show.add_argument("--json", action="store_true", help="print JSON rows")
+    show.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 on drift: a stale index, bodies the current wire schemas reject, or (with "
+        "--max-age-days) an old recording",
+    )
+    show.add_argument(
+        "--max-age-days", type=float, default=None, help="with --check: the oldest recording allowed"
+    )
+    show.set_defaults(run=_show)
