@@ -1029,7 +1029,10 @@ def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
         consumed.add("tools")
         tools: list[ir.Tool] = []
         layout = []
-        for tool in req.tools:
+        single = not isinstance(req.tools, list)  # Gemini also accepts one Tool object (seen in real traffic)
+        if single:
+            gv["tools_single"] = True
+        for tool in [req.tools] if single else req.tools:
             decls = tool.function_declarations
             entry = _pack(tool, {"function_declarations"} if decls is not None else set())
             entry["n"] = len(decls) if decls is not None else None
@@ -1084,6 +1087,8 @@ def request_from_ir(r: ir.Request) -> GenerateContentRequest:
             _put(system, ssnake, "role", sentry["role"])
         _put(out, snake, "system_instruction", system)
     tools = _tools_from_ir(r, gv.get("tools") if gv else None)
+    if tools is not None and len(tools) == 1 and gv and gv.get("tools_single"):
+        tools = tools[0]
     if tools is not None:
         _put(out, snake, "tools", tools)
     tool_config = _tool_config_from_ir(r, gv.get("tool_config") if gv else None)

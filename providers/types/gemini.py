@@ -249,7 +249,7 @@ class GenerateContentRequest(CamelWire):
 
     contents: list[Content]
     system_instruction: Content | None = None
-    tools: list[Tool] | None = None
+    tools: list[Tool] | Tool | None = None  # a list per the proto; the API also accepts one object
     tool_config: ToolConfig | None = None
     safety_settings: list[SafetySetting] | None = None
     generation_config: GenerationConfig | None = None

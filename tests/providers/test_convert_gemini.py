@@ -1189,3 +1189,17 @@ def test_lossy_ledger_is_well_formed():
         "cache_write_tokens",
     ):
         assert name in fields, name
+
+
+@pytest.mark.parametrize("key", ["tools", "tools_as_list"])
+def test_tools_given_as_one_object_are_read_and_given_back_as_one_object(key):
+    # Gemini accepts `tools` as one Tool object as well as a list (seen in real pydantic-ai traffic).
+    tool = {"function_declarations": [{"name": "f", "parameters": {"type": "OBJECT", "properties": {}}}]}
+    body = {
+        "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+        "tools": tool if key == "tools" else [tool],
+    }
+    req = wire.GenerateContentRequest.parse(body)
+    r = conv.request_to_ir(req, "gemini-x")
+    assert [t.name for t in r.tools] == ["f"]
+    assert_strict_equal(conv.request_from_ir(r).to_json(), body)

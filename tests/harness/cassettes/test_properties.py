@@ -101,13 +101,7 @@ NOT_WIRE_BODIES = {
     ),
 }
 # Request bodies the real API accepted that the wire model refuses, by case id (checked to still be refused).
-NOT_WIRE_REQUESTS = {
-    "real/openai/test_multiple_agent_tool_calls#0": (
-        "an old pydantic-ai sent Gemini `tools` as one object instead of a list (Google's proto-JSON parser "
-        "accepts a single message for a repeated field); GenerateContentRequest requires a list"
-    ),
-    "real/openai/test_multiple_agent_tool_calls#1": "the same request, second turn",
-}
+NOT_WIRE_REQUESTS: dict[str, str] = {}
 # Query parameters the replay ignores, per dialect (the opt-in ``ignore_query`` of harness.cassettes.replay):
 # the Anthropic SDK's beta client adds ``?beta=true``, which our reference provider does not send.
 IGNORED_QUERY = {"anthropic": ("beta",)}
