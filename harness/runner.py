@@ -48,7 +48,7 @@ from mocks.dialects import DIALECTS
 from mocks.engine import MockUpstream, Request
 from mocks.reply import Frame, Reply
 from mocks.server import serve
-from providers.base import Provider
+from providers.base import NOT_IMPLEMENTED_DEFAULTS, Provider
 from providers.registry import PROVIDERS, provider_class
 
 __all__ = [
@@ -67,22 +67,6 @@ REFERENCE_DIALECTS: dict[str, str] = {
     "google": "gemini",
     "azure": "azure",
 }
-
-#: Methods whose contract default raises not_implemented: a provider that inherits one does not offer it.
-NOT_IMPLEMENTED_DEFAULTS = frozenset(
-    {
-        "complete",
-        "complete_stream",
-        "embedding",
-        "image_generation",
-        "audio_speech",
-        "audio_transcription",
-        "chat_completion_stream_passthrough",
-        "chat_completion_stream_raw",
-        "anthropic_messages_stream_raw",
-        "gemini_generate_content_stream_raw",
-    }
-)
 
 #: Streaming method → its non-streaming twin (equivalence.stream).
 STREAM_TWIN: dict[str, str] = {

@@ -59,6 +59,21 @@ METHODS: tuple[str, ...] = (
     "gemini_generate_content_stream_raw",
 )
 REQUIRED: frozenset[str] = frozenset(METHODS[:5])
+#: Methods whose default raises not_implemented: a provider that inherits one does not offer it.
+NOT_IMPLEMENTED_DEFAULTS: frozenset[str] = frozenset(
+    {
+        "complete",
+        "complete_stream",
+        "embedding",
+        "image_generation",
+        "audio_speech",
+        "audio_transcription",
+        "chat_completion_stream_passthrough",
+        "chat_completion_stream_raw",
+        "anthropic_messages_stream_raw",
+        "gemini_generate_content_stream_raw",
+    }
+)
 
 
 def parse_client_body(model_type: type, raw_body: bytes, method: str):

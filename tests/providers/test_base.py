@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from providers.base import METHODS, REQUIRED, Provider
+from providers.base import METHODS, NOT_IMPLEMENTED_DEFAULTS, REQUIRED, Provider
 from providers.errors import ProviderError
 from providers.streams import Stream, from_items
 from providers.types import ir
@@ -187,6 +187,10 @@ async def test_methods_without_a_default_raise_not_implemented_naming_the_method
         await NOT_IMPLEMENTED[method](fake)
     assert (caught.value.kind, caught.value.method) == ("not_implemented", method)
     assert method in str(caught.value)
+
+
+def test_the_published_list_of_not_implemented_defaults_is_exactly_those_that_raise():
+    assert set(NOT_IMPLEMENTED) == NOT_IMPLEMENTED_DEFAULTS
 
 
 def test_every_contract_method_is_covered_by_these_tests():
