@@ -92,7 +92,7 @@ class CamelWire(Wire):
     @classmethod
     def _remember_snake_case(cls, data: Any, handler: Callable[[Any], Any]) -> Any:
         spellings = cls._spellings()
-        snake = [name for name in spellings if name in data] if isinstance(data, dict) and spellings else ()
+        snake = spellings.keys() & data.keys() if isinstance(data, dict) and spellings else ()
         for name in snake:
             if spellings[name] in data:
                 raise ValueError(f"field given twice, as {spellings[name]!r} and as {name!r}")
@@ -113,7 +113,7 @@ class CamelWire(Wire):
     @model_serializer(mode="wrap")
     def _restore_snake_case(self, handler: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
         out = handler(self)
-        snake = getattr(self, "_snake_keys", None)
+        snake = self.__dict__.get("_snake_keys")  # getattr would fall into pydantic's slow __getattr__
         if not snake:
             return out
         fields = type(self).model_fields
