@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -159,7 +160,11 @@ async def _load(port: int, kind: str, connections: int, seconds: float) -> float
 
 
 def _start(args: list[str]) -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    return _start_command([sys.executable, *args])
+
+
+def _start_command(command: list[str]) -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     line = process.stdout.readline()  # "<name>: http://127.0.0.1:PORT[/v1]"
     port = int(line.split(":")[-1].split("/")[0])
     return process, port
@@ -171,48 +176,136 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+# --- wrk, when installed: a C load generator pinned to its own core ------------------------------------------
+
+
+def _wrk_script(kind: str, tmp: Path) -> Path:
+    body = BODIES[kind].decode()
+    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body)}"]
+    lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in HEADERS if k != "Host"]
+    path = tmp / f"{kind}.lua"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _pin(cpu: int) -> list[str]:
+    return ["taskset", "-c", str(cpu)] if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else []
+
+
+def _load_wrk(port: int, kind: str, connections: int, seconds: float, tmp: Path) -> float:
+    command = [
+        *_pin(1),
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(seconds, 1):g}s",
+        "-s",
+        str(_wrk_script(kind, tmp)),
+    ]
+    out = subprocess.run(
+        [*command, f"http://127.0.0.1:{port}/v1/chat/completions"], capture_output=True, text=True
+    )
+    for line in out.stdout.splitlines():
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1])
+    raise RuntimeError(f"wrk failed: {out.stdout} {out.stderr}")
+
+
+def measure(seconds: float, rounds: int, connections: list[int], use_wrk: bool | None = None) -> list[tuple]:
+    """Rows (kind, connections, mock req/s, bare req/s, mock CPU µs/req, bare CPU µs/req, generator)."""
+    if use_wrk is None:
+        use_wrk = shutil.which("wrk") is not None
+    generator = "wrk" if use_wrk else "python"
+    rows = []
+    with tempfile.TemporaryDirectory() as tmpname:
+        tmp = Path(tmpname)
+        script = tmp / "bench.json"
+        script.write_text(json.dumps(SCRIPT))
+        commands = {
+            "mock": [
+                *_pin(0),
+                sys.executable,
+                "-c",
+                f"from mocks.server import run_server; run_server({str(script)!r})",
+            ],
+            "bare": [*_pin(0), sys.executable, __file__, "--serve-bare"],
+        }
+        servers = {name: _start_command(command) for name, command in commands.items()}
+        try:
+            for kind in ("json", "sse"):
+                for n in connections:
+                    rates: dict[str, list[float]] = {name: [] for name in servers}
+                    cpu: dict[str, float] = dict.fromkeys(servers, 0.0)
+                    served: dict[str, float] = dict.fromkeys(servers, 0.0)
+                    for _, port in servers.values():
+                        trio.run(_load, port, kind, n, 0.3)  # warm-up
+                    for r in range(rounds):
+                        order = list(servers.items())
+                        if r % 2:
+                            order.reverse()
+                        for name, (process, port) in order:
+                            before = _cpu_seconds(process.pid)
+                            if use_wrk:
+                                rate = _load_wrk(port, kind, n, seconds / rounds, tmp)
+                                span = max(seconds / rounds, 1)
+                            else:
+                                rate = trio.run(_load, port, kind, n, seconds / rounds)
+                                span = seconds / rounds
+                            cpu[name] += _cpu_seconds(process.pid) - before
+                            served[name] += rate * span
+                            rates[name].append(rate)
+                    mock, bare = statistics.median(rates["mock"]), statistics.median(rates["bare"])
+                    cost = {name: 1e6 * cpu[name] / max(served[name], 1) for name in servers}
+                    rows.append((kind, n, mock, bare, cost["mock"], cost["bare"], generator))
+        finally:
+            for process, _ in servers.values():
+                process.terminate()
+                process.wait()
+    return rows
+
+
+def run(
+    seconds: float = 6.0, rounds: int = 3, connections: tuple[int, ...] = (1, 10, 50)
+) -> tuple[list, dict]:
+    """The framework entry: goal = mock req/s ≥ 50 % of the bare server's, at every point."""
+    from benchmarks._timing import Goal
+
+    rows = measure(seconds, rounds, list(connections))
+    goals = []
+    for kind, n, mock, bare, mock_cost, bare_cost, generator in rows:
+        goals.append(
+            Goal(
+                "mock-server",
+                f"wirecheck serve {kind} @ {n} conns vs bare trio+h11",
+                mock / bare,
+                0.5,
+                detail=f"mock {mock:.0f} req/s, bare {bare:.0f} req/s ({generator}); server CPU/req: mock "
+                f"{mock_cost:.0f} µs, bare {bare_cost:.0f} µs",
+                figures={
+                    "mock_rps": mock,
+                    "bare_rps": bare,
+                    "mock_cpu_us": mock_cost,
+                    "bare_cpu_us": bare_cost,
+                },
+            )
+        )
+    keys = ("kind", "connections", "mock_rps", "bare_rps", "mock_cpu_us", "bare_cpu_us", "generator")
+    return goals, {"mock_server": [dict(zip(keys, row, strict=True)) for row in rows]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="load time per server and point")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds the time is split into")
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
         trio.run(_serve_bare)
         return
 
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "bench.json"
-        script.write_text(json.dumps(SCRIPT))
-        commands = {
-            "mock": ["-c", f"from mocks.server import run_server; run_server({str(script)!r})"],
-            "bare": [__file__, "--serve-bare"],
-        }
-        servers = {name: _start(command) for name, command in commands.items()}
-        try:
-            rows = []
-            for kind in ("json", "sse"):
-                for n in args.connections:
-                    rates: dict[str, list[float]] = {name: [] for name in servers}
-                    cpu: dict[str, float] = dict.fromkeys(servers, 0.0)
-                    served: dict[str, float] = dict.fromkeys(servers, 0.0)
-                    for _, port in servers.values():
-                        trio.run(_load, port, kind, n, 0.3)  # warm-up
-                    for _ in range(args.rounds):  # interleaved, so drift in machine load hits both alike
-                        for name, (process, port) in servers.items():
-                            before = _cpu_seconds(process.pid)
-                            rate = trio.run(_load, port, kind, n, args.seconds / args.rounds)
-                            cpu[name] += _cpu_seconds(process.pid) - before
-                            served[name] += rate * args.seconds / args.rounds
-                            rates[name].append(rate)
-                    mock, bare = statistics.median(rates["mock"]), statistics.median(rates["bare"])
-                    cost = {name: 1e6 * cpu[name] / max(served[name], 1) for name in servers}
-                    rows.append((kind, n, mock, bare, cost["mock"], cost["bare"]))
-        finally:
-            for process, _ in servers.values():
-                process.terminate()
-                process.wait()
+    rows = measure(args.seconds, args.rounds, args.connections, use_wrk=False if args.python_load else None)
 
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; ",
@@ -224,7 +317,7 @@ def main() -> None:
     print(
         f"{'reply':<6}{'conns':>6}{'mock req/s':>12}{'bare req/s':>12}{'ratio':>7}{'mock CPU us/req':>17}{'bare CPU us/req':>17}"
     )
-    for kind, n, mock, bare, mock_cost, bare_cost in rows:
+    for kind, n, mock, bare, mock_cost, bare_cost, _ in rows:
         print(
             f"{kind:<6}{n:>6}{mock:>12.0f}{bare:>12.0f}{mock / bare:>7.2f}{mock_cost:>17.0f}{bare_cost:>17.0f}"
         )

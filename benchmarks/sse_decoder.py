@@ -184,6 +184,45 @@ def make_httpx_sse() -> Callable[[list[bytes]], list[tuple[str | None, str]]] | 
     return run_httpx_sse
 
 
+def run(rounds: int = 15, size_mb: float = 1.0, piece: int = 16 * 1024) -> tuple[list, dict]:
+    """The framework entry (``python -m benchmarks``): goal = ours ≥ 1.5x the fastest other decoder."""
+    from benchmarks._timing import Goal, round_robin
+
+    body = build_corpus(int(size_mb * 1_000_000))
+    pieces = split(body, piece)
+    contenders: dict[str, Callable[[list[bytes]], list[tuple[str | None, str]]]] = {"wirecheck": run_ours}
+    try:
+        import openai  # noqa: F401
+
+        contenders["openai"] = run_openai
+    except ImportError:
+        pass
+    hx = make_httpx_sse()
+    if hx is not None:
+        contenders["httpx-sse"] = hx
+    reference = run_ours(pieces)
+    for name, fn in contenders.items():
+        if fn(pieces) != reference:
+            raise AssertionError(f"{name} decoded differently from ours")
+    st = round_robin({n: (lambda f=f: f(pieces)) for n, f in contenders.items()}, rounds=rounds, target=0.0)
+    mb = len(body) / 1e6
+    speeds = {n: mb / s.median for n, s in st.items()}
+    others = {n: v for n, v in speeds.items() if n != "wirecheck"}
+    best = max(others, key=others.__getitem__) if others else None
+    ratio = speeds["wirecheck"] / others[best] if best else None
+    detail = ", ".join(f"{n} {v:.0f} MB/s (±{st[n].spread * 50:.0f}%)" for n, v in speeds.items())
+    detail += f"; {mb:.2f} MB, {len(reference)} events, {len(pieces)} pieces of {piece} B"
+    goal = Goal("sse", f"SSE decoder vs fastest other ({best})", ratio, 1.5, detail=detail)
+    figures = {
+        "mb": mb,
+        "events": len(reference),
+        "speeds_mb_s": speeds,
+        "stats": {n: s.to_json() for n, s in st.items()},
+    }
+    goal.figures = figures
+    return [goal], {"sse": figures}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)

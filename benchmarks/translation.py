@@ -1,0 +1,318 @@
+"""Translation speed, each direction client→upstream among OpenAI, Anthropic and Gemini, beside LiteLLM.
+
+For a gateway whose client speaks dialect C and whose upstream speaks U, three cells are timed:
+- request (C → U): ours = ``C.parse(dict)`` + ``C.request_to_ir`` + ``U.request_from_ir`` + ``to_json()``;
+- response (U → C): ours = ``U.parse(dict)`` + ``U.response_to_ir`` + ``C.response_from_ir`` + ``to_json()``;
+- stream, per event (U → C): ours = ``U.StreamToIR.feed(event dict)`` (parses it) + ``C.StreamFromIR.feed``
+  for each IR event + ``to_json()`` of each output, then both ``close()``; the whole 36-event stream is
+  timed and divided by 36.
+LiteLLM's side: see ``benchmarks/litellm_side.py`` (its transform from the same dict to its output).
+
+Before any timing, our outputs are checked: same-dialect round trips give the input JSON back exactly, and
+every translation keeps the essentials (system prompt, every turn's text, tool calls with their parsed
+arguments, tool results, tool names; reply text, tool calls, stop kind, token counts; the accumulated
+stream the same as the accumulated reply).
+
+    python -m benchmarks.translation [--rounds 15] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks import inputs
+from benchmarks._timing import Goal, fmt_time, print_goals, round_robin
+from providers.convert import anthropic as anthropic_convert
+from providers.convert import gemini as gemini_convert
+from providers.convert import openai as openai_convert
+from providers.types.anthropic import MessagesRequest, MessagesResponse
+from providers.types.gemini import GenerateContentRequest, GenerateContentResponse
+from providers.types.openai import ChatCompletionRequest, ChatCompletionResponse
+
+DIALECTS = ("openai", "anthropic", "gemini")
+DIRECTIONS = [(c, u) for c in DIALECTS for u in DIALECTS if c != u]
+GEMINI_MODEL = "gemini-2.5-flash"
+GOAL = 3.0
+
+_REQ_MODEL = {"openai": ChatCompletionRequest, "anthropic": MessagesRequest, "gemini": GenerateContentRequest}
+_RESP_MODEL = {
+    "openai": ChatCompletionResponse,
+    "anthropic": MessagesResponse,
+    "gemini": GenerateContentResponse,
+}
+_CONVERT = {"openai": openai_convert, "anthropic": anthropic_convert, "gemini": gemini_convert}
+
+
+def _to_ir_request(dialect: str, model: Any) -> Any:
+    if dialect == "gemini":
+        return gemini_convert.request_to_ir(model, GEMINI_MODEL)
+    return _CONVERT[dialect].request_to_ir(model)
+
+
+def translate_request(client: str, upstream: str, d: dict[str, Any]) -> dict[str, Any]:
+    r = _to_ir_request(client, _REQ_MODEL[client].parse(d))
+    return _CONVERT[upstream].request_from_ir(r).to_json()
+
+
+def translate_response(upstream: str, client: str, d: dict[str, Any]) -> dict[str, Any]:
+    r = _CONVERT[upstream].response_to_ir(_RESP_MODEL[upstream].parse(d))
+    return _CONVERT[client].response_from_ir(r).to_json()
+
+
+def translate_stream(upstream: str, client: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    into = _CONVERT[upstream].StreamToIR()
+    out_of = _CONVERT[client].StreamFromIR()
+    out: list[dict[str, Any]] = []
+    for e in events:
+        for ev in into.feed(e):
+            out.extend(item.to_json() for item in out_of.feed(ev))
+    for ev in into.close():
+        out.extend(item.to_json() for item in out_of.feed(ev))
+    out.extend(item.to_json() for item in out_of.close())
+    return out
+
+
+# -- essentials, to check what we time ----------------------------------------------------------------
+
+
+def _maybe_json(value: Any) -> Any:
+    if isinstance(value, list) and all(isinstance(p, dict) and p.get("type") == "text" for p in value):
+        value = "".join(p["text"] for p in value)
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def request_essentials(dialect: str, d: dict[str, Any]) -> dict[str, Any]:
+    """System text, turns as (role, texts, calls, results), tool names: what no translation may lose."""
+    turns: list[tuple[str, tuple, tuple, tuple]] = []
+    system = ""
+
+    def add(role: str, texts: list[str], calls: list, results: list) -> None:
+        if turns and turns[-1][0] == role == "user" and results:  # tool results then user text merge
+            _, t0, c0, res0 = turns[-1]
+            turns[-1] = (role, t0 + tuple(texts), c0, res0 + tuple(results))
+        else:
+            turns.append((role, tuple(texts), tuple(calls), tuple(results)))
+
+    if dialect == "openai":
+        tools = [t["function"]["name"] for t in d.get("tools", [])]
+        for m in d["messages"]:
+            content = m.get("content")
+            texts = [content] if isinstance(content, str) else [p["text"] for p in content or []]
+            if m["role"] == "system":
+                system = "".join(texts)
+            elif m["role"] == "tool":
+                add("user", [], [], [_maybe_json(m["content"])])
+            else:
+                calls = [
+                    (c["function"]["name"], _maybe_json(c["function"]["arguments"]))
+                    for c in m.get("tool_calls", [])
+                ]
+                add(m["role"], texts, calls, [])
+    elif dialect == "anthropic":
+        tools = [t["name"] for t in d.get("tools", [])]
+        s = d.get("system", "")
+        system = s if isinstance(s, str) else "".join(b["text"] for b in s)
+        for m in d["messages"]:
+            c = m["content"]
+            blocks = [{"type": "text", "text": c}] if isinstance(c, str) else c
+            texts = [b["text"] for b in blocks if b["type"] == "text"]
+            calls = [(b["name"], b["input"]) for b in blocks if b["type"] == "tool_use"]
+            results = [_maybe_json(b["content"]) for b in blocks if b["type"] == "tool_result"]
+            add(m["role"], texts, calls, results)
+    else:
+        tools = [f["name"] for t in d.get("tools", []) for f in t.get("functionDeclarations", [])]
+        system = "".join(p["text"] for p in d.get("systemInstruction", {}).get("parts", []))
+        for m in d["contents"]:
+            parts = m["parts"]
+            texts = [p["text"] for p in parts if "text" in p]
+            calls = [
+                (p["functionCall"]["name"], p["functionCall"]["args"]) for p in parts if "functionCall" in p
+            ]
+            results = [p["functionResponse"]["response"] for p in parts if "functionResponse" in p]
+            add("assistant" if m["role"] == "model" else "user", texts, calls, results)
+    return {"system": system, "turns": turns, "tools": tools}
+
+
+def response_essentials(dialect: str, d: dict[str, Any]) -> dict[str, Any]:
+    if dialect == "openai":
+        m = d["choices"][0]["message"]
+        calls = [
+            (c["function"]["name"], json.loads(c["function"]["arguments"])) for c in m.get("tool_calls") or []
+        ]
+        u = d["usage"]
+        return {
+            "text": m.get("content") or "",
+            "calls": calls,
+            "tokens": (u["prompt_tokens"], u["completion_tokens"]),
+        }
+    if dialect == "anthropic":
+        text = "".join(b["text"] for b in d["content"] if b["type"] == "text")
+        calls = [(b["name"], b["input"]) for b in d["content"] if b["type"] == "tool_use"]
+        u = d["usage"]
+        return {"text": text, "calls": calls, "tokens": (u["input_tokens"], u["output_tokens"])}
+    parts = [p for c in d["candidates"][:1] for p in c["content"].get("parts", [])]
+    text = "".join(p["text"] for p in parts if "text" in p)
+    calls = [(p["functionCall"]["name"], p["functionCall"]["args"]) for p in parts if "functionCall" in p]
+    u = d["usageMetadata"]
+    return {"text": text, "calls": calls, "tokens": (u["promptTokenCount"], u["candidatesTokenCount"])}
+
+
+def stream_essentials(dialect: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The reply a client accumulates from ``events`` (same shape as :func:`response_essentials`)."""
+    text: list[str] = []
+    calls: dict[int, list] = {}
+    tokens = [0, 0]
+    if dialect == "openai":
+        for e in events:
+            for ch in e.get("choices", []):
+                delta = ch["delta"]
+                text.append(delta.get("content") or "")
+                for c in delta.get("tool_calls") or []:
+                    slot = calls.setdefault(c["index"], ["", ""])
+                    fn = c.get("function") or {}
+                    slot[0] += fn.get("name") or ""
+                    slot[1] += fn.get("arguments") or ""
+            if e.get("usage"):
+                tokens = [e["usage"]["prompt_tokens"], e["usage"]["completion_tokens"]]
+    elif dialect == "anthropic":
+        for e in events:
+            if e["type"] == "message_start":
+                tokens[0] = e["message"]["usage"]["input_tokens"]
+            elif e["type"] == "content_block_start" and e["content_block"]["type"] == "tool_use":
+                calls[e["index"]] = [e["content_block"]["name"], ""]
+            elif e["type"] == "content_block_delta":
+                delta = e["delta"]
+                if delta["type"] == "text_delta":
+                    text.append(delta["text"])
+                elif delta["type"] == "input_json_delta":
+                    calls[e["index"]][1] += delta["partial_json"]
+            elif e["type"] == "message_delta":
+                tokens[1] = e["usage"]["output_tokens"]
+                tokens[0] = e["usage"].get("input_tokens", tokens[0])
+    else:
+        for e in events:
+            for p in e["candidates"][0]["content"].get("parts", []):
+                if "text" in p:
+                    text.append(p["text"])
+                if "functionCall" in p:
+                    calls[len(calls)] = [p["functionCall"]["name"], json.dumps(p["functionCall"]["args"])]
+            if "usageMetadata" in e:
+                tokens = [e["usageMetadata"]["promptTokenCount"], e["usageMetadata"]["candidatesTokenCount"]]
+    return {
+        "text": "".join(text),
+        "calls": [(name, json.loads(args)) for name, args in calls.values()],
+        "tokens": tuple(tokens),
+    }
+
+
+def check_ours() -> None:
+    """Raise AssertionError unless our converters are lossless on the bench inputs."""
+    for d in DIALECTS:
+        req = inputs.REQUESTS[d]
+        assert translate_request(d, d, req) == req, f"{d} request round trip"
+        resp = inputs.RESPONSES[d]
+        assert translate_response(d, d, resp) == resp, f"{d} response round trip"
+    for client, upstream in DIRECTIONS:
+        got = translate_request(client, upstream, inputs.REQUESTS[client])
+        assert request_essentials(upstream, got) == request_essentials(client, inputs.REQUESTS[client]), (
+            f"{client}→{upstream} request"
+        )
+        got = translate_response(upstream, client, inputs.RESPONSES[upstream])
+        assert response_essentials(client, got) == response_essentials(
+            upstream, inputs.RESPONSES[upstream]
+        ), f"{upstream}→{client} response"
+        events = translate_stream(upstream, client, inputs.STREAMS[upstream])
+        assert stream_essentials(client, events) == stream_essentials(upstream, inputs.STREAMS[upstream]), (
+            f"{upstream}→{client} stream"
+        )
+
+
+TIMED = (
+    "ours: request = C.parse(dict) + C.request_to_ir + U.request_from_ir + to_json(); response = U.parse(dict)"
+    " + U.response_to_ir + C.response_from_ir + to_json(); stream = U.StreamToIR.feed(event dict) +"
+    " C.StreamFromIR.feed + to_json() per output, whole 36-event stream / 36. LiteLLM: its transform from the"
+    " same dict (fresh copy; copy cost subtracted) to its output dict/object (pydantic outputs not dumped);"
+    " Anthropic↔Gemini chain LiteLLM's two hops through its OpenAI form (it has no direct function)."
+)
+
+
+def run(rounds: int = 15, target: float = 0.02) -> tuple[list[Goal], dict[str, Any]]:
+    from benchmarks import litellm_side
+
+    check_ours()
+    version = litellm_side.available()
+    cells = litellm_side.build() if version else {}
+    goals: list[Goal] = []
+    rows: list[dict[str, Any]] = []
+    n_events = {d: len(inputs.STREAMS[d]) for d in DIALECTS}
+    for client, upstream in DIRECTIONS:
+        for kind in ("request", "response", "stream"):
+            if kind == "request":
+                data: Any = inputs.REQUESTS[client]
+                translate: Callable[..., Any] = translate_request
+                args: tuple[str, str] = (client, upstream)
+                units = 1.0
+            elif kind == "response":
+                data = inputs.RESPONSES[upstream]
+                translate, args, units = translate_response, (upstream, client), 1.0
+            else:
+                data = inputs.STREAMS[upstream]
+                translate, args, units = translate_stream, (upstream, client), float(n_events[upstream])
+
+            def ours(f: Callable[..., Any] = translate, a: tuple[str, str] = args, x: Any = data) -> Any:
+                return f(*a, x)
+
+            contenders: dict[str, Callable[[], Any]] = {"ours": ours}
+            fn = cells.get((client, upstream, kind))
+            if fn is not None:
+                copy = litellm_side.fresh(data)
+                fn(copy())  # it must run on this input before its time means anything
+                contenders["litellm"] = lambda f=fn, cp=copy: f(cp())
+                contenders["copy"] = copy
+            st = round_robin(contenders, rounds=rounds, target=target, units=units)
+            row: dict[str, Any] = {
+                "client": client,
+                "upstream": upstream,
+                "kind": kind,
+                "ours": st["ours"].to_json(),
+            }
+            name = f"{client}→{upstream} {kind}" + (" (per event)" if kind == "stream" else "")
+            if "litellm" in st:
+                net = st["litellm"].median - st["copy"].median
+                row["litellm"] = st["litellm"].to_json()
+                row["copy"] = st["copy"].to_json()
+                row["litellm_net_median"] = net
+                ratio = net / st["ours"].median
+                composed = (client, upstream) in litellm_side.COMPOSED
+                detail = (
+                    f"ours {fmt_time(st['ours'].median)} (±{st['ours'].spread * 50:.0f}%), LiteLLM "
+                    f"{fmt_time(net)} (±{st['litellm'].spread * 50:.0f}%)" + (" [2 hops]" if composed else "")
+                )
+            else:
+                ratio = None
+                detail = f"ours {fmt_time(st['ours'].median)}; LiteLLM not installed"
+            rows.append(row)
+            goals.append(Goal("translation", name, ratio, GOAL, detail=detail, figures=row))
+    return goals, {"translation": {"timed": TIMED, "litellm": version, "rows": rows}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--quick", action="store_true", help="3 rounds of tiny batches (smoke)")
+    args = parser.parse_args()
+    goals, _ = run(rounds=3 if args.quick else args.rounds, target=0.002 if args.quick else 0.02)
+    print(TIMED)
+    print_goals(goals)
+
+
+if __name__ == "__main__":
+    main()
