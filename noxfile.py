@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s conformance``.
+"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s conformance``, ``nox -s bench``.
 
 Each session installs the project into its own virtualenv, so a fresh machine needs nothing but nox.
 """
@@ -44,4 +44,20 @@ def conformance(session: nox.Session) -> None:
         "--junit", str(reports / "conformance.xml"),
         "--matrix", str(reports / "matrix.md"),
         *session.posargs,
+    )  # fmt: skip
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Speed goals (benchmarks/), each a ratio to a reference timed in the same run: translation vs
+    LiteLLM, SSE decoding vs openai and httpx-sse, raw passthrough vs bare httpx (and a 200 MB stream in
+    constant memory), the suite's wall time, `wirecheck serve` vs a bare trio+h11 server (under wrk when
+    installed). A table on stdout, reports/bench.json. LiteLLM is installed in this session's venv only,
+    never as a project dependency. Extra arguments go to `python -m benchmarks` (e.g. --only sse, --quick)."""
+    session.install("-e", ".[dev]", "litellm==1.108.*", "httpx-sse")
+    reports = Path("reports")
+    reports.mkdir(exist_ok=True)
+    session.run(
+        "python", "-m", "benchmarks", "--json", str(reports / "bench.json"), *session.posargs,
+        env={"LITELLM_LOCAL_MODEL_COST_MAP": "True"},
     )  # fmt: skip
