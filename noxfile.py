@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s conformance``, ``nox -s bench``.
+"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s conformance``, ``nox -s gateway-litellm``.
 
 Each session installs the project into its own virtualenv, so a fresh machine needs nothing but nox.
 """
@@ -43,6 +43,29 @@ def conformance(session: nox.Session) -> None:
         "--json", str(reports / "conformance.json"),
         "--junit", str(reports / "conformance.xml"),
         "--matrix", str(reports / "matrix.md"),
+        *session.posargs,
+    )  # fmt: skip
+
+
+@nox.session(name="gateway-litellm", python=PYTHON)
+def gateway_litellm(session: nox.Session) -> None:
+    """The suite through a real LiteLLM proxy (harness/gateway, gateways/litellm.yaml): LiteLLM is installed in
+    this session's virtualenv only and started offline on 127.0.0.1 with every upstream pointed at
+    wirecheck's mocks. Reports in reports/gateway-litellm.* (terminal summary, JSON, JUnit, matrix, the
+    gateway's log), the deviations page in docs/gateways/litellm.md. Exits 0 only when every failure is in
+    gateways/litellm-baseline.yaml (an entry that starts passing fails the run). Extra arguments go to
+    `wirecheck run` (e.g. -k openai.stream)."""
+    session.install("-e", ".[dev]", "litellm[proxy]==1.108.*")
+    reports = Path("reports")
+    reports.mkdir(exist_ok=True)
+    session.run(
+        "wirecheck", "run", "--gateway", "gateways/litellm.yaml",
+        "--summary", str(reports / "gateway-litellm.txt"),
+        "--json", str(reports / "gateway-litellm.json"),
+        "--junit", str(reports / "gateway-litellm.xml"),
+        "--matrix", str(reports / "gateway-litellm.md"),
+        "--gateway-log", str(reports / "gateway-litellm.log"),
+        "--gateway-doc", "docs/gateways/litellm.md",
         *session.posargs,
     )  # fmt: skip
 

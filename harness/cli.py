@@ -5,6 +5,9 @@
 conformance scenarios (``harness.runner.run``) and report; exit 0 only when no verdict is fail, error
 or mock-infidelity, 1 otherwise, 2 on bad input.
 
+``wirecheck run --gateway ADAPTER.yaml`` / ``--gateway-url URL --gateway-adapter ADAPTER.yaml``: the same
+suite through a real gateway's front doors (``harness.gateway.cli``).
+
 ``wirecheck list [--scenarios ...] [-k SUBSTRING]``: the cases with their ids and spec clauses.
 
 ``wirecheck serve SCRIPT [--host 127.0.0.1] [--port 0] [--capture-limit N]``: serve a script's mock
@@ -25,6 +28,7 @@ import sys
 from pathlib import Path
 
 from harness.cassettes.cli import add_commands as add_cassette_commands
+from harness.gateway import cli as gateway_cli
 from mocks.script import ScriptError
 from mocks.server import run_server
 
@@ -75,6 +79,8 @@ def _default_baseline(providers: list[str]) -> Path | None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if gateway_cli.wanted(args):  # --gateway / --gateway-url: harness/gateway/cli.py
+        return gateway_cli.run(args)
     from harness.baseline import Baseline
     from harness.report import jsonfile, junit, matrix, terminal
     from harness.runner import RunnerError, resolve_providers, run
@@ -168,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--deadline", type=float, default=10.0, help="seconds per call (default: %(default)s)")
     run.add_argument("--no-sdk", action="store_true", help="skip the official-SDK oracle checks")
     run.add_argument("-v", "--verbose", action="store_true", help="also list not-applicable results")
+    gateway_cli.add_arguments(run)
     run.set_defaults(run=_run)
 
     listing = commands.add_parser("list", help="list the scenario cases with their ids and spec clauses")

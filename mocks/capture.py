@@ -99,6 +99,7 @@ class CapturedRequest:
             "query": self.query,
             "headers": self.headers,
             "body": body,
+            "received_at": self.received_at,
             "dialect": self.dialect,
             "endpoint": self.endpoint,
             "rule": self.rule,

@@ -17,7 +17,9 @@ Servers stay thin: they turn bytes into a ``Request``, call ``handle`` and walk 
 
 Control paths (not captured, for tools that drive a standalone server from another process):
 ``GET /__wirecheck/requests`` and ``GET /__wirecheck/unmatched`` return the captures as JSON,
-``POST /__wirecheck/reset`` forgets them and restarts the rule counters.
+``POST /__wirecheck/reset`` forgets them and restarts the rule counters, ``POST /__wirecheck/script``
+(a JSON script as the body) replaces the script and forgets the captures (a gateway run attached to a
+separate ``wirecheck serve`` swaps the script per case this way).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from mocks.framing import Body
 from mocks.generate import scripted_answer
 from mocks.reply import Frame, Reply
 from mocks.script import DIALECTS as DIALECT_NAMES
-from mocks.script import ReplySpec, Rule, Script, load_script, parse_script
+from mocks.script import ReplySpec, Rule, Script, ScriptError, load_script, parse_script
 
 __all__ = ["HostedUpstream", "MockUpstream", "Request", "as_script"]
 
@@ -121,7 +123,7 @@ class MockUpstream:
         method = request.method.upper()
         path, _, query_text = request.target.partition("?")
         if path.startswith(CONTROL_PREFIX):
-            return self._control(method, path.removeprefix(CONTROL_PREFIX))
+            return self._control(method, path.removeprefix(CONTROL_PREFIX), request.body)
         query = parse_qs(query_text, keep_blank_values=True)
         pairs = [(k.lower(), v) for k, v in request.headers]
         headers: dict[str, str] = {}
@@ -180,7 +182,20 @@ class MockUpstream:
             capture=capture,
         )
 
-    def _control(self, method: str, name: str) -> Reply:
+    def _control(self, method: str, name: str, body: bytes = b"") -> Reply:
+        if (method, name) == ("POST", "script"):
+            try:
+                script = parse_script(json.loads(body or b"{}"), source="POST /__wirecheck/script")
+            except ScriptError as exc:
+                status, obj = 400, {"error": str(exc)}
+            except ValueError as exc:
+                status, obj = 400, {"error": f"POST /__wirecheck/script: the body is not JSON: {exc}"}
+            else:
+                self.log.clear()
+                self.load(script)
+                status, obj = 200, {"script": True, "rules": len(script.rules)}
+            payload = json.dumps(obj).encode()
+            return Reply(status, [("content-type", "application/json")], [Frame(payload)], len(payload))
         if (method, name) == ("GET", "requests"):
             status, obj = 200, {"requests": [r.to_json() for r in self.requests]}
         elif (method, name) == ("GET", "unmatched"):

@@ -76,11 +76,16 @@ def raw(f: Facts) -> list[str] | None:
     return [f"{label}: {d}" for d in diffs[:20]]
 
 
+def _prefix_end(value: str) -> int:
+    """Where an id's kind prefix ends: after its first ``_`` or ``-`` (``msg_``, ``chatcmpl-``; a minted
+    ``msg_<uuid>`` has more dashes after it), 0 when it has none."""
+    found = [i for i in (value.find("_"), value.find("-")) if i >= 0]
+    return min(found) + 1 if found else 0
+
+
 def _same_shape(a: Any, b: Any) -> bool:
     if isinstance(a, str) and isinstance(b, str):
-        cut_a = max(a.find("_"), a.find("-"))
-        cut_b = max(b.find("_"), b.find("-"))
-        return len(a) == len(b) and a[: cut_a + 1] == b[: cut_b + 1]
+        return len(a) == len(b) and a[: _prefix_end(a)] == b[: _prefix_end(b)]
     if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
         return abs(a - b) <= 5
     return a == b

@@ -76,7 +76,7 @@ def assert_valid(name: str, instance: Any, label: str) -> None:
 
 
 #: Schemas of wirecheck's own files (scenarios, baselines, cassettes), not wire objects: not in NAMES.
-OWN_FILES = {"scenario", "baseline", "cassette"}
+OWN_FILES = {"scenario", "baseline", "cassette", "gateway"}
 
 
 def test_names_match_files_on_disk():

@@ -1,0 +1,146 @@
+"""``wirecheck run --gateway ...``: the gateway-mode options of ``wirecheck run`` and what they run.
+
+``wirecheck run --gateway ADAPTER.yaml``: start the gateway the adapter describes (its upstreams pointed at
+wirecheck's in-process mock) and run the suite through its front doors.
+``wirecheck run --gateway-url URL --gateway-adapter ADAPTER.yaml``: attach to a gateway that is already
+running; its upstreams must point at the mock: either a separate ``wirecheck serve`` (``--mock-url`` its
+URL: scripts and captures go over its control endpoints) or the in-process mock on a fixed port
+(``--mock-port``, with the gateway configured for ``http://127.0.0.1:PORT`` before the run).
+
+Baseline: ``--baseline``, else the adapter's ``baseline``; reports as usual (``--json``, ``--junit``,
+``--matrix``), plus ``--gateway-doc FILE``: the deviations page (harness/gateway/docs.py). Exit status:
+0 only when no verdict is fail, error or mock-infidelity; 1 on failures or when the gateway died mid-run;
+2 on bad input or when the gateway could not be started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["add_arguments", "run", "wanted"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("gateway mode (harness/gateway)")
+    group.add_argument(
+        "--gateway", metavar="ADAPTER.yaml", help="start this gateway and run the suite through it"
+    )
+    group.add_argument("--gateway-url", metavar="URL", help="attach to the gateway running at URL")
+    group.add_argument(
+        "--gateway-adapter", metavar="ADAPTER.yaml", help="the adapter of --gateway-url's gateway"
+    )
+    group.add_argument(
+        "--gateway-key", metavar="KEY", help="the key clients send to the gateway (default: the adapter's)"
+    )
+    group.add_argument("--gateway-log", metavar="FILE", help="write the started gateway's stdout/stderr here")
+    group.add_argument("--gateway-doc", metavar="FILE", help="write the markdown deviations page of the run")
+    group.add_argument("--summary", metavar="FILE", help="also write the terminal summary to FILE")
+    group.add_argument(
+        "--mock-port", type=int, default=0, metavar="N", help="port of the in-process mock (default: any)"
+    )
+    group.add_argument(
+        "--mock-url", metavar="URL", help="use the separate `wirecheck serve` at URL as the mock"
+    )
+    group.add_argument(
+        "--no-transparency", action="store_true", help="skip the streaming-transparency probes"
+    )
+
+
+def wanted(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "gateway", None) or getattr(args, "gateway_url", None))
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"wirecheck run: {message}", file=sys.stderr)
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.baseline import Baseline
+    from harness.cli import _BadInput, _cases
+    from harness.gateway.adapter import load_adapter
+    from harness.gateway.process import AttachLauncher, GatewayError, GatewayStartError, ProcessLauncher
+    from harness.gateway.run import all_cases, gateway_providers, run_gateway
+    from harness.report import jsonfile, junit, matrix, terminal
+    from harness.scenario import ScenarioError
+
+    if args.gateway and args.gateway_url:
+        return _fail("give --gateway (start it) or --gateway-url (attach), not both")
+    if args.gateway_url and not args.gateway_adapter:
+        return _fail("--gateway-url needs --gateway-adapter ADAPTER.yaml (its front doors and model routes)")
+    if args.provider or args.upstream:
+        return _fail("--provider / --upstream do not apply in gateway mode (the adapter names the upstreams)")
+    try:
+        adapter = load_adapter(args.gateway or args.gateway_adapter)
+        selected, every = _cases(args)
+        baseline = None
+        path = Path(args.baseline) if args.baseline else adapter.baseline
+        if path is not None and not args.no_baseline:
+            baseline = Baseline.load(path)
+    except (_BadInput, ScenarioError) as exc:
+        return _fail(str(exc))
+    if not selected:
+        return _fail(f"no case matches -k {' '.join(args.k or [])}")
+    if args.gateway:
+        launcher = ProcessLauncher(adapter, log_path=args.gateway_log, master_key=args.gateway_key)
+    else:
+        launcher = AttachLauncher(adapter, args.gateway_url, master_key=args.gateway_key)
+
+    cases = all_cases(selected, adapter, not args.no_transparency)
+    puts = gateway_providers(adapter, "http://counting.invalid")
+    total = sum(1 for c in cases for p in puts if p.applies(c))
+    progress = terminal.Progress(total)
+
+    def ready(gateway, upstreams) -> None:  # type: ignore[no-untyped-def]
+        routes = ", ".join(f"{d} → {upstreams[d]}" for d in adapter.dialects)
+        log = f"; log {gateway.log_path}" if gateway.log_path else ""
+        print(f"gateway {adapter.name} ready at {gateway.url} (upstreams: {routes}){log}", file=sys.stderr)
+
+    try:
+        result = run_gateway(
+            selected,
+            adapter,
+            launcher,
+            baseline=baseline,
+            known_cases={c.id for c in every},
+            deadline=args.deadline,
+            sdk=not args.no_sdk,
+            transparency=not args.no_transparency,
+            mock_port=args.mock_port,
+            mock_url=args.mock_url,
+            progress=progress,
+            on_ready=ready,
+        )
+    except GatewayStartError as exc:
+        progress.close()
+        return _fail(str(exc), 2)
+    except GatewayError as exc:
+        progress.close()
+        return _fail(str(exc), 1)
+    progress.close()
+    version = f" {adapter.version}" if adapter.version else ""
+    text = (
+        terminal.summary(result, verbose=args.verbose)
+        + f"\ngateway: {adapter.name}{version} ({adapter.source})"
+    )
+    if baseline is not None:
+        text += f"\nbaseline: {baseline.source} ({len(baseline.entries)} entries)"
+    print(text)
+    if args.summary:
+        Path(args.summary).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.summary).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {args.summary}")
+    for flag, module in ((args.json, jsonfile), (args.junit, junit), (args.matrix, matrix)):
+        if flag:
+            Path(flag).parent.mkdir(parents=True, exist_ok=True)
+            module.write(result, flag)
+            print(f"wrote {flag}")
+    if args.gateway_doc:
+        from harness.gateway import docs
+
+        Path(args.gateway_doc).parent.mkdir(parents=True, exist_ok=True)
+        docs.write(result, adapter, baseline, args.gateway_doc)
+        print(f"wrote {args.gateway_doc}")
+    return result.exit_code

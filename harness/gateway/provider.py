@@ -1,0 +1,196 @@
+"""``GatewayProvider``: the Provider contract spoken to a gateway's front doors over HTTP.
+
+A gateway's front doors speak exactly the public dialects, so the reference providers are its HTTP
+clients, aimed at the gateway instead of an upstream: ``OpenAIProvider`` at the OpenAI front door
+(chat, raw chat, passthrough, embeddings, images, audio), ``AnthropicProvider`` at ``/v1/messages``
+(typed and raw), ``GoogleProvider`` at ``:generateContent`` / ``:streamGenerateContent`` (typed and raw).
+No HTTP client is rewritten here, and none of them translates anything: each method calls the front
+door of its own dialect, so what the client receives is what the gateway sent.
+
+One class per (gateway, upstream dialect) (``bind``): the runner runs each scenario once per upstream
+the gateway routes to, and the model alias the case's request carries picks that upstream. The clients
+never retry (``max_retries=0``): any retry the mock sees is the gateway's own. Methods of a front door
+the gateway does not have raise ``not_implemented``; the gateway runner reports those cases as
+not-applicable before calling.
+
+The runner hands every provider the base URL of its per-call mock upstream (``base_url``); a gateway
+provider ignores it and talks to the gateway, whose upstreams are the mock's gateway lane
+(harness/gateway/run.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from harness.gateway.adapter import FrontDoor, ModelRoute, render
+from providers.anthropic import AnthropicProvider
+from providers.base import Provider
+from providers.errors import ProviderError
+from providers.google import GoogleProvider
+from providers.openai import OpenAIProvider
+from providers.transport import RetryPolicy
+
+__all__ = ["METHOD_DOOR", "GatewayProvider"]
+
+#: The front door (dialect) each contract method calls; methods not listed have none (the IR methods
+#: ``complete``/``complete_stream`` and the ``is_*_compat`` capability queries describe a Provider
+#: implementation, not HTTP behaviour).
+METHOD_DOOR: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "chat_completion",
+            "chat_completion_stream",
+            "chat_completion_raw",
+            "chat_completion_stream_raw",
+            "chat_completion_stream_passthrough",
+            "embedding",
+            "image_generation",
+            "audio_speech",
+            "audio_transcription",
+        ),
+        "openai",
+    ),
+    **dict.fromkeys(
+        (
+            "anthropic_messages",
+            "anthropic_messages_stream",
+            "anthropic_messages_raw",
+            "anthropic_messages_stream_raw",
+        ),
+        "anthropic",
+    ),
+    **dict.fromkeys(
+        (
+            "gemini_generate_content",
+            "gemini_generate_content_stream",
+            "gemini_generate_content_raw",
+            "gemini_generate_content_stream_raw",
+        ),
+        "gemini",
+    ),
+}
+
+
+class GatewayProvider(Provider):
+    """The contract over a gateway's front doors. Use ``bind`` to get the class for one gateway and
+    upstream dialect; instances take the gateway's key as ``api_key``."""
+
+    name: ClassVar[str] = "gateway"
+    gateway_url: ClassVar[str] = ""
+    front_doors: ClassVar[Mapping[str, FrontDoor]] = {}
+    upstream_dialect: ClassVar[str] = ""
+    route: ClassVar[ModelRoute | None] = None
+
+    @classmethod
+    def bind(
+        cls, name: str, url: str, front_doors: Mapping[str, FrontDoor], dialect: str, route: ModelRoute
+    ) -> type[GatewayProvider]:
+        """A subclass aimed at the gateway at ``url``, for the cases it routes to ``dialect``."""
+        return type(
+            f"GatewayProvider[{name}]",
+            (cls,),
+            {
+                "name": name,
+                "gateway_url": url.rstrip("/"),
+                "front_doors": dict(front_doors),
+                "upstream_dialect": dialect,
+                "route": route,
+                "__module__": __name__,
+            },
+        )
+
+    def __init__(
+        self, api_key: str | None = None, base_url: str | None = None, *, client: Any = None
+    ) -> None:
+        del base_url  # the per-call mock URL: a gateway provider talks to the gateway
+        key = api_key or "wirecheck-no-key"
+        no_retry = RetryPolicy(max_retries=0)
+        url = self.gateway_url
+        self._doors: dict[str, Any] = {}
+        for dialect, door in self.front_doors.items():
+            headers = {k: render(v, {"master_key": key}) for k, v in door.headers.items()}
+            common: dict[str, Any] = {
+                "base_url": url + door.base_path,
+                "headers": headers,
+                "retry": no_retry,
+                "client": client,
+            }
+            if dialect == "openai":
+                self._doors[dialect] = OpenAIProvider(key, **common)
+            elif dialect == "anthropic":
+                self._doors[dialect] = AnthropicProvider(key, auth=door.auth, **common)  # type: ignore[arg-type]
+            elif dialect == "gemini":
+                self._doors[dialect] = GoogleProvider(key, api_version=door.api_version, **common)
+
+    def _door(self, method: str) -> Any:
+        dialect = METHOD_DOOR.get(method)
+        door = self._doors.get(dialect) if dialect else None
+        if door is None:
+            raise ProviderError.not_implemented(method)
+        return door
+
+    async def aclose(self) -> None:
+        for door in self._doors.values():
+            await door.aclose()
+
+    # --- OpenAI front door ----------------------------------------------------------------------------
+
+    async def chat_completion(self, request):  # type: ignore[no-untyped-def]
+        return await self._door("chat_completion").chat_completion(request)
+
+    async def chat_completion_stream(self, request):  # type: ignore[no-untyped-def]
+        return await self._door("chat_completion_stream").chat_completion_stream(request)
+
+    async def chat_completion_raw(self, model, raw_body):  # type: ignore[no-untyped-def]
+        return await self._door("chat_completion_raw").chat_completion_raw(model, raw_body)
+
+    async def chat_completion_stream_raw(self, model, raw_body):  # type: ignore[no-untyped-def]
+        return await self._door("chat_completion_stream_raw").chat_completion_stream_raw(model, raw_body)
+
+    async def chat_completion_stream_passthrough(self, model, body):  # type: ignore[no-untyped-def]
+        door = self._door("chat_completion_stream_passthrough")
+        return await door.chat_completion_stream_passthrough(model, body)
+
+    async def embedding(self, request):  # type: ignore[no-untyped-def]
+        return await self._door("embedding").embedding(request)
+
+    async def image_generation(self, request):  # type: ignore[no-untyped-def]
+        return await self._door("image_generation").image_generation(request)
+
+    async def audio_speech(self, request):  # type: ignore[no-untyped-def]
+        return await self._door("audio_speech").audio_speech(request)
+
+    async def audio_transcription(self, model, fields):  # type: ignore[no-untyped-def]
+        return await self._door("audio_transcription").audio_transcription(model, fields)
+
+    # --- Anthropic front door -------------------------------------------------------------------------
+
+    async def anthropic_messages(self, request):  # type: ignore[no-untyped-def]
+        return await self._door("anthropic_messages").anthropic_messages(request)
+
+    async def anthropic_messages_stream(self, request):  # type: ignore[no-untyped-def]
+        return await self._door("anthropic_messages_stream").anthropic_messages_stream(request)
+
+    async def anthropic_messages_raw(self, raw_body):  # type: ignore[no-untyped-def]
+        return await self._door("anthropic_messages_raw").anthropic_messages_raw(raw_body)
+
+    async def anthropic_messages_stream_raw(self, raw_body):  # type: ignore[no-untyped-def]
+        return await self._door("anthropic_messages_stream_raw").anthropic_messages_stream_raw(raw_body)
+
+    # --- Gemini front door ----------------------------------------------------------------------------
+
+    async def gemini_generate_content(self, model, request):  # type: ignore[no-untyped-def]
+        return await self._door("gemini_generate_content").gemini_generate_content(model, request)
+
+    async def gemini_generate_content_stream(self, model, request):  # type: ignore[no-untyped-def]
+        return await self._door("gemini_generate_content_stream").gemini_generate_content_stream(
+            model, request
+        )
+
+    async def gemini_generate_content_raw(self, model, raw_body):  # type: ignore[no-untyped-def]
+        return await self._door("gemini_generate_content_raw").gemini_generate_content_raw(model, raw_body)
+
+    async def gemini_generate_content_stream_raw(self, model, raw_body):  # type: ignore[no-untyped-def]
+        door = self._door("gemini_generate_content_stream_raw")
+        return await door.gemini_generate_content_stream_raw(model, raw_body)

@@ -1,0 +1,307 @@
+"""Gateway mode without a real gateway: the tiny gateway of faulty.py, faithful and in three faulty variants,
+run through the whole machinery (adapter, lane isolation, GatewayProvider, checks, transparency), plus the
+process management (a gateway that never becomes ready, that exits before, that dies mid-run) and adapter
+validation errors.
+
+The faithful variant passes every case it runs. Each faulty variant fails exactly the cases that check
+what it breaks, with exactly these checks (the table is the whole truth: any other case failing, or a
+listed check not failing, is a test failure).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+
+from harness.baseline import Baseline
+from harness.cli import main
+from harness.gateway.adapter import AdapterError, load_adapter
+from harness.gateway.process import GatewayDied, GatewayStartError, ProcessLauncher, RunningGateway
+from harness.gateway.run import gateway_error, route_case, run_gateway
+from harness.scenario import load_paths
+from harness.verdicts import RunResult, Verdict
+from mocks.server import BackgroundServer
+from tests.harness.gateway import faulty
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+ADAPTER = HERE / "faulty.yaml"
+SCENARIOS = [ROOT / "scenarios" / f"{name}.yaml" for name in ("openai_chat", "openai_stream")]
+PROBE = "gateway.transparency.openai.001"
+
+#: variant → {failing case id: the checks that fail in it, exactly}.
+EXPECTED: dict[str, dict[str, list[str]]] = {
+    "faithful": {},
+    # the cases whose client asked for usage (stream_options.include_usage)
+    "drop_usage": {
+        "openai.stream.text.001": ["fields.stream.items", "fields.usage", "stream.grammar.openai.usage_last"],
+        "openai.stream.tool_call.001": ["fields.usage", "stream.grammar.openai.usage_last"],
+        "openai.stream.parallel_tools.001": ["stream.grammar.openai.usage_last"],
+    },
+    # the paced probe: the whole stream arrives after the upstream's last event
+    "coalesce": {
+        PROBE: ["timing.streamed", "timing.transparency"],
+    },
+    # the streamed tool calls: the grammar rule, and the SDK oracle that assembles them by index
+    "tool_index": {
+        "openai.stream.tool_call.001": [
+            "fields.stream.items",
+            "sdk.openai",
+            "stream.grammar.openai.tool_index",
+        ],
+        "openai.stream.parallel_tools.001": ["sdk.openai", "stream.grammar.openai.tool_index"],
+    },
+}
+
+
+class InProcess:
+    """A launcher for faulty.py in the runner's own trio loop (no process)."""
+
+    def __init__(self, variant: str) -> None:
+        self.name = "faulty"
+        self.variant = variant
+
+    async def start(
+        self, nursery: trio.Nursery, upstreams: Mapping[str, str], upstream_key: str, client: Any
+    ) -> RunningGateway:
+        key = "sk-faulty-in-process"
+        url = await nursery.start(faulty.serve, self.variant, upstreams["openai"], upstream_key, key)
+        return RunningGateway("faulty", url, key, readiness_url=url + "/health")
+
+
+def run_variant(variant: str, **kwargs: Any) -> RunResult:
+    adapter = load_adapter(ADAPTER)
+    return run_gateway(load_paths(SCENARIOS), adapter, InProcess(variant), sdk=True, **kwargs)
+
+
+def failing(result: RunResult) -> dict[str, list[str]]:
+    return {
+        r.case_id: sorted(c.id for c in r.failed_checks)
+        for r in result.results
+        if r.verdict is not Verdict.PASS and r.verdict is not Verdict.NOT_APPLICABLE
+    }
+
+
+@pytest.mark.parametrize("variant", list(EXPECTED))
+def test_each_variant_fails_exactly_the_cases_that_check_what_it_breaks(variant: str) -> None:
+    result = run_variant(variant)
+    assert failing(result) == EXPECTED[variant]
+    assert all(r.verdict is not Verdict.ERROR for r in result.results)
+    ran = {r.case_id for r in result.results if r.verdict is not Verdict.NOT_APPLICABLE}
+    assert PROBE in ran and len(ran) >= 8
+    if variant == "faithful":
+        assert result.ok and result.providers == ["faulty/openai"]
+
+
+def test_the_transparency_figures_are_reported_on_a_pass_and_name_the_coalescing() -> None:
+    good = run_variant("faithful").get(PROBE, "faulty/openai")
+    check = next(c for c in good.checks if c.id == "timing.transparency")
+    assert check.status == "pass" and "upstream" in check.message and "reads" in check.message
+    bad = run_variant("coalesce").get(PROBE, "faulty/openai")
+    message = next(c for c in bad.checks if c.id == "timing.transparency").message
+    assert message.startswith(("buffered:", "coalesced:")), message
+
+
+def test_a_baseline_turns_the_deviation_into_an_expected_failure_and_goes_stale(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.yaml"
+    path.write_text(
+        "entries:\n"
+        "  - {case: openai.stream.text.001, provider: faulty/openai, check: stream.grammar.openai.usage_last,"
+        " reason: drops the usage chunk}\n"
+        "  - {case: openai.stream.text.001, provider: faulty/openai, check: fields.stream.items, reason: same}\n"
+        "  - {case: openai.stream.text.001, provider: faulty/openai, check: fields.usage, reason: same}\n"
+    )
+    only = [c for c in load_paths(SCENARIOS) if c.id == "openai.stream.text.001"]
+    baseline = Baseline.load(path)
+    adapter = load_adapter(ADAPTER)
+    dropped = run_gateway(only, adapter, InProcess("drop_usage"), baseline=baseline, transparency=False)
+    assert (
+        dropped.ok
+        and dropped.get("openai.stream.text.001", "faulty/openai").verdict is Verdict.EXPECTED_FAILURE
+    )
+    faithful = run_gateway(only, adapter, InProcess("faithful"), baseline=baseline, transparency=False)
+    stale = faithful.get("openai.stream.text.001", "faulty/openai")
+    assert not faithful.ok and stale.verdict is Verdict.FAIL and "stale baseline entry" in stale.message
+
+
+def test_attach_to_a_separate_wirecheck_serve_through_its_control_endpoints() -> None:
+    with BackgroundServer(None) as mock:
+        result = run_variant("tool_index", mock_url=mock.url)
+    assert failing(result) == EXPECTED["tool_index"]
+    tool = result.get("openai.stream.tool_call.001", "faulty/openai")
+    assert any(c.id == "upstream.auth" and c.status == "pass" for c in tool.checks)  # captures came back
+
+
+def test_the_adapter_waives_checks_and_cases_with_its_reasons(tmp_path: Path) -> None:
+    text = ADAPTER.read_text().replace(
+        "not_applicable: []",
+        "not_applicable:\n"
+        "  - {case: openai.stream.tool_call.001, reason: not routed here}\n"
+        "  - {case: 'openai.stream.**', checks: [stream.grammar.openai.tool_index], reason: renumbers on purpose}\n",
+    )
+    adapter_path = tmp_path / "faulty.yaml"
+    adapter_path.write_text(text)
+    (tmp_path / "faulty.py").write_text((HERE / "faulty.py").read_text())
+    adapter = load_adapter(adapter_path)
+    result = run_gateway(load_paths(SCENARIOS), adapter, InProcess("tool_index"), sdk=False)
+    assert failing(result) == {}
+    skipped = result.get("openai.stream.tool_call.001", "faulty/openai")
+    assert skipped.verdict is Verdict.NOT_APPLICABLE and "not routed here" in skipped.message
+    waived = result.get("openai.stream.parallel_tools.001", "faulty/openai")
+    check = next(c for c in waived.checks if c.id == "stream.grammar.openai.tool_index")
+    assert (
+        waived.verdict is Verdict.PASS and check.status == "skip" and "renumbers on purpose" in check.message
+    )
+
+
+# --- the process ----------------------------------------------------------------------------------------------
+
+
+def _with_command(command: list[str], **changes: Any) -> Any:
+    return dataclasses.replace(load_adapter(ADAPTER), command=tuple(command), **changes)
+
+
+def test_a_gateway_process_runs_the_suite_and_is_stopped(tmp_path: Path) -> None:
+    adapter = load_adapter(ADAPTER)
+    log = tmp_path / "gateway.log"
+    cases = [c for c in load_paths(SCENARIOS) if c.id == "openai.stream.text.001"]
+    result = run_gateway(cases, adapter, ProcessLauncher(adapter, log_path=log), sdk=False)
+    assert result.ok, [r.summary() for r in result.results]
+    assert [r.case_id for r in result.results] == ["openai.stream.text.001", PROBE]
+    assert "faulty.py --port" in log.read_text()
+
+
+def test_a_gateway_that_never_becomes_ready_is_a_clear_error_within_the_timeout(tmp_path: Path) -> None:
+    adapter = _with_command(["{{python}}", "-c", "import time; time.sleep(60)"], readiness_timeout=1.5)
+    started = time.monotonic()
+    with pytest.raises(GatewayStartError) as info:
+        run_gateway(load_paths(SCENARIOS), adapter, ProcessLauncher(adapter, log_path=tmp_path / "g.log"))
+    assert time.monotonic() - started < 10
+    message = str(info.value)
+    assert "gateway 'faulty' was not ready within 1.5 s" in message and "/health" in message
+
+
+def test_a_gateway_that_exits_before_it_is_ready_says_so_with_its_log(tmp_path: Path) -> None:
+    adapter = _with_command(["{{python}}", "-c", "import sys; print('no config found'); sys.exit(3)"])
+    with pytest.raises(GatewayStartError) as info:
+        run_gateway(load_paths(SCENARIOS), adapter, ProcessLauncher(adapter, log_path=tmp_path / "g.log"))
+    assert "exited with status 3 before it was ready" in str(info.value)
+    assert "no config found" in str(info.value)
+
+
+def test_a_missing_command_names_the_install_hint() -> None:
+    adapter = _with_command(["wirecheck-no-such-gateway"], install="pip install no-such-gateway")
+    with pytest.raises(GatewayStartError, match="not found on PATH; install it: pip install no-such-gateway"):
+        run_gateway(load_paths(SCENARIOS), adapter, ProcessLauncher(adapter))
+
+
+def test_a_gateway_that_dies_mid_run_is_a_clear_error_not_a_hang(tmp_path: Path) -> None:
+    adapter = load_adapter(ADAPTER)
+    adapter = dataclasses.replace(adapter, command=(*adapter.command, "--die-after", "3"))
+    started = time.monotonic()
+    with pytest.raises(GatewayDied) as info:
+        run_gateway(
+            load_paths(SCENARIOS), adapter, ProcessLauncher(adapter, log_path=tmp_path / "g.log"), deadline=30
+        )
+    assert time.monotonic() - started < 20
+    message = str(info.value)
+    assert "gateway 'faulty'" in message and "exited with status 17" in message and "during case" in message
+
+
+# --- the CLI ---------------------------------------------------------------------------------------------------
+
+
+def test_wirecheck_run_gateway_writes_every_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["run", "--gateway", str(ADAPTER), "--scenarios", str(SCENARIOS[1]), "-k", "stream.text", "--no-sdk",
+         "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml"), "--matrix", str(tmp_path / "m.md"),
+         "--gateway-doc", str(tmp_path / "doc.md"), "--gateway-log", str(tmp_path / "g.log")]
+    )  # fmt: skip
+    out = capsys.readouterr()
+    assert code == 0, out.out + out.err
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert {r["case"] for r in data["results"]} == {"openai.stream.text.001", PROBE}
+    assert "sk-faulty-" not in (tmp_path / "r.json").read_text()  # the gateway key is scrubbed
+    assert (tmp_path / "doc.md").read_text().startswith("# faulty 0: conformance deviations")
+    assert "gateway faulty ready at http://127.0.0.1:" in out.err
+
+
+def test_gateway_options_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--gateway-url", "http://127.0.0.1:9"]) == 2
+    assert "--gateway-adapter" in capsys.readouterr().err
+    assert main(["run", "--gateway", str(ADAPTER), "--provider", "openai"]) == 2
+
+
+# --- cases through a gateway -------------------------------------------------------------------------------------
+
+
+def test_route_case_aliases_the_model_and_follows_the_expectations() -> None:
+    adapter = load_adapter(ROOT / "gateways" / "litellm.yaml")
+    case = next(
+        c for c in load_paths([ROOT / "scenarios" / "upstream.yaml"]) if c.id == "upstream.chat.request.001"
+    )
+    gemini = route_case(case, adapter.models["gemini"])
+    assert gemini.request["model"] == "wirecheck-gemini/gemini-2.5-flash"  # a gpt model becomes the default
+    openai = route_case(case, adapter.models["openai"])
+    assert openai.request["model"] == "wirecheck-openai/" + case.request["model"]
+    assert openai.expect == case.expect  # the model reaches the upstream unchanged
+
+
+def test_a_broken_upstream_must_reach_the_client_as_some_error() -> None:
+    assert gateway_error({"kind": "transport", "reason": "disconnect", "raised": "iterator"}) == {}
+    assert gateway_error({"kind": "upstream", "status": 429, "retry_after": 2, "raised": "call"}) == {
+        "kind": "upstream",
+        "status": 429,
+        "retry_after": 2,
+    }
+
+
+# --- adapters ----------------------------------------------------------------------------------------------------
+
+_GOOD = ADAPTER.read_text()
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "field", "expected"),
+    [
+        (("readiness: {path: /health, timeout_s: 20}\n", ""), 3, "readiness", "a value (required)"),
+        (('"{{port}}"', '"{{prot}}"'), 6, "command[3]", "placeholders among"),
+        (("models: {openai: \"faulty/{{model}}\"}", "models: {openai: fixed-alias}"), 12, "models.openai",
+         "an alias with {{model}}"),
+        (("not_applicable: []", "not_applicable: [{case: x.y, upstream: [gemini], reason: r}]"), 14,
+         "not_applicable[0].upstream", "upstream dialects the adapter routes to"),
+        (("front_doors: {openai: {base_path: /v1}}", "front_doors: {openai: {base_path: v1}}"), 11,
+         "front_doors.openai.base_path", "a string matching"),
+        (("stop: {grace_s: 2}\n", ""), 0, "", ""),  # valid: stop is optional
+    ],
+)  # fmt: skip
+def test_adapter_errors_name_the_file_line_and_field(
+    tmp_path: Path, change: tuple[str, str], line: int, field: str, expected: str
+) -> None:
+    old, new = change
+    path = tmp_path / "bad.yaml"
+    assert old in _GOOD
+    path.write_text(_GOOD.replace(old, new))
+    if not field:
+        load_adapter(path)
+        return
+    with pytest.raises(AdapterError) as info:
+        load_adapter(path)
+    error = info.value
+    assert (error.source, error.line, error.field) == (str(path), line, field)
+    assert expected in error.expected and str(error).startswith(f"{path}:{line}: {field}: expected")
+
+
+def test_the_litellm_adapter_and_its_baseline_load() -> None:
+    adapter = load_adapter(ROOT / "gateways" / "litellm.yaml")
+    assert adapter.dialects == ["openai", "anthropic", "gemini", "azure"]
+    assert adapter.baseline is not None and Baseline.load(adapter.baseline).entries is not None
