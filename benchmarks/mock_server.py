@@ -33,6 +33,7 @@ import trio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._h11 import read_request  # noqa: E402
 from mocks.engine import MockUpstream, Request  # noqa: E402
 
 HEADERS = [("Host", "127.0.0.1"), ("Authorization", "Bearer sk-bench"), ("Content-Type", "application/json")]
@@ -83,17 +84,9 @@ async def _bare_connection(stream: trio.SocketStream, canned: dict) -> None:
     conn = h11.Connection(h11.SERVER)
     try:
         while True:
-            body = b""
-            while True:
-                event = conn.next_event()
-                if event is h11.NEED_DATA:
-                    conn.receive_data(await stream.receive_some(65536))
-                elif isinstance(event, h11.Data):
-                    body += event.data
-                elif isinstance(event, h11.EndOfMessage):
-                    break
-                elif isinstance(event, h11.ConnectionClosed):
-                    return
+            body = await read_request(conn, stream)
+            if body is None:
+                return
             status, headers, frames, length = canned["sse" if b'"stream": true' in body else "json"]
             if length is not None:
                 headers = [*headers, ("content-length", str(length))]

@@ -30,6 +30,7 @@ import httpx
 import trio
 
 from benchmarks import inputs
+from benchmarks._h11 import read_request
 from benchmarks._timing import Goal, fmt_time, print_goals, rss_bytes, stats
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,17 +56,9 @@ async def _connection(stream: trio.SocketStream, stream_bytes: int) -> None:
     block = _sse_block()
     try:
         while True:
-            body = b""
-            while True:
-                event = conn.next_event()
-                if event is h11.NEED_DATA:
-                    conn.receive_data(await stream.receive_some(65536))
-                elif isinstance(event, h11.Data):
-                    body += event.data
-                elif isinstance(event, h11.EndOfMessage):
-                    break
-                elif isinstance(event, h11.ConnectionClosed):
-                    return
+            body = await read_request(conn, stream)
+            if body is None:
+                return
             if b'"stream": true' in body:
                 head = [("content-type", "text/event-stream"), ("transfer-encoding", "chunked")]
                 await stream.send_all(conn.send(h11.Response(status_code=200, headers=head)))
