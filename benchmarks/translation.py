@@ -1,11 +1,12 @@
 """Translation speed, each direction client→upstream among OpenAI, Anthropic and Gemini, beside LiteLLM.
 
-For a gateway whose client speaks dialect C and whose upstream speaks U, three cells are timed:
-- request (C → U): ours = ``C.parse(dict)`` + ``C.request_to_ir`` + ``U.request_from_ir`` + ``to_json()``;
-- response (U → C): ours = ``U.parse(dict)`` + ``U.response_to_ir`` + ``C.response_from_ir`` + ``to_json()``;
-- stream, per event (U → C): ours = ``U.StreamToIR.feed(event dict)`` (parses it) + ``C.StreamFromIR.feed``
-  for each IR event + ``to_json()`` of each output, then both ``close()``; the whole 36-event stream is
-  timed and divided by 36.
+For a gateway whose client speaks dialect C and whose upstream speaks U, three cells are timed, each
+through ``providers.translate`` (wire JSON in, wire JSON out; the input is validated, the output is built
+as JSON and not validated again: the test suite proves it valid):
+- request (C → U): ours = ``translate.request(C, U, dict)``: validate C's body, C → IR → U's body;
+- response (U → C): ours = ``translate.response(U, C, dict)``;
+- stream, per event (U → C): ours = ``translate.Stream(U, C).feed(event dict)`` for each event (each is
+  validated), then ``close()``; the whole 36-event stream is timed and divided by 36.
 LiteLLM's side: see ``benchmarks/litellm_side.py`` (its transform from the same dict to its output).
 
 Before any timing, our outputs are checked: same-dialect round trips give the input JSON back exactly, and
@@ -25,53 +26,28 @@ from typing import Any
 
 from benchmarks import inputs
 from benchmarks._timing import Goal, fmt_time, print_goals, round_robin
-from providers.convert import anthropic as anthropic_convert
-from providers.convert import gemini as gemini_convert
-from providers.convert import openai as openai_convert
-from providers.types.anthropic import MessagesRequest, MessagesResponse
-from providers.types.gemini import GenerateContentRequest, GenerateContentResponse
-from providers.types.openai import ChatCompletionRequest, ChatCompletionResponse
+from providers import translate
 
 DIALECTS = ("openai", "anthropic", "gemini")
 DIRECTIONS = [(c, u) for c in DIALECTS for u in DIALECTS if c != u]
 GEMINI_MODEL = "gemini-2.5-flash"
 GOAL = 3.0
 
-_REQ_MODEL = {"openai": ChatCompletionRequest, "anthropic": MessagesRequest, "gemini": GenerateContentRequest}
-_RESP_MODEL = {
-    "openai": ChatCompletionResponse,
-    "anthropic": MessagesResponse,
-    "gemini": GenerateContentResponse,
-}
-_CONVERT = {"openai": openai_convert, "anthropic": anthropic_convert, "gemini": gemini_convert}
-
-
-def _to_ir_request(dialect: str, model: Any) -> Any:
-    if dialect == "gemini":
-        return gemini_convert.request_to_ir(model, GEMINI_MODEL)
-    return _CONVERT[dialect].request_to_ir(model)
-
 
 def translate_request(client: str, upstream: str, d: dict[str, Any]) -> dict[str, Any]:
-    r = _to_ir_request(client, _REQ_MODEL[client].parse(d))
-    return _CONVERT[upstream].request_from_ir(r).to_json()
+    return translate.request(client, upstream, d, model=GEMINI_MODEL)
 
 
 def translate_response(upstream: str, client: str, d: dict[str, Any]) -> dict[str, Any]:
-    r = _CONVERT[upstream].response_to_ir(_RESP_MODEL[upstream].parse(d))
-    return _CONVERT[client].response_from_ir(r).to_json()
+    return translate.response(upstream, client, d)
 
 
 def translate_stream(upstream: str, client: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    into = _CONVERT[upstream].StreamToIR()
-    out_of = _CONVERT[client].StreamFromIR()
+    stream = translate.Stream(upstream, client)
     out: list[dict[str, Any]] = []
     for e in events:
-        for ev in into.feed(e):
-            out.extend(item.to_json() for item in out_of.feed(ev))
-    for ev in into.close():
-        out.extend(item.to_json() for item in out_of.feed(ev))
-    out.extend(item.to_json() for item in out_of.close())
+        out.extend(stream.feed(e))
+    out.extend(stream.close())
     return out
 
 
@@ -236,11 +212,11 @@ def check_ours() -> None:
 
 
 TIMED = (
-    "ours: request = C.parse(dict) + C.request_to_ir + U.request_from_ir + to_json(); response = U.parse(dict)"
-    " + U.response_to_ir + C.response_from_ir + to_json(); stream = U.StreamToIR.feed(event dict) +"
-    " C.StreamFromIR.feed + to_json() per output, whole 36-event stream / 36. LiteLLM: its transform from the"
-    " same dict (fresh copy; copy cost subtracted) to its output dict/object (pydantic outputs not dumped);"
-    " Anthropic↔Gemini chain LiteLLM's two hops through its OpenAI form (it has no direct function)."
+    "ours: providers.translate, wire JSON dict in (validated) → IR → wire JSON dict out (built, not validated"
+    " again): request(C, U, dict), response(U, C, dict), Stream(U, C).feed(event dict) per event, whole"
+    " 36-event stream / 36. LiteLLM: its transform from the same dict (fresh copy; copy cost subtracted) to"
+    " its output dict/object (pydantic outputs not dumped); Anthropic↔Gemini chain LiteLLM's two hops through"
+    " its OpenAI form (it has no direct function)."
 )
 
 

@@ -59,8 +59,10 @@ __all__ = [
     "StreamFromIR",
     "StreamToIR",
     "request_from_ir",
+    "request_json_from_ir",
     "request_to_ir",
     "response_from_ir",
+    "response_json_from_ir",
     "response_to_ir",
 ]
 
@@ -363,7 +365,7 @@ def _parts(content: str | list[Any]) -> tuple[list[ir.Part], bool]:
 # --- content: IR → wire ----------------------------------------------------------------------------
 
 
-def _media_block(part: ir.Image | ir.File, *, document: bool) -> dict[str, Any]:
+def _media_block(part: ir.Image | ir.File, error: Any, *, document: bool) -> dict[str, Any]:
     left = _mine(part.vendor)
     source_left = left.get("source") or {}
     data, media_type, url = part.data, part.media_type, part.url
@@ -377,7 +379,10 @@ def _media_block(part: ir.Image | ir.File, *, document: bool) -> dict[str, Any]:
             data = base64.b64decode(data, validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
             kind = "base64" if "type" not in source_left else kind
-    source: dict[str, Any] = {"type": kind} if kind is not None else {}
+    if kind is None:
+        what = "document" if document else "image"
+        raise error(f"an {what} with no data, URL or file id cannot be an Anthropic {what} block")
+    source: dict[str, Any] = {"type": kind}
     if media_type is not None:
         source["media_type"] = media_type
     if data is not None:
@@ -435,9 +440,9 @@ def _block(part: ir.Part, error: Any) -> dict[str, Any] | None:
             block["signature"] = ""
         return _overlay(block, left)
     if kind is ir.Image:
-        return _media_block(part, document=False)
+        return _media_block(part, error, document=False)
     if kind is ir.File:
-        return _media_block(part, document=True)
+        return _media_block(part, error, document=True)
     if kind is ir.Other and part.dialect == DIALECT:
         return dict(part.data)
     return None  # Audio, or a part only another dialect understands
@@ -552,6 +557,12 @@ def _thinking_to_ir(req: wire.MessagesRequest, out: ir.Request, left: dict[str, 
 def request_from_ir(r: ir.Request) -> wire.MessagesRequest:
     """An IR request as a Messages request (raises ``invalid_request`` for tool arguments that are not a
     JSON object)."""
+    return wire.MessagesRequest.model_validate(request_json_from_ir(r))
+
+
+def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
+    """:func:`request_from_ir` as wire JSON, built without validating it again (the converters' output is
+    proven valid by the tests): what a gateway that forwards bytes needs."""
     left = _mine(r.vendor)
     error = ProviderError.invalid_request
     out: dict[str, Any] = {
@@ -582,7 +593,7 @@ def request_from_ir(r: ir.Request) -> wire.MessagesRequest:
     if choice is not None:
         out["tool_choice"] = choice
     _thinking_from_ir(r, out, left)
-    return wire.MessagesRequest.model_validate(_overlay(out, left))
+    return _overlay(out, left)
 
 
 def _messages_from_ir(r: ir.Request, error: Any) -> tuple[Any, list[dict[str, Any]]]:
@@ -786,6 +797,11 @@ def response_to_ir(resp: wire.MessagesResponse) -> ir.Response:
 
 def response_from_ir(r: ir.Response) -> wire.MessagesResponse:
     """An IR response as a Messages reply (raises ``decode`` for tool arguments that are not a JSON object)."""
+    return wire.MessagesResponse.model_validate(response_json_from_ir(r))
+
+
+def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
+    """:func:`response_from_ir` as wire JSON, built without validating it again."""
     left = _mine(r.vendor)
     omit = left.get(OMIT, ())
     content = [b for b in (_block(p, ProviderError.decode) for p in r.content) if b is not None]
@@ -806,7 +822,7 @@ def response_from_ir(r: ir.Response) -> wire.MessagesResponse:
         if "stop_sequence" not in omit and "stop_sequence" not in left:
             out["stop_sequence"] = None
     out["usage"] = _usage_from_ir(r.usage, delta=False)
-    return wire.MessagesResponse.model_validate(_overlay(out, left))
+    return _overlay(out, left)
 
 
 def _stop_word(stop: ir.Stop, tool_used: bool) -> str:
@@ -1056,9 +1072,12 @@ class StreamFromIR:
     ``dropped`` counts IR events with no place in the output (a delta for a closed block or of the wrong
     kind, a block of a part this wire cannot carry, anything after the end or after an error).
     ``message_id``/``model`` name the message when the IR stream has no ``MessageStart`` before content.
+    Events are built as wire JSON; they are validated into models unless ``as_json`` (for gateways that
+    forward bytes: the converter's output is proven valid by the tests).
     """
 
-    def __init__(self, *, message_id: str = "msg_unknown", model: str = "") -> None:
+    def __init__(self, *, message_id: str = "msg_unknown", model: str = "", as_json: bool = False) -> None:
+        self._as_json = as_json
         self.dropped = 0
         self._default_id, self._default_model = message_id, model
         self._started = False
@@ -1077,6 +1096,16 @@ class StreamFromIR:
     # The public face.
 
     def feed(self, event: ir.StreamEvent) -> list[Any]:
+        out = self._feed(event)
+        return out if self._as_json else [wire.parse_stream_event(e) for e in out]
+
+    def close(self) -> list[Any]:
+        """The IR stream is over. After ``Finish`` the message is completed; without one the stream was
+        truncated: open and waiting blocks are closed and no ``message_delta``/``message_stop`` follows."""
+        out = self._close()
+        return out if self._as_json else [wire.parse_stream_event(e) for e in out]
+
+    def _feed(self, event: ir.StreamEvent) -> list[Any]:
         if self._done:
             self.dropped += 1
             return []
@@ -1113,9 +1142,7 @@ class StreamFromIR:
             self.dropped += 1
         return out
 
-    def close(self) -> list[Any]:
-        """The IR stream is over. After ``Finish`` the message is completed; without one the stream was
-        truncated: open and waiting blocks are closed and no ``message_delta``/``message_stop`` follows."""
+    def _close(self) -> list[Any]:
         if self._done or not self._started:
             self._done = True
             return []
@@ -1147,7 +1174,7 @@ class StreamFromIR:
             "stop_sequence": None,
             "usage": _usage_from_ir(event.usage, delta=False),
         }
-        out.append(wire.MessageStart(type="message_start", message=_overlay(message, left)))
+        out.append({"type": "message_start", "message": _overlay(message, left)})
 
     def _finish(self, out: list[Any]) -> None:
         self._flush(out)
@@ -1163,15 +1190,13 @@ class StreamFromIR:
         elif self._start_usage is not None:
             usage = _merge_usage(self._start_usage, usage)
         out.append(
-            wire.MessageDelta(
-                type="message_delta",
-                delta=wire.MessageDeltaBody.model_validate(
-                    _overlay({"stop_reason": word, "stop_sequence": sequence}, self._finish_left)
-                ),
-                usage=_usage_from_ir(usage, delta=True),
-            )
+            {
+                "type": "message_delta",
+                "delta": _overlay({"stop_reason": word, "stop_sequence": sequence}, self._finish_left),
+                "usage": _usage_from_ir(usage, delta=True),
+            }
         )
-        out.append(wire.MessageStop(type="message_stop"))
+        out.append({"type": "message_stop"})
         self._done = True
 
     def _error(self, event: ir.StreamError) -> Any:
@@ -1183,9 +1208,9 @@ class StreamFromIR:
             and isinstance(body["error"].get("type"), str)
             and isinstance(body["error"].get("message"), str)
         ):
-            return wire.ErrorEvent.model_validate(body)
+            return body
         error_type = event.error_type or _STATUS_ERROR.get(event.status or 0) or "api_error"
-        return wire.ErrorEvent(type="error", error=wire.ErrorDetail(type=error_type, message=event.message))
+        return {"type": "error", "error": {"type": error_type, "message": event.message}}
 
     # Blocks.
 
@@ -1272,13 +1297,13 @@ class StreamFromIR:
         return _Block(None)
 
     @staticmethod
-    def _start_event(content_block: dict[str, Any]) -> Any:
-        return wire.ContentBlockStart(type="content_block_start", index=0, content_block=content_block)
+    def _start_event(content_block: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "content_block_start", "index": 0, "content_block": content_block}
 
     def _open_block(self, index: int, block: _Block, out: list[Any]) -> None:
         self._wire_index += 1
         self._open = index
-        block.start.index = self._wire_index
+        block.start["index"] = self._wire_index
         out.append(block.start)
         if block.kind in _INPUT_BLOCKS:
             self._tool_used = self._tool_used or block.kind == "tool_use"
@@ -1294,7 +1319,7 @@ class StreamFromIR:
             return
         self._blocks[index].done = True
         self._open = None
-        out.append(wire.ContentBlockStop(type="content_block_stop", index=self._wire_index))
+        out.append({"type": "content_block_stop", "index": self._wire_index})
 
     def _advance(self, out: list[Any]) -> None:
         """Open the waiting blocks in turn, replaying what they buffered, until one is still running."""
@@ -1321,19 +1346,19 @@ class StreamFromIR:
         if accepts is None:
             accepts = _ACCEPTS["tool_use"] if kind in _INPUT_BLOCKS else frozenset()
         if event.text is not None and "text" in accepts:
-            delta: Any = wire.TextDelta(type="text_delta", text=event.text)
+            delta: dict[str, Any] = {"type": "text_delta", "text": event.text}
         elif event.arguments is not None and "arguments" in accepts:
-            delta = wire.InputJsonDelta(type="input_json_delta", partial_json=event.arguments)
+            delta = {"type": "input_json_delta", "partial_json": event.arguments}
         elif event.reasoning is not None and "reasoning" in accepts:
-            delta = wire.ThinkingDelta(type="thinking_delta", thinking=event.reasoning)
+            delta = {"type": "thinking_delta", "thinking": event.reasoning}
         elif event.signature is not None and "signature" in accepts:
-            delta = wire.SignatureDelta(type="signature_delta", signature=event.signature)
+            delta = {"type": "signature_delta", "signature": event.signature}
         elif event.citation is not None and "citation" in accepts:
-            delta = wire.CitationsDelta(type="citations_delta", citation=event.citation)
+            delta = {"type": "citations_delta", "citation": event.citation}
         else:
             self.dropped += 1
             return
-        out.append(wire.ContentBlockDelta(type="content_block_delta", index=index, delta=delta))
+        out.append({"type": "content_block_delta", "index": index, "delta": delta})
 
 
 # --- the lossiness ledger --------------------------------------------------------------------------

@@ -84,8 +84,10 @@ __all__ = [
     "StreamToIR",
     "openapi_to_json_schema",
     "request_from_ir",
+    "request_json_from_ir",
     "request_to_ir",
     "response_from_ir",
+    "response_json_from_ir",
     "response_to_ir",
 ]
 
@@ -1053,6 +1055,12 @@ def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
 
 def request_from_ir(r: ir.Request) -> GenerateContentRequest:
     """IR → a generateContent body (the model goes in the URL path, ``r.model``)."""
+    return GenerateContentRequest.model_validate(request_json_from_ir(r))
+
+
+def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
+    """:func:`request_from_ir` as wire JSON, built without validating it again (the converters' output is
+    proven valid by the tests): what a gateway that forwards bytes needs."""
     gv = _gv(r.vendor)
     out, snake = _start(gv)
     names: dict[str, str] = {}
@@ -1097,7 +1105,7 @@ def request_from_ir(r: ir.Request) -> GenerateContentRequest:
     generation = _generation_from_ir(r, gv.get("gen") if gv else None)
     if generation is not None:
         _put(out, snake, "generation_config", generation)
-    return GenerateContentRequest.model_validate(out)
+    return out
 
 
 # --- response --------------------------------------------------------------------------------------
@@ -1246,6 +1254,11 @@ def _candidate_from_ir(
 
 def response_from_ir(r: ir.Response) -> GenerateContentResponse:
     """IR → a generateContent reply with one candidate (plus any the same dialect kept in vendor)."""
+    return GenerateContentResponse.model_validate(response_json_from_ir(r))
+
+
+def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
+    """:func:`response_from_ir` as wire JSON, built without validating it again."""
     gv = _gv(r.vendor)
     out, snake = _start(gv)
     parts = _parts_from_ir(r.content, {})
@@ -1264,7 +1277,7 @@ def response_from_ir(r: ir.Response) -> GenerateContentResponse:
         _put(out, snake, "model_version", r.model)
     if not _absent(gv, "id"):
         _put(out, snake, "response_id", r.id)
-    return GenerateContentResponse.model_validate(out)
+    return out
 
 
 # --- stream: Gemini items -> IR events ---------------------------------------------------------------
@@ -1471,9 +1484,11 @@ class StreamFromIR:
     on ``End`` — carries ``finishReason`` (STOP when the IR ended without a Finish) and the final usage.
     No ``[DONE]``. If the IR stream ends without ``End`` (truncated upstream), ``close()`` flushes the
     content and writes no finishReason. ``StreamError`` raises ``ProviderError(kind="upstream")``.
+    With ``as_json`` the items are wire JSON dicts, not validated models (for byte-forwarding gateways).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, as_json: bool = False) -> None:
+        self._as_json = as_json
         self._id: str | None = None
         self._model: str | None = None
         self._write_id = True
@@ -1485,10 +1500,10 @@ class StreamFromIR:
         self._emitted = False  # a content item was sent
         self._feedback: dict[str, Any] | None = None
 
-    def feed(self, event: ir.StreamEvent) -> list[GenerateContentResponse]:
+    def feed(self, event: ir.StreamEvent) -> list[Any]:
         if self._done:
             return []
-        out: list[GenerateContentResponse] = []
+        out: list[Any] = []
         kind = type(event)
         if kind is ir.BlockDelta:
             block = self._blocks.get(event.index)  # type: ignore[union-attr]
@@ -1532,11 +1547,11 @@ class StreamFromIR:
             )
         return out
 
-    def close(self) -> list[GenerateContentResponse]:
+    def close(self) -> list[Any]:
         if self._done:
             return []
         self._done = True
-        out: list[GenerateContentResponse] = []
+        out: list[Any] = []
         self._flush_all(out)
         return out
 
@@ -1547,7 +1562,7 @@ class StreamFromIR:
         parts: list[dict[str, Any]] | None,
         finish: str | None = None,
         feedback: dict[str, Any] | None = None,
-    ) -> GenerateContentResponse:
+    ) -> Any:
         obj: dict[str, Any]
         if parts is None:
             obj = {"promptFeedback": feedback}
@@ -1566,9 +1581,9 @@ class StreamFromIR:
             if self._id is None:
                 self._id = _new_response_id()
             obj["responseId"] = self._id
-        return GenerateContentResponse.model_validate(obj)
+        return obj if self._as_json else GenerateContentResponse.model_validate(obj)
 
-    def _delta(self, block: _Block, event: ir.BlockDelta, out: list[GenerateContentResponse]) -> None:
+    def _delta(self, block: _Block, event: ir.BlockDelta, out: list[Any]) -> None:
         kind = block.kind
         if kind is ir.Text:
             if event.text is not None and (event.text or block.pending):
@@ -1592,7 +1607,7 @@ class StreamFromIR:
                 out.append(self._item([held]))
                 block.held = None
 
-    def _stop_block(self, block: _Block, out: list[GenerateContentResponse]) -> None:
+    def _stop_block(self, block: _Block, out: list[Any]) -> None:
         kind = block.kind
         if kind is ir.ToolCall:
             tc: ir.ToolCall = block.part  # type: ignore[assignment]
@@ -1628,7 +1643,7 @@ class StreamFromIR:
             if part.dialect == D:  # type: ignore[union-attr]
                 out.append(self._item([part.data]))  # type: ignore[union-attr]
 
-    def _flush_all(self, out: list[GenerateContentResponse]) -> None:
+    def _flush_all(self, out: list[Any]) -> None:
         for index in sorted(self._blocks):
             block = self._blocks.pop(index)
             if block.kind is ir.ToolCall:

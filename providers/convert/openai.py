@@ -56,6 +56,7 @@ from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 
 from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
 
 from providers.convert.tables import Lossy, effort_for_budget, stop_from, stop_to
 from providers.errors import ProviderError
@@ -73,8 +74,10 @@ __all__ = [
     "StreamFromIR",
     "StreamToIR",
     "request_from_ir",
+    "request_json_from_ir",
     "request_to_ir",
     "response_from_ir",
+    "response_json_from_ir",
     "response_to_ir",
 ]
 
@@ -96,10 +99,22 @@ W = TypeVar("W", bound=Wire)
 
 
 def _as_json(item: Any, model: type[W]) -> dict[str, Any]:
-    """The wire JSON of ``item`` (a model, or a dict/bytes validated first); a fresh dict we may mutate."""
-    if not isinstance(item, model):
-        item = model.parse(item)
-    return item.to_json()
+    """The wire JSON of ``item`` (a model, or a dict/bytes validated first); a fresh dict we may mutate.
+
+    A dict or bytes is validated (a malformed body fails here, naming the field) and then copied, not
+    dumped from the model: the validated input already is the wire JSON, and a copy costs half a dump."""
+    if isinstance(item, model):
+        return item.to_json()
+    if isinstance(item, bytes | str):
+        try:
+            loaded = json.loads(item)
+        except ValueError:
+            model.parse(item)  # raises the decode error, with the position
+            raise
+        model.parse(loaded)
+        return loaded
+    model.parse(item)
+    return to_jsonable_python(item)
 
 
 def _build(model: type[W], data: dict[str, Any]) -> W:
@@ -112,6 +127,14 @@ def _build(model: type[W], data: dict[str, Any]) -> W:
         raise ProviderError.invalid_request(
             f"IR cannot be expressed as OpenAI {model.__name__}: field {path}: {first['msg']}"
         ) from None
+
+
+def _identity(data: dict[str, Any]) -> dict[str, Any]:
+    return data
+
+
+def _chunk_model(data: dict[str, Any]) -> ChatCompletionChunk:
+    return _build(ChatCompletionChunk, data)
 
 
 def _vend(obj: Any) -> dict[str, Any]:
@@ -407,6 +430,12 @@ def _response_format_in(d: dict[str, Any], r: ir.Request, v: dict[str, Any]) -> 
 def request_from_ir(r: ir.Request) -> ChatCompletionRequest:
     """The OpenAI chat request for an IR request. Raises ``ProviderError.invalid_request`` for a part
     OpenAI cannot take (an image or file by ``file_id``/URL it cannot address, audio without format)."""
+    return _build(ChatCompletionRequest, request_json_from_ir(r))
+
+
+def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
+    """:func:`request_from_ir` as wire JSON, built without validating it again (the converters' output is
+    proven valid by the tests): what a gateway that forwards bytes needs."""
     v = r.vendor.get(D)
     same = v is not None
     v = v or {}
@@ -455,7 +484,7 @@ def request_from_ir(r: ir.Request) -> ChatCompletionRequest:
     effort = _effort_out(r.thinking)
     if effort is not None:
         out["reasoning_effort"] = effort
-    return _build(ChatCompletionRequest, out)
+    return out
 
 
 def _message_out(m: ir.Message, same: bool) -> list[dict[str, Any]]:
@@ -804,6 +833,11 @@ def _response_message_in(m: dict[str, Any], v: dict[str, Any]) -> list[ir.Part]:
 
 def response_from_ir(r: ir.Response) -> ChatCompletionResponse:
     """One choice (plus the vendor-kept ones); ``created`` is now when the upstream gave none."""
+    return _build(ChatCompletionResponse, response_json_from_ir(r))
+
+
+def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
+    """:func:`response_from_ir` as wire JSON, built without validating it again."""
     v = r.vendor.get(D)
     same = v is not None
     v = v or {}
@@ -820,7 +854,7 @@ def response_from_ir(r: ir.Response) -> ChatCompletionResponse:
     out["choices"] = choices
     if r.usage is not None:
         out["usage"] = _usage_out(r.usage)
-    return _build(ChatCompletionResponse, out)
+    return out
 
 
 def _finish_out(stop: ir.Stop | None, called: bool) -> str:
@@ -1044,10 +1078,12 @@ class StreamFromIR:
     An IR StreamError raises ``ProviderError(kind="upstream")`` from :meth:`feed` (a chunk cannot carry
     it; the caller writes ``data: {"error": ...}``). :meth:`close` without a prior End raises
     ``ProviderError(kind="transport", reason="disconnect")``: the caller must not write ``[DONE]``.
+    With ``as_json`` the chunks are wire JSON dicts, not validated models (for byte-forwarding gateways).
     """
 
-    def __init__(self, *, include_usage: bool = True) -> None:
+    def __init__(self, *, include_usage: bool = True, as_json: bool = False) -> None:
         self.include_usage = include_usage
+        self._emit = _identity if as_json else _chunk_model
         self._started = False
         self._head: dict[str, Any] = {}
         self._blocks: dict[int, Any] = {}  # IR block index → "text" | "refusal" | "reasoning" | "other" | int
@@ -1056,13 +1092,10 @@ class StreamFromIR:
         self._ended = False
         self._usage: ir.Usage | None = None
 
-    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> ChatCompletionChunk:
-        return _build(
-            ChatCompletionChunk,
-            {**self._head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]},
-        )
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> Any:
+        return self._emit({**self._head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
 
-    def _start(self, event: ir.MessageStart | None, out: list[ChatCompletionChunk]) -> None:
+    def _start(self, event: ir.MessageStart | None, out: list[Any]) -> None:
         self._started = True
         v = _vend(event) if event is not None else {}
         self._head = {
@@ -1075,11 +1108,11 @@ class StreamFromIR:
             if key in v:
                 self._head[key] = v[key]
         self._usage = event.usage if event is not None else None
-        out.extend(_build(ChatCompletionChunk, pre) for pre in v.get("pre", ()))
+        out.extend(self._emit(dict(pre)) for pre in v.get("pre", ()))
         out.append(self._chunk({"role": "assistant", "content": ""}))
 
-    def feed(self, event: ir.StreamEvent) -> list[ChatCompletionChunk]:
-        out: list[ChatCompletionChunk] = []
+    def feed(self, event: ir.StreamEvent) -> list[Any]:
+        out: list[Any] = []
         if self._ended:
             return out
         if isinstance(event, ir.MessageStart):
@@ -1103,7 +1136,7 @@ class StreamFromIR:
                 out.append(self._finish(None))
             if self._usage is not None and self.include_usage:
                 usage = {**self._head, "choices": [], "usage": _usage_out(self._usage)}
-                out.append(_build(ChatCompletionChunk, usage))
+                out.append(self._emit(usage))
             self._ended = True
         elif self._finished:
             pass  # nothing may follow the finish chunk but usage
@@ -1115,11 +1148,11 @@ class StreamFromIR:
             self._block_delta(event, out)
         return out
 
-    def _finish(self, stop: ir.Stop | None) -> ChatCompletionChunk:
+    def _finish(self, stop: ir.Stop | None) -> Any:
         self._finished = True
         return self._chunk({}, _finish_out(stop, self._tools > 0))
 
-    def _block_start(self, event: ir.BlockStart, out: list[ChatCompletionChunk]) -> None:
+    def _block_start(self, event: ir.BlockStart, out: list[Any]) -> None:
         if event.index in self._blocks:
             return
         part = event.part
@@ -1146,7 +1179,7 @@ class StreamFromIR:
         else:
             self._blocks[event.index] = "other"
 
-    def _block_delta(self, event: ir.BlockDelta, out: list[ChatCompletionChunk]) -> None:
+    def _block_delta(self, event: ir.BlockDelta, out: list[Any]) -> None:
         kind = self._blocks.get(event.index)
         if event.text:
             if kind in (None, "text"):
@@ -1167,7 +1200,7 @@ class StreamFromIR:
             call = {"index": kind, "function": {"arguments": ""}, "extra_content": sig}
             out.append(self._chunk({"tool_calls": [call]}))
 
-    def close(self) -> list[ChatCompletionChunk]:
+    def close(self) -> list[Any]:
         """Nothing after End; without End the IR stream was truncated, which raises (see the class doc)."""
         if self._ended:
             return []
