@@ -159,8 +159,9 @@ _DELTA_MAPPED = frozenset({"stop_reason", "stop_sequence"})
 # --- small helpers ---------------------------------------------------------------------------------
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+_dumps = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False
+).encode  # json.dumps would build one per call
 
 
 def _json(value: Any) -> Any:
@@ -178,7 +179,10 @@ def _leftover(model: Wire, mapped: frozenset[str]) -> dict[str, Any]:
     extra = model.__pydantic_extra__
     out: dict[str, Any] = {}
     if given <= mapped and not extra:  # the common case: only explicit nulls can be left over
-        nulls = [name for name in given if getattr(model, name) is None]
+        values = model.__dict__
+        nulls = [name for name in given if values[name] is None]
+        if not nulls:
+            return {}
         if len(nulls) > 1:  # keep the declared order, so the output does not depend on set order
             nulls = [name for name in type(model).__pydantic_fields__ if name in nulls]
         return dict.fromkeys(nulls)
