@@ -5,9 +5,11 @@ Each session installs the project into its own virtualenv, so a fresh machine ne
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nox
+from nox.command import CommandFailed
 
 nox.options.sessions = ["tests", "lint"]
 nox.options.reuse_existing_virtualenvs = True
@@ -75,12 +77,25 @@ def bench(session: nox.Session) -> None:
     """Speed goals (benchmarks/), each a ratio to a reference timed in the same run: translation vs
     LiteLLM, SSE decoding vs openai and httpx-sse, raw passthrough vs bare httpx (and a 200 MB stream in
     constant memory), the suite's wall time, `wirecheck serve` vs a bare trio+h11 server (under wrk when
-    installed). A table on stdout, reports/bench.json. LiteLLM is installed in this session's venv only,
-    never as a project dependency. Extra arguments go to `python -m benchmarks` (e.g. --only sse, --quick)."""
-    session.install("-e", ".[dev]", "litellm==1.108.*", "httpx-sse")
+    installed) and vs the third-party mocks aimock (npm, when npm is there) and llmock (PyPI). A table on
+    stdout, reports/bench.json. LiteLLM, llmock and aimock are installed in this session's venv only, never
+    as project dependencies. Extra arguments go to `python -m benchmarks` (e.g. --only sse, --quick)."""
+    session.install("-e", ".[dev]", "litellm==1.108.*", "httpx-sse", "llmock==0.2.2")
+    env = {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    node = Path(session.virtualenv.location) / "node"
+    if shutil.which("npm"):
+        try:
+            session.run(
+                "npm", "install", "--prefix", str(node), "--no-audit", "--no-fund", "@copilotkit/aimock@1.43.0",
+                external=True,
+            )  # fmt: skip
+            env["WIRECHECK_AIMOCK"] = str(node / "node_modules" / "@copilotkit" / "aimock")
+        except CommandFailed:
+            session.warn("npm install of @copilotkit/aimock failed: aimock is reported as not installed")
+    else:
+        session.warn("no npm: the bench reports aimock as not installed")
     reports = Path("reports")
     reports.mkdir(exist_ok=True)
     session.run(
-        "python", "-m", "benchmarks", "--json", str(reports / "bench.json"), *session.posargs,
-        env={"LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+        "python", "-m", "benchmarks", "--json", str(reports / "bench.json"), *session.posargs, env=env,
     )  # fmt: skip

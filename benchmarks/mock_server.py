@@ -9,7 +9,11 @@ the two servers. It prints requests/s for each server, the mock/bare ratio, and 
 process spent per request (read from ``/proc``): the load generator is Python too and shares the
 machine, so at high rates it can be the bottleneck, and CPU per request is the figure it cannot blur.
 
-    python benchmarks/mock_server.py [--seconds 3] [--rounds 3] [--connections 1 10 50]
+Beside them, the third-party mock servers of ``benchmarks/third_party.py`` (aimock, llmock), scripted to
+answer the same requests, checked once per kind (status 200, parsed) and loaded in the same rounds; one
+that is missing or answers anything else is reported as such, with no rate.
+
+    python benchmarks/mock_server.py [--seconds 3] [--rounds 3] [--connections 1 10 50] [--tools aimock]
 
 Not a test: numbers depend on the machine.
 """
@@ -33,6 +37,7 @@ import trio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import third_party  # noqa: E402
 from benchmarks._h11 import read_request  # noqa: E402
 from mocks.engine import MockUpstream, Request  # noqa: E402
 
@@ -129,6 +134,8 @@ async def _worker(port: int, request: bytes, deadline: float, done: list[int]) -
                     end = buffer.find(b"\r\n\r\n")
                     if end < 0:
                         continue
+                    if not buffer.startswith(b"HTTP/1.1 2"):
+                        raise RuntimeError(f"answered {buffer[:12].decode(errors='replace')}")
                     head = buffer[:end].lower()
                     marker = head.find(b"content-length: ")
                     if marker >= 0:
@@ -199,13 +206,24 @@ def _load_wrk(port: int, kind: str, connections: int, seconds: float, tmp: Path)
         [*command, f"http://127.0.0.1:{port}/v1/chat/completions"], capture_output=True, text=True
     )
     for line in out.stdout.splitlines():
+        if "Non-2xx or 3xx responses:" in line:  # wrk counts them in Requests/sec: not throughput
+            raise RuntimeError(f"wrk: {line.split(':')[1].strip()} non-2xx answers")
+    for line in out.stdout.splitlines():
         if line.startswith("Requests/sec:"):
             return float(line.split()[1])
     raise RuntimeError(f"wrk failed: {out.stdout} {out.stderr}")
 
 
-def measure(seconds: float, rounds: int, connections: list[int], use_wrk: bool | None = None) -> list[tuple]:
-    """Rows (kind, connections, mock req/s, bare req/s, mock CPU µs/req, bare CPU µs/req, generator)."""
+def measure(
+    seconds: float,
+    rounds: int,
+    connections: list[int],
+    use_wrk: bool | None = None,
+    tools: tuple[str, ...] = third_party.TOOLS,
+) -> list[tuple]:
+    """Rows (kind, connections, mock req/s, bare req/s, mock CPU µs/req, bare CPU µs/req, generator, servers):
+    ``servers`` maps every server (mock, bare, then ``tools``) to its rps, cpu_us, reply bytes, version and
+    error; a third-party tool that is out or failed has rps None and the reason in error."""
     if use_wrk is None:
         use_wrk = shutil.which("wrk") is not None
     generator = "wrk" if use_wrk else "python"
@@ -224,48 +242,73 @@ def measure(seconds: float, rounds: int, connections: list[int], use_wrk: bool |
             "bare": [*_pin(0), sys.executable, __file__, "--serve-bare"],
         }
         servers = {name: _start_command(command) for name, command in commands.items()}
+        others = {name: third_party.start(name, tmp, _pin(0)) for name in tools}
         try:
+            ours = {name: third_party.Tool(name, process=p, port=port) for name, (p, port) in servers.items()}
+            for tool in [*ours.values(), *others.values()]:
+                third_party.check(tool, HEADERS, BODIES)
+            for tool in ours.values():
+                if tool.error:
+                    raise RuntimeError(f"{tool.name}: {tool.error}")
+            everyone = {**ours, **others}
             for kind in ("json", "sse"):
                 for n in connections:
-                    rates: dict[str, list[float]] = {name: [] for name in servers}
-                    cpu: dict[str, float] = dict.fromkeys(servers, 0.0)
-                    served: dict[str, float] = dict.fromkeys(servers, 0.0)
-                    for _, port in servers.values():
-                        trio.run(_load, port, kind, n, 0.3)  # warm-up
+
+                    def load(port: int, span: float, kind: str = kind, n: int = n) -> float:
+                        if use_wrk and span >= 1:
+                            return _load_wrk(port, kind, n, span, tmp)
+                        return trio.run(_load, port, kind, n, span)
+
+                    span = max(seconds / rounds, 1) if use_wrk else seconds / rounds
+                    rates: dict[str, list[float]] = {name: [] for name in everyone}
+                    cpu: dict[str, float] = dict.fromkeys(everyone, 0.0)
+                    for tool in everyone.values():
+                        third_party.rate(tool, lambda port: load(port, 0.3))  # warm-up
+                    names = list(everyone)
                     for r in range(rounds):
-                        order = list(servers.items())
-                        if r % 2:
-                            order.reverse()
-                        for name, (process, port) in order:
-                            before = _cpu_seconds(process.pid)
-                            if use_wrk:
-                                rate = _load_wrk(port, kind, n, seconds / rounds, tmp)
-                                span = max(seconds / rounds, 1)
-                            else:
-                                rate = trio.run(_load, port, kind, n, seconds / rounds)
-                                span = seconds / rounds
-                            cpu[name] += _cpu_seconds(process.pid) - before
-                            served[name] += rate * span
-                            rates[name].append(rate)
-                    mock, bare = statistics.median(rates["mock"]), statistics.median(rates["bare"])
-                    cost = {name: 1e6 * cpu[name] / max(served[name], 1) for name in servers}
-                    rows.append((kind, n, mock, bare, cost["mock"], cost["bare"], generator))
+                        for name in names[r % len(names) :] + names[: r % len(names)]:
+                            tool = everyone[name]
+                            if tool.error:
+                                continue
+                            before = _cpu_seconds(tool.process.pid)
+                            rate = third_party.rate(tool, lambda port, span=span: load(port, span))
+                            if rate is not None:
+                                cpu[name] += _cpu_seconds(tool.process.pid) - before
+                                rates[name].append(rate)
+                    for tool in ours.values():
+                        if tool.error:
+                            raise RuntimeError(f"{tool.name}: {tool.error}")
+                    figures = {}
+                    for name, tool in everyone.items():
+                        good = rates[name] and not tool.error
+                        figures[name] = {
+                            "rps": statistics.median(rates[name]) if good else None,
+                            "cpu_us": 1e6 * cpu[name] / max(sum(rates[name]) * span, 1) if good else None,
+                            "bytes": tool.replies.get(kind, {}).get("bytes"),
+                            "version": tool.version,
+                            "error": tool.error,
+                        }
+                    ours_figures = [figures[name][key] for key in ("rps", "cpu_us") for name in ours]
+                    rows.append((kind, n, *ours_figures, generator, figures))
         finally:
             for process, _ in servers.values():
                 process.terminate()
                 process.wait()
+            for tool in others.values():
+                third_party.stop(tool)
     return rows
 
 
 def run(
     seconds: float = 6.0, rounds: int = 3, connections: tuple[int, ...] = (1, 10, 50)
 ) -> tuple[list, dict]:
-    """The framework entry: goal = mock req/s ≥ 50 % of the bare server's, at every point."""
+    """The framework entry: mock req/s ≥ 50 % of the bare server's at every point, and ahead of each
+    third-party mock at its worst point (no figure when a point is missing: out, or an error answer)."""
     from benchmarks._timing import Goal
 
     rows = measure(seconds, rounds, list(connections))
     goals = []
-    for kind, n, mock, bare, mock_cost, bare_cost, generator in rows:
+    for kind, n, mock, bare, mock_cost, bare_cost, generator, _ in rows:
         goals.append(
             Goal(
                 "mock-server",
@@ -282,8 +325,35 @@ def run(
                 },
             )
         )
+    for name in third_party.TOOLS:
+        points = {f"{row[0]}@{row[1]}": (row[2], row[7][name]) for row in rows}
+        ratios = {p: mock / f["rps"] for p, (mock, f) in points.items() if f["rps"]}
+        last = rows[-1][7][name]
+        detail = (
+            [f"mock/{name} req/s: " + ", ".join(f"{p} {r:.2f}x" for p, r in ratios.items())] if ratios else []
+        )
+        if last["error"]:
+            detail.append(f"{name}: {last['error']}")
+        goals.append(
+            Goal(
+                "mock-server",
+                f"wirecheck serve ahead of {name} {last['version'] or ''}".strip() + " (worst point)",
+                min(ratios.values()) if ratios and len(ratios) == len(points) else None,
+                1.0,
+                detail="; ".join(detail),
+                figures={"ratios": ratios, "version": last["version"], "error": last["error"]},
+            )
+        )
     keys = ("kind", "connections", "mock_rps", "bare_rps", "mock_cpu_us", "bare_cpu_us", "generator")
-    return goals, {"mock_server": [dict(zip(keys, row, strict=True)) for row in rows]}
+    keys += ("servers",)
+    return goals, {
+        "mock_server": [dict(zip(keys, row, strict=True)) for row in rows],
+        "third_party_differences": third_party.DIFFERENCES,
+    }
+
+
+def _fmt(value: float | None, width: int) -> str:
+    return f"{'-' if value is None else f'{value:.0f}':>{width}}"
 
 
 def main() -> None:
@@ -292,28 +362,59 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds the time is split into")
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
+    parser.add_argument(
+        "--tools",
+        nargs="*",
+        choices=third_party.TOOLS,
+        default=list(third_party.TOOLS),
+        help="third-party mocks",
+    )
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
         trio.run(_serve_bare)
         return
 
-    rows = measure(args.seconds, args.rounds, args.connections, use_wrk=False if args.python_load else None)
+    rows = measure(
+        args.seconds,
+        args.rounds,
+        args.connections,
+        use_wrk=False if args.python_load else None,
+        tools=tuple(args.tools),
+    )
 
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; ",
         end="",
     )
     print(
-        f"{args.seconds:g} s per server and point in {args.rounds} interleaved rounds; keep-alive connections"
+        f"{args.seconds:g} s per server and point in {args.rounds} interleaved rounds; keep-alive connections; "
+        f"load by {rows[0][6] if rows else '?'}"
     )
+    names = list(rows[0][7]) if rows else []
+    others = names[2:]
     print(
-        f"{'reply':<6}{'conns':>6}{'mock req/s':>12}{'bare req/s':>12}{'ratio':>7}{'mock CPU us/req':>17}{'bare CPU us/req':>17}"
+        f"{'reply':<6}{'conns':>6}"
+        + "".join(f"{name + ' req/s':>14}" for name in names)
+        + f"{'mock/bare':>10}"
+        + "".join(f"{'mock/' + name:>13}" for name in others)
     )
-    for kind, n, mock, bare, mock_cost, bare_cost, _ in rows:
+    for kind, n, mock, bare, *_, figures in rows:
+        ratios = [mock / figures[name]["rps"] if figures[name]["rps"] else None for name in others]
         print(
-            f"{kind:<6}{n:>6}{mock:>12.0f}{bare:>12.0f}{mock / bare:>7.2f}{mock_cost:>17.0f}{bare_cost:>17.0f}"
+            f"{kind:<6}{n:>6}"
+            + "".join(_fmt(figures[name]["rps"], 14) for name in names)
+            + f"{mock / bare:>10.2f}"
+            + "".join(f"{'-' if r is None else f'{r:.2f}':>13}" for r in ratios)
         )
+    print("server CPU µs/request (reply bytes)")
+    for kind, n, *_, figures in rows:
+        cells = [f"{_fmt(f['cpu_us'], 8)} ({f['bytes'] or '-'})" for f in figures.values()]
+        print(f"{kind:<6}{n:>6}" + "".join(f"{c:>18}" for c in cells))
+    for name in others:
+        figures = rows[-1][7][name] if rows else {}
+        state = figures.get("error") or "ok"
+        print(f"{name} {figures.get('version', '')}: {state}; differences: {third_party.DIFFERENCES[name]}")
 
 
 if __name__ == "__main__":
