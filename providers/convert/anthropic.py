@@ -586,7 +586,7 @@ def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
     if r.top_p is not None:
         out["top_p"] = r.top_p
     if r.top_k is not None:
-        out["top_k"] = r.top_k
+        out["top_k"] = _integer_top_k(r.top_k)
     if r.user is not None:
         meta = left.get("metadata")
         out["metadata"] = {**(meta if isinstance(meta, dict) else {}), "user_id": r.user}
@@ -598,6 +598,15 @@ def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
         out["tool_choice"] = choice
     _thinking_from_ir(r, out, left)
     return _overlay(out, left)
+
+
+def _integer_top_k(value: Any) -> int:
+    """Gemini's topK is a number; Anthropic's top_k an integer: 40.0 is sent as 40, 0.5 is refused."""
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ProviderError.invalid_request(f"top_k {value} is not an integer, which Anthropic requires")
+        return int(value)
+    return value
 
 
 def _messages_from_ir(r: ir.Request, error: Any) -> tuple[Any, list[dict[str, Any]]]:
@@ -1403,6 +1412,8 @@ _INTO_ANTHROPIC: list[tuple[str, str]] = [
     ("Request.max_tokens = None", f"max_tokens is required: {DEFAULT_MAX_TOKENS} is sent"),
     ("Request.seed, presence_penalty, frequency_penalty", "no Anthropic parameter; dropped"),
     ("Request.include_usage", "Anthropic always reports usage; ignored"),
+    ("Request.top_k that is not a whole number (Gemini's topK is a number)",
+     "refused with invalid_request; a whole float (40.0) is sent as an integer"),
     ("Request.response_format other than json_schema (json_object, text)",
      "output_config.format takes only json_schema; dropped"),
     ("Request.response_format json_schema name/strict/description", "only the schema is sent"),
