@@ -13,6 +13,10 @@ For each request, in order:
    script is in charge);
 5. shape it: delivery faults, chunking, delays (``mocks.faults.shape``).
 
+Steps 4 and 5 are remembered per rule and request (``_Rendered``) when they are a pure function of them:
+no faults, and a body the script or a dialect's generator made (those draw every value from generators
+seeded by the request). Capture, matching, counters and the per-request headers still run every time.
+
 Servers stay thin: they turn bytes into a ``Request``, call ``handle`` and walk the ``Reply``.
 
 Control paths (not captured, for tools that drive a standalone server from another process):
@@ -24,6 +28,7 @@ separate ``wirecheck serve`` swaps the script per case this way).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Mapping, Sequence
@@ -34,7 +39,7 @@ from urllib.parse import parse_qs
 
 from mocks.capture import CapturedRequest, CaptureLog, NearMiss
 from mocks.dialects import DIALECTS, Call, Dialect, guess, resolve
-from mocks.faults import AuthFault, ErrorFault, Fault, describe, shape
+from mocks.faults import AuthFault, ErrorFault, Fault, Shaped, describe, shape
 from mocks.framing import Body
 from mocks.generate import scripted_answer
 from mocks.reply import Frame, Reply
@@ -85,6 +90,40 @@ def _distance(reasons: list[str]) -> int:
 CONTROL_PREFIX = "/__wirecheck/"
 
 
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    """A reply body as rendered and shaped for one rule and request, kept to be sent again: generating
+    and encoding a small reply costs more than everything else the engine does for a request."""
+
+    status: int
+    content_type: str
+    headers: dict[str, str]
+    shaped: Shaped
+
+
+_RENDERED_ENTRIES = 256  # distinct (rule, request) pairs remembered per loaded script
+_RENDERED_BYTES = 64 << 10  # larger replies are rendered each time: memory over speed
+
+
+def _request_key(rule: Rule | None, call: Call) -> tuple[Any, ...]:
+    """Everything a rendered reply can depend on besides the script: the rule, the request line and
+    headers, and a digest of the body (the key must not keep large bodies alive)."""
+    digest = hashlib.blake2b(call.body, digest_size=16).digest()
+    query = tuple((k, tuple(v)) for k, v in call.query.items())
+    return (rule.index if rule else -1, call.method, call.path, query, tuple(call.headers.items()), digest)
+
+
+def _shape(body: Body, faults: tuple[Fault, ...], spec: ReplySpec, call: Call, dialect: Dialect) -> _Rendered:
+    shaped = shape(
+        body,
+        faults,
+        chunks=spec.chunks,
+        head_delay=spec.delay,
+        error_event=lambda fault: dialect.stream_error(call, fault),
+    )
+    return _Rendered(body.status, body.content_type, body.headers, shaped)
+
+
 class MockUpstream:
     """A scripted upstream: load a script, hand it requests, read what it captured (``capture_limit``
     keeps only the latest captures)."""
@@ -103,8 +142,10 @@ class MockUpstream:
         """Replace the script (rule counters restart; captures are kept)."""
         parsed = as_script(script)
         # One tuple, swapped in one assignment: a request in flight keeps the script it started with and
-        # that script's counters. Per rule: requests that met its match, requests it answered.
-        self._state = (parsed, [0] * len(parsed.rules), [0] * len(parsed.rules))
+        # that script's counters. Per rule: requests that met its match, requests it answered; then the
+        # rendered replies of this script.
+        rendered: dict[tuple[Any, ...], _Rendered] = {}
+        self._state = (parsed, [0] * len(parsed.rules), [0] * len(parsed.rules), rendered)
 
     @property
     def script(self) -> Script:
@@ -119,7 +160,7 @@ class MockUpstream:
         return self.log.unmatched
 
     def handle(self, request: Request) -> Reply:
-        script, seen, used = self._state
+        script, seen, used, rendered = self._state
         method = request.method.upper()
         path, _, query_text = request.target.partition("?")
         if path.startswith(CONTROL_PREFIX):
@@ -140,7 +181,7 @@ class MockUpstream:
             method, path, query, headers, request.body, data, json_error, endpoint, params, script.seed
         )
 
-        spec, faults = ReplySpec(), ()
+        spec, faults, rule = ReplySpec(), (), None
         body: Body | None = None
         rejected = dialect.check(call, script.auth) if found else None
         if rejected is not None:
@@ -158,23 +199,21 @@ class MockUpstream:
                 near = self._near_miss(script, seen, used, call, capture)
                 self.log.miss(near)
                 body = dialect.not_found(call, f"wirecheck mock: {near}")
-            if body is None:
-                body = self._render(call, dialect, spec, found is not None, capture)
 
-        shaped = shape(
-            body,
-            faults,
-            chunks=spec.chunks,
-            head_delay=spec.delay,
-            error_event=lambda fault: dialect.stream_error(call, fault),
-        )
-        capture.status = body.status
+        if body is None and not faults:
+            done = self._render_once(rendered, rule, call, dialect, spec, found is not None, capture)
+        else:
+            if body is None:
+                body, _ = self._render(call, dialect, spec, found is not None, capture)
+            done = _shape(body, faults, spec, call, dialect)
+        shaped = done.shaped
+        capture.status = done.status
         capture.faults = [describe(f) for f in faults] + shaped.ignored
-        out_headers = {**dialect.headers(call), "content-type": body.content_type, **body.headers}
+        out_headers = {**dialect.headers(call), "content-type": done.content_type, **done.headers}
         return Reply(
-            status=body.status,
+            status=done.status,
             headers=list(out_headers.items()),
-            frames=shaped.frames,
+            frames=list(shaped.frames),
             content_length=shaped.content_length,
             head_delay=shaped.head_delay,
             send_head=shaped.send_head,
@@ -261,12 +300,41 @@ class MockUpstream:
                 return dialect.auth_error(call, fault.missing)
         return None
 
+    def _render_once(
+        self,
+        rendered: dict[tuple[Any, ...], _Rendered],
+        rule: Rule | None,
+        call: Call,
+        dialect: Dialect,
+        spec: ReplySpec,
+        routed: bool,
+        capture: CapturedRequest,
+    ) -> _Rendered:
+        """The rendered and shaped reply of ``rule`` (no faults) to ``call``, from ``rendered`` when this
+        request was answered before. A dialect's error body is not kept: it may carry a fresh request id."""
+        key = _request_key(rule, call)
+        done = rendered.get(key)
+        if done is not None:
+            call.event_delay = spec.event_delay
+            return done
+        body, pure = self._render(call, dialect, spec, routed, capture)
+        done = _shape(body, (), spec, call, dialect)
+        if pure and sum(len(f.data) for f in done.shaped.frames) <= _RENDERED_BYTES:
+            with self._lock:
+                rendered[key] = done
+                if len(rendered) > _RENDERED_ENTRIES:
+                    del rendered[next(iter(rendered))]
+        return done
+
     def _render(
         self, call: Call, dialect: Dialect, spec: ReplySpec, routed: bool, capture: CapturedRequest
-    ) -> Body:
+    ) -> tuple[Body, bool]:
+        """The body of ``spec`` for ``call``, and whether it is a pure function of them (see ``_Rendered``)."""
         call.event_delay = spec.event_delay
+        pure = True
         if spec.kind in ("generate", "answer"):
             body = self._generated(call, dialect, spec, routed, capture)
+            pure = body.status < 400 and capture.rejected is None
         elif spec.kind == "json":
             body = dialect.json_body(spec.value)
         elif spec.kind == "events":
@@ -281,7 +349,7 @@ class MockUpstream:
         if spec.content_type is not None:
             body.content_type = spec.content_type
         body.headers.update(spec.headers)
-        return body
+        return body, pure
 
     def _generated(
         self, call: Call, dialect: Dialect, spec: ReplySpec, routed: bool, capture: CapturedRequest

@@ -29,6 +29,7 @@ from typing import Any, TextIO
 import h11
 import trio
 
+from mocks.capture import CapturedRequest
 from mocks.engine import HostedUpstream, MockUpstream, Request, as_script
 from mocks.reply import Reply
 
@@ -38,11 +39,12 @@ _MAX_HEAD = 1 << 20
 _MAX_BODY = 64 << 20
 _RECEIVE = 65536
 _REASONS = {s.value: s.phrase.encode() for s in http.HTTPStatus}
+_SLACK = 1.0625  # a wait may last this much longer than its timeout (see _Connection._allow)
 
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Seconds allowed for each network wait."""
+    """Seconds allowed for each network wait (up to a sixteenth more: deadlines are moved lazily)."""
 
     idle: float = 120.0  # for the next request on a kept-alive connection
     read: float = 30.0  # for each piece of a request once it has started
@@ -85,27 +87,19 @@ class _Connection:
         self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_HEAD)
         self.early: list[bytes] = []  # bytes of a next request read while watching for a disconnect
         self.gone = False  # the watcher saw the client close
-        # One scope per request bounds its reads and one per reply its writes: each wait moves the deadline
-        # (a new scope per wait costs more than the rest of a small reply).
-        self._reading = trio.CancelScope()
-        self._writing = trio.CancelScope()
+        # One scope for the whole connection bounds every wait; its deadline moves before each wait
+        # (``_allow``): a scope per request or per reply, or a move per write, costs more than the
+        # rest of a small reply.
+        self._scope = trio.CancelScope()
+        self._replying: CapturedRequest | None = None  # the capture of the reply being sent
         self._progress = 0
 
     async def run(self) -> None:
         try:
-            while True:
-                request = None
-                with trio.CancelScope() as self._reading:
-                    request = await self._read_request()
-                if request is None:  # closed, timed out, or not a request
-                    return
-                reply = self.upstream.handle(request)
-                if not await self._send(reply) or self.h11.our_state is h11.MUST_CLOSE:
-                    return
-                self.h11.start_next_cycle()
-                for data in self.early:
-                    self.h11.receive_data(data)
-                self.early.clear()
+            with self._scope:
+                await self._serve()
+            if self._scope.cancelled_caught and self._replying is not None:  # the client stopped reading
+                self._replying.client_gone(self._progress)
         except h11.RemoteProtocolError as exc:
             await self._reject(exc)
         except (
@@ -117,6 +111,28 @@ class _Connection:
         finally:
             await self.stream.aclose()
 
+    async def _serve(self) -> None:
+        """Requests and replies until the client closes or a reply ends the connection."""
+        while True:
+            request = await self._read_request()
+            if request is None:  # closed, or not a request
+                return
+            reply = self.upstream.handle(request)
+            if not await self._send(reply) or self.h11.our_state is h11.MUST_CLOSE:
+                return
+            self.h11.start_next_cycle()
+            for data in self.early:
+                self.h11.receive_data(data)
+            self.early.clear()
+
+    def _allow(self, seconds: float) -> None:
+        """Let the next wait last ``seconds`` (or up to a sixteenth longer): the deadline moves only when
+        the one in place would cut the wait short or leave it much longer, so back-to-back writes move
+        it once."""
+        now = trio.current_time()
+        if not now + seconds <= self._scope.deadline <= now + seconds * _SLACK:
+            self._scope.deadline = now + seconds * _SLACK
+
     # -- reading --
 
     async def _event(self, timeout: float) -> Any:
@@ -125,16 +141,15 @@ class _Connection:
             event = self.h11.next_event()
             if event is not h11.NEED_DATA:
                 return event
-            self._reading.deadline = trio.current_time() + timeout
-            data = await self.stream.receive_some(_RECEIVE)
-            self.h11.receive_data(data)
+            self._allow(timeout)
+            self.h11.receive_data(await self.stream.receive_some(_RECEIVE))
 
     async def _read_request(self) -> Request | None:
         head = await self._event(self.timeouts.idle)
         if not isinstance(head, h11.Request):
             return None
         if self.h11.client_is_waiting_for_100_continue:
-            self._reading.deadline = trio.current_time() + self.timeouts.write
+            self._allow(self.timeouts.write)
             await self.stream.send_all(self.h11.send(h11.InformationalResponse(status_code=100, headers=[])))
         body = bytearray()
         while True:
@@ -166,32 +181,36 @@ class _Connection:
     # -- writing --
 
     async def _write(self, data: bytes) -> None:
-        """One write, bounded by ``timeouts.write`` through the reply's cancel scope (cheaper than a new
-        scope per write, and the scope has no deadline while the reply waits between frames)."""
-        self._writing.deadline = trio.current_time() + self.timeouts.write
+        """One write, bounded by ``timeouts.write``."""
+        self._allow(self.timeouts.write)
         await self.stream.send_all(data)
-        self._writing.deadline = math.inf
+
+    async def _sleep(self, seconds: float) -> None:
+        """A scripted wait between writes: no deadline while the reply is silent on purpose."""
+        self._scope.deadline = math.inf
+        await trio.sleep(seconds)
 
     async def _send(self, reply: Reply) -> bool:
-        """Send ``reply``; True when the connection can carry another request."""
+        """Send ``reply``; True when the connection can carry another request. A write that times out
+        cancels the whole connection; ``run`` then records the client as gone."""
         timed = reply.head_delay > 0 or any(f.delay > 0 for f in reply.frames)
         self._progress = 0  # index of the next frame to send
-        reusable = False
+        self._replying = reply.capture
         try:
-            with trio.CancelScope() as self._writing:
-                if timed:
-                    async with trio.open_nursery() as nursery:
-                        nursery.start_soon(self._watch, nursery.cancel_scope)
-                        reusable = await self._send_frames(reply)
-                        nursery.cancel_scope.cancel()
-                else:
+            if timed:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._watch, nursery.cancel_scope)
                     reusable = await self._send_frames(reply)
-            if self.gone or self._writing.cancelled_caught:  # closed by the client, or not reading
-                raise _ClientGone
+                    nursery.cancel_scope.cancel()
+                if self.gone:  # closed by the client
+                    raise _ClientGone
+            else:
+                reusable = await self._send_frames(reply)
         except (_ClientGone, trio.BrokenResourceError, trio.ClosedResourceError):
             if reply.capture is not None:
                 reply.capture.client_gone(self._progress)
-            return False
+            reusable = False
+        self._replying = None
         return reusable
 
     async def _watch(self, scope: trio.CancelScope) -> None:
@@ -207,7 +226,7 @@ class _Connection:
     async def _send_frames(self, reply: Reply) -> bool:
         """Walk the frames: wait, write, record; False when the connection must close afterwards."""
         if reply.head_delay:
-            await trio.sleep(reply.head_delay)
+            await self._sleep(reply.head_delay)
         if not reply.send_head:
             return False
         headers = list(reply.headers)
@@ -222,7 +241,7 @@ class _Connection:
                 if pending:
                     await self._write(pending)
                     pending = b""
-                await trio.sleep(frame.delay)
+                await self._sleep(frame.delay)
             if frame.data:
                 pending += self.h11.send(h11.Data(data=frame.data))
             if i == last and reply.end == "complete":

@@ -6,14 +6,16 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import anthropic
+import httpx
 import openai
 import trio
 
 from mocks.engine import HostedUpstream
-from mocks.server import BackgroundServer, serve
+from mocks.server import BackgroundServer, Timeouts, serve
 from tests.mocks.conftest import ANTHROPIC_MODEL, OPENAI_TOOL
 
 
@@ -69,6 +71,52 @@ def test_keep_alive_serves_several_requests_on_one_connection() -> None:
         third, _ = _read_response(sock, b"")
         assert all(r.startswith(b"HTTP/1.1 200 OK\r\n") for r in (first, second, third))
         assert len(server.requests) == 3
+
+
+MODELS = b"GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n\r\n"
+
+
+def _connect(server: BackgroundServer) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1])))
+    sock.settimeout(10)
+    return sock
+
+
+def test_a_connection_left_idle_is_closed_after_the_idle_timeout() -> None:
+    with BackgroundServer(timeouts=Timeouts(idle=0.3)) as server, _connect(server) as sock:
+        sock.sendall(MODELS)
+        _read_response(sock, b"")
+        started = time.monotonic()
+        assert sock.recv(65536) == b""
+        assert 0.3 <= time.monotonic() - started < 3
+
+
+def test_a_request_that_stops_halfway_is_dropped_unanswered() -> None:
+    with BackgroundServer(timeouts=Timeouts(read=0.3)) as server, _connect(server) as sock:
+        sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{}")
+        started = time.monotonic()
+        assert sock.recv(65536) == b""
+        assert 0.3 <= time.monotonic() - started < 3
+        assert server.requests == []
+
+
+def test_a_client_that_stops_reading_is_recorded_as_gone() -> None:
+    script = {"rules": [{"reply": {"body": "x" * (32 << 20)}}]}  # more than the socket buffers hold
+    with BackgroundServer(script, timeouts=Timeouts(write=0.3)) as server, _connect(server) as sock:
+        sock.sendall(MODELS)
+        deadline = time.monotonic() + 5
+        while not (server.requests and server.requests[0].disconnected) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        seen = server.requests[0]
+        assert seen.disconnected and seen.disconnect_frame == 0 and not seen.completed
+
+
+def test_scripted_pauses_are_not_cut_by_the_write_timeout() -> None:
+    events = [{"data": {"n": i}, "delay_ms": 400} for i in range(2)]
+    with BackgroundServer({"rules": [{"reply": {"events": events}}]}, timeouts=Timeouts(write=0.2)) as server:
+        reply = httpx.post(server.urls["openai"] + "/chat/completions", headers={"authorization": "Bearer k"})
+        assert reply.status_code == 200 and reply.text.endswith("data: [DONE]\n\n")
+        assert server.requests[0].completed and not server.requests[0].disconnected
 
 
 def test_malformed_http_gets_400() -> None:
