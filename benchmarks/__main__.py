@@ -4,8 +4,8 @@
 
 Sections: translation (ours vs LiteLLM, 6 directions x request/response/stream event), sse (our decoder vs
 openai's and httpx-sse's), passthrough (raw forwarding overhead vs bare httpx; 200 MB stream in constant
-memory), suite (``wirecheck run`` wall time), mock (``wirecheck serve`` vs a bare trio+h11 server, under wrk
-when installed).
+memory), suite (``wirecheck run`` wall time), mock (``wirecheck serve`` vs a bare trio+h11 server and the
+third-party mocks aimock and llmock when installed, under wrk when installed).
 """
 
 from __future__ import annotations
