@@ -20,7 +20,6 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from harness.gateway.process import free_port
 
 TOOLS = ("aimock", "llmock")
 AIMOCK_ENV = "WIRECHECK_AIMOCK"
@@ -67,12 +68,6 @@ class Tool:
     port: int = 0
     error: str | None = None
     replies: dict[str, dict] = field(default_factory=dict)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _aimock(port: int, tmp: Path) -> tuple[list[str], dict[str, str], str]:
@@ -118,7 +113,7 @@ _COMMANDS: dict[str, Callable[[int, Path], tuple[list[str], dict[str, str], str]
 def start(name: str, tmp: Path, prefix: list[str], timeout: float = 30.0) -> Tool:
     """Start and script one tool (``prefix`` e.g. pins it to a CPU); never raises, errors go in ``error``."""
     tool = Tool(name)
-    tool.port = _free_port()
+    tool.port = free_port()
     try:
         command, env, tool.version = _COMMANDS[name](tool.port, tmp)
     except LookupError as exc:

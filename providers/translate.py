@@ -62,6 +62,12 @@ def response(upstream: str, client: str, body: Body) -> dict[str, Any]:
     return _RESPONSE_OUT[client](response_to_ir(upstream, body))
 
 
+def stream_to_ir(dialect: str) -> Any:
+    """A fresh ``StreamToIR`` of ``dialect``: ``feed`` its stream events, ``close`` at the end."""
+    _check(dialect)
+    return _STREAM_IN[dialect]()
+
+
 class Stream:
     """An ``upstream`` stream's events (parsed ``data:`` JSON objects) → the ``client``'s events.
 
@@ -69,9 +75,8 @@ class Stream:
     write, in order. The stream grammar of each side is the converters' (see their ``StreamFromIR``)."""
 
     def __init__(self, upstream: str, client: str) -> None:
-        _check(upstream)
         _check(client)
-        self._into: Any = _STREAM_IN[upstream]()
+        self._into: Any = stream_to_ir(upstream)
         self._out_of: Any = _STREAM_OUT[client](as_json=True)
 
     def feed(self, event: Body) -> list[dict[str, Any]]:

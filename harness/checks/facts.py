@@ -283,13 +283,9 @@ def ir_json(obj: Any) -> Any:
 
 
 def _to_ir(o: Outcome) -> Any:
-    from providers.convert import anthropic as anthropic_convert
-    from providers.convert import gemini as gemini_convert
-    from providers.convert import openai as openai_convert
+    from providers import translate
     from providers.convert.accumulate import accumulate
     from providers.types import ir
-    from providers.types.anthropic import MessagesResponse
-    from providers.types.gemini import GenerateContentResponse
 
     output = o.output
     if output == "ir":
@@ -301,17 +297,8 @@ def _to_ir(o: Outcome) -> Any:
     if output not in ("openai", "anthropic", "gemini"):
         raise TypeError(f"{o.method} output has no IR form")
     if not o.streamed:
-        data = o.result_json
-        if output == "openai":
-            return openai_convert.response_to_ir(data)
-        if output == "anthropic":
-            return anthropic_convert.response_to_ir(MessagesResponse.parse(data))
-        return gemini_convert.response_to_ir(GenerateContentResponse.parse(data))
-    converter = {
-        "openai": openai_convert.StreamToIR,
-        "anthropic": anthropic_convert.StreamToIR,
-        "gemini": gemini_convert.StreamToIR,
-    }[output]()
+        return translate.response_to_ir(output, o.result_json)
+    converter = translate.stream_to_ir(output)
     events = [event for item in o.item_json for event in converter.feed(item)]
     return accumulate(events + list(converter.close()))
 
