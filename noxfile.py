@@ -1,10 +1,19 @@
-"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s conformance``, ``nox -s gateway-litellm``.
+"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s conformance``, ``nox -s gateway-litellm``,
+``nox -s bench``, ``nox -s tests-latest`` and ``nox -s lock``.
 
-Each session installs the project into its own virtualenv, so a fresh machine needs nothing but nox.
+Each session installs the project into its own virtualenv, so a fresh machine needs nothing but nox. The
+test set is pinned and hashed in ``requirements/`` (``nox -s lock`` regenerates it): ``tests``, ``lint``
+and ``conformance`` install exactly that set, so a fresh machine gets what CI tested, and a new SDK release
+cannot turn CI red. ``tests-latest`` installs the newest official SDKs instead, to see drift before it bites.
+
+Tests that read the external corpus (real recorded traffic, the vendors' specs) find it through
+``$WIRECHECK_CORPUS``; when it is unset the sessions pass on the default below when that folder exists,
+and the tests skip with one reason when there is none (``tests/corpus.py``).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -15,21 +24,74 @@ nox.options.sessions = ["tests", "lint"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = "3.11"
+ROOT = Path(__file__).parent
+#: The pinned, hashed test set (the project's dependencies with the ``dev`` extra), the lint tool, and nox.
+TEST_LOCK, LINT_LOCK, CI_LOCK = (Path("requirements") / name for name in ("test.txt", "lint.txt", "ci.txt"))
+#: The external corpus's default place: the workplace folder beside the checkout.
+CORPUS_DEFAULT = ROOT.parent / "shared"
+#: The official SDKs the oracle tests drive; ``tests-latest`` installs their newest releases.
+SDKS = ("openai", "anthropic", "google-genai", "httpx2")
+
+
+def _corpus_env() -> dict[str, str]:
+    named = os.environ.get("WIRECHECK_CORPUS")
+    if named:
+        return {"WIRECHECK_CORPUS": named}
+    return {"WIRECHECK_CORPUS": str(CORPUS_DEFAULT)} if CORPUS_DEFAULT.is_dir() else {}
+
+
+def _install_locked(session: nox.Session, lock: Path = TEST_LOCK, project: bool = True) -> None:
+    """Exactly the pinned, hashed set (pip refuses anything unpinned or with another hash), then the
+    project itself without resolving its dependencies again."""
+    session.install("--require-hashes", "--no-deps", "-r", str(lock))
+    if project:
+        session.install("--no-deps", "-e", ".")
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The whole test suite (unit, property and SDK-oracle tests), loopback only."""
-    session.install("-e", ".[dev]")
-    session.run("pytest", *session.posargs)
+    """The whole test suite (unit, property and SDK-oracle tests) on the pinned set, loopback only."""
+    _install_locked(session)
+    session.run("pytest", *session.posargs, env=_corpus_env())
+
+
+@nox.session(name="tests-latest", python=PYTHON)
+def tests_latest(session: nox.Session) -> None:
+    """The suite with the newest releases of the official SDKs (the oracles), to see drift before it bites.
+    Not part of CI: a red result here is news about an SDK, to be met by a fix or a declared range."""
+    _install_locked(session)
+    session.install("--upgrade", *SDKS)
+    session.run("python", "-m", "pip", "list", "--format=freeze", silent=False)
+    session.run("pytest", *session.posargs, env=_corpus_env())
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff lint and format check."""
-    session.install("ruff>=0.6")
+    """ruff lint and format check, with the pinned ruff."""
+    _install_locked(session, LINT_LOCK, project=False)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def lock(session: nox.Session) -> None:
+    """Regenerate the pinned, hashed sets in requirements/ from pyproject.toml (uv's resolver; universal
+    markers, so one file serves every platform on Python 3.11+). Commit the result after the tests pass."""
+    session.install("uv")
+    common = ("--generate-hashes", "--universal", "--python-version", PYTHON, "--quiet")
+    common += ("--custom-compile-command", "nox -s lock")
+    session.run("uv", "pip", "compile", "pyproject.toml", "--extra", "dev", *common, "-o", str(TEST_LOCK))
+    for lock_file, requirement in ((LINT_LOCK, "ruff"), (CI_LOCK, "nox")):
+        source = Path(session.create_tmp()) / f"{requirement}.in"
+        source.write_text(f"{requirement}=={_pinned_version(TEST_LOCK, requirement)}\n")
+        session.run("uv", "pip", "compile", str(source), *common, "-o", str(lock_file))
+
+
+def _pinned_version(lock_file: Path, name: str) -> str:
+    for line in lock_file.read_text().splitlines():
+        if line.startswith(f"{name}=="):
+            return line.split("==", 1)[1].split()[0]
+    raise ValueError(f"{lock_file}: no pin for {name}")
 
 
 @nox.session(python=PYTHON)
@@ -37,7 +99,7 @@ def conformance(session: nox.Session) -> None:
     """The scenario suite against every reference provider, with baselines/reference.yaml; reports in
     reports/ (JSON, JUnit, markdown matrix). Extra arguments go to `wirecheck run` (e.g. -k openai.stream,
     --provider mypkg:MyProvider --upstream openai)."""
-    session.install("-e", ".[dev]")
+    _install_locked(session)
     reports = Path("reports")
     reports.mkdir(exist_ok=True)
     session.run(
