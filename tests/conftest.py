@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+from tests.corpus import require_real_traffic, require_specs
 
 
 @pytest.fixture
@@ -14,11 +15,12 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The workplace's shared/ folder (specs, real traffic), beside the repository or $WIRECHECK_SHARED."""
-    path = Path(os.environ.get("WIRECHECK_SHARED") or Path(__file__).resolve().parents[1].parent / "shared")
-    if not path.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared folder not found at {path} (set WIRECHECK_SHARED)")
-        pytest.skip(f"shared folder not found at {path}: real-traffic and spec tests need it")
-    return path
+def real_traffic() -> Path:
+    """``real-traffic/`` of the external corpus (``tests/corpus.py``); skips with its one reason when absent."""
+    return require_real_traffic()
+
+
+@pytest.fixture(scope="session")
+def specs() -> Path:
+    """``specs/`` of the external corpus (``tests/corpus.py``); skips with its one reason when absent."""
+    return require_specs()

@@ -7,8 +7,8 @@
    listed in ALLOWED_REJECTIONS with a reason;
 4. deliberately broken instances are rejected, and the problem names the offending field.
 
-The shared folder (specs, real traffic) is ``<repo>/../shared`` or $WIRECHECK_SHARED. When it is
-missing the data-driven tests skip, unless $CI is set, in which case they fail.
+The specs and the real traffic come from the external corpus (``tests/corpus.py``); when it is missing the
+data-driven tests skip with its one reason.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import copy
 import fnmatch
 import gzip
 import json
-import os
 import re
 import zlib
 from collections.abc import Callable, Iterator
@@ -36,23 +35,14 @@ from harness import schemas
 SCHEMA_DIR = Path(schemas.__file__).parent
 
 
-# ----------------------------------------------------------------------------- shared folder
-
-
-def _shared_dir() -> Path:
-    env = os.environ.get("WIRECHECK_SHARED")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
+# ----------------------------------------------------------------------------- external corpus
 
 
 @pytest.fixture(scope="session")
-def shared() -> Path:
-    path = _shared_dir()
-    if not (path / "specs").is_dir() or not (path / "real-traffic").is_dir():
-        reason = f"shared folder with specs/ and real-traffic/ not found at {path} (set WIRECHECK_SHARED)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
+def shared(specs: Path, real_traffic: Path) -> Path:
+    """The corpus folder holding both ``specs/`` and ``real-traffic/``."""
+    assert specs.parent == real_traffic.parent
+    return specs.parent
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ from providers.errors import ProviderError
 from providers.sse import anthropic_event, decode_all, encode
 from providers.types import anthropic as wire
 from providers.types import ir
+from tests.corpus import parameters, require_real_traffic
 from tests.strategies import anthropic as strat
 from tests.strategies.anthropic import ident, json_objects
 from tests.strategies.common import assert_strict_equal, text
@@ -569,10 +570,7 @@ def test_foreign_response_is_written_as_the_sdk_expects():
 
 
 def _interactions() -> list[Any]:
-    try:
-        return strat.anthropic_interactions()
-    except pytest.skip.Exception:
-        return []
+    return strat.anthropic_interactions()
 
 
 INTERACTIONS = _interactions()
@@ -581,12 +579,12 @@ REPLIES = [i for i in INTERACTIONS if not strat.is_sse(i[2]) and i[3] < 400]
 
 
 def test_real_traffic_is_there():
-    strat.shared_dir()
+    require_real_traffic()
     assert len(REPLIES) >= 40 and len(STREAMS) >= 5
 
 
 @pytest.mark.parametrize(
-    ("name", "request_json", "raw", "status"), INTERACTIONS, ids=[i[0] for i in INTERACTIONS]
+    ("name", "request_json", "raw", "status"), parameters(INTERACTIONS, [i[0] for i in INTERACTIONS], arity=4)
 )
 def test_real_requests_round_trip_through_the_ir(name, request_json, raw, status):
     assert request_json is not None
@@ -594,7 +592,9 @@ def test_real_requests_round_trip_through_the_ir(name, request_json, raw, status
     assert_strict_equal(conv.request_from_ir(conv.request_to_ir(req)).to_json(), request_json)
 
 
-@pytest.mark.parametrize(("name", "request_json", "raw", "status"), REPLIES, ids=[i[0] for i in REPLIES])
+@pytest.mark.parametrize(
+    ("name", "request_json", "raw", "status"), parameters(REPLIES, [i[0] for i in REPLIES], arity=4)
+)
 def test_real_replies_round_trip_through_the_ir(name, request_json, raw, status):
     body = json.loads(raw)
     resp = wire.MessagesResponse.parse(raw)
@@ -610,7 +610,9 @@ SDK_TOO_OLD = {
 }
 
 
-@pytest.mark.parametrize(("name", "request_json", "raw", "status"), STREAMS, ids=[i[0] for i in STREAMS])
+@pytest.mark.parametrize(
+    ("name", "request_json", "raw", "status"), parameters(STREAMS, [i[0] for i in STREAMS], arity=4)
+)
 def test_real_streams_survive_ir_and_the_sdk_sees_the_same_message(name, request_json, raw, status):
     items = [json.loads(event.data) for event in decode_all(raw)]
     events, reader = to_ir(items)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from typing import Any
 
 import httpx2
@@ -35,6 +34,7 @@ from providers.errors import ProviderError
 from providers.sse import decode_all, gemini_event
 from providers.types import gemini as wire
 from providers.types import ir
+from tests.corpus import require_real_traffic
 from tests.strategies import gemini as strat
 from tests.strategies.common import assert_strict_equal
 
@@ -242,12 +242,8 @@ def sdk_summary(chunks: list[gtypes.GenerateContentResponse]) -> dict[str, Any]:
 
 
 def _real() -> tuple[strat.RealExchange, ...]:
-    found = strat.real_exchanges()
-    if not found:
-        if os.environ.get("CI"):
-            pytest.fail("shared/real-traffic is missing (set WIRECHECK_SHARED)")
-        pytest.skip("shared/real-traffic not found next to the repository (set WIRECHECK_SHARED)")
-    return found
+    require_real_traffic()
+    return strat.real_exchanges()
 
 
 def j(items: list[wire.GenerateContentResponse]) -> list[dict[str, Any]]:

@@ -15,7 +15,6 @@ What is checked, and how it could fail:
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +31,7 @@ from providers.errors import ProviderError
 from providers.sse import OPENAI_DONE, decode_all, is_done, openai_event
 from providers.types import ir
 from providers.types.openai import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse
+from tests.corpus import require_real_traffic
 from tests.strategies import openai as strat
 from tests.strategies.common import assert_strict_equal, text
 
@@ -356,13 +356,8 @@ def test_round_trip_property_can_fail():
 
 
 def real_exchanges() -> tuple[strat.Exchange, ...]:
-    found = strat.real_exchanges()
-    if not found:
-        where = strat.shared_dir() / "real-traffic"
-        if os.environ.get("CI"):
-            pytest.fail(f"shared real traffic missing at {where} (set WIRECHECK_SHARED)")
-        pytest.skip(f"shared real traffic not found at {where} (set WIRECHECK_SHARED)")
-    return found
+    require_real_traffic()
+    return strat.real_exchanges()
 
 
 #: Recorded replies that are not OpenAI JSON (pydantic-ai tests of a broken upstream); see test_types_openai.

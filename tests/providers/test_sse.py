@@ -1,7 +1,7 @@
 """providers.sse: the incremental SSE decoder (WHATWG event stream interpretation) and the encoders.
 
 Properties run on generated streams split at generated points; openai's own SSEDecoder is the independent
-oracle; real recorded bodies from shared/real-traffic check the dialects.
+oracle; real recorded bodies from the external corpus (tests/corpus.py) check the dialects.
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,6 +31,7 @@ from providers.sse import (
     is_done,
     openai_event,
 )
+from tests.corpus import require_real_traffic
 
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -377,19 +376,10 @@ def test_anthropic_event_needs_a_type_and_dumps_refuses_nan() -> None:
 # -- real recorded traffic ---------------------------------------------------------------------------
 
 
-def _shared() -> Path:
-    env = os.environ.get("WIRECHECK_SHARED")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
-
-
 def _real_sse_bodies(*folders: str) -> list[tuple[str, str, bytes]]:
     """(cassette name, request URI, body) of every text/event-stream response in the cassettes of those
-    folders under shared/real-traffic."""
-    root = _shared() / "real-traffic"
-    if not root.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared real traffic missing at {root} (set WIRECHECK_SHARED)")
-        pytest.skip(f"shared real traffic not found at {root} (set WIRECHECK_SHARED)")
+    folders under real-traffic/ of the external corpus."""
+    root = require_real_traffic()
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     found = []
     for folder in folders:

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from providers.errors import ProviderError
 from providers.sse import decode_all
 from providers.types import anthropic as wire
+from tests.corpus import parameters, require_real_traffic
 from tests.strategies import anthropic as strat
 from tests.strategies.common import assert_strict_equal
 
@@ -194,23 +195,20 @@ def test_aliases():
 
 
 def _interactions():
-    try:
-        return strat.anthropic_interactions()
-    except pytest.skip.Exception:
-        return []
+    return strat.anthropic_interactions()
 
 
 INTERACTIONS = _interactions()
 
 
 def test_real_traffic_is_there():
-    strat.shared_dir()
+    require_real_traffic()
     assert len(INTERACTIONS) >= 40, "expected the recorded Anthropic cassettes"
     assert sum(strat.is_sse(raw) for _, _, raw, _ in INTERACTIONS) >= 5
 
 
 @pytest.mark.parametrize(
-    ("name", "request_json", "raw", "status"), INTERACTIONS, ids=[i[0] for i in INTERACTIONS]
+    ("name", "request_json", "raw", "status"), parameters(INTERACTIONS, [i[0] for i in INTERACTIONS], arity=4)
 )
 def test_real_bodies_parse_and_round_trip(name, request_json, raw, status):
     if request_json is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 
 import pytest
 from hypothesis import given, settings
@@ -23,6 +22,7 @@ import providers.types.gemini as wire
 from providers.errors import ProviderError
 from providers.sse import decode_all
 from providers.types._base import CamelWire
+from tests.corpus import require_real_traffic
 from tests.strategies import gemini as strat
 from tests.strategies.common import assert_strict_equal
 
@@ -44,12 +44,8 @@ def _wire_models() -> dict[str, type[CamelWire]]:
 
 
 def _real() -> tuple[strat.RealExchange, ...]:
-    found = strat.real_exchanges()
-    if not found:
-        if os.environ.get("CI"):
-            pytest.fail("shared/real-traffic is missing (set WIRECHECK_SHARED)")
-        pytest.skip("shared/real-traffic not found next to the repository (set WIRECHECK_SHARED)")
-    return found
+    require_real_traffic()
+    return strat.real_exchanges()
 
 
 def unknown_keys(model: BaseModel, path: str = "$") -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 
 import pytest
 from hypothesis import given, settings
@@ -20,6 +19,7 @@ import providers.types.openai as wire
 from providers.errors import ProviderError
 from providers.sse import decode_all, is_done
 from providers.types._base import Wire
+from tests.corpus import require_real_traffic
 from tests.strategies import openai as strat
 from tests.strategies.common import assert_strict_equal
 
@@ -118,13 +118,8 @@ NOT_OPENAI = {"openai/test_invalid_response#0", "openai/test_text_response#0"}
 
 
 def real_exchanges() -> tuple[strat.Exchange, ...]:
-    found = strat.real_exchanges()
-    if not found:
-        where = strat.shared_dir() / "real-traffic"
-        if os.environ.get("CI"):
-            pytest.fail(f"shared real traffic missing at {where} (set WIRECHECK_SHARED)")
-        pytest.skip(f"shared real traffic not found at {where} (set WIRECHECK_SHARED)")
-    return found
+    require_real_traffic()
+    return strat.real_exchanges()
 
 
 def sse_payloads(body: str) -> list[dict]:

@@ -1,5 +1,5 @@
 """Hand-written hypothesis strategies for Anthropic Messages wire JSON (WIRE.md §2), and the loader of the
-recorded Anthropic traffic in ``shared/real-traffic``.
+recorded Anthropic traffic of the external corpus (``tests/corpus.py``).
 
 Every object may carry unknown ``x_*`` fields; every optional field is either absent, an explicit ``null``
 or a value; enum-like fields also draw values no table knows. Coherent streams (``message_streams``) are
@@ -14,13 +14,11 @@ import base64
 import functools
 import gzip
 import json
-import os
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import strategies as st
 
+from tests.corpus import real_traffic_dir
 from tests.strategies.common import json_scalars, numbers, text
 
 # --- building blocks -------------------------------------------------------------------------------
@@ -455,16 +453,6 @@ def message_streams(draw: st.DrawFn) -> tuple[dict[str, Any], list[dict[str, Any
 # --- recorded traffic ------------------------------------------------------------------------------
 
 
-def shared_dir() -> Path:
-    """``shared/`` beside the repository (or ``$WIRECHECK_SHARED``); skips when absent, fails under CI."""
-    path = Path(os.environ.get("WIRECHECK_SHARED") or Path(__file__).resolve().parents[2].parent / "shared")
-    if not path.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared directory {path} is missing (required under CI)")
-        pytest.skip(f"shared directory {path} is missing")
-    return path
-
-
 def _body_text(raw: Any, headers: dict[str, Any]) -> bytes:
     data = raw.encode() if isinstance(raw, str) else raw
     encoding = {k.lower(): v for k, v in (headers or {}).items()}.get("content-encoding") or []
@@ -481,7 +469,9 @@ def anthropic_interactions() -> list[tuple[str, dict[str, Any] | None, bytes, in
     calls some cassettes hold (OpenAI, Gemini, file downloads)."""
     import yaml
 
-    root = shared_dir() / "real-traffic"
+    root = real_traffic_dir()
+    if root is None:
+        return []
     files = sorted((root / "anthropic").glob("*.yaml")) + sorted(
         (root / "openllmetry" / "anthropic").glob("*.yaml")
     )

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
 from hypothesis import strategies as st
 from pydantic.alias_generators import to_snake
 
+from tests.corpus import real_traffic_dir
 from tests.strategies.common import json_values, numbers, short_text, text
 
 __all__ = [
@@ -40,7 +39,6 @@ __all__ = [
     "real_exchanges",
     "request",
     "response",
-    "shared_dir",
     "stream_items",
     "thinking_config",
     "tool",
@@ -547,13 +545,6 @@ def stream_items(draw: st.DrawFn, *, finish: bool | None = None) -> list[dict[st
 # --- real traffic ----------------------------------------------------------------------------------
 
 
-def shared_dir() -> Path | None:
-    """The shared workplace folder (env WIRECHECK_SHARED, else the sibling of the repository)."""
-    env = os.environ.get("WIRECHECK_SHARED")
-    path = Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
-    return path if (path / "real-traffic").is_dir() else None
-
-
 @dataclass(frozen=True)
 class RealExchange:
     """One recorded generateContent call: where it came from, the request body, and either the response
@@ -570,11 +561,11 @@ class RealExchange:
 @functools.cache
 def real_exchanges() -> tuple[RealExchange, ...]:
     """Every recorded Gemini/Vertex ``:generateContent``/``:streamGenerateContent`` interaction."""
-    root = shared_dir()
+    root = real_traffic_dir()
     if root is None:
         return ()
     out = []
-    for path in sorted((root / "real-traffic" / "google").glob("*.yaml")):
+    for path in sorted((root / "google").glob("*.yaml")):
         cassette = yaml.safe_load(path.read_text(encoding="utf-8"))
         for i, interaction in enumerate(cassette.get("interactions") or ()):
             req, resp = interaction["request"], interaction["response"]

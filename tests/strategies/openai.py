@@ -11,15 +11,14 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-import os
 import string
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
 from hypothesis import strategies as st
 
+from tests.corpus import real_traffic_dir
 from tests.strategies.common import json_scalars, numbers, short_text, text
 
 __all__ = [
@@ -52,7 +51,6 @@ __all__ = [
     "response",
     "response_choice",
     "response_message",
-    "shared_dir",
     "stream_options",
     "text_part",
     "tool",
@@ -382,7 +380,7 @@ MODELS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
 
 # --- real recorded traffic -------------------------------------------------------------------------
 # Not a strategy, but the other source of OpenAI wire JSON the tests run on: the VCR cassettes in
-# ../shared/real-traffic/{openai,openllmetry/openai} (see their SOURCES.md), read once.
+# real-traffic/{openai,openllmetry/openai} of the external corpus (tests/corpus.py), read once.
 
 
 @dataclass(frozen=True)
@@ -393,11 +391,6 @@ class Exchange:
     request: dict[str, Any]
     status: int
     response: dict[str, Any] | str
-
-
-def shared_dir() -> Path:
-    env = os.environ.get("WIRECHECK_SHARED")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
 
 
 def _response_body(response: dict[str, Any]) -> dict[str, Any] | str:
@@ -424,8 +417,10 @@ def _request_body(request: dict[str, Any]) -> dict[str, Any]:
 
 @functools.cache
 def real_exchanges() -> tuple[Exchange, ...]:
-    """Every recorded chat-completions exchange (empty when the shared folder is missing)."""
-    root = shared_dir() / "real-traffic"
+    """Every recorded chat-completions exchange (empty when the external corpus is missing)."""
+    root = real_traffic_dir()
+    if root is None:
+        return ()
     files = sorted(root.glob("openai/*.yaml")) + sorted(root.glob("openllmetry/openai/*.yaml"))
     out = []
     for path in files:

@@ -1,16 +1,15 @@
 """The cassettes the property tests run over: the shipped starter set (``cassettes/``) and every file of the
-real recorded traffic (``../shared/real-traffic``, or $WIRECHECK_SHARED), imported at collection time so
-that tests can be parametrized by cassette and interaction id.
+real recorded traffic of the external corpus (``tests/corpus.py``), imported at collection time so that
+tests can be parametrized by cassette and interaction id.
 
-Real traffic is read from the shared folder at test time and never copied into the repository. When the
-folder is missing, the real-traffic cases are simply not generated and ``test_real_traffic_present``
-skips (or fails under $CI), as the ``shared_dir`` fixture does.
+Real traffic is read from the corpus at test time and never copied into the repository. When the corpus is
+missing, the real-traffic cases are simply not generated and the tests about real traffic skip with the
+corpus's one reason; the starter cassettes keep every property test meaningful.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from harness.cassettes import format as fmt
 from harness.cassettes import index as ix
 from harness.cassettes.vcr import ImportResult, import_folder
+from tests.corpus import real_traffic_dir
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -34,16 +34,6 @@ def http_client(**kwargs) -> httpx.AsyncClient:
 
 
 STARTER_DIR = REPO / "cassettes"
-
-
-def shared_dir() -> Path | None:
-    path = Path(os.environ.get("WIRECHECK_SHARED") or REPO.parent / "shared")
-    return path if path.is_dir() else None
-
-
-def real_traffic_dir() -> Path | None:
-    shared = shared_dir()
-    return shared / "real-traffic" if shared and (shared / "real-traffic").is_dir() else None
 
 
 @functools.cache

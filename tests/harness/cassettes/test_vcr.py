@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from harness.cassettes import format as fmt
 from harness.cassettes.index import SCOPE
 from harness.cassettes.vcr import export_vcr, import_file, read_vcr, split_sse
+from tests.corpus import require_real_traffic
 
 from .corpus import imports, real_traffic_dir
 
@@ -35,15 +36,14 @@ def _folder(path) -> str:
     return str(path.parent.relative_to(real_traffic_dir()))
 
 
-def test_real_traffic_present(shared_dir):
-    assert (shared_dir / "real-traffic").is_dir()
+def test_real_traffic_present(real_traffic):
+    assert real_traffic == real_traffic_dir()
     assert imports(), "the real-traffic folder holds no VCR files"
 
 
 def test_every_real_traffic_file_is_imported_or_explained():
+    require_real_traffic()
     results = imports()
-    if not results:
-        pytest.skip("no real traffic")
     on_disk = sorted(
         p for p in real_traffic_dir().rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml")
     )
@@ -84,9 +84,7 @@ def test_every_import_is_a_valid_cassette_with_its_notes():
 
 
 def test_sse_bodies_become_one_chunk_per_event():
-    folder = real_traffic_dir()
-    if folder is None:
-        pytest.skip("no real traffic")
+    folder = require_real_traffic()
     cassette = read_vcr(folder / "anthropic" / "test_anthropic_web_search_tool_stream.yaml")
     stream = next(it for it in cassette.interactions if it.response.chunks is not None)
     chunks = stream.response.chunks
