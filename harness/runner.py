@@ -14,7 +14,7 @@ The flow of one case (DESIGN.md "The flow of one conformance case"):
    with an API key the run invents, a ``sleep`` that records retry waits instead of sleeping (so the
    suite is fast and ``expect.waits`` can check retry-after) and one ``httpx.AsyncClient`` shared by
    the whole run (a new client costs ~50 ms: its SSL context). A user's ``module:Class`` is built with
-   ``base_url=`` and ``api_key=`` (and ``sleep=`` / ``client=`` if its constructor takes them) and must say which
+   ``base_url=`` and ``api_key=`` (and ``sleep=`` / ``client=`` if its constructor names them) and must say which
    upstream it speaks: a class attribute ``upstream_dialect`` or ``--upstream``.
 3. **Calls.** The case's method, under ``trio.fail_after(deadline)`` (a hang is a failed case, never a
    hung run), then its twins for the equivalence checks (``harness.checks.equivalence``). A method the
@@ -356,12 +356,7 @@ def _build_provider(
         kwargs["endpoint"] = url
     else:
         kwargs["base_url"] = url
-    try:
-        params = dict(inspect.signature(put.cls).parameters)
-    except (TypeError, ValueError):
-        params = {}
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        params.update(dict.fromkeys(("sleep", "client")))
+    params = _named_parameters(put.cls)
     recorded = "sleep" in params
     if recorded:
         kwargs["sleep"] = record_wait
@@ -371,6 +366,18 @@ def _build_provider(
         return put.cls(**kwargs), recorded
     except Exception as exc:
         raise HarnessError(f"cannot construct provider {put.name}: {type(exc).__name__}: {exc}") from exc
+
+
+def _named_parameters(cls: type) -> set[str]:
+    """The keyword parameters a constructor names. ``sleep=`` and ``client=`` go only to a constructor that
+    names them: one that takes ``**kwargs`` did not ask for the injected clock, and passing it would switch
+    on the retry-wait checks for a provider that never saw the clock."""
+    try:
+        parameters = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return set()
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return {p.name for p in parameters if p.kind in named}
 
 
 async def _close(provider: Any) -> None:

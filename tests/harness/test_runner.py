@@ -243,3 +243,46 @@ def test_a_case_that_expects_not_implemented_runs_and_fails_a_provider_that_answ
     # The Anthropic provider refuses (pass: the refusal is what the case checks); the OpenAI provider
     # answers the embedding, which this case says must be refused (fail): the check can fail.
     assert verdicts == {"anthropic": Verdict.PASS, "openai": Verdict.FAIL}
+
+
+def test_the_injected_clock_goes_only_to_a_constructor_that_names_it() -> None:
+    from harness.runner import _named_parameters
+    from providers.openai import OpenAIProvider
+
+    class TakesKeywords(OpenAIProvider):
+        def __init__(self, api_key: str, base_url: str, **kwargs) -> None:
+            super().__init__(api_key=api_key, base_url=base_url)
+
+    assert {"sleep", "client"} <= _named_parameters(OpenAIProvider)
+    assert _named_parameters(TakesKeywords) == {"api_key", "base_url"}
+
+    retried = """\
+    cases:
+      - id: inline.retry.001
+        title: a 429 then a reply; waits are checked only where the provider takes the clock
+        clause: {spec: contract, ref: retries}
+        method: chat_completion
+        request: {model: gpt-4o, messages: [{role: user, content: hi}]}
+        upstream:
+          rules:
+            - {times: 1, fault: {error: {status: 429, retry_after: 0}}}
+            - {reply: {answer: {text: ok, usage: {prompt: 3, completion: 1}}}}
+        expect: {text: ok, attempts: 2, waits: [99]}
+    """
+    import sys
+    import types
+
+    holder = types.ModuleType("wirecheck_test_keywords")
+    holder.TakesKeywords = TakesKeywords
+    sys.modules[holder.__name__] = holder
+    try:
+        result = run(cases_from(retried), [f"{holder.__name__}:TakesKeywords"], upstream="openai", sdk=False)
+    finally:
+        del sys.modules[holder.__name__]
+    (case,) = result.results
+    statuses = {c.id: c.status for c in case.checks}
+    assert statuses["upstream.attempts"] == "pass"
+    assert statuses["upstream.waits"] == "skip"  # no clock given, so the made-up waits are no fault
+    # The same case against the reference provider, which names `sleep`, does check the waits: [99] fails.
+    reference = run(cases_from(retried), ["openai"], sdk=False)
+    assert {c.id: c.status for c in reference.results[0].checks}["upstream.waits"] == "fail"

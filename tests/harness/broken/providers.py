@@ -199,8 +199,10 @@ class WrongVersionHeader(AnthropicProvider):
 
     upstream_dialect = "anthropic"
 
-    def __init__(self, api_key: str, base_url: str = "https://api.anthropic.com", **kwargs: Any) -> None:
-        super().__init__(api_key, base_url, version="2023-01-01", **kwargs)
+    def __init__(
+        self, api_key: str, base_url: str = "https://api.anthropic.com", client: Any = None, sleep: Any = None
+    ) -> None:
+        super().__init__(api_key, base_url, version="2023-01-01", client=client, sleep=sleep)
 
 
 class BuffersStream(AnthropicProvider):
