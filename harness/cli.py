@@ -112,6 +112,7 @@ def _run(args: argparse.Namespace) -> int:
         deadline=args.deadline,
         sdk=not args.no_sdk,
         progress=progress,
+        profile=args.profile,
     )
     progress.close()
     print(terminal.summary(result, verbose=args.verbose))
@@ -132,10 +133,26 @@ def _list(args: argparse.Namespace) -> int:
         return 2
     for case in selected:
         providers = ",".join(case.providers) if case.providers else "all"
-        print(f"{case.id}  [{case.method}; {providers}]  {case.clause}")
+        print(f"{case.id}  [{case.method}; {providers}; {case.level}]  {case.clause}")
         print(f"    {case.title}  ({case.source}:{case.line})")
+        for pattern, level in case.levels.items():
+            print(f"    {pattern}: {level}")
     print(f"{len(selected)} cases")
+    if args.levels:
+        print(levels_table(selected))
     return 0
+
+
+def levels_table(cases: list) -> str:
+    """How many cases there are at each requirement level, and how many per-check overrides."""
+    from harness.levels import LEVELS
+
+    lines = ["cases per level (harness/levels.py; a profile fails only the levels up to its own):"]
+    for level in LEVELS:
+        mine = [c for c in cases if c.level is level]
+        overrides = sum(1 for c in cases for given in c.levels.values() if given == level)
+        lines.append(f"  {level:<10} {len(mine):>4} cases, {overrides:>3} single expectations set to {level}")
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,12 +190,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--concurrency", type=int, default=8, help="cases run at once (default: %(default)s)")
     run.add_argument("--deadline", type=float, default=10.0, help="seconds per call (default: %(default)s)")
     run.add_argument("--no-sdk", action="store_true", help="skip the official-SDK oracle checks")
+    run.add_argument(
+        "--profile",
+        choices=("spec", "contract", "reference"),
+        help="the widest requirement level that can fail (harness/levels.py): spec = the vendors' specs and "
+        "SDKs, contract = also the Provider contract, reference = also the reference providers' own "
+        "choices; results above it are notes (default: reference for the reference providers, contract "
+        "for --provider module:Class, spec in gateway mode)",
+    )
     run.add_argument("-v", "--verbose", action="store_true", help="also list not-applicable results")
     gateway_cli.add_arguments(run)
     run.set_defaults(run=_run)
 
     listing = commands.add_parser("list", help="list the scenario cases with their ids and spec clauses")
     _scenario_args(listing)
+    listing.add_argument("--levels", action="store_true", help="also print how many cases each level has")
     listing.set_defaults(run=_list)
 
     serve = commands.add_parser(

@@ -42,13 +42,14 @@ import trio
 from harness.baseline import Baseline
 from harness.checks import CheckCrashed, run_checks
 from harness.checks.facts import STREAM_METHODS, Facts, Outcome, Sent
+from harness.levels import Level, default_profile
 from harness.scenario import REFERENCE_PROVIDERS, Case
 from harness.verdicts import CaseResult, CheckResult, RunResult, Verdict
 from mocks.dialects import DIALECTS
 from mocks.engine import MockUpstream, Request
 from mocks.reply import Frame, Reply
 from mocks.server import serve
-from providers.base import NOT_IMPLEMENTED_DEFAULTS, Provider
+from providers.base import NOT_IMPLEMENTED_DEFAULTS, TRANSLATING_DEFAULTS, Provider
 from providers.registry import PROVIDERS, provider_class
 
 __all__ = [
@@ -117,6 +118,12 @@ class ProviderUnderTest:
             return case.applies_to(self.name)
         names = case.providers or REFERENCE_PROVIDERS
         return any(REFERENCE_DIALECTS.get(n) == self.upstream_dialect for n in names)
+
+    def inherited_defaults(self) -> frozenset[str]:
+        """The translating defaults (``providers.base.TRANSLATING_DEFAULTS``) this provider inherits."""
+        return frozenset(
+            m for m in TRANSLATING_DEFAULTS if getattr(self.cls, m, None) is getattr(Provider, m)
+        )
 
     def offers(self, method: str) -> bool:
         """False when the method is the contract's not-implemented default (not overridden)."""
@@ -335,6 +342,10 @@ class _Context:
     deadline: float
     sdk: bool
     client: Any = None  # one httpx.AsyncClient shared by the providers that take ``client=``
+    profile: Level | None = None  # None: each provider's default (harness.levels.default_profile)
+
+    def profile_for(self, put: ProviderUnderTest) -> Level:
+        return self.profile or default_profile(reference=put.reference)
 
 
 def _base_url(ctx: _Context, token: str, dialect: str) -> str:
@@ -464,11 +475,22 @@ async def run_one(ctx: _Context, put: ProviderUnderTest, case: Case) -> CaseResu
         title=case.title,
         clause=case.clause.to_json(),
         source=f"{case.source}:{case.line}",
+        level=str(case.level),
+        profile=str(ctx.profile_for(put)),
     )
     try:
         dialect = put.upstream_dialect
         main = await _call(ctx, put, case, case.method, case.request, case.script_for(dialect), "main")
-        facts = Facts(case, put.name, dialect, main, reference=put.reference, sdk=ctx.sdk)
+        facts = Facts(
+            case,
+            put.name,
+            dialect,
+            main,
+            reference=put.reference,
+            sdk=ctx.sdk,
+            profile=ctx.profile_for(put),
+            inherited=put.inherited_defaults(),
+        )
         if main.not_applicable is not None:
             result.verdict, result.message = Verdict.NOT_APPLICABLE, main.not_applicable
             return result
@@ -481,6 +503,10 @@ async def run_one(ctx: _Context, put: ProviderUnderTest, case: Case) -> CaseResu
         result.checks = checks
         result.first_item = main.first_item
         result.verdict, result.message = decide(checks)
+        if result.verdict is Verdict.NOT_APPLICABLE and not case.level.fails_under(facts.profile):
+            result.message = (
+                f"the case is at level {case.level}, above the {facts.profile} profile: its checks are notes"
+            )
         if result.verdict is not Verdict.PASS:
             result.details = _details(facts)
     except (HarnessError, CheckCrashed) as exc:
@@ -502,13 +528,18 @@ async def _warm_sdks() -> None:
 
 
 def decide(checks: list[CheckResult]) -> tuple[Verdict, str]:
-    """The verdict of a set of check results (see harness.verdicts)."""
+    """The verdict of a set of check results (see harness.verdicts). Only the checks whose level counts
+    under the run's profile decide; when every check that applied is above the profile, the case is
+    not applicable at this profile (its notes are still reported)."""
     infidelity = [c for c in checks if c.failed and c.family == "mock"]
     if infidelity:
         return Verdict.MOCK_INFIDELITY, f"the scripted upstream is not faithful: {infidelity[0].message}"
     if any(c.failed for c in checks):
         return Verdict.FAIL, ""
-    if not any(c.status == "pass" for c in checks):
+    if not any(c.status == "pass" and c.counted and c.family != "mock" for c in checks):  # the mock's own
+        judged = [c for c in checks if c.status != "skip" and c.family != "mock"]  # fidelity proves nothing
+        if judged:
+            return Verdict.NOT_APPLICABLE, "every check that applied is above the profile: they are notes"
         return Verdict.ERROR, "no check applied to this case: it checks nothing (a scenario bug)"
     return Verdict.PASS, ""
 
@@ -548,6 +579,7 @@ def _not_applicable(case: Case, put: ProviderUnderTest, why: str) -> CaseResult:
         clause=case.clause.to_json(),
         source=f"{case.source}:{case.line}",
         message=why,
+        level=str(case.level),
     )
 
 
@@ -563,6 +595,7 @@ async def run_async(
     api_key: str | None = None,
     progress: Callable[[CaseResult], None] | None = None,
     apply_baseline: bool = True,
+    profile: Level | str | None = None,
 ) -> RunResult:
     """Run inside an existing trio run (see ``run``)."""
     started = time.perf_counter()
@@ -576,7 +609,7 @@ async def run_async(
 
     async with httpx.AsyncClient(follow_redirects=False) as client, trio.open_nursery() as nursery:
         hosted = await nursery.start(serve, hub, "127.0.0.1", 0)
-        ctx = _Context(hub, hosted.url, api_key, deadline, sdk, client)
+        ctx = _Context(hub, hosted.url, api_key, deadline, sdk, client, Level(profile) if profile else None)
         if sdk:
             nursery.start_soon(_warm_sdks)
 
@@ -625,10 +658,13 @@ def run(
     api_key: str | None = None,
     progress: Callable[[CaseResult], None] | None = None,
     apply_baseline: bool = True,
+    profile: Level | str | None = None,
 ) -> RunResult:
     """Run every case × applicable provider (default: the reference providers) under trio and return the
     verdicts, the ``baseline`` applied. ``known_cases`` are the ids of the whole suite (for baseline
-    entries naming unknown cases; default: the given cases)."""
+    entries naming unknown cases; default: the given cases). ``profile`` is the widest requirement level
+    that can fail (``harness.levels``); default: ``reference`` for the reference providers, ``contract``
+    for a user's provider."""
     if providers is None:
         puts = resolve_providers(None, upstream)
     else:
@@ -647,6 +683,7 @@ def run(
             api_key=api_key,
             progress=progress,
             apply_baseline=apply_baseline,
+            profile=profile,
         )
     )
 

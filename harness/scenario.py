@@ -38,6 +38,9 @@ A scenario file is YAML; one file holds one family of cases. Its shape is the JS
           sdk: true
           timing: {streamed: true, first_item_ms: 500}
         xfail: "reason"       # known to fail everywhere (prefer baselines/*.yaml)
+        level: reference      # what requires the expectations (harness/levels.py): spec, contract or
+                              # reference; default: contract for a contract clause, else spec
+        levels: {upstream.attempts: reference}   # per check id or glob, for one expectation
 
 Errors are ``ScenarioError``s naming the file, the line and the field, what was expected and what was
 found: the YAML is composed into nodes first so every JSON pointer keeps its line.
@@ -58,6 +61,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from harness.levels import Level, case_level, check_level
 from mocks.script import ScriptError, parse_script
 
 __all__ = [
@@ -161,6 +165,13 @@ class Case:
     expect: Mapping[str, Any] = field(default_factory=dict)
     xfail: str | None = None
     tags: tuple[str, ...] = ()
+    level: Level = Level.SPEC
+    levels: Mapping[str, str] = field(default_factory=dict)
+
+    def check_level(self, check_id: str, inherited: bool = False) -> Level:
+        """What requires check ``check_id`` on this case (``harness.levels``); ``inherited``: the call it
+        judges went through a translating default the provider inherits."""
+        return check_level(check_id, self.level, self.levels, inherited)
 
     def applies_to(self, provider: str) -> bool:
         """Whether this case runs for reference provider ``provider`` (a user's provider: see the runner)."""
@@ -450,6 +461,8 @@ def _case(raw: dict[str, Any], at: Pointer, family: str | None, source: str, lin
         expect=raw.get("expect") or {},
         xfail=raw.get("xfail"),
         tags=tuple(raw.get("tags", ())),
+        level=case_level(raw.get("level"), clause["spec"]),
+        levels=raw.get("levels") or {},
     )
 
 

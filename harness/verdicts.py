@@ -55,20 +55,37 @@ ORDER: tuple[Verdict, ...] = (
 @dataclass(slots=True)
 class CheckResult:
     """One named check on one (case, provider): ``status`` is pass / fail / skip; ``message`` is one
-    line; ``diff`` holds the readable details (expected vs got, one difference a line)."""
+    line; ``diff`` holds the readable details (expected vs got, one difference a line). ``level`` says
+    what requires the check (``harness.levels``); ``counted`` is false when that level is above the run's
+    profile: the result is then a note, reported but never a failure nor what makes a case pass."""
 
     id: str
     family: str
     status: str
     message: str = ""
     diff: list[str] = field(default_factory=list)
+    level: str = "spec"
+    counted: bool = True
 
     @property
     def failed(self) -> bool:
-        return self.status == "fail"
+        """A failure that counts under the run's profile."""
+        return self.status == "fail" and self.counted
+
+    @property
+    def noted(self) -> bool:
+        """A failure above the run's profile: reported as a note, not a failure."""
+        return self.status == "fail" and not self.counted
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "family": self.family, "status": self.status}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "family": self.family,
+            "status": self.status,
+            "level": self.level,
+        }
+        if not self.counted:
+            out["counted"] = False
         if self.message:
             out["message"] = self.message
         if self.diff:
@@ -94,10 +111,17 @@ class CaseResult:
     first_item: float | None = None
     baseline: dict[str, Any] | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    level: str = ""  # the case's own requirement level (harness.levels)
+    profile: str = ""  # the widest level that could fail this result
 
     @property
     def failed_checks(self) -> list[CheckResult]:
         return [c for c in self.checks if c.failed]
+
+    @property
+    def notes(self) -> list[CheckResult]:
+        """Failed checks above the profile: reported, not failures."""
+        return [c for c in self.checks if c.noted]
 
     @property
     def name(self) -> str:
@@ -121,6 +145,8 @@ class CaseResult:
             "family": self.family,
             "title": self.title,
             "clause": self.clause,
+            "level": self.level,
+            "profile": self.profile,
             "source": self.source,
             "duration_ms": round(self.duration * 1000, 3),
             "checks": [c.to_json() for c in self.checks],
@@ -164,6 +190,20 @@ class RunResult:
     def get(self, case_id: str, provider: str) -> CaseResult | None:
         return next((r for r in self.results if r.case_id == case_id and r.provider == provider), None)
 
+    def level_counts(self) -> dict[str, dict[str, int]]:
+        """Per requirement level: the results of cases at that level by verdict, and the check failures
+        at that level counted as failures and as notes (above the profile)."""
+        out: dict[str, dict[str, int]] = {}
+        for level in ("spec", "contract", "reference"):
+            verdicts = Counter(str(r.verdict) for r in self.results if r.level == level)
+            checks = [c for r in self.results for c in r.checks if c.level == level and c.status == "fail"]
+            out[level] = {
+                **{str(v): verdicts.get(str(v), 0) for v in ORDER},
+                "failed checks": sum(1 for c in checks if c.counted),
+                "notes": sum(1 for c in checks if not c.counted),
+            }
+        return out
+
     def to_json(self) -> dict[str, Any]:
         counts = self.counts()
         return {
@@ -172,5 +212,6 @@ class RunResult:
             "providers": self.providers,
             "cases": self.case_count,
             "counts": {str(v): counts.get(v, 0) for v in ORDER},
+            "levels": self.level_counts(),
             "results": [r.to_json() for r in self.results],
         }

@@ -59,6 +59,16 @@ METHODS: tuple[str, ...] = (
     "gemini_generate_content_stream_raw",
 )
 REQUIRED: frozenset[str] = frozenset(METHODS[:5])
+#: Methods whose default is a translation through other methods of the provider (docs/contract.md): a
+#: provider that inherits one answers through wirecheck's own trip, with that trip's documented losses.
+TRANSLATING_DEFAULTS: frozenset[str] = frozenset(
+    {
+        "gemini_generate_content",
+        "chat_completion_raw",
+        "anthropic_messages_raw",
+        "gemini_generate_content_raw",
+    }
+)
 #: Methods whose default raises not_implemented: a provider that inherits one does not offer it.
 NOT_IMPLEMENTED_DEFAULTS: frozenset[str] = frozenset(
     {

@@ -44,12 +44,19 @@ class Check:
     doc: str
 
     def run(self, facts: Facts) -> CheckResult:
+        """The check's result on ``facts``, with its requirement level and whether it counts under the
+        run's profile (``harness.levels``): its level must, and so must the case's own (a case above the
+        profile is judged by none of its checks), except the mock's fidelity, which is always judged."""
+        level = facts.case.check_level(self.id, facts.inherits_default(self.id))
+        counted = self.family == "mock" or (
+            level.fails_under(facts.profile) and facts.case.level.fails_under(facts.profile)
+        )
         problems = self.fn(facts)
         if problems is None:
-            return CheckResult(self.id, self.family, "skip")
+            return CheckResult(self.id, self.family, "skip", level=level, counted=counted)
         if not problems:
-            return CheckResult(self.id, self.family, "pass")
-        return CheckResult(self.id, self.family, "fail", problems[0], list(problems))
+            return CheckResult(self.id, self.family, "pass", level=level, counted=counted)
+        return CheckResult(self.id, self.family, "fail", problems[0], list(problems), level, counted)
 
 
 #: Every registered check, by id, in registration order.

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.levels import Level
 from harness.scenario import Case
 from mocks.capture import CapturedRequest
 from providers.sse import SSEEvent, decode_all, is_done
@@ -219,6 +220,15 @@ class Facts:
     siblings: dict[str, Outcome] = field(default_factory=dict)
     reference: bool = True
     sdk: bool = True
+    profile: Level = Level.REFERENCE  # the widest requirement level that can fail (harness.levels)
+    inherited: frozenset[str] = frozenset()  # methods called here that the provider inherits as defaults
+
+    def inherits_default(self, check_id: str) -> bool:
+        """Whether the call(s) check ``check_id`` judges went through a translating default the provider
+        inherits: the main call for ``upstream.*`` and ``fields.*``, any call for the rest."""
+        if check_id.startswith(("upstream.", "fields.")):
+            return self.main.method in self.inherited
+        return any(o.method in self.inherited for o in self.outcomes())
 
     @property
     def expect(self) -> Any:

@@ -49,6 +49,8 @@ def render(run: RunResult) -> bytes:
             ("provider", r.provider),
             ("method", r.method),
             ("clause", clause_text),
+            ("level", r.level),
+            ("profile", r.profile),
             ("verdict", str(r.verdict)),
         ):
             ET.SubElement(props, "property", name=name, value=value)

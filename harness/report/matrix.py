@@ -63,6 +63,13 @@ def render(run: RunResult) -> str:
         "",
         "Cells: ✅ all passed · ⚠️ the rest are expected failures (baseline) · ❌ failures · n/a not offered.",
         "",
+        "| Level | Results | Passed | Failed | Notes (failures above the profile) |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {level} | {sum(c[str(v)] for v in Verdict)} | {c['pass']} | {c['fail']} | {c['notes']} |"
+            for level, c in run.level_counts().items()
+        ),
+        "",
     ]
     lines += _table("Features by family", families, run, lambda r: r.family)
     lines += _table("Features by method", methods, run, lambda r: r.method)

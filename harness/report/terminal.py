@@ -74,14 +74,16 @@ def failure_text(r: CaseResult) -> str:
             + (f" <{clause['url']}>" if clause.get("url") else "")
         )
     if r.source:
-        lines.append(f"  scenario: {r.source}  method: {r.method}")
+        lines.append(f"  scenario: {r.source}  method: {r.method}  level: {r.level or '?'}")
     if r.message:
         lines.append(f"  {r.message}")
     for c in r.failed_checks:
-        lines.append(f"  ✗ {c.id}: {c.message}")
+        lines.append(f"  ✗ {c.id}: {c.message}  [{c.level}]")
         lines.extend(f"      {d}" for d in c.diff[1:12])
         if len(c.diff) > 12:
             lines.append(f"      ... {len(c.diff) - 12} more")
+    for c in r.notes:
+        lines.append(f"  note {c.id} [{c.level}, above the {r.profile} profile]: {c.message}")
     trace = r.details.get("traceback") if r.details else None
     if trace and r.verdict is Verdict.ERROR:
         lines.append("  " + trace.strip().splitlines()[-1])
@@ -92,6 +94,16 @@ def _cut(text: str, limit: int = 150) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _levels_line(run: RunResult) -> str:
+    """Per requirement level: the results of its cases, and the failures above the profile (notes)."""
+    profiles = sorted({r.profile for r in run.results if r.profile})
+    parts = []
+    for level, counts in run.level_counts().items():
+        results = sum(counts[str(v)] for v in ORDER)
+        parts.append(f"{level}: {results} results, {counts['notes']} notes")
+    return f"  levels (profile {'/'.join(profiles) or '-'}): " + "; ".join(parts)
+
+
 def summary(run: RunResult, *, slowest: int = 5, verbose: bool = False) -> str:
     counts = run.counts()
     out = [
@@ -99,6 +111,7 @@ def summary(run: RunResult, *, slowest: int = 5, verbose: bool = False) -> str:
         f"wirecheck: {run.case_count} cases, {len(run.results)} results "
         f"({', '.join(run.providers)}) in {run.duration:.2f}s",
         "  " + "   ".join(f"{v}: {counts.get(v, 0)}" for v in ORDER),
+        _levels_line(run),
         "",
     ]
     # Per-provider table.

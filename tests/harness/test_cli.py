@@ -99,8 +99,17 @@ def test_a_malformed_scenario_names_file_line_and_field(
 def test_list_shows_ids_and_clauses(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "--scenarios", str(SCENARIOS / "compat.yaml")]) == 0
     out = capsys.readouterr().out
-    assert "compat.openai.001  [is_openai_compat; openai,azure]  contract: 13-15." in out
+    assert "compat.openai.001  [is_openai_compat; openai,azure; reference]  contract: 13-15." in out
+    assert "compat.openai.002  [is_openai_compat; anthropic,google; contract]  contract: 13-15." in out
     assert out.rstrip().endswith("5 cases")
+
+
+def test_list_levels_counts_the_cases_per_level(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--levels", "--scenarios", str(SCENARIOS / "compat.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "  spec          0 cases," in out
+    assert "  contract      2 cases," in out
+    assert "  reference     3 cases," in out
 
 
 def test_serve_is_still_there() -> None:

@@ -81,7 +81,14 @@ def test_json_report_has_every_verdict_with_checks_clause_and_timings(result: Ru
     assert failing["verdict"] == "fail"
     assert failing["clause"]["url"] == "https://platform.openai.com/docs/api-reference/chat/create"
     failed = {c["id"]: c for c in failing["checks"] if c["status"] == "fail"}
-    assert set(failed) == {"fields.text", "upstream.request"}
+    assert set(failed) == {"fields.text", "upstream.request", "upstream.request.form"}
+    assert {c["id"]: c["level"] for c in failed.values()} == {
+        "fields.text": "spec",
+        "upstream.request": "spec",
+        "upstream.request.form": "reference",
+    }
+    assert failing["level"] == "spec" and failing["profile"] == "reference"
+    assert data["levels"]["spec"]["fail"] >= 1
     assert failed["fields.text"]["message"] == 'text: expected "Goodbye.", got "Hello."'
     assert failing["duration_ms"] > 0
     assert rows[("raw.anthropic_stream.001", "openai")]["verdict"] == "not-applicable"
