@@ -11,10 +11,12 @@ passthrough body (it was consumed).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from harness.checks import check
 from harness.checks.facts import Facts
+from harness.checks.meaning import canonical_request
 from harness.checks.subset import differences
 from harness.scenario import DIALECT_NAMES
 from mocks.capture import CapturedRequest
@@ -60,22 +62,45 @@ def expected_requests(f: Facts) -> Any:
     return want
 
 
-@check("upstream.request")
-def request(f: Facts) -> list[str] | None:
-    """The request(s) sent upstream contain ``expect.upstream`` (per upstream dialect when so given)."""
+def _compare(f: Facts, form: Callable[[Any], Any]) -> list[str] | None:
     want = expected_requests(f)
     if want is None or f.main.not_applicable is not None:
         return None
-    got = [request_json(r) for r in f.main.captured]
+    got = [form(request_json(r)) for r in f.main.captured]
     if not got:
         return ["no request reached the upstream"]
     if isinstance(want, list):
-        return differences([_lower_headers(w) for w in want], got, "upstream")
-    want = _lower_headers(want)
+        return differences([form(_lower_headers(w)) for w in want], got, "upstream")
+    want = form(_lower_headers(want))
     out = []
     for i, item in enumerate(got):
         out.extend(differences(want, item, f"upstream[{i}]"))
     return out
+
+
+@check("upstream.request")
+def request(f: Facts) -> list[str] | None:
+    """The request(s) sent upstream mean what ``expect.upstream`` states (per upstream dialect when so
+    given): bodies compared by meaning, every legal spelling of the same request alike
+    (``harness.checks.meaning``). A raw method's body is the caller's, spelling included, so it is
+    compared as written."""
+    dialect = f.upstream_dialect
+    if f.main.raw:
+        return _compare(f, lambda request: request)
+
+    def by_meaning(request: Any) -> Any:
+        if isinstance(request, dict) and "json" in request:
+            return {**request, "json": canonical_request(dialect, request["json"])}
+        return request
+
+    return _compare(f, by_meaning)
+
+
+@check("upstream.request.form")
+def request_form(f: Facts) -> list[str] | None:
+    """The request(s) sent upstream contain ``expect.upstream`` as written: the form the reference
+    providers chose among the legal ones (level reference)."""
+    return _compare(f, lambda request: request)
 
 
 @check("upstream.auth")
