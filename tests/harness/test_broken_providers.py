@@ -157,7 +157,12 @@ PROVES = {
 def broken_run() -> RunResult:
     if str(ROOT) not in sys.path:  # the specs import tests.harness.broken as a user's module would be
         sys.path.insert(0, str(ROOT))
-    return run(load_paths(RUNNER_SCENARIOS), [f"{MODULE}:{name}" for name in EXPECTED], concurrency=16)
+    return run(
+        load_paths(RUNNER_SCENARIOS),
+        [f"{MODULE}:{name}" for name in EXPECTED],
+        concurrency=16,
+        profile="contract",
+    )
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
