@@ -1,8 +1,8 @@
 """Citations stay inside the repository and resolve.
 
-- Every ``docs/<name>.md#<anchor>`` cited anywhere in the tracked files, and every relative link with an
-  anchor inside ``docs/``, points at a document that exists and an anchor it defines (an explicit
-  ``<a id="...">`` or a heading's GitHub slug).
+- Every ``docs/<name>.md#<anchor>`` cited anywhere in the tracked files, and every relative Markdown link
+  with an anchor, points at a document that exists and an anchor it defines (an explicit ``<a id="...">``
+  or a heading's GitHub slug).
 - Outside ``tests/`` (which may read the external corpus of specs and recorded traffic when it is
   present) and ``noxfile.py``, nothing cites the documents that used to live outside the repository.
 """
@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 #: ``docs/contract.md#errors``, in any file (prose, YAML, JSON, Python).
 DOC_CITATION = re.compile(r"(?<![\w./-])docs/([\w./-]+?\.md)#([\w-]+)")
-#: ``[text](wire.md#openai-streaming)`` or ``(#errors)`` inside a Markdown file of ``docs/``.
+#: ``[text](wire.md#openai-streaming)`` or ``(#errors)`` inside a Markdown file, relative to that file.
 MARKDOWN_LINK = re.compile(r"\]\(([^()\s#]*)#([^()\s]+)\)")
 EXPLICIT_ANCHOR = re.compile(r"""<a\s+(?:id|name)=["']([^"']+)["']""")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
@@ -103,13 +103,14 @@ def anchors(doc: str) -> frozenset[str]:
 
 
 def citations() -> list[tuple[str, int, str, str]]:
-    """``(file, line, target doc, anchor)`` for every anchored citation of a document in ``docs/``."""
+    """``(file, line, target doc, anchor)`` for every anchored citation of a document in ``docs/``, and for
+    every anchored relative link of a Markdown file."""
     out = []
     for path in tracked_files():
         for number, line in enumerate(read(path).splitlines(), 1):
             for doc, anchor in DOC_CITATION.findall(line):
                 out.append((path, number, f"docs/{doc}", anchor))
-            if path.startswith("docs/") and path.endswith(".md"):
+            if path.endswith(".md"):
                 for target, anchor in MARKDOWN_LINK.findall(line):
                     if re.match(r"[a-z]+:", target):
                         continue  # an external URL
