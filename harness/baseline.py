@@ -1,6 +1,6 @@
 """The expected-failure baseline: known failures, listed with a reason (and an issue link), that do not
-fail the run while they keep failing (anchors-conformance A5/A6: Connect's ``--known-failing``, MCP's
-baseline; "never a false green").
+fail the run while they keep failing (as the Connect conformance suite's ``--known-failing`` and MCP's
+conformance baseline do; "never a false green", docs/design.md#verdicts).
 
 File format (``baselines/*.yaml``, schema ``harness/schemas/baseline.json``)::
 

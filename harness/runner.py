@@ -1,6 +1,6 @@
 """The conformance runner: every case × every applicable provider, against one in-process mock upstream.
 
-The flow of one case (DESIGN.md "The flow of one conformance case"):
+The flow of one case (docs/design.md#case-flow):
 
 1. **Isolation.** One standalone mock server (``mocks.server.serve`` on 127.0.0.1:0) runs in the
    runner's own trio nursery for the whole run. Its upstream is a ``_Hub`` that routes by a path prefix:

@@ -1,6 +1,6 @@
 """Verdicts: what one check says, what one (case, provider) comes to, and what a run comes to.
 
-The rules (DESIGN.md, anchors-conformance Part G.14 "never a false green"):
+The rules (docs/design.md#verdicts: "never a false green"):
 
 - a check says ``pass``, ``fail`` or ``skip`` (it did not apply: no expectation for it, or a fact it
   needs is missing); a skip is never a pass;

@@ -1,4 +1,4 @@
-"""The Provider contract (CONTRACT.md) and its reference implementation.
+"""The Provider contract (docs/contract.md) and its reference implementation.
 
-Nothing here imports ``mocks`` or ``harness``: the arrows of the house point down (DESIGN.md).
+Nothing here imports ``mocks`` or ``harness``: the arrows of the house point down (docs/design.md#layering).
 """

@@ -1,10 +1,11 @@
 """What the concrete providers share: per-dialect error reading, SSE → typed item streams, raw SSE
-forwarding with truncation detection, and the HTTP plumbing of a provider (CONTRACT.md "Errors").
+forwarding with truncation detection, and the HTTP plumbing of a provider (docs/contract.md#errors).
 
 One place for each rule, so the four providers cannot drift apart:
 
-- **HTTP error bodies** (WIRE.md §1.4, §2.5, §3.5) are read by one ``ErrorParser`` per dialect, handed to
-  the ``Transport``, which raises ``ProviderError(kind="upstream")`` with status, the dialect's error type,
+- **HTTP error bodies** (docs/wire.md#openai-errors, docs/wire.md#anthropic-errors,
+  docs/wire.md#gemini-errors) are read by one ``ErrorParser`` per dialect, handed to the ``Transport``,
+  which raises ``ProviderError(kind="upstream")`` with status, the dialect's error type,
   message, ``retry_after`` and the raw body.
 - **In-stream errors** (an error sent inside an HTTP 200 stream) become the same ``ProviderError`` raised
   from the stream's iterator, with ``details["in_stream"] = True``. Anthropic's ``event: error`` has no
@@ -39,8 +40,8 @@ from providers.transport import ErrorParser, RetryPolicy, Timeouts, Transport
 
 # --- error statuses of in-stream errors (one table per dialect) ---------------------------------------
 
-#: OpenAI error ``type`` or ``code`` → HTTP status (WIRE.md §1.4; OpenAI's 429 bodies use the types
-#: ``tokens``/``requests``/``insufficient_quota`` and the code ``rate_limit_exceeded``).
+#: OpenAI error ``type`` or ``code`` → HTTP status (docs/wire.md#openai-errors; OpenAI's 429 bodies use the
+#: types ``tokens``/``requests``/``insufficient_quota`` and the code ``rate_limit_exceeded``).
 OPENAI_ERROR_STATUS: dict[str, int] = {
     "invalid_request_error": 400,
     "context_length_exceeded": 400,
@@ -118,8 +119,8 @@ def anthropic_error_parser(status: int, body: bytes) -> tuple[str | None, str]:
 def gemini_error_parser(status: int, body: bytes) -> tuple[str | None, str, float | None]:
     """``{"error": {"code", "message", "status", "details"}}``; the error type is the google.rpc code name
     (``RESOURCE_EXHAUSTED``), and a ``google.rpc.RetryInfo`` detail's ``retryDelay`` ("36s") is the wait
-    Gemini asks for on 429, since it sends no Retry-After header (WIRE.md §3.5). Also the streamed-array
-    form ``[{"error": {…}}]``."""
+    Gemini asks for on 429, since it sends no Retry-After header (docs/wire.md#gemini-errors). Also the
+    streamed-array form ``[{"error": {…}}]``."""
     data = _load(body)
     if isinstance(data, list) and len(data) == 1:
         data = data[0]
@@ -241,7 +242,8 @@ class AnthropicEvents:
 class GeminiEvents:
     """Every ``data:`` item, each a full ``GenerateContentResponse``, until the upstream closes. Gemini sends
     no terminal marker: the stream is complete once an item carried a ``finishReason`` (or the prompt was
-    blocked: ``promptFeedback.blockReason``, WIRE.md §3.3). An ``{"error": …}`` item raises."""
+    blocked: ``promptFeedback.blockReason``, docs/wire.md#gemini-response). An ``{"error": …}`` item
+    raises."""
 
     terminal = "a candidate with finishReason"
 

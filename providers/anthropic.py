@@ -1,4 +1,4 @@
-"""The Anthropic reference provider (WIRE.md §2): Messages at ``{base_url}/v1/messages``.
+"""The Anthropic reference provider (docs/wire.md#anthropic): Messages at ``{base_url}/v1/messages``.
 
 Native: ``anthropic_messages`` typed and streamed, and both raw methods (bytes forwarded unparsed).
 Translated through the IR onto ``anthropic_messages(_stream)``: the OpenAI chat calls (OpenAI → IR →
@@ -43,7 +43,7 @@ MESSAGES = "/v1/messages"
 class AnthropicProvider(HTTPProvider):
     """Anthropic Messages at ``base_url``. ``auth`` picks the key header: ``x-api-key`` (SDK <= 1.x) or
     ``bearer`` (``Authorization: Bearer``, SDK >= 2.0); ``version`` is sent as ``anthropic-version`` and
-    ``betas`` comma-joined as ``anthropic-beta`` (WIRE.md §2.1)."""
+    ``betas`` comma-joined as ``anthropic-beta`` (docs/wire.md#anthropic-headers)."""
 
     name = "anthropic"
     dialect = "anthropic"

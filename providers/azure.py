@@ -1,11 +1,12 @@
-"""The Azure OpenAI reference provider (WIRE.md §1.10): the OpenAI provider with Azure's routing and auth.
+"""The Azure OpenAI reference provider (docs/wire.md#azure): the OpenAI provider with Azure's routing and
+auth.
 
 ``{endpoint}/openai/deployments/{deployment}/{chat/completions|embeddings|images/generations|audio/speech|
 audio/transcriptions}?api-version=…`` where ``deployment = deployments.get(model, model)``; auth
 ``api-key: <key>`` or ``Authorization: Bearer <Entra ID token>``. Everything else is inherited: ALL the
 OpenAI methods, the raw stream and the passthrough included (crabllm's Azure declares itself
 OpenAI-compatible but lacks both), and the translated Anthropic/Gemini/IR paths (which fail on crabllm's
-Azure because they go through a ``complete`` it does not have).
+Azure because they go through a ``complete`` it does not have; docs/contract.md#crabllm-compat-flags).
 """
 
 from __future__ import annotations

@@ -1,14 +1,15 @@
-"""The Provider contract: 22 async methods (CONTRACT.md), five required and the rest with the seed's
-defaults.
+"""The Provider contract: 22 async methods (docs/contract.md#methods), five required and the rest with the
+seed's defaults.
 
-Where crabllm's code and the seed's text differ, this follows the seed's text (CONTRACT.md, last section):
+Where crabllm's code and the seed's text differ, this follows the seed's text (docs/contract.md#crabllm):
 - ``gemini_generate_content`` converts the Gemini request to the IR (model from the path argument), sends it
   as an Anthropic request through ``anthropic_messages``, and converts the answer back;
 - ``anthropic_messages_raw`` translates Anthropic → OpenAI, calls ``chat_completion`` and translates back.
-A raw default that cannot parse the caller's body raises ``invalid_request`` (crabllm answers 500).
+A raw default that cannot parse the caller's body raises ``invalid_request`` (crabllm answers 500;
+docs/contract.md#raw-methods).
 
 Streaming methods are ``async`` and return a ``Stream`` once the upstream has accepted the request, so an
-error before the first item is raised by the call itself.
+error before the first item is raised by the call itself (docs/contract.md#streams).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from providers.types.media import (
 )
 from providers.types.openai import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse
 
-#: The 22 methods in CONTRACT.md order; the harness reports coverage against this list.
+#: The 22 methods in the contract's order (docs/contract.md#methods); the harness reports coverage by it.
 METHODS: tuple[str, ...] = (
     "chat_completion",
     "chat_completion_stream",

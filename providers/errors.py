@@ -1,4 +1,4 @@
-"""The one error type of the Provider contract (CONTRACT.md, "Errors").
+"""The one error type of the Provider contract (docs/contract.md#errors).
 
 Every failure a provider reports is a ``ProviderError`` with a ``kind``:
 
@@ -21,7 +21,7 @@ from typing import Any, Literal
 ErrorKind = Literal["not_implemented", "upstream", "transport", "decode", "invalid_request"]
 TransportReason = Literal["connect", "connect_timeout", "read_timeout", "write_timeout", "disconnect"]
 
-#: Statuses an idempotent call is retried on (CONTRACT.md "Retries"); every 5xx is retried too.
+#: Statuses an idempotent call is retried on (docs/contract.md#retries); every 5xx is retried too.
 RETRY_STATUSES = frozenset({408, 409, 429})
 #: Transport failures after which the request certainly never reached the upstream, so retrying is safe.
 RETRY_TRANSPORT = frozenset({"connect", "connect_timeout"})

@@ -1,10 +1,11 @@
-"""The Google Gemini reference provider (WIRE.md §3): the Gemini API (Generative Language API).
+"""The Google Gemini reference provider (docs/wire.md#gemini): the Gemini API (Generative Language API).
 
 URLs are ``{base_url}/{api_version}/{model}:generateContent``, ``:streamGenerateContent?alt=sse`` and
-``:batchEmbedContents`` (what google-genai calls for embeddings), with ``x-goog-api-key``. Unlike crabllm,
-the configured ``base_url`` is honoured and the model is one URL-encoded path segment: ``gemini-2.5-flash``
-becomes ``models/gemini-2.5-flash``; a name given with its collection (``models/x``, ``tunedModels/x``,
-``dynamic/x``) is not prefixed again; anything else in the name (``/``, ``:``, spaces) is percent-encoded.
+``:batchEmbedContents`` (what google-genai calls for embeddings), with ``x-goog-api-key``. Unlike crabllm
+(docs/contract.md#crabllm-google), the configured ``base_url`` is honoured and the model is one URL-encoded
+path segment: ``gemini-2.5-flash`` becomes ``models/gemini-2.5-flash``; a name given with its collection
+(``models/x``, ``tunedModels/x``, ``dynamic/x``) is not prefixed again; anything else in the name (``/``,
+``:``, spaces) is percent-encoded.
 
 Native: ``gemini_generate_content`` (overriding the seed's default, which would go through
 ``anthropic_messages``), its stream and both raw methods (bytes forwarded unparsed). Translated through the
@@ -49,7 +50,7 @@ from providers.types.openai import ChatCompletionChunk, ChatCompletionRequest, C
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 DEFAULT_API_VERSION = "v1beta"
 
-#: Collections a Gemini API model name may be given with (WIRE.md §3.1).
+#: Collections a Gemini API model name may be given with (docs/wire.md#gemini-endpoints).
 MODEL_COLLECTIONS = ("models/", "tunedModels/", "dynamic/")
 
 SSE_PARAMS = {"alt": "sse"}

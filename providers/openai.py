@@ -1,4 +1,4 @@
-"""The OpenAI reference provider (WIRE.md §1): Chat Completions, embeddings, images, audio, and every
+"""The OpenAI reference provider (docs/wire.md#openai): Chat Completions, embeddings, images, audio, and every
 OpenAI-compatible server (Ollama, vLLM, DeepSeek, ...) through a configurable ``base_url``.
 
 Native: the chat calls typed, raw and passthrough, embeddings, images, speech, transcription.
@@ -11,8 +11,8 @@ Defaults kept: ``anthropic_messages_raw`` (parse, translate, ``chat_completion``
 raw streams are not implemented (no upstream speaks them here).
 
 Translated streams ask the upstream for usage (``stream_options.include_usage: true``): without it an
-OpenAI stream carries no token counts, and the Anthropic or Gemini client would see zero usage
-(anchors-conformance D3 #26).
+OpenAI stream carries no token counts, and the Anthropic or Gemini client would see zero usage (a
+translator that forgot it reported 0 tokens: kaitranntt/ccs PR#1574).
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ class OpenAIProvider(HTTPProvider):
 
     async def audio_speech(self, request: AudioSpeechRequest) -> tuple[bytes, str]:
         """The audio bytes and their type. The spec declares ``application/octet-stream`` while the API
-        sends the real type (WIRE.md §1.7): a missing or generic type is replaced by the one of
+        sends the real type (docs/wire.md#openai-speech): a missing or generic type is replaced by the one of
         ``response_format`` (mp3 when absent)."""
         response = await self.post(
             self.path(SPEECH, request.model),

@@ -1,8 +1,8 @@
 """Finding a provider class by name: ours by registry name, or a user's as ``"module:Class"``.
 
-The harness builds the provider under test from a spec string (DESIGN.md: "builds the provider (ours, or
-module:Class) aimed at the mock"), so a wrong spec must say exactly what is wrong: the spec, what was
-found, and what was expected. Every such failure is a ``ProviderSpecError``, which is both a
+The harness builds the provider under test from a spec string (ours by name, or a user's ``module:Class``,
+aimed at the mock: docs/design.md#case-flow), so a wrong spec must say exactly what is wrong: the spec, what
+was found, and what was expected. Every such failure is a ``ProviderSpecError``, which is both a
 ``LookupError`` and a ``ValueError``.
 """
 

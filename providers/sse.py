@@ -283,7 +283,7 @@ def decode_all(body: bytes, *, errors: Literal["strict", "replace"] = "strict") 
 
 _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 # Google's servers write `"key": value` with a space after the colon but none after commas, and escape
-# `<` and `>` (real traffic in shared/real-traffic/google).
+# `<` and `>` (as in recorded real Gemini traffic; docs/wire.md#gemini-streaming).
 _gemini = json.JSONEncoder(ensure_ascii=False, separators=(",", ": "), allow_nan=False).encode
 _LINE_END = re.compile(r"\r\n|\r|\n")
 

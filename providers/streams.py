@@ -1,7 +1,7 @@
 """The handle a streaming Provider method returns, and stream translation through the IR.
 
-CONTRACT.md: a stream is created once; errors before the first item are raised by the call itself (so a
-streaming method is ``async`` and returns a ``Stream`` only once the upstream said 200), errors after it
+docs/contract.md#streams: a stream is created once; errors before the first item are raised by the call itself
+(so a streaming method is ``async`` and returns a ``Stream`` only once the upstream said 200), errors after it
 are raised from the iterator. A stream owns its data and must be closed: ``async with`` or ``aclose()``
 releases the connection, also when the consumer stops early.
 

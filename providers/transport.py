@@ -1,6 +1,6 @@
 """HTTP for the concrete providers: httpx under trio, with timeouts, retries and streaming bodies.
 
-The rules (CONTRACT.md "Errors"):
+The rules (docs/contract.md#errors, docs/contract.md#retries, docs/contract.md#streams):
 - every network wait has a timeout: connect, write, pool, and read, where read bounds the wait for each
   next chunk of a body, so it is also the idle limit between stream chunks;
 - an HTTP error becomes ``ProviderError(kind="upstream")`` with status, the provider's error type and

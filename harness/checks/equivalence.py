@@ -1,4 +1,4 @@
-"""Family ``equivalence``: the same upstream answer through sibling methods (CONTRACT.md "Equivalences").
+"""Family ``equivalence``: the same upstream answer through sibling methods (docs/contract.md#equivalences).
 
 - ``equivalence.stream``: a streaming method's output, accumulated, gives what its non-streaming twin
   returns for the same scripted answer: text, thinking, tool calls (name and parsed arguments), stop

@@ -1,4 +1,4 @@
-"""Family ``error``: the one error type of the contract and where it surfaces (CONTRACT.md "Errors").
+"""Family ``error``: the one error type of the contract and where it surfaces (docs/contract.md#errors).
 
 ``expect.error`` names the ``ProviderError`` the call must end with: ``kind``, ``status``,
 ``error_type``, ``retry_after``, ``reason``, a ``message`` regex, and ``raised``: ``call`` (before the

@@ -2,10 +2,11 @@
 
 ``fields.result`` compares the result's JSON with ``expect.result`` (a subset with matchers, see
 ``harness.checks.subset``); ``fields.stream.*`` the stream items; ``fields.text`` / ``thinking`` /
-``tool_calls`` / ``stop`` / ``usage`` read the IR response the output accumulates to, whatever its
-dialect (CONTRACT.md: "accumulating a stream gives the non-stream response's content, tool calls, stop
-reason and usage"). Always on: ``fields.succeeds`` (a case that expects no error must not get one) and
-``fields.schema`` (a non-streaming result validates against its dialect's wire schema).
+``tool_calls`` / ``stop`` / ``usage`` read the IR response the output accumulates to, whatever its dialect
+(stream ≡ non-stream, docs/contract.md#equivalence-stream: the accumulated stream gives the non-streaming
+answer's text, thinking, tool calls, stop reason and usage). Always on: ``fields.succeeds`` (a case that
+expects no error must not get one) and ``fields.schema`` (a non-streaming result validates against its
+dialect's wire schema).
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
-"""Family ``mock``: fidelity of the scripted upstream (anchors-conformance A6, G.10: MCP's
-``wire-schema-harness-error``).
+"""Family ``mock``: fidelity of the scripted upstream (like the MCP conformance suite's
+``wire-schema-harness-error``: a wrong mock is the harness's failure, docs/design.md#verdicts).
 
 Every reply the mock sent for a case (the main call and its twins) is validated against the JSON Schema
 of the upstream dialect's object for that endpoint and status (harness/schemas): chat responses, each
 streamed chunk / event / item, error bodies, embeddings, images. A failure is the verdict
 ``mock-infidelity``: our script is wrong, so the provider can be judged neither way.
 
-Azure OpenAI is OpenAI's schema with two documented departures (WIRE.md §1.10), accepted here: error
+Azure OpenAI is OpenAI's schema with two documented departures (docs/wire.md#azure), accepted here: error
 bodies (and in-stream error events) carry ``{"error": {"code", "message"}}`` without ``type``/``param``, and a stream may open with a
 prompt-filter chunk (``object: ""``, ``choices: []``, ``prompt_filter_results``).
 

@@ -1,4 +1,4 @@
-"""Family ``sdk``: the official SDKs as oracles over what a provider streamed (anchors-conformance E5).
+"""Family ``sdk``: the official SDKs as oracles over what a provider streamed.
 
 For a successful stream in the OpenAI, Anthropic or Gemini dialect, the bytes a client would receive
 (a raw stream's own bytes; a typed stream's items written in the dialect's SSE framing) are fed to the

@@ -1,5 +1,5 @@
 """Family ``stream``: the grammar of the stream a provider returned, per OUTPUT dialect, and the schema of
-every item (anchors-conformance Part G.4: each rule of the event state machine is its own named check).
+every item (each rule of the event state machine is its own named check, docs/design.md#checks).
 
 Always on for a streaming method whose call succeeded (a stream cut by an expected error is judged by
 the ``error`` family instead); ``stream.schema`` also runs on the items received before an error.

@@ -5,8 +5,8 @@ list) with ``expect.upstream``: method, path, headers (names case-insensitive; c
 stored redacted, so they can only be matched with ``$any``/``$absent``), query and JSON body.
 ``upstream.auth`` is always on: every request carries the upstream dialect's credential. Attempts and
 retry waits are counted, and the contract's retry limits are always checked: never a retry once a
-stream was answered with 200 (CONTRACT.md: "never after a stream has yielded"), never a retry of a
-passthrough body (it was consumed).
+stream was answered with 200, never a retry of a passthrough body (it was consumed):
+docs/contract.md#retries.
 """
 
 from __future__ import annotations

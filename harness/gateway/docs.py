@@ -4,10 +4,15 @@ gateway did differently from the specs, case by case with the spec clause, then 
 Rows come from the run's verdicts: every expected failure (its baseline entry says what the gateway did)
 and every failure nobody listed yet (its first failing check says it), grouped by case and reason across
 the upstream dialects they happened on. Generated, scrubbed of the run's secrets: do not edit by hand.
+
+A clause that cites a document of the repository (``docs/contract.md#errors``, a path from the repository
+root) is linked relative to the page, so the link works where the page is read.
 """
 
 from __future__ import annotations
 
+import posixpath
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -19,16 +24,30 @@ from harness.verdicts import CaseResult, RunResult, Verdict
 
 __all__ = ["render", "write"]
 
+#: The repository's root, for pages written inside it.
+REPO = Path(__file__).resolve().parents[2]
+#: The folder of a gateway page, from the repository root, when ``render`` is not told (docs/gateways/).
+PAGE_DIR = "docs/gateways"
+
 
 def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def _clause(clause: dict[str, Any]) -> str:
+def _link(url: str, page_dir: str) -> str:
+    """``url`` as a link from a page in ``page_dir``: a web address unchanged, a repository document (a path
+    from the repository root, maybe with an anchor) relative to the page's folder."""
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", url):
+        return url
+    path, hash_, anchor = url.partition("#")
+    return posixpath.relpath(path, page_dir) + hash_ + anchor
+
+
+def _clause(clause: dict[str, Any], page_dir: str = PAGE_DIR) -> str:
     if not clause:
         return ""
     ref = f"{clause.get('spec')}: {clause.get('ref')}"
-    return f"[{_cell(ref)}]({clause['url']})" if clause.get("url") else _cell(ref)
+    return f"[{_cell(ref)}]({_link(clause['url'], page_dir)})" if clause.get("url") else _cell(ref)
 
 
 def _what(r: CaseResult) -> str:
@@ -42,7 +61,10 @@ def _upstream(r: CaseResult) -> str:
     return r.provider.split("/", 1)[-1]
 
 
-def render(run: RunResult, adapter: Adapter, baseline: Baseline | None = None) -> str:
+def render(
+    run: RunResult, adapter: Adapter, baseline: Baseline | None = None, page_dir: str = PAGE_DIR
+) -> str:
+    """The page's Markdown; ``page_dir`` is its folder from the repository root (for relative links)."""
     counts = run.counts()
     version = f" {adapter.version}" if adapter.version else ""
     lines = [
@@ -94,7 +116,7 @@ def render(run: RunResult, adapter: Adapter, baseline: Baseline | None = None) -
         checks = sorted({c.id for r in rs for c in r.failed_checks})
         lines.append(
             f"| `{case_id}` | {', '.join(sorted({_upstream(r) for r in rs}))} | {_cell(what)} | "
-            f"{_clause(rs[0].clause)} | {', '.join(f'`{c}`' for c in checks)} |"
+            f"{_clause(rs[0].clause, page_dir)} | {', '.join(f'`{c}`' for c in checks)} |"
         )
     lines.append("")
 
@@ -157,4 +179,8 @@ def render(run: RunResult, adapter: Adapter, baseline: Baseline | None = None) -
 
 
 def write(run: RunResult, adapter: Adapter, baseline: Baseline | None, path: str | Path) -> None:
-    Path(path).write_text(render(run, adapter, baseline), encoding="utf-8")
+    """Write the page to ``path``; its links to repository documents are relative to ``path`` when it lies in
+    the repository, else as from docs/gateways/."""
+    folder = Path(path).resolve().parent
+    page_dir = folder.relative_to(REPO).as_posix() if folder.is_relative_to(REPO) else PAGE_DIR
+    Path(path).write_text(render(run, adapter, baseline, page_dir), encoding="utf-8")

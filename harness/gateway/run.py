@@ -1,4 +1,5 @@
-"""Gateway mode: the conformance suite run against a real gateway over HTTP (anchors-mocks §4.3).
+"""Gateway mode: the conformance suite run against a real gateway over HTTP, with the mock upstream behind
+it, so both sides of the gateway are checked at once.
 
 Topology::
 

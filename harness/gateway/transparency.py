@@ -1,5 +1,5 @@
 """The streaming-transparency check ``timing.transparency`` and the probe cases that exercise it
-(anchors-mocks §4.4: detect a gateway that buffers or coalesces SSE).
+(detect a gateway that buffers or coalesces SSE).
 
 The mock paces the stream: each event waits ``interval_ms`` (the case's ``event_delay_ms``) before it is
 written, and the mock's capture records when each frame went to the socket. The client records when each

@@ -1,5 +1,5 @@
-"""``--matrix FILE``: a markdown provider × feature matrix generated from the run (anchors-conformance
-G.12: the cross-implementation report people look at).
+"""``--matrix FILE``: a markdown provider × feature matrix generated from the run (the cross-implementation
+report people look at).
 
 Two tables: features = case families, then the 22 contract methods. A cell is ``✅ p/n`` when all ``n``
 applicable results passed, ``⚠️ p/n`` when the rest are expected failures (baseline), ``❌ p/n`` when any

@@ -2,7 +2,7 @@
 
 One file per wire object: ``<dialect>.<object>.json`` next to this module, shipped as package data.
 Each schema is hand-written from the official spec it names in its ``description`` (OpenAI's
-OpenAPI file, Anthropic's OpenAPI file, the Gemini v1beta protos as summarised in WIRE.md §3).
+OpenAPI file, Anthropic's OpenAPI file, the Gemini v1beta protos as summarised in docs/wire.md#gemini).
 
 They are strict where the spec is (required fields, JSON types, closed enums such as roles,
 ``object``/``type`` tags and stop/finish reasons) and open where the APIs keep growing: unknown

@@ -1,6 +1,6 @@
-"""Anthropic Messages (WIRE.md §2): ``/v1/messages`` (JSON, or SSE with ``event:`` lines equal to each JSON
-``type``), ``/v1/messages/count_tokens``, ``/v1/models``; error bodies by status (529 ``overloaded_error``
-included) with ``request-id`` and the ``anthropic-ratelimit-*`` family (RFC 3339 resets).
+"""Anthropic Messages (docs/wire.md#anthropic): ``/v1/messages`` (JSON, or SSE with ``event:`` lines equal to
+each JSON ``type``), ``/v1/messages/count_tokens``, ``/v1/models``; error bodies by status (529
+``overloaded_error`` included) with ``request-id`` and the ``anthropic-ratelimit-*`` family (RFC 3339 resets).
 
 Both client generations are accepted: ``x-api-key`` or ``Authorization: Bearer``, ``anthropic-version``
 2023-06-01 or 2026-10-21 (an unknown version gets the real 400), and ``?beta=true`` is ignored. Streams

@@ -1,4 +1,4 @@
-"""Azure OpenAI (WIRE.md §1.10): the OpenAI wire under ``/openai/deployments/{deployment}/...``.
+"""Azure OpenAI (docs/wire.md#azure): the OpenAI wire under ``/openai/deployments/{deployment}/...``.
 
 Differences from OpenAI kept here: the ``api-version`` query parameter is required (missing: 404
 ``Resource not found``; not a date-shaped version: 400); credentials come as ``api-key`` (or an Entra ID

@@ -1,4 +1,4 @@
-"""Google Gemini API (WIRE.md §3): ``/v1beta/...`` and ``/v1/...`` ``models/{model}:generateContent``,
+"""Google Gemini (docs/wire.md#gemini): ``/v1beta/...`` and ``/v1/...`` ``models/{model}:generateContent``,
 ``:streamGenerateContent`` with ``?alt=sse`` (data-only SSE framed ``data: {json}\\r\\n\\r\\n`` in Google's
 JSON spacing, no ``[DONE]``) and without it (one streamed JSON array), ``:embedContent``,
 ``:batchEmbedContents``, ``:countTokens``, ``models``; errors ``{"error": {code, message, status, details}}``

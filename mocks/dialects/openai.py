@@ -1,5 +1,5 @@
-"""OpenAI (WIRE.md §1): chat completions (JSON and data-only SSE ending with ``[DONE]``), embeddings (floats or
-base64 float32), images, speech, transcriptions (multipart), models; error bodies and headers.
+"""OpenAI (docs/wire.md#openai): chat completions (JSON and data-only SSE ending with ``[DONE]``), embeddings
+(floats or base64 float32), images, speech, transcriptions (multipart), models; error bodies and headers.
 
 Streams follow the real API: a role-first chunk, content deltas of a few words, tool-call fragments by
 ``index`` with ``id``/``type``/``name`` only on the first fragment of each call, a finish chunk with an

@@ -1,4 +1,5 @@
-"""Accumulate an IR event stream into the IR response it stands for (CONTRACT.md "stream ≡ non-stream").
+"""Accumulate an IR event stream into the IR response it stands for (stream ≡ non-stream,
+docs/contract.md#equivalence-stream).
 
 The same fold a client SDK does: block starts open parts, deltas extend them (text, reasoning, tool-call
 argument text, citations; a signature replaces), the last usage wins because usage is cumulative, and the

@@ -1,4 +1,4 @@
-"""Anthropic Messages ↔ IR, requests, responses and streams (WIRE.md §2; ``providers.types.ir``).
+"""Anthropic Messages ↔ IR, requests, responses and streams (docs/wire.md#anthropic; ``providers.types.ir``).
 
 Same-dialect round trips are exact: every wire field the IR has no slot for, every explicit ``null`` and
 every field the writer would otherwise add by default is kept in the IR object's ``vendor["anthropic"]``

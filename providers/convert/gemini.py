@@ -1,5 +1,5 @@
-"""Gemini generateContent <-> IR, streams included (WIRE.md §3; research/crabllm.md §3.4 lists what a
-naive converter loses, anchors-conformance.md Part D the bugs gateways shipped).
+"""Gemini generateContent <-> IR, streams included (docs/wire.md#gemini; docs/contract.md#crabllm lists what
+a naive converter loses).
 
 Public API (the same names in every dialect module):
 
@@ -182,10 +182,10 @@ def _set_absent(entry: dict[str, Any], name: str) -> None:
 class _Calls:
     """Synthetic call ids (``{prefix}{n}``, never equal to a real id seen) and FIFO pairing by name.
 
-    A request numbers its calls ``call_0, call_1...`` in order, so the ids are stable across the turns of
-    one conversation. A response or stream must not reuse those (its calls join the same conversation:
-    research D5#33), so it mints ``call_{responseId}_{n}``: unique per response, and deterministic for a
-    replayed response."""
+    A request numbers its calls ``call_0, call_1...`` in order, so the ids are stable across the turns of one
+    conversation. A response or stream must not reuse those (its calls join the same conversation; a gateway
+    that restarted ids per response collided: praxis-proxy/ai PR#1000), so it mints ``call_{responseId}_{n}``:
+    unique per response, and deterministic for a replayed response."""
 
     __slots__ = ("_n", "_pending", "_prefix", "_taken")
 

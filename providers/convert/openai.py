@@ -1,4 +1,5 @@
-"""OpenAI Chat Completions ⇄ IR: requests, responses and streams (WIRE.md §1.1-1.3).
+"""OpenAI Chat Completions ⇄ IR: requests, responses and streams (docs/wire.md#openai-chat-request,
+docs/wire.md#openai-chat-response, docs/wire.md#openai-streaming).
 
 Lossless by construction. Each converter into the IR works on the wire JSON of the object (``to_json()``)
 and *takes* (pops) the fields the IR has a slot for; whatever is left over (unknown fields, fields the IR
@@ -922,7 +923,8 @@ _USAGE_PARTS: Final = (
 
 def _merge_usage(before: ir.Usage | None, now: ir.Usage) -> ir.Usage:
     """Cumulative usage where a part the latest update leaves unsaid (``None``) keeps its earlier value:
-    Anthropic states input and cache counts in message_start and often not again (anchors D3 #24)."""
+    Anthropic states input and cache counts in message_start and often not again (a gateway that read only
+    the last delta reported 0 prompt tokens: agentgateway/agentgateway PR#1108)."""
     if before is None or all(getattr(now, k) is not None or getattr(before, k) is None for k in _USAGE_PARTS):
         return now
     merged = {k: getattr(now, k) if getattr(now, k) is not None else getattr(before, k) for k in _USAGE_PARTS}

@@ -4,7 +4,8 @@ Stop reasons map each dialect's word onto the IR's (``providers.types.ir.StopRea
 a table does not know maps to ``other`` on the way in and keeps its raw word in ``ir.Stop.raw``, so the
 same dialect gets it back unchanged; on the way out, ``other`` becomes the dialect's neutral value.
 
-Sources: WIRE.md §1.2 (OpenAI finish_reason), §2.3 (Anthropic stop_reason), §3.3 (Gemini finishReason).
+Sources: docs/wire.md#openai-chat-response (OpenAI finish_reason), docs/wire.md#anthropic-response
+(Anthropic stop_reason), docs/wire.md#gemini-response (Gemini finishReason).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ ANTHROPIC_STOP_OUT: dict[StopReason, str] = {
 }
 
 #: Gemini has no tool-call finish reason: a candidate whose parts hold a functionCall ends with STOP,
-#: and the converter reads that as ``tool_use`` (research: LiteLLM PR#10485, Portkey#1200).
+#: and the converter reads that as ``tool_use`` (gateways got this wrong: LiteLLM PR#10485, Portkey#1200).
 GEMINI_STOP_IN: dict[str, StopReason] = {
     "STOP": "end_turn",
     "MAX_TOKENS": "max_tokens",

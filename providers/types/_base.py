@@ -175,7 +175,8 @@ def open_union(tag: str, variants: Mapping[str, type[BaseModel]], fallback: type
     """A union discriminated by the JSON field ``tag``; unknown tags validate into ``fallback``.
 
     Built on pydantic's callable discriminator, so a new block type from upstream is kept whole rather
-    than failing the decode of the message around it (a bug crabllm ships, research/crabllm.md §6.9).
+    than failing the decode of the message around it (a bug crabllm ships,
+    docs/contract.md#crabllm-strict-decoding).
     """
 
     def pick(value: Any) -> str:

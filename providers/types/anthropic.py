@@ -1,5 +1,6 @@
-"""Anthropic Messages wire models (WIRE.md §2.2-2.5; Anthropic OpenAPI ``CreateMessageParams``, ``Message``,
-``MessageStreamEvent``, ``ErrorResponse``; SDK 2.13 ``anthropic/types``).
+"""Anthropic Messages wire models (docs/wire.md#anthropic-request through docs/wire.md#anthropic-errors;
+Anthropic OpenAPI ``CreateMessageParams``, ``Message``, ``MessageStreamEvent``, ``ErrorResponse``; SDK 2.13
+``anthropic/types``).
 
 Every model is lossless (see ``_base``): unknown fields, explicit nulls and absent fields come back as
 they were given. Content blocks, stream events and deltas are open unions on ``type``: a block type we

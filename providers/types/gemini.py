@@ -1,5 +1,5 @@
 """Google Gemini wire models: ``generateContent`` / ``streamGenerateContent``, ``countTokens``,
-``embedContent`` / ``batchEmbedContents`` and the error body (WIRE.md §3; googleapis
+``embedContent`` / ``batchEmbedContents`` and the error body (docs/wire.md#gemini; googleapis
 ``google/ai/generativelanguage/v1beta`` protos, cross-checked against google-genai 3.6 ``types.py``).
 
 Every model is a ``CamelWire``: JSON names are the protos' lowerCamelCase, the snake_case spelling that

@@ -1,5 +1,5 @@
-"""Wire models for embeddings, images, audio speech and transcription (WIRE.md §1.5-1.8), and the
-multipart field the transcription method takes.
+"""Wire models for embeddings, images, audio speech and transcription (docs/wire.md#openai-embeddings
+through docs/wire.md#openai-transcriptions), and the multipart field the transcription method takes.
 
 Embeddings come back as float arrays or, when ``encoding_format`` is ``"base64"`` (the openai SDK's default),
 as base64 of little-endian float32: ``Embedding.vector()`` reads both, ``encode_base64`` writes the second.
@@ -110,7 +110,7 @@ class AudioSpeechRequest(Wire):
     stream_format: str | None = None
 
 
-#: The audio Content-Type each speech ``response_format`` comes back with (WIRE.md §1.7).
+#: The audio Content-Type each speech ``response_format`` comes back with (docs/wire.md#openai-speech).
 SPEECH_CONTENT_TYPES = {
     "mp3": "audio/mpeg",
     "opus": "audio/opus",

@@ -1,5 +1,6 @@
-"""OpenAI Chat Completions wire models (WIRE.md §1.1-1.4; openapi ``CreateChatCompletionRequest``,
-``CreateChatCompletionResponse``, ``CreateChatCompletionStreamResponse``, ``ErrorResponse``).
+"""OpenAI Chat Completions wire models (docs/wire.md#openai-chat-request through docs/wire.md#openai-errors;
+openapi ``CreateChatCompletionRequest``, ``CreateChatCompletionResponse``,
+``CreateChatCompletionStreamResponse``, ``ErrorResponse``).
 
 Every model is lossless (see ``_base``). Messages are one flat model keyed by ``role`` rather than a union
 per role: the fields overlap, a gateway must accept roles it does not know, and a flat model keeps

@@ -137,6 +137,20 @@ def test_a_malformed_case_names_file_line_field_and_expectation(
     assert str(error).startswith(f"scenarios/bad.yaml:{line}: {field}: expected ")
 
 
+@pytest.mark.parametrize(
+    "url", ["docs/contract.md#errors", "docs/wire.md", "https://docs.claude.com/en/api/errors#http-errors"]
+)
+def test_a_clause_cites_a_web_page_or_a_document_of_the_repository(url: str) -> None:
+    (case,) = _parse(GOOD_CASE.replace('ref: "Chat Completions: create"', f"ref: r, url: {url!r}")).cases
+    assert case.clause.url == url
+
+
+@pytest.mark.parametrize("url", ["../shared/CONTRACT.md", "/abs/contract.md", "docs/../x.md", "docs/x.md#"])
+def test_a_clause_never_cites_a_path_outside_the_repository(url: str) -> None:
+    error = _error(GOOD_CASE.replace('ref: "Chat Completions: create"', f"ref: r, url: {url!r}"))
+    assert error.field == "cases[0].clause.url"
+
+
 def test_missing_required_fields_are_named() -> None:
     error = _error(GOOD_CASE.replace("    method: chat_completion\n", ""))
     assert (error.line, error.field, error.expected) == (2, "cases[0].method", "a value (required)")

@@ -1,5 +1,5 @@
 """The Provider base: a provider with only the five required methods gets working defaults for the rest,
-and every method it does not offer raises not_implemented naming the method (CONTRACT.md)."""
+and every method it does not offer raises not_implemented naming the method (docs/contract.md#methods)."""
 
 from __future__ import annotations
 

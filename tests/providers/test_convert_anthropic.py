@@ -96,10 +96,10 @@ _DELTA_FITS = {
 
 
 def check_wire_grammar(events: list[dict[str, Any]], *, complete: bool = True) -> None:
-    """The Messages stream grammar (WIRE.md §2.4): message_start first; then per block, in dense index
-    order and one at a time, content_block_start → deltas of the block's kind → content_block_stop;
-    tool input fragments concatenate to a JSON object; then message_delta (with a stop_reason) and
-    message_stop last. ``error`` ends the stream; ``ping`` may appear anywhere."""
+    """The Messages stream grammar (docs/wire.md#anthropic-streaming): message_start first; then per block,
+    in dense index order and one at a time, content_block_start → deltas of the block's kind →
+    content_block_stop; tool input fragments concatenate to a JSON object; then message_delta (with a
+    stop_reason) and message_stop last. ``error`` ends the stream; ``ping`` may appear anywhere."""
     events = [e for e in events if e["type"] != "ping"]
     assert events, "empty stream"
     if events[0]["type"] == "error":

@@ -811,7 +811,8 @@ def test_stream_calls_in_different_chunks_get_distinct_ids():
     events += to_ir.close()
     check_ir_grammar(events, complete=True)
     starts = [e.part for e in events if type(e) is ir.BlockStart]
-    # unique across chunks, and unlike a request's call_0, call_1... (ids of earlier turns): research D5#33
+    # unique across chunks, and unlike a request's call_0, call_1... (ids of earlier turns; praxis-proxy/ai
+    # PR#1000)
     assert [(p.id, p.name, p.arguments) for p in starts] == [("call_r1_0", "f", ""), ("call_r1_1", "f", "")]
     assert [e.arguments for e in events if type(e) is ir.BlockDelta] == ['{"a":1}', '{"a":2}']
     usages = [e.usage.output_tokens for e in events if type(e) is ir.UsageUpdate]

@@ -93,7 +93,8 @@ def check_ir(events: list[ir.StreamEvent], *, complete: bool = True) -> None:
 
 
 def check_chunks(chunks: list[dict[str, Any]]) -> None:
-    """The OpenAI chunk grammar a translated stream must obey (WIRE.md §1.3, anchors D1 #8 #11, D6 #38).
+    """The OpenAI chunk grammar a translated stream must obey (docs/wire.md#openai-streaming; gateway bugs:
+    new-api PR#5229, OmniRoute#682, openclaw PR#5898).
     Leading Azure filter events (``object: ""``, no choices) are skipped, as the SDK skips them."""
     while chunks and chunks[0]["object"] == "" and not chunks[0]["choices"]:
         chunks = chunks[1:]

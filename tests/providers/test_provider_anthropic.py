@@ -474,7 +474,7 @@ async def test_raw_calls_are_retried_too_but_not_a_400(httpserver, provider, sle
 
 
 def test_event_payloads_are_literal_wire_json():
-    # The fixture's SSE framing is the one WIRE.md §2.4 describes: event name == JSON type.
+    # The SSE framing of docs/wire.md#anthropic-streaming: event name == JSON type.
     for event in decode_all(anthropic_sse(ANTHROPIC_EVENTS)):
         assert json.loads(event.data)["type"] == event.event
     assert dumps({"a": 1}) == '{"a":1}'

@@ -74,7 +74,8 @@ def test_every_model_is_camel_wire_and_aliases_are_lower_camel_case():
             assert "_" not in info.alias, (name, field)
 
 
-#: JSON names checked one by one against WIRE.md §3 / the v1beta protos (to_camel must not surprise us).
+#: JSON names checked one by one against docs/wire.md#gemini and the v1beta protos (to_camel must not
+#: surprise us).
 EXPECTED_ALIASES = {
     "Blob": {"mime_type": "mimeType", "data": "data"},
     "FileData": {"mime_type": "mimeType", "file_uri": "fileUri"},

@@ -59,7 +59,8 @@ def test_parse_serialize_is_identity_nested(name, data):
 
 
 def test_shapes_that_must_survive():
-    """The cases a lossy codec gets wrong (research/crabllm.md §6.9, §6.11), written out."""
+    """The cases a lossy codec gets wrong (docs/contract.md#crabllm-strict-decoding,
+    docs/contract.md#crabllm-null), written out."""
     body = {
         "model": "m",
         "messages": [

@@ -1,5 +1,5 @@
-"""Hand-written hypothesis strategies for Anthropic Messages wire JSON (WIRE.md §2), and the loader of the
-recorded Anthropic traffic of the external corpus (``tests/corpus.py``).
+"""Hand-written hypothesis strategies for Anthropic Messages wire JSON (docs/wire.md#anthropic), and the
+loader of the recorded Anthropic traffic of the external corpus (``tests/corpus.py``).
 
 Every object may carry unknown ``x_*`` fields; every optional field is either absent, an explicit ``null``
 or a value; enum-like fields also draw values no table knows. Coherent streams (``message_streams``) are

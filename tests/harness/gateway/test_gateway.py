@@ -22,6 +22,7 @@ import trio
 
 from harness.baseline import Baseline
 from harness.cli import main
+from harness.gateway import docs
 from harness.gateway.adapter import AdapterError, load_adapter
 from harness.gateway.process import GatewayDied, GatewayStartError, ProcessLauncher, RunningGateway
 from harness.gateway.run import gateway_error, route_case, run_gateway
@@ -305,3 +306,11 @@ def test_the_litellm_adapter_and_its_baseline_load() -> None:
     adapter = load_adapter(ROOT / "gateways" / "litellm.yaml")
     assert adapter.dialects == ["openai", "anthropic", "gemini", "azure"]
     assert adapter.baseline is not None and Baseline.load(adapter.baseline).entries is not None
+
+
+def test_the_deviations_page_links_repository_documents_relative_to_itself() -> None:
+    clause = {"spec": "contract", "ref": "Retries", "url": "docs/contract.md#retries"}
+    assert docs._clause(clause) == "[contract: Retries](../contract.md#retries)"  # docs/gateways/<name>.md
+    assert docs._clause(clause, page_dir=".") == "[contract: Retries](docs/contract.md#retries)"
+    web = {"spec": "openai", "ref": "Errors", "url": "https://platform.openai.com/docs/guides/error-codes"}
+    assert docs._clause(web) == f"[openai: Errors]({web['url']})"
