@@ -205,38 +205,42 @@ def test_relaxed_matching_flags(tmp_path: Path) -> None:
         assert server.stop() == (0, "stopped\nserved 1 of 1 interactions", "")
 
 
+HI = [{"role": "user", "content": "hi"}]
+#: name -> (dialect, path under its base URL, JSON body, the key header), one request per kind of route
+ROUTES = {
+    "openai": (
+        "openai",
+        "/chat/completions",
+        {"model": "gpt-4o", "messages": HI},
+        {"authorization": "Bearer k"},
+    ),
+    "anthropic": (
+        "anthropic",
+        "/v1/messages",
+        {"model": "claude-sonnet-4-5", "max_tokens": 10, "messages": HI},
+        {"x-api-key": "k", "anthropic-version": "2023-06-01"},
+    ),
+    "gemini": (
+        "gemini",
+        "/v1beta/models/gemini-2.5-flash:generateContent",
+        {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
+        {"x-goog-api-key": "k"},
+    ),
+    "azure": (
+        "azure",
+        "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
+        {"model": "gpt-4o", "messages": HI},
+        {"api-key": "k"},
+    ),
+    "embeddings": ("openai", "/embeddings", {"model": "m", "input": "hi"}, {"authorization": "Bearer k"}),
+}
+
+
 def test_serve_with_no_script_answers_every_route() -> None:
     with served() as server:
         replies = {
-            "openai": httpx.post(
-                server.urls["openai"] + "/chat/completions",
-                json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
-                headers={"authorization": "Bearer sk-test"},
-            ),
-            "anthropic": httpx.post(
-                server.urls["anthropic"] + "/v1/messages",
-                json={
-                    "model": "claude-sonnet-4-5",
-                    "max_tokens": 10,
-                    "messages": [{"role": "user", "content": "hi"}],
-                },
-                headers={"x-api-key": "sk-ant-test", "anthropic-version": "2023-06-01"},
-            ),
-            "gemini": httpx.post(
-                server.urls["gemini"] + "/v1beta/models/gemini-2.5-flash:generateContent",
-                json={"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
-                headers={"x-goog-api-key": "g-test"},
-            ),
-            "azure": httpx.post(
-                server.urls["azure"] + "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
-                json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
-                headers={"api-key": "az-test"},
-            ),
-            "embeddings": httpx.post(
-                server.urls["openai"] + "/embeddings",
-                json={"model": "text-embedding-3-small", "input": "hi"},
-                headers={"authorization": "Bearer sk-test"},
-            ),
+            name: httpx.post(server.urls[dialect] + path, json=body, headers=key, timeout=10)
+            for name, (dialect, path, body, key) in ROUTES.items()
         }
         status, out, err = server.stop()
     for name, reply in replies.items():

@@ -18,28 +18,14 @@ from harness.cassettes.session import CassetteSession, SessionError, upstreams
 from mocks.server import BackgroundServer
 
 from .corpus import STARTER_DIR
+from .test_record import KEY
+from .test_record import SCRIPT as UPSTREAM_SCRIPT
 from .test_serve import sse_events
 
 pytest_plugins = ["pytester"]
 
 OPENAI_CHAT = STARTER_DIR / "openai-chat.yaml"
 RECORDED = fmt.load(OPENAI_CHAT)
-KEY = "sk-proj-" + "Zq8Wm2Xc4Vb1Nz8Ls5Pd3Hf6Jg0Ka2Qe4Ru7Ty9Ui1Op3As"
-UPSTREAM_SCRIPT = {
-    "seed": 5,
-    "rules": [
-        {
-            "match": {"path": "/v1/chat/completions"},
-            "reply": {
-                "answer": {
-                    "text": "Sunny in Oslo.",
-                    "tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}],
-                },
-                "event_delay_ms": 5,
-            },
-        }
-    ],
-}
 QUESTION = [{"role": "user", "content": "Weather in Oslo?"}]
 
 
@@ -324,7 +310,7 @@ import openai, pytest
 def test_chat(wirecheck_replay):
     client = openai.OpenAI(base_url=wirecheck_replay.url("openai"), api_key={KEY!r}, max_retries=0, timeout=10)
     reply = client.chat.completions.create(model="gpt-4o", messages=[{{"role": "user", "content": "hi"}}])
-    assert reply.choices[0].message.content == "Sunny in Oslo."
+    assert reply.choices[0].message.content == "Checking the weather."
 """
     )
     inner.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
