@@ -119,7 +119,7 @@ class CassetteSession:
             raise SessionError(
                 f"{self.path}: no such cassette (record_mode 'none' only replays; 'once' records it)"
             )
-        if self.path.is_dir() and record_mode != "none" and exists:
+        if self.path.is_dir() and record_mode == "new_episodes":
             raise SessionError(
                 f"{self.path}: record_mode {record_mode!r} needs a cassette file, not a folder"
             )
