@@ -10,8 +10,13 @@ suite through a real gateway's front doors (``harness.gateway.cli``).
 
 ``wirecheck list [--scenarios ...] [-k SUBSTRING]``: the cases with their ids and spec clauses.
 
-``wirecheck serve SCRIPT [--host 127.0.0.1] [--port 0] [--capture-limit N]``: serve a script's mock
-upstreams (``mocks.server.run_server``) until Ctrl-C.
+``wirecheck serve [SCRIPT_OR_CASSETTE] [--host 127.0.0.1] [--port 0] [--capture-limit N]``: serve mock
+upstreams (``mocks.server.run_server``) until Ctrl-C or SIGTERM: a script's rules, generated replies on every
+route when there is no argument, or the recorded interactions of a cassette (a file with the
+``wirecheck_cassette`` key) or a folder of cassettes (``harness.cassettes.cli.serve_cassettes``, with
+``--speed``, ``--ignore``, ``--ignore-query``, ``--ignore-path-version``, ``--repeat``). Exit 0; 1 when a
+replay left interactions unused or requests unmatched; 2, with one line on stderr, on bad input (a file
+that cannot be read or is malformed, a port outside 0..65535 or in use, a host that cannot be listened on).
 
 ``wirecheck record --upstream URL --out FILE`` and ``wirecheck cassette scan|import|export|show``: the
 cassette commands (``harness.cassettes.cli``).
@@ -28,17 +33,77 @@ import sys
 from pathlib import Path
 
 from harness.cassettes.cli import add_commands as add_cassette_commands
+from harness.cassettes.cli import serve_cassettes
+from harness.cassettes.format import CassetteError, is_cassette
 from harness.gateway import cli as gateway_cli
 from mocks.script import ScriptError
-from mocks.server import run_server
+from mocks.server import ServeError, run_server
 
 DIALECT_CHOICES = ("openai", "anthropic", "gemini", "azure")
+_REPLAY_FLAGS = ("--speed", "--ignore", "--ignore-query", "--ignore-path-version", "--repeat")
+
+
+def _serve_input(args: argparse.Namespace) -> tuple[int, float, bool]:
+    """(port, speed, whether the source is cassettes), or ``_BadInput`` naming the flag or file."""
+    port = args.port
+    if not isinstance(port, int):
+        raise _BadInput(f"--port {port!r}: expected a whole number in 0..65535")
+    if not 0 <= port <= 65535:
+        raise _BadInput(f"--port {port}: outside 0..65535")
+    try:
+        speed = float(args.speed) if args.speed is not None else 1.0
+    except ValueError:
+        raise _BadInput(f"--speed {args.speed!r}: expected a number >= 0 (0: no waits)") from None
+    if not 0 <= speed < float("inf"):
+        raise _BadInput(f"--speed {args.speed}: expected a number >= 0 (0: no waits)")
+    if args.script is None:
+        cassettes = False
+    else:
+        path = Path(args.script)
+        if not path.exists():
+            raise _BadInput(f"{path}: no such file or folder")
+        if path.is_file():
+            try:
+                path.read_bytes().decode("utf-8")
+            except OSError as exc:
+                raise _BadInput(f"{path}: cannot read: {exc.strerror}") from None
+            except UnicodeDecodeError:
+                raise _BadInput(
+                    f"{path}: not UTF-8 text (expected a YAML or JSON script or cassette)"
+                ) from None
+        cassettes = path.is_dir() or is_cassette(path)
+    replay_flags = (
+        args.speed is not None or args.ignore or args.ignore_query or args.ignore_path_version or args.repeat
+    )
+    if replay_flags and not cassettes:
+        raise _BadInput(f"{'/'.join(_REPLAY_FLAGS)} apply to cassettes only, not to a script")
+    return port, speed, cassettes
+
+
+def _whole(text: str) -> int | str:
+    """An argparse type: the whole number, or the text as given for the command to report in one line."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 def _serve(args: argparse.Namespace) -> int:
     try:
-        return run_server(args.script, args.host, args.port, capture_limit=args.capture_limit or None)
-    except ScriptError as exc:
+        port, speed, cassettes = _serve_input(args)
+        if cassettes:
+            return serve_cassettes(
+                args.script,
+                args.host,
+                port,
+                speed=speed,
+                ignore=args.ignore or (),
+                ignore_query=args.ignore_query or (),
+                ignore_path_version=args.ignore_path_version,
+                once=not args.repeat,
+            )
+        return run_server(args.script, args.host, port, capture_limit=args.capture_limit or None)
+    except (_BadInput, ScriptError, CassetteError, ServeError) as exc:
         print(f"wirecheck serve: {exc}", file=sys.stderr)
         return 2
 
@@ -209,18 +274,63 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve",
-        help="serve scripted OpenAI / Anthropic / Gemini / Azure mock upstreams",
-        description="Serve the mock upstreams of a script file (YAML or JSON) until Ctrl-C; "
-        "prints one base URL per dialect.",
+        help="serve OpenAI / Anthropic / Gemini / Azure mock upstreams: scripted, generated or recorded",
+        description="Serve mock upstreams until Ctrl-C or SIGTERM and print one base URL per dialect: the "
+        "rules of a script file (YAML or JSON), generated replies on every route when no file is given, or "
+        "the recorded interactions of a cassette (a file with `wirecheck_cassette: 1`) or of every cassette "
+        "in a folder, byte- and timing-exact. Requests no rule or interaction answered are reported on "
+        "stderr as they come.",
+        epilog="Exit status: 0; 1 when a cassette replay ends with interactions never used or requests no "
+        "interaction matched (each listed on stderr); 2 on bad input (one line on stderr: a file that "
+        "cannot be read or is malformed, a port outside 0..65535 or already in use, a host that cannot "
+        "be listened on).",
     )
-    serve.add_argument("script", help="the script file (.yaml, .yml or .json)")
+    serve.add_argument(
+        "script",
+        nargs="?",
+        default=None,
+        metavar="SCRIPT_OR_CASSETTE",
+        help="a script file, a cassette file or a folder of cassettes (none: generated replies everywhere)",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    serve.add_argument("--port", type=int, default=0, help="port to bind (default: 0, any free port)")
+    serve.add_argument(
+        "--port", type=_whole, default=0, help="port to bind, 0..65535 (default: 0, any free port)"
+    )
     serve.add_argument(
         "--capture-limit",
         type=int,
         default=10_000,
-        help="captured requests kept for /__wirecheck/requests (default: %(default)s; 0: all)",
+        help="captured requests kept for /__wirecheck/requests (default: %(default)s; 0: all; a cassette "
+        "replay keeps all)",
+    )
+    replay = serve.add_argument_group("replaying cassettes")
+    replay.add_argument(
+        "--speed",
+        default=None,
+        help="recorded timing divided by this (default: 1, as recorded; 2: twice as fast; 0: no waits)",
+    )
+    replay.add_argument(
+        "--ignore",
+        action="append",
+        metavar="JSON_PATH",
+        help="leave this body path out of matching, e.g. metadata.user_id or messages[*].cache_control "
+        "(repeatable; adds to the cassette's own `match`)",
+    )
+    replay.add_argument(
+        "--ignore-query",
+        action="append",
+        metavar="NAME",
+        help="leave this query parameter out of matching, e.g. beta or api-version (repeatable)",
+    )
+    replay.add_argument(
+        "--ignore-path-version",
+        action="store_true",
+        help="let a version segment of the path (/v1/, /v1beta/) match any other",
+    )
+    replay.add_argument(
+        "--repeat",
+        action="store_true",
+        help="let each interaction answer any number of times (default: once)",
     )
     serve.set_defaults(run=_serve)
     add_cassette_commands(commands)

@@ -10,36 +10,78 @@ the socket: the moment the client closes, sending stops and the capture records 
 went away (an upstream-cancellation fact a gateway test can assert on).
 
 ``serve`` runs inside a trio nursery and reports the bound URLs through ``task_status``;
-``BackgroundServer`` runs it in a thread for synchronous code; ``run_server`` is the ``wirecheck serve``
-command: it prints one base URL per dialect and stops cleanly on Ctrl-C.
+``BackgroundServer`` runs it in a thread for synchronous code (``TrioThread``: any trio server in a thread of
+its own, every start and stop bounded by a timeout); ``run_server`` is the ``wirecheck serve`` command: it
+prints one base URL per dialect, reports requests no rule answered on stderr as they come, and stops
+cleanly on Ctrl-C or SIGTERM. A host or port it cannot listen on is a ``ServeError`` with a one-line
+reason (``port 18555 on 127.0.0.1 is already in use``).
+
+Requests no rule answered (a near miss, or a request the dialect turned away) go to ``on_unanswered``,
+when given, as an ``Unanswered``; a base URL it returns makes the server forward that request there (with
+httpx, streaming the answer back piece by piece as it arrives, timeouts ``Timeouts.forward``) instead of
+sending the mock's own 404 or error. The capture's ``rule`` then reads ``forwarded to URL``. This is how
+a replay forwards what its cassette does not hold to the recording proxy (``harness.cassettes.session``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import http
 import math
+import signal
+import socket
 import sys
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TextIO
 
 import h11
+import httpx
 import trio
 
-from mocks.capture import CapturedRequest
+from mocks.capture import CapturedRequest, NearMiss
 from mocks.engine import HostedUpstream, MockUpstream, Request, as_script
 from mocks.reply import Reply
 
-__all__ = ["BackgroundServer", "Timeouts", "run_server", "serve"]
+__all__ = [
+    "HOP_BY_HOP",
+    "BackgroundServer",
+    "ServeError",
+    "Timeouts",
+    "TrioThread",
+    "Unanswered",
+    "listen",
+    "run_server",
+    "serve",
+]
 
 _MAX_HEAD = 1 << 20
 _MAX_BODY = 64 << 20
 _RECEIVE = 65536
 _REASONS = {s.value: s.phrase.encode() for s in http.HTTPStatus}
 _SLACK = 1.0625  # a wait may last this much longer than its timeout (see _Connection._allow)
+
+#: Headers that describe one connection, never passed on by a proxy (and ``host``, which names the hop).
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "proxy-connection",
+        "proxy-authenticate",
+        "host",
+    }
+)
+
+
+class ServeError(Exception):
+    """A server that cannot start: the message is one line naming the host or port and why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +91,63 @@ class Timeouts:
     idle: float = 120.0  # for the next request on a kept-alive connection
     read: float = 30.0  # for each piece of a request once it has started
     write: float = 30.0  # for each write of the reply
+    forward: float = 600.0  # for each wait on the upstream a request is forwarded to (30 s to connect)
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswered:
+    """A request no rule answered: ``near`` is its near miss, or ``None`` when the dialect turned it away
+    before any rule was tried (``capture.rejected`` says why: auth, protocol, validation)."""
+
+    capture: CapturedRequest
+    near: NearMiss | None
+
+    def __str__(self) -> str:
+        if self.near is not None:
+            return f"unmatched: {self.near}"
+        return f"turned away ({self.capture.rejected}): {self.capture.method} {self.capture.path}"
+
+
+#: Called for each ``Unanswered`` request; returns a base URL to forward it to, or ``None``.
+UnansweredHook = Callable[[Unanswered], str | None]
+
+
+def _unanswered(upstream: MockUpstream, reply: Reply) -> Unanswered | None:
+    """The request behind ``reply`` if no rule answered it (``handle`` has just run: in a trio loop no other
+    request is handled in between, so its near miss, if any, is the latest)."""
+    capture = reply.capture
+    if capture is None or capture.rule is not None:
+        return None
+    if capture.rejected is not None:
+        return Unanswered(capture, None)
+    misses = upstream.unmatched
+    if misses and misses[-1].request is capture:
+        return Unanswered(capture, misses[-1])
+    return None  # a generated reply (``fallback: generate``)
+
+
+async def listen(host: str, port: int) -> tuple[list[trio.SocketListener], str]:
+    """TCP listeners on ``host``:``port`` (0: any free port) and the base URL they answer at; a
+    ``ServeError`` with a one-line reason when that is not possible."""
+    if not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ServeError(f"port {port!r} is outside 0..65535")
+    try:
+        listeners = await trio.open_tcp_listeners(port, host=host)
+    except socket.gaierror as exc:
+        raise ServeError(f"cannot listen on host {host!r}: {exc.strerror}") from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ServeError(f"port {port} on {host} is already in use") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise ServeError(f"cannot listen on host {host!r}: not an address of this machine") from None
+        if exc.errno == errno.EACCES:
+            raise ServeError(f"port {port} on {host}: permission denied") from None
+        raise ServeError(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
+    except (OverflowError, ValueError, UnicodeError) as exc:
+        raise ServeError(f"cannot listen on host {host!r} port {port}: {exc}") from None
+    bound = listeners[0].socket.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    return listeners, f"http://{shown}:{bound}"
 
 
 async def serve(
@@ -57,20 +156,44 @@ async def serve(
     port: int = 0,
     *,
     timeouts: Timeouts = Timeouts(),
+    on_unanswered: UnansweredHook | None = None,
     task_status: trio.TaskStatus[HostedUpstream] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve ``script`` (a ``MockUpstream``, a ``Script``, plain data or a file path) until cancelled.
-    ``task_status.started`` receives a ``HostedUpstream``: ``.url``, ``.urls`` per dialect, ``.requests``."""
+    ``task_status.started`` receives a ``HostedUpstream``: ``.url``, ``.urls`` per dialect, ``.requests``.
+    ``on_unanswered``: see the module doc. ``ServeError`` when ``host``:``port`` cannot be listened on."""
     upstream = script if isinstance(script, MockUpstream) else MockUpstream(as_script(script))
-    listeners = await trio.open_tcp_listeners(port, host=host)
-    bound_port = listeners[0].socket.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    task_status.started(HostedUpstream(upstream, f"http://{shown}:{bound_port}"))
+    listeners, url = await listen(host, port)
+    forwarder = _Forwarder(timeouts) if on_unanswered is not None else None
+    task_status.started(HostedUpstream(upstream, url))
 
     async def handler(stream: trio.SocketStream) -> None:
-        await _Connection(upstream, stream, timeouts).run()
+        await _Connection(upstream, stream, timeouts, on_unanswered, forwarder).run()
 
-    await trio.serve_listeners(handler, listeners)
+    try:
+        await trio.serve_listeners(handler, listeners)
+    finally:
+        if forwarder is not None:
+            with trio.CancelScope(shield=True):
+                await forwarder.aclose()
+
+
+class _Forwarder:
+    """The httpx client requests are forwarded with, opened on first use (no proxies from the
+    environment: forwarding targets are given explicitly)."""
+
+    def __init__(self, timeouts: Timeouts) -> None:
+        self.timeout = httpx.Timeout(timeouts.forward, connect=30.0)
+        self.client: httpx.AsyncClient | None = None
+
+    def get(self) -> httpx.AsyncClient:
+        if self.client is None:
+            self.client = httpx.AsyncClient(timeout=self.timeout, trust_env=False, follow_redirects=False)
+        return self.client
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
 
 
 class _ClientGone(Exception):
@@ -80,10 +203,19 @@ class _ClientGone(Exception):
 class _Connection:
     """One client connection: requests in, replies out, until either side stops."""
 
-    def __init__(self, upstream: MockUpstream, stream: trio.SocketStream, timeouts: Timeouts) -> None:
+    def __init__(
+        self,
+        upstream: MockUpstream,
+        stream: trio.SocketStream,
+        timeouts: Timeouts,
+        on_unanswered: UnansweredHook | None = None,
+        forwarder: _Forwarder | None = None,
+    ) -> None:
         self.upstream = upstream
         self.stream = stream
         self.timeouts = timeouts
+        self.on_unanswered = on_unanswered
+        self.forwarder = forwarder
         self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_HEAD)
         self.early: list[bytes] = []  # bytes of a next request read while watching for a disconnect
         self.gone = False  # the watcher saw the client close
@@ -118,7 +250,16 @@ class _Connection:
             if request is None:  # closed, or not a request
                 return
             reply = self.upstream.handle(request)
-            if not await self._send(reply) or self.h11.our_state is h11.MUST_CLOSE:
+            target = None
+            if self.on_unanswered is not None:
+                unanswered = _unanswered(self.upstream, reply)
+                if unanswered is not None:
+                    target = self.on_unanswered(unanswered)
+            if target is not None:
+                reusable = await self._forward(target, request, reply.capture)
+            else:
+                reusable = await self._send(reply)
+            if not reusable or self.h11.our_state is h11.MUST_CLOSE:
                 return
             self.h11.start_next_cycle()
             for data in self.early:
@@ -213,6 +354,65 @@ class _Connection:
         self._replying = None
         return reusable
 
+    async def _forward(self, base: str, request: Request, capture: CapturedRequest | None) -> bool:
+        """Send ``request`` to ``base`` + its target and stream the answer back as it arrives; True when
+        the connection can carry another request. An upstream that cannot be reached is a 502."""
+        assert self.forwarder is not None
+        client = self.forwarder.get()
+        headers = [
+            (k, v)
+            for k, v in request.headers
+            if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"
+        ]
+        url = base.rstrip("/") + request.target
+        if capture is not None:
+            capture.rule = f"forwarded to {base}"
+        self._scope.deadline = math.inf  # the forwarder's own timeouts bound the waits on the upstream
+        try:
+            response = await client.send(
+                client.build_request(request.method, url, headers=headers, content=request.body), stream=True
+            )
+        except httpx.HTTPError as exc:
+            body = f"wirecheck mock: forwarding to {base} failed: {exc!r}\n".encode()
+            head = h11.Response(status_code=502, headers=[("content-length", str(len(body)))])
+            if capture is not None:
+                capture.status = 502
+                capture.finished()
+            await self._write(self.h11.send(head) + self.h11.send(h11.Data(data=body)))
+            await self._write(self.h11.send(h11.EndOfMessage()))
+            return True
+        sent = 0
+        try:
+            if capture is not None:
+                capture.status = response.status_code
+            out = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in HOP_BY_HOP]
+            reason = _REASONS.get(response.status_code, b"")
+            head = h11.Response(status_code=response.status_code, headers=out, reason=reason)
+            await self._write(self.h11.send(head))
+            self._scope.deadline = math.inf
+            try:
+                async for piece in response.aiter_raw():
+                    if capture is not None:
+                        capture.frame_sent()
+                    await self._write(self.h11.send(h11.Data(data=piece)))
+                    sent += 1
+                    self._scope.deadline = math.inf
+            except httpx.HTTPError:
+                if capture is not None:
+                    capture.client_gone(sent)  # the upstream broke off: so does this answer
+                return False
+            if capture is not None:
+                capture.finished()
+            await self._write(self.h11.send(h11.EndOfMessage()))
+            return True
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            if capture is not None:
+                capture.client_gone(sent)
+            return False
+        finally:
+            with trio.CancelScope(shield=True):
+                await response.aclose()
+
     async def _watch(self, scope: trio.CancelScope) -> None:
         """Read while a reply is sent: EOF means the client went away; anything else is kept for later."""
         while True:
@@ -265,48 +465,106 @@ class _Connection:
         return True
 
 
+def _single(exc: BaseException) -> BaseException:
+    """The one exception inside (nested) single-member exception groups, else ``exc`` itself."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
+class TrioThread:
+    """A trio task run by its own trio loop in a daemon thread, for synchronous callers (and for tests of any
+    style: sync, asyncio, trio).
+
+    ``start`` is a trio function that takes ``task_status`` (as for ``nursery.start``) and runs until
+    cancelled; ``value`` is what it passed to ``task_status.started``. The constructor waits at most
+    ``start_timeout`` seconds for that and raises what the task raised before it started (a ``ServeError``,
+    say) as is; ``close()`` cancels the task and waits at most ``stop_timeout`` seconds for the thread to
+    end, then raises what the task raised on its way out (``RuntimeError`` when it did not stop in time)."""
+
+    def __init__(
+        self,
+        start: Callable[..., Awaitable[None]],
+        *,
+        name: str = "wirecheck-trio",
+        start_timeout: float = 10.0,
+        stop_timeout: float = 10.0,
+    ) -> None:
+        self.name = name
+        self.stop_timeout = stop_timeout
+        self.value: Any = None
+        self._ready = threading.Event()
+        self._started = False
+        self._error: BaseException | None = None
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._scope: trio.CancelScope | None = None
+        self._thread = threading.Thread(target=self._run, args=(start,), daemon=True, name=name)
+        self._thread.start()
+        if not self._ready.wait(start_timeout):
+            self._cancel()
+            raise RuntimeError(f"{name} did not start within {start_timeout:g} s")
+        if not self._started:
+            assert self._error is not None
+            raise self._error
+
+    def _run(self, start: Callable[..., Awaitable[None]]) -> None:
+        async def main() -> None:
+            self._token = trio.lowlevel.current_trio_token()
+            async with trio.open_nursery() as nursery:
+                self._scope = nursery.cancel_scope
+                self.value = await nursery.start(start)
+                self._started = True
+                self._ready.set()
+
+        try:
+            trio.run(main)
+        except BaseException as exc:  # reported by __init__ (before the start) or close (after it)
+            self._error = _single(exc)
+        finally:
+            self._ready.set()
+
+    def _cancel(self) -> None:
+        if self._token is not None and self._scope is not None:
+            with contextlib.suppress(trio.RunFinishedError):
+                trio.from_thread.run_sync(self._scope.cancel, trio_token=self._token)
+
+    def close(self) -> None:
+        """Cancel the task and wait for the thread (at most ``stop_timeout`` seconds)."""
+        if self._thread.is_alive():
+            self._cancel()
+            self._thread.join(self.stop_timeout)
+            if self._thread.is_alive():
+                raise RuntimeError(f"{self.name} did not stop within {self.stop_timeout:g} s")
+        if self._error is not None and self._started:
+            error, self._error = self._error, None
+            raise error
+
+
 class BackgroundServer(HostedUpstream):
     """The standalone server run by trio in a daemon thread, for synchronous callers and tests::
 
     with BackgroundServer({"rules": [...]}) as server:
         client = openai.OpenAI(base_url=server.urls["openai"], api_key="sk-test")
-    """
+
+    Starting waits at most 10 s (a ``ServeError`` when the host or port cannot be listened on), closing
+    at most 10 s."""
 
     def __init__(
-        self, script: Any = None, host: str = "127.0.0.1", port: int = 0, *, timeouts: Timeouts = Timeouts()
+        self,
+        script: Any = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        timeouts: Timeouts = Timeouts(),
+        on_unanswered: UnansweredHook | None = None,
     ) -> None:
         upstream = script if isinstance(script, MockUpstream) else MockUpstream(as_script(script))
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._hosted: HostedUpstream | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(upstream, host, port, timeouts), daemon=True, name="wirecheck-mock-server"
-        )
-        self._thread.start()
-        if not self._ready.wait(10) or self._hosted is None:
-            raise RuntimeError(f"mock server did not start: {self._error!r}")
-        super().__init__(upstream, self._hosted.url)
-
-    def _run(self, upstream: MockUpstream, host: str, port: int, timeouts: Timeouts) -> None:
-        async def main() -> None:
-            self._token = trio.lowlevel.current_trio_token()
-            async with trio.open_nursery() as nursery:
-                self._scope = nursery.cancel_scope
-                self._hosted = await nursery.start(
-                    functools.partial(serve, upstream, host, port, timeouts=timeouts)
-                )
-                self._ready.set()
-
-        try:
-            trio.run(main)
-        except BaseException as exc:  # reported by __init__ when it happens before the start
-            self._error = exc
-            self._ready.set()
+        start = functools.partial(serve, upstream, host, port, timeouts=timeouts, on_unanswered=on_unanswered)
+        self._thread = TrioThread(start, name="wirecheck-mock-server")
+        super().__init__(upstream, self._thread.value.url)
 
     def close(self) -> None:
-        if self._thread.is_alive():
-            trio.from_thread.run_sync(self._scope.cancel, trio_token=self._token)
-            self._thread.join(10)
+        self._thread.close()
 
     def __enter__(self) -> BackgroundServer:
         return self
@@ -316,25 +574,44 @@ class BackgroundServer(HostedUpstream):
 
 
 def run_server(
-    script_path: str | Path,
+    script: Any = None,
     host: str = "127.0.0.1",
     port: int = 0,
     *,
     capture_limit: int | None = 10_000,
     out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
 ) -> int:
-    """Serve the script file until Ctrl-C; print one base URL per dialect first (captures are read over
-    ``/__wirecheck/requests``; only the latest ``capture_limit`` are kept). Returns the exit status."""
-    upstream = MockUpstream(as_script(Path(script_path)), capture_limit=capture_limit)
+    """Serve ``script`` (a file path, a ``Script``, plain data, ``None`` for generated replies on every
+    route, or a ready ``MockUpstream``) until Ctrl-C or SIGTERM; print one base URL per dialect first,
+    and each request no rule answered on ``err`` as it comes (captures are read over
+    ``/__wirecheck/requests``; only the latest ``capture_limit`` are kept). Returns the exit status (0);
+    ``ScriptError`` for a bad script, ``ServeError`` when the host or port cannot be listened on."""
+    if isinstance(script, MockUpstream):
+        upstream = script
+    else:
+        upstream = MockUpstream(as_script(script), capture_limit=capture_limit)
+
+    def report(unanswered: Unanswered) -> None:
+        print(f"wirecheck serve: {unanswered}", file=err, flush=True)
 
     async def main() -> None:
-        async with trio.open_nursery() as nursery:
-            hosted: HostedUpstream = await nursery.start(serve, upstream, host, port)
-            for name, url in hosted.urls.items():
-                print(f"{name}: {url}", file=out, flush=True)
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with trio.open_nursery() as nursery:
+                hosted: HostedUpstream = await nursery.start(
+                    functools.partial(serve, upstream, host, port, on_unanswered=report)
+                )
+                for name, url in hosted.urls.items():
+                    print(f"{name}: {url}", file=out, flush=True)
+                async for _ in signals:
+                    nursery.cancel_scope.cancel()
+                    break
 
     try:
         trio.run(main)
-    except* KeyboardInterrupt:  # Ctrl-C: trio has cancelled the server and closed its connections
-        print("stopped", file=out, flush=True)
+    except BaseException as exc:
+        error = _single(exc)
+        if not isinstance(error, KeyboardInterrupt):  # a Ctrl-C before the signal receiver was in place
+            raise error from None
+    print("stopped", file=out, flush=True)
     return 0

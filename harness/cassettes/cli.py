@@ -1,7 +1,15 @@
-"""The cassette commands of ``wirecheck``: ``record`` and ``cassette scan|import|export|show``.
+"""The cassette commands of ``wirecheck``: ``record``, ``cassette scan|import|export|show``, and the
+cassette side of ``serve``.
 
-``add_commands(subparsers)`` registers them on the ``wirecheck`` parser (``harness/cli.py``); each command
-is a thin face over a library call of this package:
+``add_commands(subparsers)`` registers ``record`` and ``cassette`` on the ``wirecheck`` parser
+(``harness/cli.py``); ``serve_cassettes`` is what ``wirecheck serve CASSETTE_OR_FOLDER`` runs. Each is a
+thin face over a library call of this package:
+
+- ``wirecheck serve CASSETTE_OR_FOLDER [--speed S] [--ignore JSON_PATH] [--ignore-query NAME]
+  [--ignore-path-version] [--repeat]``: the cassettes' interactions (``replay.Replay``) on the mock server
+  (``mocks.server.run_server``) until Ctrl-C or SIGTERM; requests no interaction matched are reported on
+  stderr as they come; at the end every unused interaction and unmatched request is listed on stderr and
+  the exit status is 1 if there was any (0 otherwise);
 
 - ``wirecheck record --upstream URL --out FILE [--host H] [--port 0] [--name N]``: the recording proxy
   (``record.run_recorder``) until Ctrl-C;
@@ -20,10 +28,55 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-__all__ = ["add_commands"]
+__all__ = ["add_commands", "serve_cassettes"]
+
+
+def serve_cassettes(
+    source: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    speed: float = 1.0,
+    ignore: Sequence[str] = (),
+    ignore_query: Sequence[str] = (),
+    ignore_path_version: bool = False,
+    once: bool = True,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    """``wirecheck serve`` of a cassette file or a folder of cassettes (module doc). Returns the exit status;
+    ``CassetteError`` for a cassette that cannot be used (or a folder without any), ``ServeError`` when the
+    host or port cannot be listened on."""
+    from harness.cassettes.format import CassetteError
+    from harness.cassettes.replay import Replay
+    from mocks.engine import MockUpstream
+    from mocks.server import run_server
+
+    replay = Replay(
+        source,
+        speed=speed,
+        ignore=ignore,
+        ignore_query=ignore_query,
+        ignore_path_version=ignore_path_version,
+        once=once,
+    )
+    if not replay.cassettes:
+        raise CassetteError(
+            str(source), "<folder>", "no cassettes in it (files with `wirecheck_cassette: 1`)"
+        )
+    upstream = MockUpstream()  # every capture kept: the account at the end counts them all
+    replay.install(upstream)
+    run_server(upstream, host, port, out=out, err=err)
+    problems = replay.problems()
+    served = len(replay.interactions) - len(replay.unused())
+    print(f"served {served} of {len(replay.interactions)} interactions", file=out, flush=True)
+    for problem in problems:
+        print(f"wirecheck serve: {problem}", file=err, flush=True)
+    return 1 if problems else 0
 
 
 def _record(args: argparse.Namespace) -> int:

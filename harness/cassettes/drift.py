@@ -84,7 +84,7 @@ def interaction_drift(
 
 def _azure_filter_chunk(obj: Any) -> bool:
     """Azure's leading ``prompt_filter_results`` chunk (object "", id "", no choices): an Azure extension
-    (WIRE.md §1.10) that OpenAI's chunk schema does not describe, sent by every Azure stream."""
+    (docs/wire.md) that OpenAI's chunk schema does not describe, sent by every Azure stream."""
     return isinstance(obj, dict) and "prompt_filter_results" in obj and not obj.get("choices")
 
 

@@ -20,6 +20,11 @@ to the same bytes, and falls back to ``b64`` for any string YAML would not give 
 
 Header names are lower-cased (HTTP header names are case-insensitive); a header sent several times holds a
 list. Query parameters are a mapping of name to a string (or a list when repeated).
+
+A cassette may declare what replay leaves out when it compares a request with a recorded one, for the parts
+of a request known to vary (``MatchPolicy``, the optional top-level ``match`` key): ``ignore`` (JSON paths of
+the body), ``ignore_query`` (query parameter names) and ``ignore_path_version`` (``/v1/`` and ``/v1beta/``
+alike).
 """
 
 from __future__ import annotations
@@ -44,11 +49,13 @@ __all__ = [
     "CassetteError",
     "Chunk",
     "Interaction",
+    "MatchPolicy",
     "Request",
     "Response",
     "decode_body",
     "dump_text",
     "encode_body",
+    "is_cassette",
     "load",
     "load_folder",
     "parse",
@@ -174,6 +181,49 @@ class Interaction:
     index: dict[str, Any] | None = None  # derived: harness.cassettes.index.derive
 
 
+@dataclass(frozen=True, slots=True)
+class MatchPolicy:
+    """What replay leaves out when it compares a request with a recorded one (``harness.cassettes.replay``):
+    ``ignore``, JSON paths of the body (``metadata.user_id``, ``messages[*].cache_control``; ``*`` is one
+    key or index); ``ignore_query``, query parameter names (``beta``, ``api-version``);
+    ``ignore_path_version``, a version segment of the path (``v1``, ``v1beta``, ``v2alpha``) matches any
+    other. Declared per cassette (the ``match`` key) or per call; the two add up."""
+
+    ignore: tuple[str, ...] = ()
+    ignore_query: tuple[str, ...] = ()
+    ignore_path_version: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.ignore or self.ignore_query or self.ignore_path_version)
+
+    def __or__(self, other: MatchPolicy) -> MatchPolicy:
+        """Everything either leaves out."""
+        return MatchPolicy(
+            tuple(dict.fromkeys(self.ignore + other.ignore)),
+            tuple(dict.fromkeys(self.ignore_query + other.ignore_query)),
+            self.ignore_path_version or other.ignore_path_version,
+        )
+
+    def to_data(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.ignore:
+            out["ignore"] = list(self.ignore)
+        if self.ignore_query:
+            out["ignore_query"] = list(self.ignore_query)
+        if self.ignore_path_version:
+            out["ignore_path_version"] = True
+        return out
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> MatchPolicy:
+        """From the ``match`` mapping (validated by the JSON Schema first)."""
+        return cls(
+            tuple(data.get("ignore", ())),
+            tuple(data.get("ignore_query", ())),
+            bool(data.get("ignore_path_version", False)),
+        )
+
+
 @dataclass(slots=True)
 class Cassette:
     interactions: list[Interaction] = field(default_factory=list)
@@ -181,6 +231,7 @@ class Cassette:
     description: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    match: MatchPolicy = field(default_factory=MatchPolicy)
 
     @property
     def id(self) -> str:
@@ -336,6 +387,8 @@ def to_data(cassette: Cassette) -> dict[str, Any]:
         out["description"] = cassette.description
     if cassette.meta:
         out["meta"] = copy.deepcopy(cassette.meta)
+    if cassette.match:
+        out["match"] = cassette.match.to_data()
     out["interactions"] = [interaction_data(it) for it in cassette.interactions]
     return out
 
@@ -381,6 +434,11 @@ def parse(
     found = problems(data) if validate else []
     if found:
         where, message = found[0]
+        if where.startswith("match.ignore[") and "does not match" in message:
+            got = data["match"]["ignore"][int(where.removeprefix("match.ignore[").rstrip("]"))]
+            message = (
+                f"expected a JSON path such as metadata.user_id or messages[*].cache_control, got {got!r}"
+            )
         raise CassetteError(source, where, message)
     interactions = []
     for i, item in enumerate(data["interactions"]):
@@ -424,6 +482,7 @@ def parse(
         description=data.get("description"),
         meta=dict(data.get("meta", {})),
         path=path,
+        match=MatchPolicy.from_data(data.get("match", {})),
     )
 
 
@@ -465,10 +524,25 @@ def load_folder(folder: str | Path) -> list[Cassette]:
     folder = Path(folder)
     out = []
     for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()):
-        head = path.read_text(encoding="utf-8", errors="replace")[:4096]
+        try:
+            head = path.read_text(encoding="utf-8", errors="replace")[:4096]
+        except OSError as exc:
+            raise CassetteError(str(path), "<file>", f"cannot read: {exc.strerror}") from None
         if VERSION_KEY in head:
             out.append(load(path))
     return out
+
+
+def is_cassette(path: str | Path) -> bool:
+    """Whether ``path`` is a cassette file: its top level has the ``wirecheck_cassette`` key (a file that
+    cannot be read or parsed is not one; ``load`` says why)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=_loader())
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and VERSION_KEY in data
 
 
 # --- writing ----------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ what the format needs to come back unchanged:
 - ``response._t_ms``: when the head arrived; ``response._complete: false`` for a recording cut short;
 - ``request.postData._encoding: "base64"`` for a request body that is not UTF-8 (HAR 1.2 has no encoding
   field for ``postData``);
-- ``entry._wirecheck: {source, host, notes, index}`` and ``log._wirecheck: {name, description, meta}``.
+- ``entry._wirecheck: {source, host, notes, index}`` and ``log._wirecheck: {name, description, meta, match}``.
 
 Import: our own exports come back as the same cassette (``export_har`` then ``import_har`` is the identity,
 a test checks it). A foreign HAR has no ``_chunks``: a ``text/event-stream`` body is split into one chunk
@@ -30,14 +30,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from harness.cassettes import index as ix
 from harness.cassettes.format import (
+    VERSION_KEY,
     Cassette,
     CassetteError,
     Chunk,
     Interaction,
+    MatchPolicy,
     Request,
     Response,
     _ms,
     encode_body,
+    problems,
 )
 from harness.cassettes.scrub import scrub
 from harness.cassettes.vcr import DROPPED_REQUEST_HEADERS, split_sse
@@ -144,7 +147,12 @@ def export_har(cassette: Cassette) -> dict[str, Any]:
     }
     extra = {
         k: v
-        for k, v in (("name", cassette.name), ("description", cassette.description), ("meta", cassette.meta))
+        for k, v in (
+            ("name", cassette.name),
+            ("description", cassette.description),
+            ("meta", cassette.meta),
+            ("match", cassette.match.to_data()),
+        )
         if v
     }
     if extra:
@@ -278,7 +286,19 @@ def import_har(doc: Any, source: str = "<har>") -> Cassette:
         name=extra.get("name"),
         description=extra.get("description"),
         meta=dict(extra.get("meta") or {}) if ours else {"imported_from": Path(source).name},
+        match=_match(extra.get("match"), source),
     )
+
+
+def _match(data: Any, source: str) -> MatchPolicy:
+    """The cassette's ``match`` from ``log._wirecheck.match``, checked as the cassette loader checks it."""
+    if not data:
+        return MatchPolicy()
+    found = problems({VERSION_KEY: 1, "interactions": [], "match": data})
+    if found:
+        where, message = found[0]
+        raise CassetteError(source, f"log._wirecheck.{where}", message)
+    return MatchPolicy.from_data(data)
 
 
 def read_har(path: str | Path) -> Cassette:

@@ -10,7 +10,7 @@ The answer part (finish, tools, usage, preview) goes through the reference conve
 and ``providers.convert.accumulate``, so a stream and the equivalent non-stream reply index alike.
 
 ``classify`` tells the endpoint from the method and path alone; ``SCOPE`` says which endpoints the
-provider contract (CONTRACT.md, 22 methods) covers, and why the others are out of scope.
+provider contract (docs/contract.md, 22 methods) covers, and why the others are out of scope.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ _OPENAI_TAILS = {
 _AZURE = re.compile(r"(?P<prefix>.*)/openai/deployments/(?P<deployment>[^/]+)(?P<tail>/.+)")
 _ASSISTANTS = re.compile(r".*/v1/(assistants|threads|vector_stores|files|batches|uploads)(/|$)")
 
-#: Endpoint kinds the provider contract covers (a method family of CONTRACT.md), per dialect.
+#: Endpoint kinds the provider contract covers (a method family of docs/contract.md), per dialect.
 COVERED: dict[str, frozenset[str]] = {
     "openai": frozenset({"chat", "embeddings", "images", "speech", "transcription"}),
     "azure": frozenset({"chat", "embeddings", "images", "speech", "transcription"}),

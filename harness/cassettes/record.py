@@ -40,22 +40,10 @@ import trio
 from harness.cassettes import index as ix
 from harness.cassettes.format import Cassette, Chunk, Interaction, Request, Response, dump_text, save, to_data
 from harness.cassettes.scrub import Finding, scan_text, scrub
+from mocks.server import HOP_BY_HOP, ServeError, listen
 
-__all__ = ["Recorder", "RecordingRefused", "run_recorder", "serve_recorder"]
+__all__ = ["Recorder", "RecordingRefused", "run_recorder", "serve_recorder", "write_scanned"]
 
-HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "transfer-encoding",
-        "te",
-        "trailer",
-        "upgrade",
-        "proxy-connection",
-        "proxy-authenticate",
-        "host",
-    }
-)
 _MAX_HEAD = 1 << 20
 _RECEIVE = 65536
 
@@ -69,6 +57,15 @@ class RecordingRefused(RuntimeError):
             "cassette not written: it still holds secret-looking values:\n  "
             + "\n  ".join(map(str, findings))
         )
+
+
+def write_scanned(cassette: Cassette, path: str | Path) -> Path:
+    """Save ``cassette`` to ``path`` after scanning its text: ``RecordingRefused`` (and nothing written)
+    when anything secret-looking is in it."""
+    findings = scan_text(dump_text(to_data(cassette)), str(path))
+    if findings:
+        raise RecordingRefused(findings)
+    return save(cassette, path)
 
 
 def _now() -> str:
@@ -100,11 +97,7 @@ class Recorder:
         target = Path(path) if path is not None else self.out
         if target is None:
             raise ValueError("no output path")
-        cassette = self.cassette()
-        findings = scan_text(dump_text(to_data(cassette)), str(target))
-        if findings:
-            raise RecordingRefused(findings)
-        return save(cassette, target)
+        return write_scanned(self.cassette(), target)
 
     def add(self, it: Interaction) -> None:
         scrub(it)
@@ -121,17 +114,24 @@ async def serve_recorder(
     name: str | None = None,
     client: httpx.AsyncClient | None = None,
     save_on_exit: bool = True,
+    into: list[Interaction] | None = None,
     task_status: trio.TaskStatus[Recorder] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run the recording proxy until cancelled; ``task_status.started`` gets the ``Recorder``. On the way
-    out (cancellation, Ctrl-C) the cassette is written to ``out`` when ``save_on_exit``."""
+    out (cancellation, Ctrl-C) the cassette is written to ``out`` when ``save_on_exit``. ``into``: the
+    list to file interactions in (several recorders can share one, in the order exchanges end).
+    ``mocks.server.ServeError`` when ``host``:``port`` cannot be listened on."""
     recorder = Recorder(upstream.rstrip("/"), Path(out) if out is not None else None, name)
+    if into is not None:
+        recorder.interactions = into
     own_client = client is None
     http = client or httpx.AsyncClient(timeout=httpx.Timeout(600.0, connect=30.0), follow_redirects=False)
-    listeners = await trio.open_tcp_listeners(port, host=host)
-    bound = listeners[0].socket.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    recorder.url = f"http://{shown}:{bound}"
+    try:
+        listeners, recorder.url = await listen(host, port)
+    except BaseException:
+        if own_client:
+            await http.aclose()
+        raise
     try:
         task_status.started(recorder)
 
@@ -339,12 +339,18 @@ def run_recorder(
                     break
 
     refused: list[BaseException] = []
+    unbound: list[BaseException] = []
     try:
         trio.run(main)
     except* KeyboardInterrupt:
         pass
     except* RecordingRefused as group:
         refused.extend(group.exceptions)
+    except* ServeError as group:
+        unbound.extend(group.exceptions)
+    if unbound:
+        print(f"wirecheck record: {unbound[0]}", file=sys.stderr)
+        return 2
     if refused:
         for exc in refused:
             print(f"wirecheck record: {exc}", file=sys.stderr)

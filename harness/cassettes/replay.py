@@ -1,5 +1,5 @@
-"""Replay: cassettes become a mocks ``Script``, served by the one mock engine (DESIGN.md: "a cassette is just
-another source of upstream script").
+"""Replay: cassettes become a mocks ``Script``, served by the one mock engine (docs/design.md: "a cassette is
+just another source of upstream script").
 
 Each interaction becomes one rule:
 
@@ -10,6 +10,12 @@ Each interaction becomes one rule:
   secret the recorder took out) matches any value of the same shape, and a scrubbed query parameter is not
   compared. Headers are not compared (clients differ in user agents and SDK telemetry), nor are bodies
   that are not JSON (multipart boundaries are random).
+- **relaxed matching** for parts known to vary (``format.MatchPolicy``), declared per cassette (its
+  ``match`` key) and per call (``ignore``, ``ignore_query``, ``ignore_path_version``), the two adding up:
+  ``ignore_query`` leaves query parameters out (``beta`` as the Anthropic SDK adds it, Azure's
+  ``api-version``), ``ignore_path_version`` lets a version segment of the path (``v1``, ``v1beta``,
+  ``v2alpha``) stand for any other, so ``/v1beta/models/x:generateContent`` matches a recorded
+  ``/v1/models/x:generateContent``.
 - **reply**: the recorded status and headers (less the transport ones: ``content-length``,
   ``transfer-encoding``, ``connection``, ``keep-alive``, and ``content-encoding`` since bodies are stored
   decoded) and the exact bytes: a plain body in one piece, a stream chunk by chunk at its recorded timing
@@ -24,12 +30,14 @@ Each interaction becomes one rule:
 
 After a run, ``unused()`` lists the interactions nothing asked for, and ``check()`` raises
 ``ReplayError`` when there is any, or any request no interaction matched: a replay that served less than
-the cassette recorded is a failure, never a silent green.
+the cassette recorded is a failure, never a silent green. A request the server forwarded elsewhere (to the
+recording proxy, ``mocks.server``'s ``on_unanswered``) is answered, not unmatched.
 """
 
 from __future__ import annotations
 
 import collections
+import functools
 import json
 import re
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -41,7 +49,7 @@ from typing import Any
 
 import trio
 
-from harness.cassettes.format import Cassette, Interaction, load, load_folder
+from harness.cassettes.format import Cassette, Interaction, MatchPolicy, load, load_folder
 from harness.cassettes.scrub import PLACEHOLDER
 from mocks.capture import CapturedRequest, NearMiss
 from mocks.dialects import guess, resolve
@@ -65,7 +73,8 @@ class ReplayError(AssertionError):
 # --- matching -----------------------------------------------------------------------------------------------
 
 
-def _ignore_regex(patterns: Iterable[str]) -> re.Pattern[str] | None:
+@functools.cache
+def _ignore_regex(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     parts = []
     for p in patterns:
         rx = re.escape(p).replace(r"\[\*\]", r"\[\d+\]").replace(r"\*", r"[^.\[]+")
@@ -76,6 +85,15 @@ def _ignore_regex(patterns: Iterable[str]) -> re.Pattern[str] | None:
 def _show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+#: A version segment of a path: /v1/, /v1beta/, /v2alpha1/, /v1preview/ (a whole segment).
+_PATH_VERSION = re.compile(r"/v[0-9]+(?:(?:alpha|beta|preview)[0-9]*)?(?=/|$)")
+
+
+def without_version(path: str) -> str:
+    """``path`` with every version segment replaced by ``/v*``."""
+    return _PATH_VERSION.sub("/v*", path)
 
 
 def _wildcard(want: str) -> re.Pattern[str]:
@@ -127,6 +145,7 @@ class ExactMatch(Match):
     body: Any = None  # the recorded JSON body; None: the body is not compared
     ignore: re.Pattern[str] | None = None
     ignore_query: frozenset[str] = frozenset()
+    ignore_path_version: bool = False
 
     def reasons(
         self,
@@ -140,7 +159,9 @@ class ExactMatch(Match):
         out: list[str] = []
         if self.method != method:
             out.append(f"method: expected {self.method}, got {method}")
-        if self.path != path:
+        if self.path != path and not (
+            self.ignore_path_version and without_version(self.path or "") == without_version(path)
+        ):
             out.append(f"path: expected {self.path}, got {path}")
         for name in sorted(self.exact_query.keys() | query.keys()):
             if name in self.ignore_query:
@@ -208,9 +229,8 @@ def reply_for(it: Interaction, speed: float) -> tuple[ReplySpec, tuple[Any, ...]
     return spec, faults
 
 
-def match_for(
-    it: Interaction, ignore: re.Pattern[str] | None, ignore_query: Iterable[str] = ()
-) -> ExactMatch:
+def match_for(it: Interaction, policy: MatchPolicy = MatchPolicy()) -> ExactMatch:
+    """The match for ``it``'s request, leaving out what ``policy`` says (and scrubbed query parameters)."""
     req = it.request
     scrubbed = {k for k, vs in req.query.items() if any(PLACEHOLDER in v for v in vs)}
     return ExactMatch(
@@ -218,8 +238,9 @@ def match_for(
         path=req.path,
         exact_query={k: tuple(vs) for k, vs in req.query.items()},
         body=req.json,
-        ignore=ignore,
-        ignore_query=frozenset(scrubbed | set(ignore_query)),
+        ignore=_ignore_regex(policy.ignore),
+        ignore_query=frozenset(scrubbed | set(policy.ignore_query)),
+        ignore_path_version=policy.ignore_path_version,
     )
 
 
@@ -241,9 +262,11 @@ def as_cassettes(sources: Cassette | str | Path | Iterable[Cassette | str | Path
 class Replay:
     """Cassettes as a mocks ``Script`` (``script``), and the account of what was served.
 
-    ``only``: (cassette index, interaction index) pairs to keep (default: all). Rule names are
-    ``<cassette id>#<interaction index>``; ``install`` loads the script into a ``MockUpstream`` (or a
-    hosted one) and forgets its earlier captures, so that ``unused()`` counts this run only."""
+    ``ignore``, ``ignore_query``, ``ignore_path_version``: relaxed matching for every cassette, added to what
+    each cassette declares (see the module doc). ``only``: (cassette index, interaction index) pairs to
+    keep (default: all). Rule names are ``<cassette id>#<interaction index>``; ``install`` loads the script
+    into a ``MockUpstream`` (or a hosted one) and forgets its earlier captures, so that ``unused()`` counts
+    this run only."""
 
     def __init__(
         self,
@@ -252,18 +275,20 @@ class Replay:
         speed: float = 1.0,
         ignore: Sequence[str] = (),
         ignore_query: Sequence[str] = (),
+        ignore_path_version: bool = False,
         once: bool = True,
         only: Iterable[tuple[int, int]] | None = None,
     ) -> None:
         self.cassettes = as_cassettes(cassettes)
         self.speed = speed
         keep = set(only) if only is not None else None
-        pattern = _ignore_regex(ignore)
+        given = MatchPolicy(tuple(ignore), tuple(ignore_query), ignore_path_version)
         rules: list[Rule] = []
         self.interactions: dict[str, Interaction] = {}
         names = collections.Counter(c.id for c in self.cassettes)
         for ci, cassette in enumerate(self.cassettes):
             cid = cassette.id if names[cassette.id] == 1 else f"{cassette.id}@{ci}"
+            policy = cassette.match | given
             for ii, it in enumerate(cassette.interactions):
                 if keep is not None and (ci, ii) not in keep:
                     continue
@@ -273,7 +298,7 @@ class Replay:
                     Rule(
                         name=name,
                         index=len(rules),
-                        match=match_for(it, pattern, ignore_query),
+                        match=match_for(it, policy),
                         reply=reply,
                         faults=faults,
                         times=1 if once else None,
@@ -311,22 +336,34 @@ class Replay:
         return [name for name in self.interactions if not served[name]]
 
     def unmatched(self) -> list[NearMiss]:
-        """Requests no interaction matched, with the nearest interaction and why it missed."""
-        assert self.upstream is not None
-        return self.upstream.unmatched
+        """Requests no interaction matched (and that were not forwarded elsewhere), with the nearest
+        interaction and why it missed."""
+        if self.upstream is None:
+            raise RuntimeError("Replay.install(upstream) first")
+        return [near for near in self.upstream.unmatched if near.request.rule is None]
 
     def rejected(self) -> list[CapturedRequest]:
-        """Requests the mock turned away before matching (e.g. an unknown anthropic-version)."""
-        return [r for r in self._requests() if r.rejected is not None]
+        """Requests the mock turned away before matching (e.g. an unknown anthropic-version), and did not
+        forward elsewhere."""
+        return [r for r in self._requests() if r.rejected is not None and r.rule is None]
+
+    def forwarded(self) -> list[CapturedRequest]:
+        """Requests no interaction answered that the server forwarded elsewhere (``rule``: where)."""
+        return [r for r in self._requests() if r.rule is not None and r.rule not in self.interactions]
+
+    def problems(self) -> list[str]:
+        """One line per unused interaction, unmatched request and request turned away, in that order."""
+        out = []
+        for name in self.unused():
+            it = self.interactions[name]
+            out.append(f"unused interaction {name}: {it.request.method} {it.request.path}")
+        out.extend(f"unmatched request: {near}" for near in self.unmatched())
+        out.extend(f"request turned away ({r.rejected}): {r.method} {r.path}" for r in self.rejected())
+        return out
 
     def check(self) -> None:
         """Raise ``ReplayError`` unless every interaction was served and every request matched."""
-        problems = []
-        for name in self.unused():
-            it = self.interactions[name]
-            problems.append(f"unused interaction {name}: {it.request.method} {it.request.path}")
-        problems.extend(f"unmatched request: {near}" for near in self.unmatched())
-        problems.extend(f"request turned away ({r.rejected}): {r.method} {r.path}" for r in self.rejected())
+        problems = self.problems()
         if problems:
             raise ReplayError("replay did not go as recorded:\n  " + "\n  ".join(problems))
 
@@ -354,16 +391,25 @@ async def replaying(
     speed: float = 1.0,
     ignore: Sequence[str] = (),
     ignore_query: Sequence[str] = (),
+    ignore_path_version: bool = False,
     once: bool = True,
     check: bool = True,
     host: str = "127.0.0.1",
     port: int = 0,
 ) -> AsyncIterator[ReplaySession]:
     """Serve cassettes on the standalone mock server (trio) for the duration of the block; on a clean exit
-    ``check()`` runs, so unused interactions fail the block."""
+    ``check()`` runs, so unused interactions fail the block. (From synchronous code, or any test style:
+    ``harness.cassettes.session.CassetteSession``.)"""
     from mocks.server import serve
 
-    replay = Replay(cassettes, speed=speed, ignore=ignore, ignore_query=ignore_query, once=once)
+    replay = Replay(
+        cassettes,
+        speed=speed,
+        ignore=ignore,
+        ignore_query=ignore_query,
+        ignore_path_version=ignore_path_version,
+        once=once,
+    )
     upstream = MockUpstream()
     replay.install(upstream)
     async with trio.open_nursery() as nursery:

@@ -258,3 +258,36 @@ def test_schema_is_valid_and_accepts_what_save_writes(tmp_path):
     Draft202012Validator.check_schema(schema)
     for cassette in starter():
         assert fmt.problems(fmt.to_data(cassette)) == []
+
+
+def _with_match(tmp_path: Path, match: str) -> Path:
+    path = tmp_path / "m.yaml"
+    path.write_text(f"wirecheck_cassette: 1\nmatch: {match}\ninteractions: []\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("match", "field", "message"),
+    [
+        ("{ignore_query: beta}", "match.ignore_query", "'beta' is not of type 'array'"),
+        ("{ignore: ['messages[']}", "match.ignore[0]", "expected a JSON path such as metadata.user_id"),
+        ("{ignore_path_version: 'yes'}", "match.ignore_path_version", "'yes' is not of type 'boolean'"),
+        ("{ignore_paths: [a]}", "match", "'ignore_paths' was unexpected"),
+    ],
+)
+def test_a_malformed_match_names_the_file_and_field(
+    tmp_path: Path, match: str, field: str, message: str
+) -> None:
+    path = _with_match(tmp_path, match)
+    with pytest.raises(fmt.CassetteError) as caught:
+        fmt.load(path)
+    assert (caught.value.source, caught.value.field) == (str(path), field)
+    assert message in caught.value.message
+
+
+def test_match_survives_save_and_har() -> None:
+    from harness.cassettes.har import export_har, import_har
+
+    cassette = fmt.Cassette([], name="m", match=fmt.MatchPolicy(("metadata.user_id",), ("beta",), True))
+    assert fmt.parse(json.loads(json.dumps(fmt.to_data(cassette)))).match == cassette.match
+    assert import_har(export_har(cassette)).match == cassette.match

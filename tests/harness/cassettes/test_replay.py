@@ -10,7 +10,7 @@ import pytest
 import trio
 
 from harness.cassettes import format as fmt
-from harness.cassettes.replay import Replay, ReplayError, json_diff, replaying
+from harness.cassettes.replay import Replay, ReplayError, json_diff, replaying, without_version
 from mocks.engine import MockUpstream
 from mocks.server import BackgroundServer
 
@@ -244,3 +244,41 @@ async def test_a_gemini_json_array_stream_replays_byte_for_byte(server):
     assert response.content == b"".join(pieces)  # the mock's own array framing adds nothing
     assert response.headers["content-type"] == "application/json; charset=UTF-8"
     replay.check()
+
+
+async def test_relaxed_matching_leaves_out_only_what_is_declared(server):
+    """A query flag and the path's version segment are compared unless the call or the cassette (its
+    ``match``) leaves them out; what each declares adds up."""
+    it = _chat({"contents": []}, b'{"ok":1}')
+    it.request.path = "/v1beta/models/g:generateContent"
+    sent = {"path": "/v1/models/g:generateContent", "params": {"beta": "true"}}
+
+    def install(**kw) -> Replay:
+        match = kw.pop("match", fmt.MatchPolicy())
+        replay = Replay(fmt.Cassette([it], name="g", match=match), speed=0, once=False, **kw)
+        replay.install(server)
+        return replay
+
+    replay = install()
+    assert (await _post(server.url, {"contents": []}, **sent)).status_code == 404
+    reasons = str(replay.unmatched()[-1])
+    assert "path: expected /v1beta/models/g:generateContent, got /v1/models/g:generateContent" in reasons
+    assert 'query.beta: expected null, got ["true"]' in reasons
+    install(ignore_query=["beta"])
+    assert (await _post(server.url, {"contents": []}, **sent)).status_code == 404  # the version still counts
+    install(ignore_query=["beta"], ignore_path_version=True)
+    assert (await _post(server.url, {"contents": []}, **sent)).content == b'{"ok":1}'
+    install(match=fmt.MatchPolicy(ignore_query=("beta",)), ignore_path_version=True)
+    assert (await _post(server.url, {"contents": []}, **sent)).status_code == 200
+    replay = install(match=fmt.MatchPolicy(ignore_path_version=True))
+    assert (await _post(server.url, {"contents": []}, path=sent["path"])).status_code == 200
+    assert (await _post(server.url, {"contents": []}, path="/v1/models/h:generateContent")).status_code == 404
+    assert "path: expected" in str(replay.unmatched()[-1])  # only the version segment is relaxed
+
+
+def test_path_versions() -> None:
+    assert without_version("/v1beta/models/g:generateContent") == "/v*/models/g:generateContent"
+    assert without_version("/openai/v1/chat/completions") == "/openai/v*/chat/completions"
+    assert without_version("/v2alpha1/x") == without_version("/v1/x") == without_version("/v1preview/x")
+    assert without_version("/v1x/models") == "/v1x/models"  # not a version segment
+    assert without_version("/models/v1") == "/models/v*"
