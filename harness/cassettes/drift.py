@@ -1,4 +1,4 @@
-"""Drift detection for cassettes (anchors-mocks §4 item 12): is what a cassette recorded still what the
+"""Drift detection for cassettes: is what a cassette recorded still what the
 providers' current wire formats say, and is the cassette getting old?
 
 ``drift(cassette, max_age_days=None)`` lists, per interaction: a stored index that no longer matches the
