@@ -112,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             mock_url=args.mock_url,
             progress=progress,
             on_ready=ready,
+            profile=args.profile,
         )
     except GatewayStartError as exc:
         progress.close()

@@ -60,6 +60,7 @@ from harness.gateway.adapter import Adapter, ModelRoute
 from harness.gateway.process import GatewayDied, GatewayError, Launcher, RunningGateway
 from harness.gateway.provider import METHOD_DOOR, GatewayProvider
 from harness.gateway.transparency import probe_cases, registered
+from harness.levels import Level, default_profile
 from harness.runner import ProviderUnderTest as Put
 from harness.runner import _CallUpstream, _Context, _Hub, _not_applicable, decide, run_one
 from harness.scenario import Case
@@ -408,14 +409,18 @@ async def run_gateway_async(
     progress: Callable[[CaseResult], None] | None = None,
     on_ready: Callable[[RunningGateway, Mapping[str, str]], None] | None = None,
     apply_baseline: bool = True,
+    profile: Level | str | None = None,
 ) -> RunResult:
-    """Run ``cases`` (plus the transparency probes) against the gateway ``launcher`` starts or finds."""
+    """Run ``cases`` (plus the transparency probes) against the gateway ``launcher`` starts or finds.
+    ``profile``: the widest requirement level that can fail (default ``spec``: a gateway is held to the
+    vendors' specs, not to the Provider contract of wirecheck's own clients)."""
     try:
         with registered():
             return await _run(
                 cases, adapter, launcher, baseline=baseline, known_cases=known_cases, deadline=deadline, sdk=sdk,
                 transparency=transparency, mock_port=mock_port, mock_url=mock_url, progress=progress,
                 on_ready=on_ready, apply_baseline=apply_baseline,
+                profile=Level(profile) if profile else default_profile(reference=False, gateway=True),
             )  # fmt: skip
     except BaseExceptionGroup as group:
         raise _unwrap(group) from None
@@ -452,6 +457,7 @@ async def _run(
     progress: Callable[[CaseResult], None] | None,
     on_ready: Callable[[RunningGateway, Mapping[str, str]], None] | None,
     apply_baseline: bool,
+    profile: Level,
 ) -> RunResult:
     import httpx
 
@@ -481,7 +487,7 @@ async def _run(
                 on_ready(gateway, upstreams)
             puts = gateway_providers(adapter, gateway.url)
             names = [p.name for p in puts]
-            ctx = _Context(lane, base, gateway.master_key or "", deadline, sdk, client)  # type: ignore[arg-type]
+            ctx = _Context(lane, base, gateway.master_key or "", deadline, sdk, client, profile)  # type: ignore[arg-type]
             for case in every:
                 for put in puts:
                     if not put.applies(case):
