@@ -106,6 +106,34 @@ class DropsUsage(OpenAIProvider):
         return ChatCompletionResponse.parse(data)
 
 
+class WrongFinishReason(OpenAIProvider):
+    """fields: reports ``finish_reason: "stop"`` where the upstream said ``tool_calls`` (non-streaming chat).
+    Trips fields.stop (and fields.result / equivalence where a case or a twin states the reason)."""
+
+    upstream_dialect = "openai"
+
+    async def chat_completion(self, request):
+        data = (await super().chat_completion(request)).to_json()
+        for choice in data.get("choices") or ():
+            if choice.get("finish_reason") == "tool_calls":
+                choice["finish_reason"] = "stop"
+        return ChatCompletionResponse.parse(data)
+
+
+class DropsToolCallId(OpenAIProvider):
+    """fields: drops each tool call's ``id`` in non-streaming chat answers, so the client cannot send the
+    result back. Trips fields.tool_calls / fields.result / fields.schema where a case has tool calls."""
+
+    upstream_dialect = "openai"
+
+    async def chat_completion(self, request):
+        data = (await super().chat_completion(request)).to_json()
+        for choice in data.get("choices") or ():
+            for call in (choice.get("message") or {}).get("tool_calls") or ():
+                call.pop("id", None)
+        return ChatCompletionResponse.parse(data)
+
+
 class InflatesStreamUsage(AnthropicProvider):
     """equivalence: its Anthropic streams report one more output token than the non-streaming answer.
     Trips equivalence.stream (and fields.usage where a case states the usage)."""
