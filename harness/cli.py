@@ -208,7 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--concurrency", type=int, default=8, help="cases run at once (default: %(default)s)")
     run.add_argument("--deadline", type=float, default=10.0, help="seconds per call (default: %(default)s)")
     run.add_argument("--no-sdk", action="store_true", help="skip the official-SDK oracle checks")
-    run.add_argument("-v", "--verbose", action="store_true", help="also list not-applicable results")
+    run.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show what each failure compared (the upstream request the mock captured, the result, the "
+        "stream items; differing places marked) and list the not-applicable results",
+    )
     gateway_cli.add_arguments(run)
     run.set_defaults(run=_run)
 

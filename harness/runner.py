@@ -39,6 +39,7 @@ from typing import Any
 
 import trio
 
+from harness import evidence
 from harness.baseline import Baseline
 from harness.checks import CheckCrashed, run_checks
 from harness.checks.facts import STREAM_METHODS, Facts, Outcome, Sent
@@ -482,7 +483,7 @@ async def run_one(ctx: _Context, put: ProviderUnderTest, case: Case) -> CaseResu
         result.first_item = main.first_item
         result.verdict, result.message = decide(checks)
         if result.verdict is not Verdict.PASS:
-            result.details = _details(facts)
+            result.details = _details(facts, checks)
     except (HarnessError, CheckCrashed) as exc:
         result.verdict, result.message = Verdict.ERROR, f"harness error: {exc}"
         result.details = {"traceback": getattr(exc, "trace", "") or traceback.format_exc()}
@@ -531,9 +532,10 @@ def decide(checks: list[CheckResult]) -> tuple[Verdict, str]:
     return Verdict.PASS, ""
 
 
-def _details(facts: Facts) -> dict[str, Any]:
-    """What a failure report shows besides the checks: the upstream exchange, credentials redacted."""
-    out: dict[str, Any] = {}
+def _details(facts: Facts, checks: list[CheckResult]) -> dict[str, Any]:
+    """What a failure report shows besides the checks: the upstream exchange of every call (credentials
+    redacted), and what the main call's checks compared (``harness.evidence``, bounded)."""
+    out: dict[str, Any] = {"compared": evidence.collect(facts, checks)}
     for o in facts.outcomes():
         entry: dict[str, Any] = {
             "requests": [

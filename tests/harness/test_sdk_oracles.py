@@ -21,6 +21,7 @@ import pytest
 
 from harness.checks import CHECKS, sdk
 from harness.checks.facts import Facts, Outcome
+from harness.report import terminal
 from harness.runner import run
 from harness.scenario import load_yaml, parse
 from harness.verdicts import CheckResult, Verdict
@@ -280,3 +281,6 @@ def test_a_run_whose_first_oracle_hits_a_type_error_goes_on_and_judges_the_next(
     assert sorted(c.status for c in oracles) == ["pass", "skip"]
     (skipped,) = [c for c in oracles if c.status == "skip"]
     assert "building its client: TypeError: Invalid `http_client` argument" in skipped.message
+    summary = terminal.summary(result).splitlines()  # the reason is shown, not only kept in the JSON report
+    at = summary.index("CHECKS SKIPPED WITH A REASON (not judged; never a pass): 1")
+    assert summary[at + 1] == f"  - sdk.anthropic in 1 result: {skipped.message}"
