@@ -8,7 +8,7 @@ File format (``baselines/*.yaml``, schema ``harness/schemas/baseline.json``)::
       - case: anthropic.stream.tool_use.001
         provider: google                  # registry name, or module:Class as given to --provider
         check: stream.grammar.anthropic.block_indices   # optional: only this check is expected to fail
-        reason: "..."
+        reason: "..."                     # why the failure is expected; never empty
         issue: https://github.com/...     # optional
 
 Rules, per (case, provider) the run produced:
@@ -100,6 +100,7 @@ class Baseline:
         data, lines = load_yaml(text, source)
         if data is None:
             data = {"entries": []}
+        _require_reasons(data, lines, source)
         problem = schema_problem("baseline", data, lines)
         if problem is not None:
             pointer, expected, got = problem
@@ -173,6 +174,18 @@ class Baseline:
                     )
                 )
         return out
+
+
+def _require_reasons(data: Any, lines: dict[Any, int], source: str) -> None:
+    """Every entry states why its failure is expected: an empty or blank ``reason`` (what ``wirecheck
+    baseline`` drafts) is refused before anything else is checked."""
+    entries = data.get("entries") if isinstance(data, dict) else None
+    for i, e in enumerate(entries if isinstance(entries, list) else ()):
+        if isinstance(e, dict) and isinstance(e.get("reason"), str) and not e["reason"].strip():
+            raise BaselineError(
+                source, _line(lines, ("entries", i, "reason")), f"entries[{i}].reason",
+                "a reason (reason must say why this failure is expected)", e["reason"],
+            )  # fmt: skip
 
 
 def _entry_failure(e: Entry, message: str) -> CaseResult:

@@ -10,6 +10,10 @@ suite through a real gateway's front doors (``harness.gateway.cli``).
 
 ``wirecheck list [--scenarios ...] [-k SUBSTRING]``: the cases with their ids and spec clauses.
 
+``wirecheck baseline --from REPORT.json -o FILE [--force]``: draft a baseline from a JSON report, one
+entry per failing (case, provider, check) with an empty reason for a person to fill
+(``harness.baseline_draft``); exit 2 on a report it cannot read or an existing FILE without --force.
+
 ``wirecheck serve [SCRIPT_OR_CASSETTE] [--host 127.0.0.1] [--port 0] [--capture-limit N]``: serve mock
 upstreams (``mocks.server.run_server``) until Ctrl-C or SIGTERM: a script's rules, generated replies on every
 route when there is no argument, or the recorded interactions of a cassette (a file with the
@@ -220,6 +224,37 @@ def levels_table(cases: list) -> str:
     return "\n".join(lines)
 
 
+def _baseline(args: argparse.Namespace) -> int:
+    from harness import baseline_draft
+    from harness.baseline import BaselineError
+
+    output = Path(args.output)
+    if output.exists() and not args.force:
+        print(f"wirecheck baseline: {output} exists: pass --force to overwrite it", file=sys.stderr)
+        return 2
+    try:
+        draft = baseline_draft.read(args.report)
+    except BaselineError as exc:
+        print(f"wirecheck baseline: {exc}", file=sys.stderr)
+        return 2
+    try:
+        output.write_text(draft.render(str(output)), encoding="utf-8")
+    except OSError as exc:
+        print(f"wirecheck baseline: {output}: cannot write it: {exc.strerror}", file=sys.stderr)
+        return 2
+    if draft.entries:
+        results = len({(case, provider) for case, provider, _ in draft.entries})
+        print(
+            f"wrote {output}: {len(draft.entries)} entries for {results} failing results of {draft.report}; "
+            "fill in every reason (the loader refuses an empty one)"
+        )
+    else:
+        print(f"wrote {output}: no failing check in {draft.report}, so an empty entries list")
+    for note in draft.notes():
+        print(f"  {note}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wirecheck", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -263,9 +298,33 @@ def build_parser() -> argparse.ArgumentParser:
         "choices; results above it are notes (default: reference for the reference providers, contract "
         "for --provider module:Class, spec in gateway mode)",
     )
-    run.add_argument("-v", "--verbose", action="store_true", help="also list not-applicable results")
+    run.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show what each failure compared (the upstream request the mock captured, the result, the "
+        "stream items; differing places marked) and list the not-applicable results",
+    )
     gateway_cli.add_arguments(run)
     run.set_defaults(run=_run)
+
+    drafting = commands.add_parser(
+        "baseline",
+        help="draft an expected-failure baseline from a JSON report",
+        description="Write a baseline with one entry per failing (case, provider, check) of a report "
+        "written by `wirecheck run --json`, each with an empty reason: fill every reason in before using "
+        "it (the loader refuses an empty one).",
+    )
+    drafting.add_argument(
+        "--from",
+        dest="report",
+        required=True,
+        metavar="REPORT.json",
+        help="the report of `wirecheck run --json`",
+    )
+    drafting.add_argument("-o", "--output", required=True, metavar="FILE", help="the baseline file to write")
+    drafting.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    drafting.set_defaults(run=_baseline)
 
     listing = commands.add_parser("list", help="list the scenario cases with their ids and spec clauses")
     _scenario_args(listing)

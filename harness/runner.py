@@ -39,6 +39,7 @@ from typing import Any
 
 import trio
 
+from harness import evidence
 from harness.baseline import Baseline
 from harness.checks import CheckCrashed, run_checks
 from harness.checks.facts import STREAM_METHODS, Facts, Outcome, Sent
@@ -499,7 +500,7 @@ async def run_one(ctx: _Context, put: ProviderUnderTest, case: Case) -> CaseResu
             if role == "raw" and len(main.sent) == 1 and main.sent[0].complete and main.sent[0].status == 200:
                 script = replay_script(main.sent[0])
             facts.siblings[role] = await _call(ctx, put, case, twin, twin_request(case, twin), script, role)
-        checks = await trio.to_thread.run_sync(run_checks, facts)
+        checks = await _judge(facts)
         result.checks = checks
         result.first_item = main.first_item
         result.verdict, result.message = decide(checks)
@@ -508,7 +509,7 @@ async def run_one(ctx: _Context, put: ProviderUnderTest, case: Case) -> CaseResu
                 f"the case is at level {case.level}, above the {facts.profile} profile: its checks are notes"
             )
         if result.verdict is not Verdict.PASS:
-            result.details = _details(facts)
+            result.details = _details(facts, checks)
     except (HarnessError, CheckCrashed) as exc:
         result.verdict, result.message = Verdict.ERROR, f"harness error: {exc}"
         result.details = {"traceback": getattr(exc, "trace", "") or traceback.format_exc()}
@@ -518,6 +519,24 @@ async def run_one(ctx: _Context, put: ProviderUnderTest, case: Case) -> CaseResu
     finally:
         result.duration = time.perf_counter() - started
     return result
+
+
+#: Seconds the checks of one case may take (they take milliseconds; an SDK oracle stuck in its SDK would
+#: otherwise hold the run forever).
+CHECKS_DEADLINE = 60.0
+
+
+async def _judge(facts: Facts) -> list[CheckResult]:
+    """Every check on ``facts``, in a worker thread (the SDK oracles are synchronous), under
+    ``CHECKS_DEADLINE``: checks still running then are abandoned and the case is a harness error naming
+    the check that did not return."""
+    running: list[str] = []
+    with trio.move_on_after(CHECKS_DEADLINE):
+        return await trio.to_thread.run_sync(
+            lambda: run_checks(facts, running=running), abandon_on_cancel=True
+        )
+    where = f"check {running[-1]}" if running else "the checks"
+    raise HarnessError(f"{where} did not return within {CHECKS_DEADLINE:g} s: abandoned")
 
 
 async def _warm_sdks() -> None:
@@ -544,9 +563,10 @@ def decide(checks: list[CheckResult]) -> tuple[Verdict, str]:
     return Verdict.PASS, ""
 
 
-def _details(facts: Facts) -> dict[str, Any]:
-    """What a failure report shows besides the checks: the upstream exchange, credentials redacted."""
-    out: dict[str, Any] = {}
+def _details(facts: Facts, checks: list[CheckResult]) -> dict[str, Any]:
+    """What a failure report shows besides the checks: the upstream exchange of every call (credentials
+    redacted), and what the main call's checks compared (``harness.evidence``, bounded)."""
+    out: dict[str, Any] = {"compared": evidence.collect(facts, checks)}
     for o in facts.outcomes():
         entry: dict[str, Any] = {
             "requests": [

@@ -4,7 +4,8 @@ A check is a small function registered with ``@check("stream.grammar.anthropic.b
 returns ``None`` when it does not apply to the facts (no expectation for it, wrong output dialect, the
 call failed before there was anything to judge) and otherwise the list of problems it found, one
 readable line each: an empty list is a pass. The first problem becomes the check's message, all of
-them its diff.
+them its diff. A check that applies but cannot judge in this environment (an SDK oracle with an SDK
+version it cannot drive) raises ``Skip(reason)``: it is skipped, and the reason is its message.
 
 Families (one module each; every family has a deliberately broken provider in tests/harness/broken/
 that makes it fire):
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from harness.checks.facts import Facts
 from harness.verdicts import CheckResult
 
-__all__ = ["CHECKS", "Check", "check", "run_checks"]
+__all__ = ["CHECKS", "Check", "Skip", "check", "run_checks"]
 
 CheckFn = Callable[[Facts], "list[str] | None"]
 
@@ -51,12 +52,20 @@ class Check:
         counted = self.family == "mock" or (
             level.fails_under(facts.profile) and facts.case.level.fails_under(facts.profile)
         )
-        problems = self.fn(facts)
+        try:
+            problems = self.fn(facts)
+        except Skip as skip:
+            return CheckResult(self.id, self.family, "skip", str(skip), level=level, counted=counted)
         if problems is None:
             return CheckResult(self.id, self.family, "skip", level=level, counted=counted)
         if not problems:
             return CheckResult(self.id, self.family, "pass", level=level, counted=counted)
         return CheckResult(self.id, self.family, "fail", problems[0], list(problems), level, counted)
+
+
+class Skip(Exception):
+    """Raised by a check that applies but cannot judge here; ``str(skip)`` says why (one line). The
+    check is reported as skipped with that reason: never a pass, never a failure of the provider."""
 
 
 #: Every registered check, by id, in registration order.
@@ -85,12 +94,18 @@ class CheckCrashed(Exception):
         super().__init__(f"check {check_id} crashed: {type(exc).__name__}: {exc}")
 
 
-def run_checks(facts: Facts, only: set[str] | None = None) -> list[CheckResult]:
-    """Run every registered check (or the ``only`` ones) on ``facts``; raises ``CheckCrashed``."""
+def run_checks(
+    facts: Facts, only: set[str] | None = None, *, running: list[str] | None = None
+) -> list[CheckResult]:
+    """Run every registered check (or the ``only`` ones) on ``facts``; raises ``CheckCrashed``. Each
+    check's id is appended to ``running`` as it starts (so a caller that gives up waiting can say which
+    check did not return)."""
     out = []
     for item in CHECKS.values():
         if only is not None and item.id not in only:
             continue
+        if running is not None:
+            running.append(item.id)
         try:
             out.append(item.run(facts))
         except Exception as exc:

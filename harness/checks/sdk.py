@@ -4,41 +4,115 @@ For a successful stream in the OpenAI, Anthropic or Gemini dialect, the bytes a 
 (a raw stream's own bytes; a typed stream's items written in the dialect's SSE framing) are fed to the
 official SDK's stream helper through an in-process mock transport, in strict validation mode:
 
-- ``sdk.openai``: openai ``chat.completions.stream()`` (``httpx.MockTransport``);
-- ``sdk.anthropic``: anthropic ``messages.stream()`` (``httpx2.MockTransport``);
-- ``sdk.gemini``: google-genai's sync ``generate_content_stream`` (``httpx2.MockTransport``).
+- ``sdk.openai``: openai ``chat.completions.stream()`` (``beta.chat.completions.stream()`` before 1.92);
+- ``sdk.anthropic``: anthropic ``messages.stream()``;
+- ``sdk.gemini``: google-genai's sync ``generate_content_stream``.
 
-The check fails when the SDK raises ("sdk-raises") or assembles a different answer than the stream's
-own accumulation: other text, other tool calls (name, arguments; OpenAI also the call ids, which the
-SDK concatenates when a stream repeats them), another stop reason ("sdk-assembles-differently"). It
-A stream that ends with an in-band error is the other way round: the SDK must raise an API error for it
-("sdk-misses-the-error" otherwise). The check is skipped when the SDK is not installed or the case says ``expect.sdk: false``. SDK calls are
-synchronous; the runner runs checks in worker threads, and each SDK has one client, used under a lock.
+The mock transport is the installed SDK's own flavour of httpx: ``httpx2.MockTransport`` when its
+distribution requires httpx2 (anthropic >= 1, openai >= 3, google-genai >= 3), else ``httpx``'s.
+
+Verdicts:
+
+- the SDK raises while reading the stream (in its own code: its accumulator, its validation) → fail,
+  "sdk-raises: <sdk> <exception>": the SDK rejects the stream;
+- the SDK assembles a different answer than the stream's own accumulation: other text, other tool calls
+  (name, arguments; OpenAI also the call ids, which the SDK concatenates when a stream repeats them),
+  another stop reason → fail, "sdk-assembles-differently";
+- a stream that ends with an in-band error is the other way round: the SDK must raise for it
+  ("sdk-misses-the-error" otherwise);
+- skipped, without a reason: the SDK is not installed, the run says ``--no-sdk``, or the case says
+  ``expect.sdk: false``;
+- skipped **with a reason naming the SDK and its version** when the oracle cannot drive the installed
+  SDK, which says nothing about the provider: a version older than ``SDKS[...].oldest`` (the oldest
+  version each oracle was measured to work with), a client that cannot be built the oracle's way, or a
+  TypeError / AttributeError raised by this module's own calls into the SDK (an API the version lacks);
+  and when the dialect's client stayed busy for ``LOCK_TIMEOUT`` seconds (an earlier oracle stuck in
+  the SDK): that dialect's oracle is given up for the rest of the process.
+
+SDK calls are synchronous; the runner runs checks in worker threads, and each SDK has one client for the
+process, used by one check at a time under a lock that a context manager always releases.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import importlib
+import importlib.metadata
 import importlib.util
 import json
+import re
 import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from harness.checks import check
+from harness.checks import Skip, check
 from harness.checks.facts import Facts, Outcome
 from harness.checks.subset import show
 from providers.convert.tables import stop_from
 from providers.sse import anthropic_event, gemini_event, openai_event
 
-_MODULES = {
-    "openai": ("openai", "httpx"),
-    "anthropic": ("anthropic", "httpx2"),
-    "gemini": ("google.genai", "httpx2"),
+__all__ = ["LOCK_TIMEOUT", "SDKS", "Sdk", "available", "client_bytes", "transport", "version", "warm"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sdk:
+    """One official SDK: its distribution ``name`` (as pip knows it), the ``module`` to import, and the
+    ``oldest`` version its oracle works with (measured; pyproject's ``dev`` extra says the same)."""
+
+    name: str
+    module: str
+    oldest: str
+
+
+#: The SDK of each dialect the oracles consult. The oldest versions were measured by running the whole
+#: shipped suite with the SDK oracles in a scratch venv and comparing every sdk.* verdict with the newest
+#: SDKs' (openai 3.63, anthropic 2.17, google-genai 3.6.1): equal at these, at openai 1.92 / 2.54 / 3.0,
+#: anthropic 0.125 / 1.0 and google-genai 2.34 / 3.0. One below: openai 1.44 (LengthFinishReasonError has no
+#: ``completion``; before 1.40 no stream helper at all), anthropic 0.50 (strict validation rejects the
+#: ``refusal`` stop reason; 0.27 also thinking and citation blocks), google-genai 1.45 (HttpOptions has no
+#: ``httpx_client``, so no transport can be handed in).
+SDKS: dict[str, Sdk] = {
+    "openai": Sdk("openai", "openai", "1.45.0"),
+    "anthropic": Sdk("anthropic", "anthropic", "0.51.0"),
+    "gemini": Sdk("google-genai", "google.genai", "1.46.0"),
 }
+#: Seconds a check waits for its dialect's SDK client before giving that oracle up.
+LOCK_TIMEOUT = 30.0
+
+
+@functools.cache
+def version(dialect: str) -> str | None:
+    """The installed version of the dialect's SDK, or None."""
+    try:
+        return importlib.metadata.version(SDKS[dialect].name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+@functools.cache
+def transport(dialect: str) -> str:
+    """The httpx flavour the installed SDK is built on: ``httpx2`` when its distribution requires it (an
+    extra's requirement does not count), else ``httpx``."""
+    try:
+        requires = importlib.metadata.requires(SDKS[dialect].name) or []
+    except importlib.metadata.PackageNotFoundError:
+        return "httpx"
+    names = {
+        re.split(r"[\s<>=!~\[(]", spec.split(";", 1)[0], maxsplit=1)[0].lower()
+        for spec in requires
+        if "extra" not in spec.partition(";")[2]
+    }
+    return "httpx2" if "httpx2" in names else "httpx"
 
 
 def available(dialect: str) -> bool:
+    """The dialect's SDK and the httpx flavour it is built on are importable."""
     try:
-        return all(importlib.util.find_spec(m) is not None for m in _MODULES[dialect])
+        modules = (SDKS[dialect].module, transport(dialect))
+        return version(dialect) is not None and all(importlib.util.find_spec(m) is not None for m in modules)
     except (ImportError, ValueError):
         return False
 
@@ -52,77 +126,146 @@ def _target(f: Facts, dialect: str) -> Outcome | None:
     return o
 
 
+def _release(text: str) -> tuple[int, ...]:
+    """A version's release numbers, comparable (``1.45`` is ``1.45.0``; a pre-release counts as its
+    release); ``()`` when there are none."""
+    found = re.match(r"\d+(?:\.\d+)*", text)
+    numbers = [int(n) for n in found.group().split(".")] if found else []
+    while numbers and numbers[-1] == 0:
+        numbers.pop()
+    return tuple(numbers)
+
+
+def _label(dialect: str) -> str:
+    return f"{SDKS[dialect].name} {version(dialect)}"
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _incompatible(dialect: str, detail: str = "") -> str:
+    """The skip reason for an SDK version the oracle cannot drive."""
+    sdk = SDKS[dialect]
+    detail = f" ({detail})" if detail else ""
+    needs = f"the oracle needs {sdk.name}>={sdk.oldest}"
+    if _release(version(dialect) or "") >= _release(sdk.oldest):
+        needs += ", and was not made for this newer version"
+    return f"{_label(dialect)}: stream helper API differs{detail}; {needs}"
+
+
+# --- one client per dialect, one check at a time ------------------------------------------------------------
+
 _clients: dict[str, Any] = {}
-_locks = {dialect: threading.Lock() for dialect in _MODULES}
+_locks = {dialect: threading.Lock() for dialect in SDKS}
 _bodies: dict[str, bytes] = {}
+#: Dialects whose client stayed busy past LOCK_TIMEOUT: the skip reason, for the rest of the process.
+_stuck: dict[str, str] = {}
 
 
-class _Session:
-    """One SDK client per dialect for the whole process (building one costs tens of milliseconds),
-    used by one check at a time: the lock is held while the SDK reads ``body``."""
-
-    def __init__(self, dialect: str, body: bytes) -> None:
-        self.dialect = dialect
-        self.body = body
-
-    def __enter__(self) -> Any:
-        _locks[self.dialect].acquire()
-        _bodies[self.dialect] = self.body
-        if self.dialect not in _clients:
-            _clients[self.dialect] = _new_client(self.dialect)
-        return _clients[self.dialect]
-
-    def __exit__(self, *exc: object) -> None:
-        _locks[self.dialect].release()
+@contextlib.contextmanager
+def _session(dialect: str, body: bytes) -> Iterator[Any]:
+    """The dialect's SDK client (built once per process: building one costs tens of milliseconds), whose
+    transport answers every request with ``body``, held by this thread alone until the block ends,
+    however it ends. Raises ``Skip`` for an SDK version the oracle cannot drive and when the client
+    stays busy past ``LOCK_TIMEOUT``."""
+    if _release(version(dialect) or "") < _release(SDKS[dialect].oldest):
+        raise Skip(_incompatible(dialect))
+    if dialect in _stuck:
+        raise Skip(_stuck[dialect])
+    lock = _locks[dialect]
+    if not lock.acquire(timeout=LOCK_TIMEOUT):
+        raise Skip(
+            _stuck.setdefault(
+                dialect,
+                f"{_label(dialect)}: its client stayed busy for {LOCK_TIMEOUT:g} s (an earlier oracle is "
+                "stuck in the SDK); this oracle is given up for the rest of the run",
+            )
+        )
+    try:
+        if dialect not in _clients:
+            try:
+                _clients[dialect] = _new_client(dialect)
+            except Exception as exc:
+                raise Skip(_incompatible(dialect, f"building its client: {_one_line(exc)}")) from exc
+        _bodies[dialect] = body
+        yield _clients[dialect]
+    finally:
+        lock.release()
 
 
 def _new_client(dialect: str) -> Any:
-    def answer(module: Any) -> Any:
-        return module.MockTransport(
-            lambda request: module.Response(
-                200, headers={"content-type": "text/event-stream"}, content=_bodies[dialect]
-            )
-        )
+    http = importlib.import_module(transport(dialect))
 
+    def answer(request: Any) -> Any:
+        return http.Response(200, headers={"content-type": "text/event-stream"}, content=_bodies[dialect])
+
+    client = http.Client(transport=http.MockTransport(answer))
     if dialect == "openai":
-        import httpx
         import openai
 
         return openai.OpenAI(
             api_key="sk-oracle",
             base_url="http://oracle.invalid/v1",
-            http_client=httpx.Client(transport=answer(httpx)),
+            http_client=client,
             _strict_response_validation=True,
             max_retries=0,
         )
-    import httpx2
-
     if dialect == "anthropic":
         import anthropic
 
         return anthropic.Anthropic(
             api_key="sk-oracle",
             base_url="http://oracle.invalid",
-            http_client=httpx2.Client(transport=answer(httpx2)),
+            http_client=client,
             _strict_response_validation=True,
             max_retries=0,
         )
     from google import genai
     from google.genai import types
 
-    options = types.HttpOptions(
-        base_url="http://oracle.invalid", httpx_client=httpx2.Client(transport=answer(httpx2))
-    )
+    options = types.HttpOptions(base_url="http://oracle.invalid", httpx_client=client)
     return genai.Client(api_key="oracle", http_options=options)
 
 
 def warm() -> None:
-    """Import the installed SDKs (about two seconds together): the runner calls this in a worker thread
-    at the start of a run, so the imports overlap with the first calls instead of following them."""
-    for dialect in _MODULES:
+    """Import the installed SDKs and build their clients (about two seconds together): the runner calls
+    this in a worker thread at the start of a run, so the imports overlap with the first calls."""
+    for dialect in SDKS:
         if available(dialect):
-            with _Session(dialect, b""):
+            with contextlib.suppress(Skip), _session(dialect, b""):
                 pass
+
+
+_HERE = Path(__file__).resolve()
+
+
+def _in_glue(exc: BaseException) -> bool:
+    """A TypeError / AttributeError raised in this module's own code (a call, an argument or an attribute
+    the installed SDK does not have), not inside the SDK while it reads the stream."""
+    if not isinstance(exc, TypeError | AttributeError):
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve() == _HERE
+
+
+def _consult(dialect: str, o: Outcome, read: Callable[[Any], dict[str, Any]], *, with_ids: bool) -> list[str]:
+    """Feed the stream to the dialect's SDK (``read(client)`` returns what it assembled) and judge."""
+    try:
+        with _session(dialect, client_bytes(o)) as client:
+            theirs = read(client)
+    except Skip:
+        raise
+    except Exception as exc:
+        if _in_glue(exc):
+            raise Skip(_incompatible(dialect, _one_line(exc))) from exc
+        return _raised(o, SDKS[dialect].name, exc)
+    if (missed := _missed(o)) is not None:
+        return missed
+    return _compare(o.semantic, theirs, with_ids=with_ids)
 
 
 def client_bytes(o: Outcome) -> bytes:
@@ -145,7 +288,7 @@ def _expects_error(o: Outcome) -> bool:
 def _raised(o: Outcome, sdk: str, exc: Exception) -> list[str]:
     if _expects_error(o):
         return []  # the stream carried an error: raising it is what a client should see
-    return [f"sdk-raises: {sdk} {type(exc).__name__}: {exc}"]
+    return [f"sdk-raises: {sdk} {_one_line(exc)}"]
 
 
 def _missed(o: Outcome) -> list[str] | None:
@@ -189,28 +332,30 @@ def _args(text: Any) -> Any:
 def openai_oracle(f: Facts) -> list[str] | None:
     """The openai SDK's ``chat.completions.stream()`` (strict) assembles the stream as we do."""
     o = _target(f, "openai")
-    if o is None:
-        return None
+    return None if o is None else _consult("openai", o, _read_openai, with_ids=True)
+
+
+def _read_openai(client: Any) -> dict[str, Any]:
     import openai
 
-    try:
-        with (
-            _Session("openai", client_bytes(o)) as client,
-            client.chat.completions.stream(model="m", messages=[{"role": "user", "content": "hi"}]) as stream,
-        ):
-            for _ in stream:
-                pass
-            try:
-                completion = stream.get_final_completion()
-            except (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError) as exc:
-                completion = exc.completion
-    except Exception as exc:
-        return _raised(o, "openai", exc)
-    if (missed := _missed(o)) is not None:
-        return missed
+    helper = getattr(client.chat.completions, "stream", None) or client.beta.chat.completions.stream
+    finished = tuple(
+        getattr(openai, name)
+        for name in ("LengthFinishReasonError", "ContentFilterFinishReasonError")
+        if hasattr(openai, name)
+    )
+    with helper(model="m", messages=[{"role": "user", "content": "hi"}]) as stream:
+        for _ in stream:
+            pass
+        try:
+            completion = stream.get_final_completion()
+        except finished as exc:
+            completion = exc.completion  # type: ignore[attr-defined]
+    if not completion.choices:
+        return {"text": "", "tool_calls": [], "stop": None}
     choice = completion.choices[0]
     message = choice.message
-    theirs = {
+    return {
         "text": message.content or "",
         "tool_calls": [
             {"id": c.id, "name": c.function.name, "arguments": _args(c.function.arguments)}
@@ -218,28 +363,20 @@ def openai_oracle(f: Facts) -> list[str] | None:
         ],
         "stop": stop_from("openai", choice.finish_reason).reason if choice.finish_reason else None,
     }
-    return _compare(o.semantic, theirs, with_ids=True)
 
 
 @check("sdk.anthropic")
 def anthropic_oracle(f: Facts) -> list[str] | None:
     """The anthropic SDK's ``messages.stream()`` (strict) assembles the stream as we do."""
     o = _target(f, "anthropic")
-    if o is None:
-        return None
-    try:
-        with (
-            _Session("anthropic", client_bytes(o)) as client,
-            client.messages.stream(
-                model="m", max_tokens=16, messages=[{"role": "user", "content": "hi"}]
-            ) as stream,
-        ):
-            message = stream.get_final_message()
-    except Exception as exc:
-        return _raised(o, "anthropic", exc)
-    if (missed := _missed(o)) is not None:
-        return missed
-    theirs = {
+    return None if o is None else _consult("anthropic", o, _read_anthropic, with_ids=True)
+
+
+def _read_anthropic(client: Any) -> dict[str, Any]:
+    request = {"model": "m", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+    with client.messages.stream(**request) as stream:
+        message = stream.get_final_message()
+    return {
         "text": "".join(b.text for b in message.content if b.type == "text"),
         "tool_calls": [
             {"id": b.id, "name": b.name, "arguments": b.input}
@@ -248,35 +385,26 @@ def anthropic_oracle(f: Facts) -> list[str] | None:
         ],
         "stop": stop_from("anthropic", message.stop_reason).reason if message.stop_reason else None,
     }
-    return _compare(o.semantic, theirs, with_ids=True)
 
 
 @check("sdk.gemini")
 def gemini_oracle(f: Facts) -> list[str] | None:
     """google-genai's ``generate_content_stream`` reads every item and assembles the stream as we do."""
     o = _target(f, "gemini")
-    if o is None:
-        return None
-    try:
-        with _Session("gemini", client_bytes(o)) as client:
-            chunks = list(client.models.generate_content_stream(model="gemini-x", contents="hi"))
-    except Exception as exc:
-        return _raised(o, "google-genai", exc)
-    if (missed := _missed(o)) is not None:
-        return missed
+    return None if o is None else _consult("gemini", o, _read_gemini, with_ids=False)
+
+
+def _read_gemini(client: Any) -> dict[str, Any]:
+    chunks = list(client.models.generate_content_stream(model="gemini-x", contents="hi"))
     text, calls = [], []
     for chunk in chunks:
         for candidate in (chunk.candidates or ())[:1]:
             for part in (candidate.content.parts if candidate.content else None) or ():
                 if part.function_call is not None:
+                    call = part.function_call
                     calls.append(
-                        {
-                            "id": part.function_call.id,
-                            "name": part.function_call.name,
-                            "arguments": part.function_call.args or {},
-                        }
+                        {"id": getattr(call, "id", None), "name": call.name, "arguments": call.args or {}}
                     )
-                elif part.text is not None and not part.thought:
+                elif part.text is not None and not getattr(part, "thought", None):
                     text.append(part.text)
-    theirs = {"text": "".join(text), "tool_calls": calls, "stop": None}
-    return _compare(o.semantic, theirs, with_ids=False)
+    return {"text": "".join(text), "tool_calls": calls, "stop": None}

@@ -3,8 +3,9 @@
 Progress is a bar redrawn in place when stderr is a TTY, one character per result otherwise (``.`` pass,
 ``F`` fail, ``x`` expected failure, ``s`` not applicable, ``E`` harness error, ``M`` mock infidelity).
 The summary has the counts per verdict and per provider, every failure with its case id, spec clause and
-readable diff, the harness errors and mock infidelities listed apart, the expected failures, and the
-slowest cases.
+readable diff (with ``verbose``, also what was compared, the differing places marked), the harness
+errors and mock infidelities listed apart, the expected failures, the checks skipped with a reason (an
+SDK oracle that cannot drive the installed SDK), and the slowest cases.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from collections import Counter
 from typing import TextIO
 
+from harness.evidence import render as render_evidence
 from harness.report import scrub
 from harness.verdicts import ORDER, CaseResult, RunResult, Verdict
 
@@ -64,8 +66,10 @@ class Progress:
             self.stream.flush()
 
 
-def failure_text(r: CaseResult) -> str:
-    """The readable account of a non-passing result: where, which clause, which checks, the diffs."""
+def failure_text(r: CaseResult, *, verbose: bool = False) -> str:
+    """The readable account of a non-passing result: where, which clause, which checks, the diffs; with
+    ``verbose``, also what the checks compared (``harness.evidence``: the upstream requests the mock
+    captured, the result, the stream items), the places the diffs name marked ``<-- differs``."""
     clause = r.clause or {}
     lines = [f"{r.name}  ({r.verdict})", f"  {r.title}" if r.title else ""]
     if clause:
@@ -87,7 +91,14 @@ def failure_text(r: CaseResult) -> str:
     trace = r.details.get("traceback") if r.details else None
     if trace and r.verdict is Verdict.ERROR:
         lines.append("  " + trace.strip().splitlines()[-1])
+    compared = r.details.get("compared") if r.details else None
+    if verbose and compared:
+        lines.append("  compared (the case's own call):")
+        lines += render_evidence(compared, r.failed_checks)
     return "\n".join(line for line in lines if line)
+
+
+_SKIPS_SHOWN = 12
 
 
 def _cut(text: str, limit: int = 150) -> str:
@@ -134,11 +145,20 @@ def summary(run: RunResult, *, slowest: int = 5, verbose: bool = False) -> str:
         if items:
             out += ["", f"{title}: {len(items)}", ""]
             for r in items:
-                out += [failure_text(r), ""]
+                out += [failure_text(r, verbose=verbose), ""]
     expected = run.by_verdict(Verdict.EXPECTED_FAILURE)
     if expected:
         out += ["", f"EXPECTED FAILURES (baseline): {len(expected)}"]
         out += [f"  x {r.name}: {_cut(r.message)}" for r in expected]
+    skipped = Counter(
+        (c.id, c.message) for r in run.results for c in r.checks if c.status == "skip" and c.message
+    )
+    if skipped:
+        out += ["", f"CHECKS SKIPPED WITH A REASON (not judged; never a pass): {len(skipped)}"]
+        for (check_id, message), n in sorted(skipped.items())[:_SKIPS_SHOWN]:
+            out.append(f"  - {check_id} in {n} result{'s' if n > 1 else ''}: {_cut(message, 200)}")
+        if len(skipped) > _SKIPS_SHOWN:
+            out.append(f"  ... {len(skipped) - _SKIPS_SHOWN} more (see the JSON report)")
     if verbose:
         na = run.by_verdict(Verdict.NOT_APPLICABLE)
         if na:

@@ -4,12 +4,15 @@ deadline, isolation, harness errors, mock infidelity."""
 from __future__ import annotations
 
 import textwrap
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from harness import runner
 from harness.baseline import Baseline, BaselineError
-from harness.checks import CHECKS
+from harness.checks import CHECKS, Check
 from harness.runner import RunnerError, resolve_providers, run
 from harness.scenario import load_paths, load_yaml, parse
 from harness.verdicts import RunResult, Verdict
@@ -286,3 +289,26 @@ def test_the_injected_clock_goes_only_to_a_constructor_that_names_it() -> None:
     # The same case against the reference provider, which names `sleep`, does check the waits: [99] fails.
     reference = run(cases_from(retried), ["openai"], sdk=False)
     assert {c.id: c.status for c in reference.results[0].checks}["upstream.waits"] == "fail"
+
+
+def test_a_check_that_never_returns_is_a_harness_error_and_the_run_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = threading.Event()
+
+    def never_returns(facts: Any) -> list[str]:
+        release.wait(30)
+        return []
+
+    monkeypatch.setitem(CHECKS, "sdk.openai", Check("sdk.openai", "sdk", never_returns, "never returns"))
+    monkeypatch.setattr(runner, "CHECKS_DEADLINE", 0.5)
+    cases = cases_from(
+        "cases:\n" + CASE.format(id="t.hang.001", text="hi") + CASE.format(id="t.hang.002", text="ho")
+    )
+    try:
+        result = run(cases, ["openai"], sdk=False)
+    finally:
+        release.set()
+    assert [(r.verdict, r.message) for r in result.results] == [
+        (Verdict.ERROR, "harness error: check sdk.openai did not return within 0.5 s: abandoned")
+    ] * 2

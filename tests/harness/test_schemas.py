@@ -65,8 +65,8 @@ def assert_valid(name: str, instance: Any, label: str) -> None:
 # ----------------------------------------------------------------------------- 1. schemas are well-formed
 
 
-#: Schemas of wirecheck's own files (scenarios, baselines, cassettes), not wire objects: not in NAMES.
-OWN_FILES = {"scenario", "baseline", "cassette", "gateway"}
+#: Schemas of wirecheck's own files (scenarios, baselines, cassettes, reports), not wire objects: not in NAMES.
+OWN_FILES = {"scenario", "baseline", "cassette", "gateway", "report"}
 
 
 def test_names_match_files_on_disk():

@@ -1,0 +1,286 @@
+"""The official SDKs as stream oracles (harness/checks/sdk.py), on hand-made streams: each oracle passes a
+good stream and fails one its SDK rejects or assembles differently; an SDK the oracle cannot drive is a
+skip with a reason naming the SDK and its version, never a hang and never the provider's fault.
+
+These tests run against whatever SDK versions are installed: to measure an older one, install it into a
+scratch venv with wirecheck and pytest and run this file there. Below ``SDKS[...].oldest`` the good-stream
+tests assert the skip and its reason instead of the pass.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import tomllib
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.checks import CHECKS, sdk
+from harness.checks.facts import Facts, Outcome
+from harness.report import terminal
+from harness.runner import run
+from harness.scenario import load_yaml, parse
+from harness.verdicts import CheckResult, Verdict
+from tests.harness.test_checks import (
+    GOOD_ANTHROPIC,
+    GOOD_OPENAI,
+    USAGE_REQUEST,
+    _renumber,
+    case,
+    chunk,
+    item,
+    tool,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Seconds any single oracle call may take here before the test calls it a hang.
+HANG = 20.0
+GOOD = {
+    "openai": ("chat_completion_stream", GOOD_OPENAI),
+    "anthropic": ("anthropic_messages_stream", GOOD_ANTHROPIC),
+    "gemini": ("gemini_generate_content_stream", [item("Hel", total=4), item("lo", "STOP", total=5)]),
+}
+
+
+def oracle_facts(method: str, items: list[Any], dialect: str) -> Facts:
+    request = USAGE_REQUEST if dialect == "openai" else None
+    return Facts(case(method, request), "p", dialect, Outcome(method, items=list(items)), sdk=True)
+
+
+def judge(dialect: str, items: list[Any] | None = None, method: str | None = None) -> CheckResult:
+    """The dialect's oracle on ``items`` (default: the good stream) of ``method`` (default: the typed
+    stream), in a worker thread as the runner runs it, failing the test if it does not return within
+    ``HANG`` seconds."""
+    typed, good = GOOD[dialect]
+    facts = oracle_facts(method or typed, good if items is None else items, dialect)
+    out: list[CheckResult] = []
+    worker = threading.Thread(target=lambda: out.append(CHECKS[f"sdk.{dialect}"].run(facts)), daemon=True)
+    worker.start()
+    worker.join(HANG)
+    assert not worker.is_alive(), f"sdk.{dialect} hung for {HANG:g} s"
+    assert not sdk._locks[dialect].locked(), f"sdk.{dialect} left its lock held"
+    return out[0]
+
+
+def usable(dialect: str) -> bool:
+    if not sdk.available(dialect):
+        pytest.skip(f"{sdk.SDKS[dialect].name} is not installed")
+    return sdk._release(sdk.version(dialect) or "") >= sdk._release(sdk.SDKS[dialect].oldest)
+
+
+def needs(dialect: str) -> None:
+    if not usable(dialect):
+        pytest.skip(f"{sdk.SDKS[dialect].name} {sdk.version(dialect)} is older than the oracle supports")
+
+
+@pytest.fixture(autouse=True)
+def fresh_oracles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no dialect given up, and leaves the shared clients as it found them."""
+    monkeypatch.setattr(sdk, "_stuck", {})
+    monkeypatch.setattr(sdk, "_clients", dict(sdk._clients))
+
+
+# --- verdicts on real SDKs --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", list(GOOD))
+def test_a_good_stream_passes_each_oracle_or_an_old_sdk_is_skipped_with_its_version(dialect: str) -> None:
+    result = judge(dialect)
+    if usable(dialect):
+        assert (result.status, result.message) == ("pass", "")
+    else:
+        name, oldest = sdk.SDKS[dialect].name, sdk.SDKS[dialect].oldest
+        assert result.status == "skip"
+        assert result.message == (
+            f"{name} {sdk.version(dialect)}: stream helper API differs; the oracle needs {name}>={oldest}"
+        )
+
+
+def test_the_openai_sdk_raising_inside_its_accumulator_is_a_fail_verdict() -> None:
+    needs("openai")
+    gap = [*GOOD_OPENAI[:2], chunk(tool(1, "{}", "call_1", "f")), *GOOD_OPENAI[5:]]  # no tool call 0
+    result = judge("openai", gap)
+    assert result.status == "fail"
+    assert result.message.startswith("sdk-raises: openai IndexError: ")
+
+
+def test_the_anthropic_sdk_raising_on_gappy_block_indices_is_a_fail_verdict() -> None:
+    needs("anthropic")
+    result = judge("anthropic", _renumber(GOOD_ANTHROPIC, {0: 0, 1: 2}))
+    assert result.status == "fail"
+    assert result.message.startswith("sdk-raises: anthropic IndexError: ")
+
+
+def test_google_genai_raising_on_data_that_is_not_json_is_a_fail_verdict() -> None:
+    needs("gemini")
+    body = b'data: {"candidates": [{"content": {"parts": [{"text": "hi"}]}}]}\n\ndata: {not json\n\n'
+    result = judge("gemini", [body], method="gemini_generate_content_stream_raw")
+    assert result.status == "fail"
+    assert result.message.startswith("sdk-raises: google-genai ")
+    assert "{not json" in result.message
+
+
+def test_a_stream_the_sdk_assembles_differently_fails() -> None:
+    needs("openai")
+    repeated = [*GOOD_OPENAI[:3], chunk(tool(0, '{"a":1}', "call_1", "f")), *GOOD_OPENAI[4:]]
+    result = judge("openai", repeated)
+    assert result.status == "fail"
+    assert result.message.startswith('sdk-assembles-differently: tool calls [["call_1call_1","ff",')
+
+
+# --- an SDK the oracle cannot drive -------------------------------------------------------------------------
+
+
+def test_pyproject_asks_for_the_sdk_versions_the_oracles_need() -> None:
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+    bounds = dict(re.fullmatch(r"([a-z-]+)>=([0-9.]+)", spec).groups() for spec in dev if ">=" in spec)  # type: ignore[union-attr]
+    for known in sdk.SDKS.values():
+        assert sdk._release(bounds[known.name]) == sdk._release(known.oldest), known.name
+
+
+def test_an_sdk_older_than_the_oracle_supports_is_a_skip_naming_sdk_and_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    needs("anthropic")
+    monkeypatch.setattr(sdk, "version", lambda dialect: "0.1.0")
+    result = judge("anthropic")
+    oldest = sdk.SDKS["anthropic"].oldest
+    assert (result.status, result.message) == (
+        "skip",
+        f"anthropic 0.1.0: stream helper API differs; the oracle needs anthropic>={oldest}",
+    )
+
+
+def test_a_type_error_building_the_client_inside_the_lock_is_a_skip_and_the_next_oracle_still_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """anthropic 0.125 rejected an httpx2 client with a TypeError while the lock was held; the lock was
+    never released and the next oracle waited forever."""
+    needs("anthropic")
+    import anthropic
+
+    def rejects(*args: Any, **kwargs: Any) -> Any:
+        raise TypeError("Invalid `http_client` argument; Expected an instance of `httpx.Client`")
+
+    monkeypatch.delitem(sdk._clients, "anthropic", raising=False)
+    with monkeypatch.context() as patched:
+        patched.setattr(anthropic, "Anthropic", rejects)
+        first = judge("anthropic")
+    assert first.status == "skip"
+    assert first.message.startswith(f"anthropic {sdk.version('anthropic')}: stream helper API differs ")
+    assert "(building its client: TypeError: Invalid `http_client` argument;" in first.message
+    assert (judge("anthropic").status, judge("anthropic").message) == ("pass", "")
+
+
+def fake_client(stream: Callable[..., Any]) -> Any:
+    """An object shaped like ``openai.OpenAI`` whose ``chat.completions.stream`` is ``stream``."""
+    return types.SimpleNamespace(chat=types.SimpleNamespace(completions=types.SimpleNamespace(stream=stream)))
+
+
+def test_an_attribute_the_sdk_version_lacks_is_a_skip_not_a_provider_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    needs("openai")
+    lacking = types.SimpleNamespace(chat=types.SimpleNamespace(completions=types.SimpleNamespace()))
+    monkeypatch.setitem(sdk._clients, "openai", lacking)
+    result = judge("openai")
+    assert result.status == "skip"
+    assert result.message.startswith(
+        f"openai {sdk.version('openai')}: stream helper API differs (AttributeError: "
+    )
+    assert "'beta'" in result.message
+
+
+def test_a_type_error_raised_inside_the_sdk_is_the_sdk_rejecting_the_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only a TypeError raised by the oracle's own calls means an incompatible SDK; one raised in the
+    SDK's code (here a stand-in defined outside harness/checks/sdk.py) is a verdict on the stream."""
+    needs("openai")
+
+    def stream(**request: Any) -> Any:
+        raise TypeError("can only concatenate str (not 'NoneType') to str")
+
+    monkeypatch.setitem(sdk._clients, "openai", fake_client(stream))
+    result = judge("openai")
+    assert (result.status, result.message) == (
+        "fail",
+        "sdk-raises: openai TypeError: can only concatenate str (not 'NoneType') to str",
+    )
+
+
+def test_a_client_stuck_in_another_oracle_is_given_up_after_the_lock_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    needs("gemini")
+    monkeypatch.setattr(sdk, "LOCK_TIMEOUT", 0.2)
+    lock = sdk._locks["gemini"]
+    assert lock.acquire(timeout=HANG)  # an oracle stuck inside the SDK holds it
+    try:
+        method, good = GOOD["gemini"]
+        busy = CHECKS["sdk.gemini"].run(oracle_facts(method, good, "gemini"))
+    finally:
+        lock.release()
+    assert busy.status == "skip"
+    assert busy.message == (
+        f"google-genai {sdk.version('gemini')}: its client stayed busy for 0.2 s (an earlier oracle is stuck "
+        "in the SDK); this oracle is given up for the rest of the run"
+    )
+    assert judge("gemini").message == busy.message  # given up: no second wait
+
+
+# --- in a run ---------------------------------------------------------------------------------------------
+
+STREAMS = """\
+cases:
+  - id: oracle.stream.text.{n:03d}
+    title: a streamed answer
+    clause: {{spec: anthropic, ref: "Streaming"}}
+    method: anthropic_messages_stream
+    providers: [anthropic]
+    request: {{model: claude-x, max_tokens: 16, stream: true, messages: [{{role: user, content: hi}}]}}
+    upstream: {{reply: {{answer: {{text: "Hello {n}", usage: {{prompt: 3, completion: 2}}}}}}}}
+    expect: {{text: "Hello {n}"}}
+"""
+
+
+def test_a_run_whose_first_oracle_hits_a_type_error_goes_on_and_judges_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    needs("anthropic")
+    import anthropic
+
+    real = anthropic.Anthropic
+    calls: list[int] = []
+
+    def first_call_rejects(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise TypeError("Invalid `http_client` argument")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(anthropic, "Anthropic", first_call_rejects)
+    monkeypatch.setattr(sdk, "warm", lambda: None)  # the first client is built by the first oracle
+    monkeypatch.delitem(sdk._clients, "anthropic", raising=False)
+    text = "cases:\n" + "".join(STREAMS.format(n=n).split("cases:\n", 1)[1] for n in (1, 2))
+    cases = list(parse(*load_yaml(text, "oracles.yaml"), "oracles.yaml").cases)
+    done: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: done.append(run(cases, ["anthropic"], concurrency=1)), daemon=True
+    )
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "the run hung"
+    (result,) = done
+    oracles = [next(c for c in r.checks if c.id == "sdk.anthropic") for r in result.results]
+    assert [r.verdict for r in result.results] == [Verdict.PASS, Verdict.PASS]
+    assert sorted(c.status for c in oracles) == ["pass", "skip"]
+    (skipped,) = [c for c in oracles if c.status == "skip"]
+    assert "building its client: TypeError: Invalid `http_client` argument" in skipped.message
+    summary = terminal.summary(result).splitlines()  # the reason is shown, not only kept in the JSON report
+    at = summary.index("CHECKS SKIPPED WITH A REASON (not judged; never a pass): 1")
+    assert summary[at + 1] == f"  - sdk.anthropic in 1 result: {skipped.message}"
