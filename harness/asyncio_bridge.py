@@ -1,5 +1,5 @@
 """The crossing from the harness's trio tasks to a provider written for asyncio, which runs unchanged on a
-dedicated asyncio event loop in a thread of its own.
+dedicated asyncio event loop in a thread of its own (``harness.provider_loop`` says which providers).
 
 - ``AsyncioBridge`` owns that loop: one for the whole run, started by the first crossing, in a daemon
   thread. ``await bridge.call(function, *args)`` (from a trio task) runs ``function(*args)`` in a new

@@ -1,21 +1,41 @@
-"""The asyncio bridge (``harness.asyncio_bridge``): calls, their errors and streams cross from trio to a
-dedicated asyncio loop and back; a stream left early is closed where it lives; cancelling the trio side
-cancels the asyncio task; the loop closes with bounded waits, even when it is blocked. Loopback only."""
+"""Providers written for asyncio run unchanged (``harness.provider_loop``, ``harness.asyncio_bridge``):
+through the bridge, calls, their errors and streams cross from trio to a dedicated asyncio loop and back,
+a stream left early is closed where it lives, and the loop closes with bounded waits, even when blocked;
+in the runner, an asyncio provider passes whole families on that loop, picked by ``provider_loop`` or
+detected; a hung one hits the deadline (its asyncio task cancelled) and the run goes on. Loopback only."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
+import textwrap
 import threading
 import time
+import types
+from pathlib import Path
 
 import pytest
 import trio
 
 from harness.asyncio_bridge import CANCEL_GRACE, AsyncioBridge, BridgeError
+from harness.provider_loop import choose_loop
+from harness.runner import RunnerError, resolve_providers, run
+from harness.scenario import load_paths, load_yaml, parse
+from harness.verdicts import RunResult, Verdict
 from providers.errors import ProviderError
 from providers.streams import Stream
+from tests.harness.event_loops import asyncio_providers
 
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
+ASYNCIO = "tests.harness.event_loops.asyncio_providers"
+PROVIDER = f"{ASYNCIO}:AsyncioProvider"
+TRIO_MODULE = "tests.harness.event_loops.trio_providers"
+TRIO_PROVIDER = f"{TRIO_MODULE}:TrioProvider"
 LOOP_THREAD = "wirecheck-asyncio-providers"
+#: The families the asyncio provider was written for, and one case whose retry waits it takes from
+#: the injected (asyncio) ``sleep``.
+FAMILIES = ("openai.chat.", "openai.stream.", "anthropic.stream.", "errors.http.rate_limit.001")
 
 
 # --- the bridge: calls, errors and streams cross; close is bounded ------------------------------------------
@@ -142,3 +162,136 @@ async def test_a_blocked_loop_costs_bounded_waits_never_a_hang() -> None:
     assert thread is not None and thread.daemon
     await trio.to_thread.run_sync(thread.join, 5)  # (only so the test leaves nothing behind)
     assert not thread.is_alive()
+
+
+# --- asyncio providers in the runner ------------------------------------------------------------------------
+
+
+def _cases(*prefixes: str):
+    return [c for c in load_paths([SCENARIOS]) if c.id.startswith(prefixes)]
+
+
+def _inline(text: str):
+    return list(parse(*load_yaml(textwrap.dedent(text), "inline.yaml"), "inline.yaml").cases)
+
+
+def _bad(result: RunResult) -> list[tuple[str, str, str]]:
+    return [
+        (r.case_id, r.verdict.value, r.summary()) for r in result.results if r.verdict is not Verdict.PASS
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _events():
+    asyncio_providers.EVENTS.clear()
+    yield
+    asyncio_providers.EVENTS.clear()
+
+
+@pytest.mark.parametrize("provider_loop", ["asyncio", "auto"])
+def test_an_asyncio_provider_passes_its_families(provider_loop: str) -> None:
+    (put,) = resolve_providers([PROVIDER], provider_loop=provider_loop)
+    assert put.loop == "asyncio"
+    cases = [c for c in _cases(*FAMILIES) if put.applies(c)]
+    result = run(cases, [put], sdk=provider_loop == "asyncio")  # (the SDK oracles once: they are slow)
+    assert len(result.results) == len(cases) >= 14
+    assert _bad(result) == []
+    # The retry waits were taken from the injected sleep, on asyncio, and checked.
+    (retried,) = [r for r in result.results if r.case_id == "errors.http.rate_limit.001"]
+    assert any(c.id == "upstream.waits" and c.status == "pass" for c in retried.checks)
+    assert not [t for t in threading.enumerate() if t.name == LOOP_THREAD]  # the run closed its loop
+
+
+def test_on_trio_the_same_provider_cannot_even_be_built() -> None:
+    """It is asyncio-only code: the passes above happened on the asyncio loop, not by accident."""
+    result = run(_cases("openai.chat.text.001"), [PROVIDER], provider_loop="trio", sdk=False)
+    (only,) = result.results
+    assert only.verdict is Verdict.ERROR and "no running event loop" in only.message
+
+
+def test_a_trio_provider_still_runs_on_trio_with_auto() -> None:
+    (put,) = resolve_providers([TRIO_PROVIDER])
+    assert put.loop == "trio" and put.loop_reason == f"auto: module {TRIO_MODULE} refers to trio"
+    cases = _cases("openai.chat.")
+    result = run(cases, [put], sdk=False)
+    assert len(result.results) == len(cases) and _bad(result) == []
+    forced = run(cases[:1], [TRIO_PROVIDER], provider_loop="asyncio", sdk=False)
+    assert forced.results[0].verdict is Verdict.FAIL  # trio-only code: the choice matters
+
+
+CASE = """\
+  - id: {id}
+    title: t
+    clause: {{spec: contract, ref: r}}
+    method: {method}
+    request: {{model: gpt-4o, stream: {stream}, messages: [{{role: user, content: hi}}]}}
+    upstream: {upstream}
+    expect: {{text: "Hello there.", equivalence: false}}
+"""
+ANSWER = '{reply: {answer: {text: "Hello there.", usage: {prompt: 3, completion: 2}}}}'
+
+
+@pytest.mark.parametrize(
+    ("hanging", "event", "within"),
+    [
+        ("Hangs", "chat_completion cancelled", 1.0),
+        ("HangsStubbornly", "cancellation ignored", CANCEL_GRACE + 1.0),
+    ],
+)
+def test_a_hung_asyncio_provider_hits_the_deadline_and_the_run_goes_on(
+    hanging: str, event: str, within: float
+) -> None:
+    cases = _inline("cases:\n" + CASE.format(id="demo.hang.001", method="chat_completion", stream="false",
+                                             upstream=ANSWER))  # fmt: skip
+    started = time.monotonic()
+    result = run(cases, [f"{ASYNCIO}:{hanging}", PROVIDER], deadline=0.5, sdk=False, concurrency=1)
+    hung = result.get("demo.hang.001", f"{ASYNCIO}:{hanging}")
+    assert hung.verdict is Verdict.FAIL and "deadline exceeded" in hung.summary()
+    assert 0.5 <= hung.duration < 0.5 + within  # about the deadline (plus the grace a stubborn task gets)
+    assert (event, LOOP_THREAD) in asyncio_providers.EVENTS  # the asyncio task was cancelled, on its loop
+    assert result.get("demo.hang.001", PROVIDER).verdict is Verdict.PASS  # the same loop serves on
+    assert time.monotonic() - started < 0.5 + within + 5  # the run itself, its loop's close included
+
+
+def test_a_stream_cut_by_the_deadline_is_closed_on_the_asyncio_side() -> None:
+    stall = "{fault: {stall: {ms: 30000, after_events: 2}}}"
+    cases = _inline("cases:\n" + CASE.format(id="demo.stall.001", method="chat_completion_stream",
+                                             stream="true", upstream=stall))  # fmt: skip
+    (only,) = run(cases, [PROVIDER], deadline=0.5, sdk=False).results
+    assert only.verdict is Verdict.FAIL and "deadline exceeded" in only.summary()
+    assert only.details["main:chat_completion_stream"]["items"] >= 1  # cut mid-stream, not before it
+    assert asyncio_providers.EVENTS == [("stream closed", LOOP_THREAD)]
+
+
+def _module(monkeypatch: pytest.MonkeyPatch, name: str, source: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    monkeypatch.setitem(sys.modules, name, module)
+    exec(textwrap.dedent(source), module.__dict__)
+    return module
+
+
+def test_detection_reads_the_class_attribute_then_its_modules(monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = _module(monkeypatch, "plain_mod", "class P: pass\n")
+    uses_asyncio = _module(monkeypatch, "asyncio_mod", "import asyncio\nclass P: pass\n")
+    one_function = _module(
+        monkeypatch, "function_mod", "from asyncio import get_running_loop\nclass P: pass\n"
+    )
+    both = _module(monkeypatch, "both_mod", "import asyncio, trio\nclass P: pass\n")
+    declared = _module(monkeypatch, "declared_mod", "import trio\nclass P:\n    event_loop = 'asyncio'\n")
+    sub = _module(monkeypatch, "sub_mod", "from asyncio_mod import P as Base\nclass P(Base): pass\n")
+    assert choose_loop(plain.P) == ("trio", "auto: no asyncio-bound library in its modules")
+    assert choose_loop(uses_asyncio.P) == ("asyncio", "auto: module asyncio_mod refers to asyncio")
+    assert choose_loop(one_function.P)[0] == "asyncio"  # asyncio.get_running_loop lives in _asyncio
+    assert choose_loop(both.P) == ("trio", "auto: module both_mod refers to trio")
+    assert choose_loop(declared.P) == ("asyncio", "class attribute event_loop = 'asyncio'")
+    assert choose_loop(sub.P) == ("asyncio", "auto: module asyncio_mod refers to asyncio")  # a base's module
+    assert choose_loop(uses_asyncio.P, "trio") == ("trio", "--provider-loop trio")  # the flag wins
+    with pytest.raises(ValueError, match="expected 'trio' or 'asyncio'"):
+        choose_loop(type("Odd", (), {"event_loop": "uvloop"}))
+
+
+def test_reference_providers_always_run_on_trio_and_bad_values_are_refused() -> None:
+    loops = [p.loop for p in resolve_providers(["openai", "anthropic"], provider_loop="asyncio")]
+    assert loops == ["trio", "trio"]
+    with pytest.raises(RunnerError, match="provider loop 'gevent'"):
+        resolve_providers([PROVIDER], provider_loop="gevent")
