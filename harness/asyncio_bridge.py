@@ -20,6 +20,9 @@ dedicated asyncio event loop in a thread of its own (``harness.provider_loop`` s
 - ``bridge.close()`` (blocking; from any thread but the loop's) cancels every task still pending and waits
   ``TASK_GRACE`` for them, shuts down async generators, stops the loop and joins its thread, all within
   ``CLOSE_TIMEOUT``. The thread is a daemon: one that never stops cannot keep the process alive.
+- ``guard_exit(code)`` bounds what may still hang once the program exits (threads a provider's library
+  started, its atexit handlers, an import it does at shutdown): ``EXIT_GRACE`` seconds later the process
+  ends with ``code`` whatever is left.
 
 Every wait here has a timeout.
 """
@@ -30,6 +33,8 @@ import asyncio
 import contextlib
 import contextvars
 import inspect
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -40,11 +45,13 @@ import trio
 __all__ = [
     "CANCEL_GRACE",
     "CLOSE_TIMEOUT",
+    "EXIT_GRACE",
     "STREAM_CLOSE_TIMEOUT",
     "AsyncioBridge",
     "BridgeError",
     "BridgedProvider",
     "BridgedStream",
+    "guard_exit",
 ]
 
 #: Seconds the loop's thread has to start.
@@ -57,6 +64,8 @@ STREAM_CLOSE_TIMEOUT = 2.0
 TASK_GRACE = 1.0
 #: Seconds ``AsyncioBridge.close`` takes at most, the thread's join included.
 CLOSE_TIMEOUT = 5.0
+#: Seconds ``guard_exit`` lets the process exit on its own.
+EXIT_GRACE = 3.0
 
 
 class BridgeError(RuntimeError):
@@ -321,3 +330,27 @@ class BridgedStream:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def guard_exit(code: int, grace: float = EXIT_GRACE) -> threading.Thread:
+    """For the program (not for code that goes on running): a daemon thread that ends the process with
+    ``code`` once ``grace`` seconds have passed, when its normal exit (joining the threads a provider's
+    library left, its atexit handlers) has not ended it first. Returns the thread."""
+
+    def watch() -> None:
+        time.sleep(grace)
+        main = threading.main_thread()
+        left = [t.name for t in threading.enumerate() if not t.daemon and t is not main and t.is_alive()]
+        with contextlib.suppress(Exception):
+            print(
+                f"wirecheck: the process had not exited {grace:g}s after the run "
+                f"(non-daemon threads: {', '.join(left) or 'none'}); ending it",
+                file=sys.stderr,
+            )
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+    thread = threading.Thread(target=watch, name="wirecheck-exit-guard", daemon=True)
+    thread.start()
+    return thread

@@ -1,9 +1,10 @@
 """Which event loop a user's provider runs on: trio (the harness's own) or asyncio (a dedicated loop in a
 thread of its own, ``harness.asyncio_bridge``).
 
-``provider_loop="trio"`` or ``"asyncio"`` (``harness.runner.resolve_providers`` and ``run``) says it for
-every ``module:Class`` provider of the run. ``auto``, the default, decides per class by the first of these
-rules that applies:
+``provider_loop="trio"`` or ``"asyncio"`` (``harness.runner.resolve_providers`` and ``run``; the CLI's
+``wirecheck run --provider-loop``; pytest's ``--wirecheck-provider-loop`` or ini key
+``wirecheck_provider_loop``) says it for every ``module:Class`` provider of the run. ``auto``, the
+default, decides per class by the first of these rules that applies:
 
 1. the class (or a base class) has the attribute ``event_loop = "asyncio"`` or ``event_loop = "trio"``:
    that loop;

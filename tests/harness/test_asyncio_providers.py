@@ -2,11 +2,15 @@
 through the bridge, calls, their errors and streams cross from trio to a dedicated asyncio loop and back,
 a stream left early is closed where it lives, and the loop closes with bounded waits, even when blocked;
 in the runner, an asyncio provider passes whole families on that loop, picked by ``provider_loop`` or
-detected; a hung one hits the deadline (its asyncio task cancelled) and the run goes on. Loopback only."""
+detected; a hung one hits the deadline (its asyncio task cancelled) and the run goes on; ``wirecheck run
+--provider-loop`` and the pytest plugin's option choose the loop; and the program exits promptly
+whatever the provider left running. Loopback only."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import sys
 import textwrap
 import threading
@@ -18,6 +22,7 @@ import pytest
 import trio
 
 from harness.asyncio_bridge import CANCEL_GRACE, AsyncioBridge, BridgeError
+from harness.cli import main
 from harness.provider_loop import choose_loop
 from harness.runner import RunnerError, resolve_providers, run
 from harness.scenario import load_paths, load_yaml, parse
@@ -25,6 +30,7 @@ from harness.verdicts import RunResult, Verdict
 from providers.errors import ProviderError
 from providers.streams import Stream
 from tests.harness.event_loops import asyncio_providers
+from tests.harness.test_cli import _pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -295,3 +301,49 @@ def test_reference_providers_always_run_on_trio_and_bad_values_are_refused() -> 
     assert loops == ["trio", "trio"]
     with pytest.raises(RunnerError, match="provider loop 'gevent'"):
         resolve_providers([PROVIDER], provider_loop="gevent")
+
+
+# --- the program --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("provider", "guarded"), [("AsyncioProvider", False), ("LeavesThingsBehind", True)])
+def test_the_program_exits_promptly_whatever_the_provider_left_running(provider: str, guarded: bool) -> None:
+    """LeavesThingsBehind starts a non-daemon thread, a task that ignores cancellation and an atexit
+    handler, each 10 minutes long: the process still ends with the run's exit code soon after the results."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", "--provider", f"{ASYNCIO}:{provider}",
+         "-k", "openai.chat.text.001", "--no-sdk"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    took = time.monotonic() - started
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "pass: 1 " in done.stdout, done.stdout
+    assert f"{ASYNCIO}:{provider} runs on asyncio (auto: module {ASYNCIO} refers to asyncio)" in done.stderr
+    assert ("had not exited" in done.stderr) is guarded, done.stderr  # ended by the guard, or by itself
+    if guarded:
+        assert "non-daemon threads: left-behind" in done.stderr
+    assert took < 60  # each thing left behind would hold it for 600 s
+
+
+def test_the_flag_chooses_the_loop(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["run", "--provider", PROVIDER, "--scenarios", str(SCENARIOS / "openai_chat.yaml"), "--no-sdk"]
+    assert main([*argv, "--provider-loop", "asyncio"]) == 0
+    assert f"{PROVIDER} runs on asyncio (--provider-loop asyncio)" in capsys.readouterr().err
+    assert not [t for t in threading.enumerate() if t.name == LOOP_THREAD]  # closed after the results
+    assert main([*argv, "--provider-loop", "trio"]) == 1
+    assert f"{PROVIDER} runs on trio (--provider-loop trio)" in capsys.readouterr().err
+
+
+def test_the_pytest_plugin_takes_the_loop_from_its_option_and_ini(tmp_path: Path) -> None:
+    scenarios = SCENARIOS / "openai_chat.yaml"
+    (tmp_path / "pytest.ini").write_text(
+        f"[pytest]\nwirecheck_scenarios = {scenarios}\nwirecheck_providers = {PROVIDER}\n"
+    )
+    done = _pytest(tmp_path, "--wirecheck-no-sdk", "--wirecheck-provider-loop", "asyncio")
+    assert done.returncode == 0 and "5 passed" in done.stdout, done.stdout + done.stderr
+    with (tmp_path / "pytest.ini").open("a") as ini:
+        ini.write("wirecheck_provider_loop = trio\n")
+    done = _pytest(tmp_path, "--wirecheck-no-sdk")
+    assert done.returncode == 1 and "5 failed" in done.stdout, done.stdout + done.stderr

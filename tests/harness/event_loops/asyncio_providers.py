@@ -9,7 +9,10 @@ thread they ran on) for the tests to assert.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -24,6 +27,7 @@ from providers.types.openai import ChatCompletionChunk, ChatCompletionResponse
 
 #: (event, thread name) as they happen on the asyncio side.
 EVENTS: list[tuple[str, str]] = []
+_KEPT: set[asyncio.Future[Any]] = set()  # the loop keeps only weak references to tasks
 
 
 def _record(event: str) -> None:
@@ -144,3 +148,23 @@ class HangsStubbornly(AsyncioProvider):
                 await asyncio.sleep(3600)
             except asyncio.CancelledError:
                 _record("cancellation ignored")
+
+
+class LeavesThingsBehind(AsyncioProvider):
+    """Answers, after starting what a careless library leaves at exit: a non-daemon thread, a job in the
+    loop's default executor (whose workers the interpreter joins at exit), a task that swallows
+    cancellation, and an atexit handler; each would hold the exiting process for 10 minutes."""
+
+    async def chat_completion(self, request):
+        loop = asyncio.get_running_loop()
+        threading.Thread(target=time.sleep, args=(600,), name="left-behind", daemon=False).start()
+        _KEPT.add(loop.run_in_executor(None, time.sleep, 600))
+        _KEPT.add(loop.create_task(_stubborn()))
+        atexit.register(time.sleep, 600)
+        return await super().chat_completion(request)
+
+
+async def _stubborn() -> None:
+    while True:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(600)
