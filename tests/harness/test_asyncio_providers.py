@@ -1,15 +1,14 @@
 """Providers written for asyncio run unchanged (``harness.provider_loop``, ``harness.asyncio_bridge``):
-through the bridge, calls, their errors and streams cross from trio to a dedicated asyncio loop and back,
-a stream left early is closed where it lives, and the loop closes with bounded waits, even when blocked;
-in the runner, an asyncio provider passes whole families on that loop, picked by ``provider_loop`` or
-detected; a hung one hits the deadline (its asyncio task cancelled) and the run goes on; ``wirecheck run
---provider-loop`` and the pytest plugin's option choose the loop; and the program exits promptly
-whatever the provider left running. Loopback only."""
+they pass whole families on the bridge's loop, picked by the flag or detected; a hung one hits the
+deadline (its asyncio task cancelled) and the run goes on; a stream left early is closed where it lives;
+the loop closes with bounded waits; and the program exits promptly whatever the provider left running.
+Loopback only."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -347,3 +346,30 @@ def test_the_pytest_plugin_takes_the_loop_from_its_option_and_ini(tmp_path: Path
         ini.write("wirecheck_provider_loop = trio\n")
     done = _pytest(tmp_path, "--wirecheck-no-sdk")
     assert done.returncode == 1 and "5 failed" in done.stdout, done.stdout + done.stderr
+
+
+# --- the README ---------------------------------------------------------------------------------------------
+
+
+def test_the_readme_asyncio_example_runs_on_asyncio_and_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("### Testing your own provider", 1)[1]
+    provider, asyncio_provider = re.findall(r"```python\n(.*?)```", section.split("\n### ", 1)[0], re.S)[:2]
+    (tmp_path / "my_provider.py").write_text(provider, encoding="utf-8")
+    (tmp_path / "my_asyncio_provider.py").write_text(asyncio_provider, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    names = ("my_provider", "my_asyncio_provider")
+    for name in names:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    try:
+        (put,) = resolve_providers(["my_asyncio_provider:MyAsyncioProvider"])
+        assert put.loop == "asyncio"
+        cases = _cases("openai.chat.")
+        result = run(cases, [put], sdk=False)
+        assert len(result.results) == len(cases) and _bad(result) == []
+        on_trio = run(cases[:1], ["my_asyncio_provider:MyAsyncioProvider"], provider_loop="trio", sdk=False)
+        assert on_trio.results[0].verdict is Verdict.FAIL  # asyncio.timeout needs asyncio
+    finally:
+        for name in names:
+            sys.modules.pop(name, None)
