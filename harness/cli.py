@@ -1,9 +1,12 @@
 """The ``wirecheck`` command line: a thin face over library calls.
 
 ``wirecheck run [--provider NAME|module:Class ...] [--scenarios DIR_OR_FILE ...] [-k SUBSTRING]
-[--baseline FILE] [--json F] [--junit F] [--matrix F] [--upstream DIALECT] [--concurrency N]``: run the
-conformance scenarios (``harness.runner.run``) and report; exit 0 only when no verdict is fail, error
-or mock-infidelity, 1 otherwise, 2 on bad input.
+[--baseline FILE] [--json F] [--junit F] [--matrix F] [--upstream DIALECT] [--concurrency N]
+[--provider-loop trio|asyncio|auto]``: run the conformance scenarios (``harness.runner.run``) and report;
+exit 0 only when no verdict is fail, error or mock-infidelity, 1 otherwise, 2 on bad input. Providers
+written for asyncio (``harness.provider_loop``) run on one asyncio loop in a thread
+(``harness.asyncio_bridge``), closed after the results print; the program then ends within
+``EXIT_GRACE`` seconds whatever their libraries left running.
 
 ``wirecheck run --gateway ADAPTER.yaml`` / ``--gateway-url URL --gateway-adapter ADAPTER.yaml``: the same
 suite through a real gateway's front doors (``harness.gateway.cli``).
@@ -36,10 +39,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from harness.asyncio_bridge import CLOSE_TIMEOUT, AsyncioBridge, guard_exit
 from harness.cassettes.cli import add_commands as add_cassette_commands
 from harness.cassettes.cli import serve_cassettes
 from harness.cassettes.format import CassetteError, is_cassette
 from harness.gateway import cli as gateway_cli
+from harness.provider_loop import PROVIDER_LOOPS
 from mocks.script import ScriptError
 from mocks.server import ServeError, run_server
 
@@ -157,7 +162,7 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         selected, every = _cases(args)
-        providers = resolve_providers(args.provider, args.upstream)
+        providers = resolve_providers(args.provider, args.upstream, args.provider_loop)
         baseline = None
         path = Path(args.baseline) if args.baseline else None
         if path is None and not args.scenarios:
@@ -170,28 +175,53 @@ def _run(args: argparse.Namespace) -> int:
     if not selected:
         print(f"wirecheck run: no case matches -k {' '.join(args.k)}", file=sys.stderr)
         return 2
+    for put in providers:
+        if not put.reference:
+            print(f"wirecheck run: {put.name} runs on {put.loop} ({put.loop_reason})", file=sys.stderr)
     total = sum(1 for c in selected for p in providers if p.applies(c))
     progress = terminal.Progress(total)
-    result = run(
-        selected,
-        providers,
-        baseline=baseline,
-        known_cases={c.id for c in every},
-        concurrency=args.concurrency,
-        deadline=args.deadline,
-        sdk=not args.no_sdk,
-        progress=progress,
-        profile=args.profile,
-    )
-    progress.close()
-    print(terminal.summary(result, verbose=args.verbose))
-    if baseline is not None:
-        print(f"baseline: {baseline.source} ({len(baseline.entries)} entries)")
-    for flag, module in ((args.json, jsonfile), (args.junit, junit), (args.matrix, matrix)):
-        if flag:
-            module.write(result, flag)
-            print(f"wrote {flag}")
-    return result.exit_code
+    bridge = AsyncioBridge()  # its loop starts only if an asyncio provider runs
+    code = 1
+    try:
+        result = run(
+            selected,
+            providers,
+            baseline=baseline,
+            known_cases={c.id for c in every},
+            concurrency=args.concurrency,
+            deadline=args.deadline,
+            sdk=not args.no_sdk,
+            progress=progress,
+            profile=args.profile,
+            asyncio_bridge=bridge,
+        )
+        progress.close()
+        print(terminal.summary(result, verbose=args.verbose))
+        if baseline is not None:
+            print(f"baseline: {baseline.source} ({len(baseline.entries)} entries)")
+        for flag, module in ((args.json, jsonfile), (args.junit, junit), (args.matrix, matrix)):
+            if flag:
+                module.write(result, flag)
+                print(f"wrote {flag}")
+        code = result.exit_code
+    finally:
+        _close_bridge(bridge, code, program=args.program)
+    return code
+
+
+def _close_bridge(bridge: AsyncioBridge, code: int, *, program: bool) -> None:
+    """After the results print: stop the asyncio loop (bounded), and when this is the program, make sure
+    the process ends soon whatever the asyncio providers' libraries left running."""
+    if not bridge.started:
+        return
+    if not bridge.close():
+        print(
+            f"wirecheck run: the asyncio loop did not stop within {CLOSE_TIMEOUT:g}s (a provider task "
+            "blocks it or ignores cancellation); leaving its daemon thread behind",
+            file=sys.stderr,
+        )
+    if program:
+        guard_exit(code)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -297,6 +327,14 @@ def build_parser() -> argparse.ArgumentParser:
         "SDKs, contract = also the Provider contract, reference = also the reference providers' own "
         "choices; results above it are notes (default: reference for the reference providers, contract "
         "for --provider module:Class, spec in gateway mode)",
+    )
+    run.add_argument(
+        "--provider-loop",
+        choices=PROVIDER_LOOPS,
+        default="auto",
+        help="event loop of module:Class providers: trio, asyncio (one asyncio loop in a thread), or auto: "
+        "a class attribute event_loop, else asyncio when the class's module refers to an asyncio-bound "
+        "library (asyncio, aiohttp, litellm, ...) and not to trio (default: %(default)s)",
     )
     run.add_argument(
         "-v",
@@ -409,7 +447,11 @@ def _scenario_args(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command. ``argv=None`` (the process's own command line) means this is the program, whose exit
+    ``wirecheck run`` may guard (``harness.asyncio_bridge.guard_exit``); a caller that passes ``argv``
+    goes on running, so its process is never ended for it."""
     args = build_parser().parse_args(argv)
+    args.program = argv is None
     return args.run(args)
 
 

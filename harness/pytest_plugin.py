@@ -4,7 +4,7 @@ Enable it with ``-p harness.pytest_plugin`` (or the ``pytest11`` entry point ``w
 it at scenarios; it stays inert (collects nothing) until told where they are::
 
     pytest --wirecheck-scenarios scenarios/ --wirecheck-provider mypkg.gateway:MyProvider \
-           --wirecheck-upstream openai --wirecheck-baseline baselines/mine.yaml
+           --wirecheck-upstream openai --wirecheck-baseline baselines/mine.yaml --wirecheck-provider-loop auto
 
 or in the ini file::
 
@@ -12,6 +12,7 @@ or in the ini file::
     wirecheck_scenarios = scenarios
     wirecheck_providers = mypkg.gateway:MyProvider
     wirecheck_baseline = baselines/mine.yaml
+    wirecheck_provider_loop = asyncio
 
 Items are named ``<case id>[<provider>]`` (``-k`` selects them), carry the marker
 ``wirecheck(case, provider)`` and live under their scenario file. The selected items run as one
@@ -19,7 +20,9 @@ Items are named ``<case id>[<provider>]`` (``-k`` selects them), carry the marke
 pass passes, not-applicable skips, fail / error / mock-infidelity fail with the readable diff. A baseline
 entry (or the case's ``xfail:``) for the whole case marks the item ``xfail(strict=True)``, so a stale
 entry fails as XPASS(strict); an entry naming one check xfails the item only while exactly the listed
-checks fail.
+checks fail. ``wirecheck_provider_loop`` (``trio``, ``asyncio``, ``auto``, the default) says where
+``module:Class`` providers run, as ``wirecheck run --provider-loop`` does (``harness.provider_loop``);
+the asyncio loop of the run is closed when the run ends.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 
 import pytest
 
+from harness.provider_loop import PROVIDER_LOOPS
 from harness.report.terminal import failure_text
 from harness.verdicts import CaseResult, Verdict
 
@@ -58,11 +62,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="upstream dialect of module:Class providers without `upstream_dialect`",
     )
     group.addoption("--wirecheck-no-sdk", action="store_true", help="skip the official-SDK oracle checks")
+    group.addoption(
+        "--wirecheck-provider-loop",
+        choices=PROVIDER_LOOPS,
+        help="event loop of module:Class providers: trio, asyncio or auto (default: auto)",
+    )
     parser.addini(
         "wirecheck_scenarios", "scenario files or folders (one per line)", type="linelist", default=[]
     )
     parser.addini("wirecheck_providers", "providers under test (one per line)", type="linelist", default=[])
     parser.addini("wirecheck_baseline", "expected-failure baseline file", default="")
+    parser.addini("wirecheck_provider_loop", "event loop of module:Class providers", default="auto")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -81,12 +91,18 @@ def _settings(config: pytest.Config) -> dict[str, Any] | None:
     baseline = config.getoption("--wirecheck-baseline") or config.getini("wirecheck_baseline") or None
     if baseline and not config.getoption("--wirecheck-baseline"):
         baseline = str(root / baseline)
+    loop = config.getoption("--wirecheck-provider-loop") or config.getini("wirecheck_provider_loop") or "auto"
+    if loop not in PROVIDER_LOOPS:
+        raise pytest.UsageError(
+            f"wirecheck_provider_loop = {loop!r}: expected one of {', '.join(PROVIDER_LOOPS)}"
+        )
     return {
         "paths": paths,
         "providers": config.getoption("--wirecheck-provider") or config.getini("wirecheck_providers") or None,
         "baseline": baseline,
         "upstream": config.getoption("--wirecheck-upstream"),
         "sdk": not config.getoption("--wirecheck-no-sdk"),
+        "provider_loop": loop,
     }
 
 
@@ -181,7 +197,7 @@ def pytest_collection_modifyitems(
 
     try:
         cases = load_paths(settings["paths"])
-        providers = resolve_providers(settings["providers"], settings["upstream"])
+        providers = resolve_providers(settings["providers"], settings["upstream"], settings["provider_loop"])
         baseline = Baseline.load(settings["baseline"]) if settings["baseline"] else Baseline.empty()
     except (ScenarioError, RunnerError) as exc:
         raise pytest.UsageError(f"wirecheck: {exc}") from None

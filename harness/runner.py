@@ -15,7 +15,9 @@ The flow of one case (docs/design.md#case-flow):
    suite is fast and ``expect.waits`` can check retry-after) and one ``httpx.AsyncClient`` shared by
    the whole run (a new client costs ~50 ms: its SSL context). A user's ``module:Class`` is built with
    ``base_url=`` and ``api_key=`` (and ``sleep=`` / ``client=`` if its constructor names them) and must say which
-   upstream it speaks: a class attribute ``upstream_dialect`` or ``--upstream``.
+   upstream it speaks: a class attribute ``upstream_dialect`` or ``--upstream``. A provider written for
+   asyncio (``harness.provider_loop`` decides) is built and called on one asyncio loop in its own thread
+   through ``harness.asyncio_bridge``, with an asyncio ``sleep`` and never the trio-bound ``client``.
 3. **Calls.** The case's method, under ``trio.fail_after(deadline)`` (a hang is a failed case, never a
    hung run), then its twins for the equivalence checks (``harness.checks.equivalence``). A method the
    provider does not offer (it inherits the contract's not-implemented default) is not-applicable.
@@ -25,6 +27,7 @@ The flow of one case (docs/design.md#case-flow):
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import inspect
@@ -33,17 +36,19 @@ import re
 import secrets
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import trio
 
 from harness import evidence
+from harness.asyncio_bridge import AsyncioBridge
 from harness.baseline import Baseline
 from harness.checks import CheckCrashed, run_checks
 from harness.checks.facts import STREAM_METHODS, Facts, Outcome, Sent
 from harness.levels import Level, default_profile
+from harness.provider_loop import choose_loop
 from harness.scenario import REFERENCE_PROVIDERS, Case
 from harness.verdicts import CaseResult, CheckResult, RunResult, Verdict
 from mocks.dialects import DIALECTS
@@ -105,12 +110,15 @@ class HarnessError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ProviderUnderTest:
-    """A provider spec resolved: its display ``name`` (the spec as given), class and upstream dialect."""
+    """A provider spec resolved: its display ``name`` (the spec as given), class, upstream dialect, and the
+    event loop it runs on (``"trio"`` or ``"asyncio"``, ``harness.provider_loop``) with the reason."""
 
     name: str
     cls: type[Provider]
     upstream_dialect: str
     reference: bool
+    loop: str = "trio"
+    loop_reason: str = "reference providers run on trio"
 
     def applies(self, case: Case) -> bool:
         """Reference providers: the case lists them (or lists none). A user's provider: the case applies
@@ -133,8 +141,11 @@ class ProviderUnderTest:
         return getattr(self.cls, method, None) is not getattr(Provider, method)
 
 
-def resolve_providers(specs: Sequence[str] | None, upstream: str | None = None) -> list[ProviderUnderTest]:
-    """Providers from specs (default: every reference provider). Raises ``RunnerError``."""
+def resolve_providers(
+    specs: Sequence[str] | None, upstream: str | None = None, provider_loop: str = "auto"
+) -> list[ProviderUnderTest]:
+    """Providers from specs (default: every reference provider); ``provider_loop`` (``trio``, ``asyncio``,
+    ``auto``) says where ``module:Class`` providers run. Raises ``RunnerError``."""
     out = []
     for spec in specs or REFERENCE_PROVIDERS:
         name = spec.strip()
@@ -153,7 +164,11 @@ def resolve_providers(specs: Sequence[str] | None, upstream: str | None = None) 
                 f"provider {name!r}: expected its upstream dialect ({', '.join(DIALECTS)}) as the class "
                 f"attribute `upstream_dialect` or via --upstream, got {dialect!r}"
             )
-        out.append(ProviderUnderTest(name, cls, dialect, False))
+        try:
+            loop, reason = choose_loop(cls, provider_loop)
+        except ValueError as exc:
+            raise RunnerError(f"provider {name!r}: {exc}") from None
+        out.append(ProviderUnderTest(name, cls, dialect, False, loop, reason))
     names = [p.name for p in out]
     if len(set(names)) != len(names):
         raise RunnerError(f"providers given twice: {names}")
@@ -342,7 +357,8 @@ class _Context:
     api_key: str
     deadline: float
     sdk: bool
-    client: Any = None  # one httpx.AsyncClient shared by the providers that take ``client=``
+    client: Any = None  # one httpx.AsyncClient shared by the trio providers that take ``client=``
+    bridge: AsyncioBridge | None = None  # where asyncio providers run
     profile: Level | None = None  # None: each provider's default (harness.levels.default_profile)
 
     def profile_for(self, put: ProviderUnderTest) -> Level:
@@ -353,14 +369,18 @@ def _base_url(ctx: _Context, token: str, dialect: str) -> str:
     return f"{ctx.url}/c/{token}{DIALECTS[dialect].base_path}"
 
 
-def _build_provider(
+async def _build_provider(
     put: ProviderUnderTest, ctx: _Context, token: str, waits: list[float]
 ) -> tuple[Any, bool]:
-    """The provider instance aimed at the call's upstream, and whether its retry waits are recorded."""
+    """The provider instance aimed at the call's upstream, and whether its retry waits are recorded. An
+    asyncio provider is constructed on the bridge's loop (within the deadline) and comes back as a
+    ``BridgedProvider``; its ``sleep`` yields to asyncio, and it never gets the trio-bound ``client``."""
+    on_asyncio = put.loop == "asyncio"
+    pause = asyncio.sleep if on_asyncio else trio.sleep
 
     async def record_wait(seconds: float) -> None:
         waits.append(seconds)
-        await trio.sleep(0)
+        await pause(0)
 
     url = _base_url(ctx, token, put.upstream_dialect)
     kwargs: dict[str, Any] = {"api_key": ctx.api_key}
@@ -372,10 +392,16 @@ def _build_provider(
     recorded = "sleep" in params
     if recorded:
         kwargs["sleep"] = record_wait
-    if "client" in params and ctx.client is not None:
+    if "client" in params and ctx.client is not None and not on_asyncio:
         kwargs["client"] = ctx.client  # building an httpx client costs ~50 ms (its SSL context)
     try:
-        return put.cls(**kwargs), recorded
+        if not on_asyncio:
+            return put.cls(**kwargs), recorded
+        assert ctx.bridge is not None, "run_async makes the bridge when a provider runs on asyncio"
+        with trio.fail_after(ctx.deadline):
+            return await ctx.bridge.build(put.cls, kwargs), recorded
+    except trio.TooSlowError:
+        raise HarnessError(f"cannot construct provider {put.name}: took over {ctx.deadline:g}s") from None
     except Exception as exc:
         raise HarnessError(f"cannot construct provider {put.name}: {type(exc).__name__}: {exc}") from exc
 
@@ -414,7 +440,7 @@ async def _call(
     token, upstream = ctx.hub.register(script)
     provider = None
     try:
-        provider, outcome.waits_known = _build_provider(put, ctx, token, outcome.waits)
+        provider, outcome.waits_known = await _build_provider(put, ctx, token, outcome.waits)
         args = await build_args(method, case, request)
         start = trio.current_time()
         try:
@@ -603,6 +629,23 @@ def _not_applicable(case: Case, put: ProviderUnderTest, why: str) -> CaseResult:
     )
 
 
+@contextlib.asynccontextmanager
+async def _asyncio_bridge(
+    providers: Sequence[ProviderUnderTest], given: AsyncioBridge | None
+) -> AsyncIterator[AsyncioBridge | None]:
+    """The bridge asyncio providers run on: the one given (its owner closes it), else a new one when some
+    provider runs on asyncio, closed when the run ends (within ``AsyncioBridge.close``'s timeout)."""
+    if given is not None or not any(p.loop == "asyncio" for p in providers):
+        yield given
+        return
+    bridge = AsyncioBridge()
+    try:
+        yield bridge
+    finally:
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(bridge.close)
+
+
 async def run_async(
     cases: Sequence[Case],
     providers: Sequence[ProviderUnderTest],
@@ -616,6 +659,7 @@ async def run_async(
     progress: Callable[[CaseResult], None] | None = None,
     apply_baseline: bool = True,
     profile: Level | str | None = None,
+    asyncio_bridge: AsyncioBridge | None = None,
 ) -> RunResult:
     """Run inside an existing trio run (see ``run``)."""
     started = time.perf_counter()
@@ -627,9 +671,15 @@ async def run_async(
 
     import httpx
 
-    async with httpx.AsyncClient(follow_redirects=False) as client, trio.open_nursery() as nursery:
+    async with (
+        _asyncio_bridge(providers, asyncio_bridge) as bridge,
+        httpx.AsyncClient(follow_redirects=False) as client,
+        trio.open_nursery() as nursery,
+    ):
         hosted = await nursery.start(serve, hub, "127.0.0.1", 0)
-        ctx = _Context(hub, hosted.url, api_key, deadline, sdk, client, Level(profile) if profile else None)
+        ctx = _Context(
+            hub, hosted.url, api_key, deadline, sdk, client, bridge, Level(profile) if profile else None
+        )
         if sdk:
             nursery.start_soon(_warm_sdks)
 
@@ -679,17 +729,22 @@ def run(
     progress: Callable[[CaseResult], None] | None = None,
     apply_baseline: bool = True,
     profile: Level | str | None = None,
+    provider_loop: str = "auto",
+    asyncio_bridge: AsyncioBridge | None = None,
 ) -> RunResult:
     """Run every case × applicable provider (default: the reference providers) under trio and return the
     verdicts, the ``baseline`` applied. ``known_cases`` are the ids of the whole suite (for baseline
     entries naming unknown cases; default: the given cases). ``profile`` is the widest requirement level
     that can fail (``harness.levels``); default: ``reference`` for the reference providers, ``contract``
-    for a user's provider."""
+    for a user's provider. ``provider_loop`` applies to providers given as specs
+    (``harness.provider_loop``). Asyncio providers run on ``asyncio_bridge``, which its owner closes;
+    without one the run makes its own and closes it before returning."""
     if providers is None:
         puts = resolve_providers(None, upstream)
     else:
         puts = [
-            p if isinstance(p, ProviderUnderTest) else resolve_providers([p], upstream)[0] for p in providers
+            p if isinstance(p, ProviderUnderTest) else resolve_providers([p], upstream, provider_loop)[0]
+            for p in providers
         ]
     return trio.run(
         lambda: run_async(
@@ -704,6 +759,7 @@ def run(
             progress=progress,
             apply_baseline=apply_baseline,
             profile=profile,
+            asyncio_bridge=asyncio_bridge,
         )
     )
 

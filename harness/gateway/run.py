@@ -487,7 +487,7 @@ async def _run(
                 on_ready(gateway, upstreams)
             puts = gateway_providers(adapter, gateway.url)
             names = [p.name for p in puts]
-            ctx = _Context(lane, base, gateway.master_key or "", deadline, sdk, client, profile)  # type: ignore[arg-type]
+            ctx = _Context(lane, base, gateway.master_key or "", deadline, sdk, client, profile=profile)  # type: ignore[arg-type]
             for case in every:
                 for put in puts:
                     if not put.applies(case):
