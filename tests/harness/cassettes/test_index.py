@@ -13,6 +13,7 @@ from harness.cassettes import format as fmt
 from harness.cassettes import index as ix
 from harness.cassettes.cli import add_commands
 from harness.cassettes.har import export_har
+from tests.corpus import MISSING
 
 from .corpus import STARTER_DIR, cases, starter
 
@@ -86,7 +87,7 @@ def test_stored_index_equals_the_derived_index_everywhere():
 def test_index_of_real_interactions():
     by_id = {case.id: case.it.index for case in cases()}
     if not any(i.startswith("real/") for i in by_id):
-        pytest.skip("no real traffic")
+        pytest.skip(MISSING)
     stream = by_id["real/google/test_google_model_iter_stream#0"]
     assert stream == {
         "dialect": "gemini",
@@ -236,7 +237,7 @@ def test_real_traffic_drift_is_only_the_known_deviations():
 
     real = cassettes_of_real()
     if not real:
-        pytest.skip("no real traffic")
+        pytest.skip(MISSING)
     drifted = {cid.rsplit("/", 1)[-1] for cid, c in real if drift(c)}
     assert drifted == set(KNOWN_REAL_DRIFT)
 

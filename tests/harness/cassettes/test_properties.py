@@ -42,6 +42,7 @@ from providers.types import anthropic as at
 from providers.types import gemini as gt
 from providers.types import ir, media
 from providers.types import openai as ot
+from tests.corpus import MISSING
 from tests.strategies.common import assert_strict_equal
 
 from .corpus import Case, http_client, params
@@ -150,7 +151,7 @@ def test_a_every_body_parses_and_serializes_back_exactly(case: Case):
 def test_allow_lists_name_existing_cases():
     ids = {case.id for case in (p.values[0] for p in params())}
     if not any(i.startswith("real/") for i in ids):
-        pytest.skip("no real traffic")
+        pytest.skip(MISSING)
     assert set(NOT_WIRE_BODIES) | set(NOT_WIRE_REQUESTS) <= ids
 
 

@@ -13,6 +13,7 @@ import pytest
 from harness.cassettes import format as fmt
 from harness.cassettes.cli import add_commands
 from harness.cassettes.scrub import PLACEHOLDER, entropy, scan, scan_text, scrub
+from tests.corpus import MISSING
 
 from .corpus import STARTER_DIR, imports
 
@@ -215,7 +216,7 @@ def test_imported_real_traffic_scans_clean(tmp_path):
     signatures, rate-limit headers, Cloudflare report URLs) must not be reported as secrets."""
     results = [r for r in imports() if r.cassette is not None]
     if not results:
-        pytest.skip("no real traffic")
+        pytest.skip(MISSING)
     for k, result in enumerate(results):
         fmt.save(result.cassette, tmp_path / f"{k:03d}.yaml")
     assert scan(tmp_path) == []

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from harness.cassettes import format as fmt
 from harness.cassettes.index import SCOPE
 from harness.cassettes.vcr import export_vcr, import_file, read_vcr, split_sse
-from tests.corpus import require_real_traffic
+from tests.corpus import MISSING, require_real_traffic
 
 from .corpus import imports, real_traffic_dir
 
@@ -71,7 +71,7 @@ def test_every_real_traffic_file_is_imported_or_explained():
 def test_every_import_is_a_valid_cassette_with_its_notes():
     results = [r for r in imports() if r.cassette is not None]
     if not results:
-        pytest.skip("no real traffic")
+        pytest.skip(MISSING)
     notes = collections.Counter()
     for r in results:
         assert fmt.problems(fmt.to_data(r.cassette)) == [], r.path
