@@ -77,7 +77,8 @@ def test_without_the_baseline_the_known_failures_fail() -> None:
     result = run(cases, ["azure"])
     (only,) = result.results
     assert only.verdict is Verdict.FAIL and not result.ok
-    assert {c.id for c in only.failed_checks} == {"stream.schema", "sdk.openai"}
+    # the openai SDK's strict mode refuses Azure's prompt-filter chunk; the wire schema accepts it
+    assert {c.id for c in only.failed_checks} == {"sdk.openai"}
     with_baseline = run(cases, ["azure"], baseline=Baseline.load(ROOT / "baselines" / "reference.yaml"))
     assert with_baseline.results[0].verdict is Verdict.EXPECTED_FAILURE and with_baseline.ok
 

@@ -202,13 +202,9 @@ def test_import_and_export_commands(tmp_path, capsys):
 
 # --- drift ---------------------------------------------------------------------------------------------------
 
-# Real bodies the current wire schemas reject on purpose (as tests/harness/test_schemas.py excuses them).
+# Real bodies the current wire schemas reject: only bodies no vendor API sent (tests/harness/test_schemas.py).
 KNOWN_REAL_DRIFT = {
-    "test_compatible_api_with_tool_calls_without_id": "Gemini's OpenAI-compatible endpoint omits message.content",
-    "test_openai_model_cerebras_provider_qwen_3_coder": "Cerebras omits message.content on tool calls",
     "test_invalid_response": "pydantic-ai's demo echo server answers a JSON that is not a completion",
-    "openai__test_azure__test_chat_content_filtering_with_events_with_content": "Azure drops message when filtered",
-    "openai__test_embeddings__test_azure_openai_embeddings_with_events_with_no_content": "Azure APIM's 401 body",
 }
 
 
