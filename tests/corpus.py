@@ -23,6 +23,18 @@ MISSING = (
     "(default: shared/ beside the checkout)"
 )
 
+#: Hosts of the recorded traffic that are not a vendor's API, with what they are instead. Every other host the
+#: tests judge is one: OpenAI, Azure OpenAI, Anthropic, Gemini and Vertex AI, Cerebras, Gemini's
+#: OpenAI-compatible endpoint. A schema must accept what a vendor API sent; what these hosts answer is no
+#: vendor's wire format, so a schema may reject it.
+NOT_VENDOR_HOSTS = {
+    "demo-endpoints.pydantic.workers.dev": (
+        "pydantic-ai's demo-endpoints echo server, a test fixture that answers with a description of the "
+        "request it got (text/plain, or a JSON that is not a completion) so that pydantic-ai can test its "
+        "errors on bodies no real API sends"
+    ),
+}
+
 
 def corpus_dir() -> Path | None:
     """The corpus folder, or None when there is none."""

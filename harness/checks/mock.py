@@ -6,9 +6,9 @@ of the upstream dialect's object for that endpoint and status (harness/schemas):
 streamed chunk / event / item, error bodies, embeddings, images. A failure is the verdict
 ``mock-infidelity``: our script is wrong, so the provider can be judged neither way.
 
-Azure OpenAI is OpenAI's schema with two documented departures (docs/wire.md#azure), accepted here: error
-bodies (and in-stream error events) carry ``{"error": {"code", "message"}}`` without ``type``/``param``, and a stream may open with a
-prompt-filter chunk (``object: ""``, ``choices: []``, ``prompt_filter_results``).
+Azure OpenAI is judged by OpenAI's schemas, which accept its documented departures (docs/wire.md#azure):
+error bodies (and in-stream error events) of only ``{"error": {"code", "message"}}``, and the prompt-filter
+chunk (``object: ""``, ``choices: []``, ``prompt_filter_results``) that opens a stream.
 
 Deliberate breakage is not infidelity: parts cut or garbled by a declared fault (``drop``,
 ``malformed_sse``, ``malformed_json``) are skipped, and a case whose upstream says ``unfaithful:
@@ -55,8 +55,6 @@ def _problems(sent: Sent) -> list[str]:
     if sent.status >= 400:
         if capture.rejected in ("auth", "protocol") or broken:
             return []
-        if dialect == "azure":
-            return _azure_error(sent.body, where)
         return _validate(_ERRORS[dialect], sent.body, where, broken)
     schemas = _SCHEMAS.get((dialect, endpoint))
     if schemas is None or sent.status != 200:
@@ -73,11 +71,6 @@ def _problems(sent: Sent) -> list[str]:
                 if not broken:
                     out.append(f"{where}: event {n} is not JSON: {event.data[:80]!r}")
                 continue
-            if dialect == "azure" and _azure_filter_chunk(data):
-                continue
-            if dialect == "azure" and _is_error(data):
-                out.extend(_azure_error(event.data.encode(), f"{where}: event {n}"))
-                continue
             name = _ERRORS[dialect] if _is_error(data) and dialect != "anthropic" else item
             out.extend(f"{where}: event {n} ({name}): {p}" for p in schema_problems(name, data))
             if dialect == "anthropic" and isinstance(data, dict) and event.event != data.get("type"):
@@ -86,26 +79,6 @@ def _problems(sent: Sent) -> list[str]:
     if "json" not in sent.content_type:
         return []
     return _validate(whole, sent.body, where, broken)
-
-
-def _azure_filter_chunk(data: Any) -> bool:
-    return (
-        isinstance(data, dict)
-        and data.get("object") == ""
-        and data.get("choices") == []
-        and ("prompt_filter_results" in data)
-    )
-
-
-def _azure_error(body: bytes, where: str) -> list[str]:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return [f"{where}: body is not JSON: {body[:80]!r}"]
-    error = data.get("error") if isinstance(data, dict) else None
-    if not isinstance(error, dict) or not isinstance(error.get("message"), str):
-        return [f'{where} (azure error): expected {{"error": {{"message": ...}}}}, got {body[:120]!r}']
-    return []
 
 
 def _is_error(data: Any) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+from urllib.parse import urlparse
 
 import pytest
 import yaml
@@ -13,7 +15,7 @@ from harness.cassettes import format as fmt
 from harness.cassettes import index as ix
 from harness.cassettes.cli import add_commands
 from harness.cassettes.har import export_har
-from tests.corpus import MISSING
+from tests.corpus import MISSING, NOT_VENDOR_HOSTS, require_real_traffic
 
 from .corpus import STARTER_DIR, cases, starter
 
@@ -203,15 +205,6 @@ def test_import_and_export_commands(tmp_path, capsys):
 
 # --- drift ---------------------------------------------------------------------------------------------------
 
-# Real bodies the current wire schemas reject on purpose (as tests/harness/test_schemas.py excuses them).
-KNOWN_REAL_DRIFT = {
-    "test_compatible_api_with_tool_calls_without_id": "Gemini's OpenAI-compatible endpoint omits message.content",
-    "test_openai_model_cerebras_provider_qwen_3_coder": "Cerebras omits message.content on tool calls",
-    "test_invalid_response": "pydantic-ai's demo echo server answers a JSON that is not a completion",
-    "openai__test_azure__test_chat_content_filtering_with_events_with_content": "Azure drops message when filtered",
-    "openai__test_embeddings__test_azure_openai_embeddings_with_events_with_no_content": "Azure APIM's 401 body",
-}
-
 
 def test_drift_finds_stale_index_schema_violations_and_age():
     from harness.cassettes.drift import drift
@@ -232,17 +225,92 @@ def test_drift_finds_stale_index_schema_violations_and_age():
     assert any("recorded_at: 2026-01-01T00:00:00Z is" in p and "(limit 30)" in p for p in found)
 
 
-def test_real_traffic_drift_is_only_the_known_deviations():
-    from harness.cassettes.drift import drift
-
-    real = cassettes_of_real()
-    if not real:
-        pytest.skip(MISSING)
-    drifted = {cid.rsplit("/", 1)[-1] for cid, c in real if drift(c)}
-    assert drifted == set(KNOWN_REAL_DRIFT)
+# `wirecheck cassette show --check` over the corpus: "<file>: <cassette id>#<n>: <problem>" per drifted body.
+_DRIFT_LINE = re.compile(r"^(?P<path>.+?): (?P<id>[^:]+)#(?P<n>\d+): (?P<problem>.+)$")
+_SUMMARY = re.compile(r"^(\d+) interactions in (\d+) cassettes$")
 
 
-def cassettes_of_real():
-    from .corpus import cassettes
+def judge_drift(stderr: str) -> tuple[list[str], list[str]]:
+    """The drift lines of ``wirecheck cassette show --check`` as (false alarms, rightly flagged). A wire schema
+    may reject only a request the API refused (a 4xx answer) or a body from a host that is not a vendor API
+    (``NOT_VENDOR_HOSTS``): a vendor's response, stream item or error body, or a request it accepted, that is
+    flagged is a false alarm, and so is any other drift (a stale index) or an unreadable line."""
+    wrong, right = [], []
+    loaded: dict[str, fmt.Cassette] = {}
+    for line in stderr.splitlines():
+        if _SUMMARY.match(line):
+            continue
+        match = _DRIFT_LINE.match(line)
+        if match is None:
+            wrong.append(line)
+            continue
+        cassette = loaded.get(match["path"]) or loaded.setdefault(match["path"], fmt.load(match["path"]))
+        it = cassette.interactions[int(match["n"])]
+        problem = match["problem"]
+        if problem.startswith("request body (") and 400 <= it.response.status < 500:
+            right.append(line)  # the API refused this request
+        elif problem.startswith(("response body (", "stream item ")) and (
+            urlparse(it.host or "").netloc in NOT_VENDOR_HOSTS
+        ):
+            right.append(line)  # no vendor sent this body
+        else:
+            wrong.append(line)
+    return wrong, right
 
-    return [(cid, c) for cid, c in cassettes() if cid.startswith("real/")]
+
+def test_judge_drift_tells_false_alarms_from_what_the_api_refused(tmp_path, capsys):
+    """The same invalid request is rightly flagged when the API answered 400 and a false alarm when it
+    answered 200; the same non-completion answer is a false alarm from OpenAI and rightly flagged from
+    pydantic-ai's echo server."""
+    base = next(c for c in starter() if c.name == "openai-chat")
+    refusal = {
+        "error": {"message": "[] is too short", "type": "invalid_request_error", "param": None, "code": None}
+    }
+    shapes = [  # (host, request is invalid, status, response body or None for the recorded one)
+        ("https://api.openai.com", True, 400, refusal),
+        ("https://api.openai.com", True, 200, None),
+        ("https://api.openai.com", False, 200, {"method": "POST"}),
+        ("https://demo-endpoints.pydantic.workers.dev", False, 200, {"method": "POST"}),
+    ]
+    cassette = fmt.Cassette(name="judged")
+    for host, invalid, status, answer in shapes:
+        (it, *_) = fmt.parse(fmt.to_data(base), "copy").interactions
+        it.host = host
+        if invalid:
+            it.request.body = json.dumps({**it.request.json, "messages": []}).encode()
+        it.response.status = status
+        if answer is not None:
+            it.response.body = json.dumps(answer).encode()
+        it.index = ix.derive(it)
+        cassette.interactions.append(it)
+    path = fmt.save(cassette, tmp_path / "judged.yaml")
+    assert _cli("cassette", "show", str(path), "--check") == 1
+    wrong, right = judge_drift(capsys.readouterr().err)
+    assert [line.split(": ", 2)[1] for line in right] == ["judged#0", "judged#3", "judged#3", "judged#3"]
+    assert [line.split(": ", 2)[1] for line in wrong] == ["judged#1", "judged#2", "judged#2", "judged#2"]
+    assert all(
+        "request body (openai.chat.request): messages: [] should be non-empty" in line
+        for line in [right[0], wrong[0]]
+    )
+
+
+def test_show_check_over_the_corpus_flags_no_vendor_body(tmp_path, capsys):
+    """``wirecheck cassette import`` of the whole corpus of recorded traffic, then ``wirecheck cassette show
+    --check`` over the shipped cassettes (no drift at all) and over the imported corpus: no schema problem on
+    any body a vendor API sent or any request it accepted (2xx). The one body flagged is pydantic-ai's echo
+    server's JSON that is not a chat completion."""
+    corpus = require_real_traffic()
+    out = tmp_path / "imported"
+    assert _cli("cassette", "import", str(corpus), "--out", str(out)) == 0
+    imported = capsys.readouterr().out.splitlines()
+    assert len(imported) == sum(1 for _ in corpus.rglob("*.yaml")) > 200
+    assert _cli("cassette", "show", str(STARTER_DIR), "--check") == 0
+    assert [line for line in capsys.readouterr().err.splitlines() if not _SUMMARY.match(line)] == []
+    status = _cli("cassette", "show", str(out), "--check")
+    err = capsys.readouterr().err
+    wrong, right = judge_drift(err)
+    assert wrong == [], "false alarms:\n" + "\n".join(wrong)
+    assert {line.split(": ", 2)[1] for line in right} == {"test_invalid_response#0"}
+    assert status == 1
+    (summary,) = [m for m in map(_SUMMARY.match, err.splitlines()) if m]
+    assert int(summary[1]) > 500 and int(summary[2]) == len(imported)  # every imported cassette was checked
