@@ -218,7 +218,7 @@ def glob(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(".*" if p == "**" else "[^.]*" if p == "*" else re.escape(p) for p in parts))
 
 
-def _line_of(lines: Mapping[Any, int], pointer: Sequence[str | int]) -> int:
+def line_of(lines: Mapping[Any, int], pointer: Sequence[str | int]) -> int:
     """The line of ``pointer``, or of its nearest ancestor present in the file."""
     at = tuple(pointer)
     while at and at not in lines:
@@ -244,7 +244,7 @@ def parse_adapter(data: Any, lines: Mapping[Any, int], source: str, base: Path |
     """Validate plain data (from ``harness.scenario.load_yaml``) into an ``Adapter``."""
 
     def fail(pointer: Sequence[str | int], expected: str, got: Any) -> AdapterError:
-        return AdapterError(source, _line_of(lines, pointer), dotted(pointer), expected, got)
+        return AdapterError(source, line_of(lines, pointer), dotted(pointer), expected, got)
 
     if not isinstance(data, dict):
         raise fail((), "a mapping (a gateway adapter)", data if data is not None else "<empty file>")
@@ -332,7 +332,7 @@ def parse_adapter(data: Any, lines: Mapping[Any, int], source: str, base: Path |
                 entry["case"],
                 entry["reason"],
                 tuple(entry.get("upstream", ())),
-                _line_of(lines, ("not_applicable", i)),
+                line_of(lines, ("not_applicable", i)),
                 tuple(entry.get("checks", ())),
             )
         )

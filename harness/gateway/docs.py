@@ -50,7 +50,7 @@ def _clause(clause: dict[str, Any], page_dir: str = PAGE_DIR) -> str:
     return f"[{_cell(ref)}]({_link(clause['url'], page_dir)})" if clause.get("url") else _cell(ref)
 
 
-def _what(r: CaseResult) -> str:
+def deviation_text(r: CaseResult) -> str:
     if r.verdict is Verdict.EXPECTED_FAILURE and r.baseline:
         return r.baseline.get("reason", "")
     failed = r.failed_checks
@@ -94,7 +94,7 @@ def render(
         # A deviation a pattern entry excuses across the suite is one row, not one per case.
         pattern = (r.baseline or {}).get("case", "")
         key = pattern if r.verdict is Verdict.EXPECTED_FAILURE and "*" in pattern else r.case_id
-        groups[(key, _what(r))].append(r)
+        groups[(key, deviation_text(r))].append(r)
     lines += [
         "## Deviations",
         "",

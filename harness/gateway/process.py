@@ -54,7 +54,11 @@ __all__ = [
 
 
 class GatewayError(RuntimeError):
-    """The gateway under test could not be used: it did not start, is not ready, or died."""
+    """The gateway under test could not be used: it did not start, is not ready, or died. ``result``: what
+    the run collected before it stopped (with the interruption recorded as an error result), if it got
+    that far; reports are written from it."""
+
+    result: Any = None
 
 
 class GatewayStartError(GatewayError):
