@@ -314,3 +314,71 @@ def test_the_deviations_page_links_repository_documents_relative_to_itself() -> 
     assert docs._clause(clause, page_dir=".") == "[contract: Retries](docs/contract.md#retries)"
     web = {"spec": "openai", "ref": "Errors", "url": "https://platform.openai.com/docs/guides/error-codes"}
     assert docs._clause(web) == f"[openai: Errors]({web['url']})"
+
+
+# --- robustness: no gateway behaviour stops the run ----------------------------------------------------------
+
+
+def test_every_request_to_the_gateway_goes_on_a_fresh_connection() -> None:
+    """Each request goes on a fresh connection: a client that pooled them would send later requests on
+    connections the gateway resets."""
+    faulty._Counter.reused = 0
+    result = run_variant("keepalive", transparency=False)
+    assert failing(result) == {} and result.ok
+    assert faulty._Counter.reused == 0
+
+
+@pytest.mark.parametrize("variant", faulty.BROKEN_WIRE)
+def test_a_gateway_that_breaks_the_wire_fails_its_cases_and_the_run_writes_its_report(
+    variant: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    adapter = load_adapter(ADAPTER)
+    result = run_gateway(load_paths(SCENARIOS[1:]), adapter, InProcess(variant), sdk=False)
+    ran = [r for r in result.results if r.verdict is not Verdict.NOT_APPLICABLE]
+    assert PROBE in {r.case_id for r in ran} and len(ran) >= 4  # every case ran, the paced probe too
+    assert all(r.verdict is Verdict.FAIL for r in ran), [
+        r.summary() for r in ran if r.verdict is not Verdict.FAIL
+    ]
+
+    code = main(
+        ["run", "--gateway", str(_variant_adapter(tmp_path, variant)), "--scenarios", str(SCENARIOS[1]),
+         "-k", "stream.text", "--no-sdk", "--json", str(tmp_path / "r.json"), "--summary", str(tmp_path / "s.txt")]
+    )  # fmt: skip
+    out = capsys.readouterr()
+    assert code == 1, out.err
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert {r["case"] for r in data["results"]} == {"openai.stream.text.001", PROBE}
+    assert "fail" in (tmp_path / "s.txt").read_text()
+
+
+def _variant_adapter(folder: Path, variant: str) -> Path:
+    """The faulty adapter, its process started with ``--variant``."""
+    (folder / "faulty.py").write_text((HERE / "faulty.py").read_text())
+    path = folder / "faulty.yaml"
+    path.write_text(
+        _GOOD.replace('--key, "{{master_key}}"]', f'--key, "{{{{master_key}}}}", --variant, {variant}]')
+    )
+    return path
+
+
+def test_a_gateway_that_dies_mid_run_still_gets_every_report_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "faulty.py").write_text((HERE / "faulty.py").read_text())
+    adapter = tmp_path / "faulty.yaml"
+    adapter.write_text(
+        _GOOD.replace('--key, "{{master_key}}"]', '--key, "{{master_key}}", --die-after, "3"]')
+    )
+    code = main(
+        ["run", "--gateway", str(adapter), "--scenarios", str(SCENARIOS[0]), "--no-sdk",
+         "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml"), "--summary", str(tmp_path / "s.txt")]
+    )  # fmt: skip
+    out = capsys.readouterr()
+    assert code == 1 and "exited with status 17" in out.err
+    results = json.loads((tmp_path / "r.json").read_text())["results"]
+    stopped = [r for r in results if r["verdict"] == "error"]
+    assert len(stopped) == 1 and "the run stopped during this case" in stopped[0]["message"]
+    # a case (with its twin), then the one it died on
+    assert [r["verdict"] for r in results] == ["pass", "error"]
+    assert "exited with status 17" in (tmp_path / "r.xml").read_text()
+    assert "the run stopped early" in (tmp_path / "s.txt").read_text()
