@@ -58,6 +58,7 @@ import trio
 
 from harness.baseline import Baseline
 from harness.gateway.adapter import Adapter, ModelRoute
+from harness.gateway.doors import absent_reason, probe_doors
 from harness.gateway.process import GatewayDied, GatewayError, Launcher, RunningGateway
 from harness.gateway.provider import METHOD_DOOR, GatewayProvider
 from harness.gateway.transparency import probe_cases, registered
@@ -363,13 +364,26 @@ def _upstream_model(want: Any, originals: set[str], route: ModelRoute) -> Any:
     return out
 
 
-def not_applicable_reason(case: Case, put: Put, adapter: Adapter) -> str | None:
-    """Why ``case`` does not apply to the gateway's ``put`` (see the module docstring), or None."""
+def not_applicable_reason(
+    case: Case, put: Put, adapter: Adapter, absent: Mapping[str, str] | None = None
+) -> str | None:
+    """Why ``case`` does not apply to the gateway's ``put`` (see the module docstring), or None.
+    ``absent``: the front doors the door probe found missing, with its evidence."""
     door = METHOD_DOOR.get(case.method)
     if door is None:
         return f"{case.method} has no HTTP front door: it describes a Provider implementation, not a gateway"
     if door not in adapter.front_doors:
         return f"gateway {adapter.name} has no {door} front door (for {case.method})"
+    missing = absent_reason(adapter, door, absent or {})
+    if missing is not None:
+        return missing
+    if not adapter.models[put.upstream_dialect].reached_by(door):
+        return (
+            f"gateway {adapter.name}'s {door} front door does not reach its {put.upstream_dialect} upstream"
+        )
+    capability = adapter.lacks(case.method, door)
+    if capability is not None:
+        return f"gateway {adapter.name} has no {capability} ({case.method}; the adapter's capabilities)"
     kind = (case.expect.get("error") or {}).get("kind")
     if kind == "not_implemented":
         return "expects the Provider contract's not_implemented refusal, which has no HTTP equivalent"
@@ -381,12 +395,13 @@ def not_applicable_reason(case: Case, put: Put, adapter: Adapter) -> str | None:
     return None
 
 
-def gateway_providers(adapter: Adapter, url: str) -> list[Put]:
-    """One provider under test per upstream dialect the adapter routes to: ``<name>/<dialect>``."""
+def gateway_providers(adapter: Adapter, url: str, values: Mapping[str, str] | None = None) -> list[Put]:
+    """One provider under test per upstream dialect the adapter routes to: ``<name>/<dialect>``;
+    ``values``: the run's template values (for request headers)."""
     out = []
     for dialect in adapter.dialects:
         name = f"{adapter.name}/{dialect}"
-        cls = GatewayProvider.bind(name, url, adapter.front_doors, dialect, adapter.models[dialect])
+        cls = GatewayProvider.bind(name, url, adapter.front_doors, dialect, adapter.models[dialect], values)
         out.append(Put(name, cls, dialect, False))
     return out
 
@@ -509,7 +524,8 @@ async def _run(
                     secrets_used.append(gateway.master_key)
                 if on_ready is not None:
                     on_ready(gateway, upstreams)
-                puts = gateway_providers(adapter, gateway.url)
+                puts = gateway_providers(adapter, gateway.url, gateway.values)
+                absent = await probe_doors(adapter, gateway, lane, client) if adapter.door_probe else {}
                 names[:] = [p.name for p in puts]
                 ctx = Context(lane, gateway.master_key or "", deadline, sdk, client, profile=profile)
 
@@ -520,7 +536,9 @@ async def _run(
                         result = (baseline or Baseline.empty()).apply([result], {case.id}, names, [case])[0]
                     progress(result)
 
-                await _cases(every, puts, adapter, ctx, gateway, lane, client, results, in_flight, shown)
+                await _cases(
+                    every, puts, adapter, absent, ctx, gateway, lane, client, results, in_flight, shown
+                )
             except Exception as exc:  # the gateway died, or the run broke: report what was collected
                 stopped = exc
             finally:
@@ -565,6 +583,7 @@ async def _cases(
     every: Sequence[Case],
     puts: Sequence[Put],
     adapter: Adapter,
+    absent: Mapping[str, str],
     ctx: Context,
     gateway: RunningGateway,
     lane: GatewayHub | RemoteLane,
@@ -579,12 +598,14 @@ async def _cases(
         for put in puts:
             if not put.applies(case):
                 continue
-            why = not_applicable_reason(case, put, adapter)
+            why = not_applicable_reason(case, put, adapter, absent)
             if why is not None:
                 result = not_applicable_result(case, put, why)
             else:
                 in_flight.append((case, put))
-                result = await _one(ctx, gateway, put, route_case(case, adapter.models[put.upstream_dialect]))
+                route = adapter.models[put.upstream_dialect]
+                bound = dataclasses.replace(put, cls=put.cls.for_model(route.upstream_model(_model_of(case))))
+                result = await _one(ctx, gateway, bound, route_case(case, route))
                 waive(result, adapter, put.upstream_dialect)
                 unwatched = gateway.pid is None  # attached: probe it when something went wrong
                 if result.verdict is not Verdict.PASS and unwatched and not await gateway.still_alive(client):
@@ -597,6 +618,18 @@ async def _cases(
                     result.message = f"{len(strays)} stray upstream request(s) after the call (see details)"
             results.append(result)
             shown(result, case)
+
+
+def _model_of(case: Case) -> str:
+    """The case's model (its ``model``, else its request's)."""
+    if case.model:
+        return case.model
+    request = case.request
+    return (
+        request.get("model", "")
+        if isinstance(request, dict) and isinstance(request.get("model"), str)
+        else ""
+    )
 
 
 def _stopped_result(case: Case, put: Put, error: BaseException) -> CaseResult:

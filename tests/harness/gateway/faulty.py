@@ -6,6 +6,8 @@ forwards to an OpenAI upstream, on trio + h11 (server) and httpx (client), in fo
 - ``drop_usage``: drops the usage-only chunk (``choices: []``) of a stream;
 - ``coalesce``: buffers the whole stream and sends it at once at the end;
 - ``tool_index``: rewrites streamed tool-call indices (``index + 1``: they no longer start at 0);
+- ``header_routed``: faithful, but reads its upstream from the request (``x-upstream-url``, which must come
+  with ``x-upstream-dialect: openai``) instead of ``--upstream``: a gateway that routes by headers;
 - ``keepalive``: faithful, but keeps its client connection open after a reply and resets it when a second
   request comes on it (a gateway that drops idle connections), counting those requests (``reused``);
 
@@ -35,7 +37,7 @@ import h11
 import httpx
 import trio
 
-VARIANTS = ("faithful", "drop_usage", "coalesce", "tool_index", "keepalive")
+VARIANTS = ("faithful", "drop_usage", "coalesce", "tool_index", "keepalive", "header_routed")
 BROKEN_WIRE = ("reset_upstream", "garbage", "half_close")
 PREFIX = "faulty/"
 
@@ -224,6 +226,11 @@ async def _one(
     _Counter.requests += 1
     if die_after is not None and _Counter.requests >= die_after:
         os._exit(17)
+    if variant == "header_routed":
+        upstream = headers.get("x-upstream-url", "")
+        if not upstream or headers.get("x-upstream-dialect") != "openai":
+            await reply(400, b'{"error": {"message": "no x-upstream-url", "type": "invalid_request_error"}}')
+            return
     if variant in BROKEN_WIRE:
         await _break_wire(variant, stream, upstream, upstream_key, body)
         return
