@@ -36,11 +36,17 @@ the lane records a Gemini request's field names in lowerCamelCase (``gemini_came
 upstream dialect), a case is not-applicable, with the reason in the report, when its method has no
 front door on the gateway (``complete``/``complete_stream`` and ``is_*_compat`` describe a Provider
 implementation, not HTTP behaviour), when it expects the client-side refusals ``not_implemented`` or
-``invalid_request`` (a gateway never sees those requests), or when the adapter's ``not_applicable`` lists
-it.
+``invalid_request`` (a gateway never sees those requests), when the door probe found its front door
+absent (``harness.gateway.doors``), when its door does not reach the upstream (a route's ``doors``), when
+the adapter's ``capabilities`` exclude its method group, or when the adapter's ``not_applicable`` lists it.
+
+**Connections.** The run's client keeps no connection alive: every request goes on a fresh one, so a
+connection the gateway dropped can never fail the next case.
 
 **Death.** A gateway that exits during the run cancels the case in flight and ends the run with
-``GatewayDied`` naming the gateway, its exit status, the case and its log's last lines.
+``GatewayDied`` naming the gateway, its exit status, the case and its log's last lines. Any error that
+stops the run is raised as a ``GatewayError`` whose ``result`` holds every result collected so far plus an
+error result for the case in flight, so the reports are still written.
 """
 
 from __future__ import annotations

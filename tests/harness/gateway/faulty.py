@@ -31,6 +31,7 @@ import json
 import os
 import socket
 import struct
+from dataclasses import dataclass
 from typing import Any
 
 import h11
@@ -159,15 +160,20 @@ async def _break_wire(
                     pass
 
 
-async def _handle(
-    stream: trio.SocketStream,
-    client: httpx.AsyncClient,
-    variant: str,
-    upstream: str,
-    upstream_key: str,
-    key: str,
-    die_after: int | None,
-) -> None:
+@dataclass(frozen=True)
+class _Settings:
+    """How the gateway behaves, and where it forwards to."""
+
+    client: httpx.AsyncClient
+    variant: str
+    upstream: str
+    upstream_key: str
+    key: str
+    die_after: int | None
+
+
+async def _handle(stream: trio.SocketStream, settings: _Settings) -> None:
+    variant = settings.variant
     conn = h11.Connection(h11.SERVER)
     try:
         for served in range(1 << 30):
@@ -178,7 +184,7 @@ async def _handle(
                 _Counter.reused += 1
                 _reset(stream)
                 return
-            await _one(conn, stream, got, client, variant, upstream, upstream_key, key, die_after)
+            await _one(conn, stream, got, settings)
             if variant != "keepalive" or conn.our_state is not h11.DONE:
                 return
             conn.start_next_cycle()
@@ -191,17 +197,11 @@ async def _handle(
 
 
 async def _one(
-    conn: h11.Connection,
-    stream: trio.SocketStream,
-    got: tuple[h11.Request, bytes],
-    client: httpx.AsyncClient,
-    variant: str,
-    upstream: str,
-    upstream_key: str,
-    key: str,
-    die_after: int | None,
+    conn: h11.Connection, stream: trio.SocketStream, got: tuple[h11.Request, bytes], settings: _Settings
 ) -> None:
     """One request on the connection."""
+    client, variant, upstream = settings.client, settings.variant, settings.upstream
+    upstream_key, key, die_after = settings.upstream_key, settings.key, settings.die_after
     close = [("connection", "close")] if variant != "keepalive" else []
     head, body = got
     target = head.target.decode()
@@ -291,7 +291,7 @@ async def serve(
         task_status.started(f"http://127.0.0.1:{bound}")
 
         async def handler(stream: trio.SocketStream) -> None:
-            await _handle(stream, client, variant, upstream, upstream_key, key, die_after)
+            await _handle(stream, _Settings(client, variant, upstream, upstream_key, key, die_after))
 
         await trio.serve_listeners(handler, listeners)
 
