@@ -1,4 +1,5 @@
-"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s conformance``, ``nox -s gateway-litellm``,
+"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s conformance``, ``nox -s gateway -- ADAPTER.yaml``
+(``gateway-litellm``: the LiteLLM adapter),
 ``nox -s bench``, ``nox -s tests-latest`` and ``nox -s lock``.
 
 Each session installs the project into its own virtualenv, so a fresh machine needs nothing but nox. The
@@ -111,26 +112,45 @@ def conformance(session: nox.Session) -> None:
     )  # fmt: skip
 
 
+@nox.session(python=PYTHON)
+def gateway(session: nox.Session) -> None:
+    """The suite through the gateway an adapter describes: `nox -s gateway -- ADAPTER.yaml [wirecheck run
+    arguments]` (harness/gateway). The adapter's `pip` packages are installed in this session's virtualenv
+    only; the gateway is started on 127.0.0.1 with every upstream pointed at wirecheck's mocks. Reports in
+    reports/gateway-<name>.* (terminal summary, JSON, JUnit, matrix, the gateway's log), the deviations page
+    in docs/gateways/<name>.md. Exits 0 only when every failure is in the adapter's baseline."""
+    if not session.posargs or not session.posargs[0].endswith((".yaml", ".yml")):
+        session.error("usage: nox -s gateway -- ADAPTER.yaml [wirecheck run arguments]")
+    _gateway(session, session.posargs[0], session.posargs[1:])
+
+
 @nox.session(name="gateway-litellm", python=PYTHON)
 def gateway_litellm(session: nox.Session) -> None:
-    """The suite through a real LiteLLM proxy (harness/gateway, gateways/litellm.yaml): LiteLLM is installed in
-    this session's virtualenv only and started offline on 127.0.0.1 with every upstream pointed at
-    wirecheck's mocks. Reports in reports/gateway-litellm.* (terminal summary, JSON, JUnit, matrix, the
-    gateway's log), the deviations page in docs/gateways/litellm.md. Exits 0 only when every failure is in
-    gateways/litellm-baseline.yaml (an entry that starts passing fails the run). Extra arguments go to
-    `wirecheck run` (e.g. -k openai.stream)."""
-    session.install("-e", ".[dev]", "litellm[proxy]==1.108.*")
+    """`nox -s gateway -- gateways/litellm.yaml` (LiteLLM proxy, offline); extra arguments go to `wirecheck
+    run` (e.g. -k openai.stream)."""
+    _gateway(session, "gateways/litellm.yaml", session.posargs)
+
+
+def _gateway(session: nox.Session, adapter: str, extra: list[str]) -> None:
+    session.install("-e", ".[dev]")
+    read = "import sys; from harness.gateway.adapter import load_adapter as a; print(*a(sys.argv[1]).pip, sep='\\n')"
+    packages = [p for p in (session.run("python", "-c", read, adapter, silent=True) or "").splitlines() if p]
+    name = (
+        session.run("python", "-c", read.replace(".pip, sep='\\n'", ".name"), adapter, silent=True) or ""
+    ).strip()
+    if packages:
+        session.install(*packages)
     reports = Path("reports")
     reports.mkdir(exist_ok=True)
     session.run(
-        "wirecheck", "run", "--gateway", "gateways/litellm.yaml",
-        "--summary", str(reports / "gateway-litellm.txt"),
-        "--json", str(reports / "gateway-litellm.json"),
-        "--junit", str(reports / "gateway-litellm.xml"),
-        "--matrix", str(reports / "gateway-litellm.md"),
-        "--gateway-log", str(reports / "gateway-litellm.log"),
-        "--gateway-doc", "docs/gateways/litellm.md",
-        *session.posargs,
+        "wirecheck", "run", "--gateway", adapter,
+        "--summary", str(reports / f"gateway-{name}.txt"),
+        "--json", str(reports / f"gateway-{name}.json"),
+        "--junit", str(reports / f"gateway-{name}.xml"),
+        "--matrix", str(reports / f"gateway-{name}.md"),
+        "--gateway-log", str(reports / f"gateway-{name}.log"),
+        "--gateway-doc", f"docs/gateways/{name}.md",
+        *extra,
     )  # fmt: skip
 
 

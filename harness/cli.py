@@ -45,6 +45,7 @@ from harness.cassettes.cli import serve_cassettes
 from harness.cassettes.format import CassetteError, is_cassette
 from harness.gateway import cli as gateway_cli
 from harness.provider_loop import PROVIDER_LOOPS
+from harness.selection import BadInput, select_cases
 from mocks.script import ScriptError
 from mocks.server import ServeError, run_server
 
@@ -53,31 +54,31 @@ _REPLAY_FLAGS = ("--speed", "--ignore", "--ignore-query", "--ignore-path-version
 
 
 def _serve_input(args: argparse.Namespace) -> tuple[int, float, bool]:
-    """(port, speed, whether the source is cassettes), or ``_BadInput`` naming the flag or file."""
+    """(port, speed, whether the source is cassettes), or ``BadInput`` naming the flag or file."""
     port = args.port
     if not isinstance(port, int):
-        raise _BadInput(f"--port {port!r}: expected a whole number in 0..65535")
+        raise BadInput(f"--port {port!r}: expected a whole number in 0..65535")
     if not 0 <= port <= 65535:
-        raise _BadInput(f"--port {port}: outside 0..65535")
+        raise BadInput(f"--port {port}: outside 0..65535")
     try:
         speed = float(args.speed) if args.speed is not None else 1.0
     except ValueError:
-        raise _BadInput(f"--speed {args.speed!r}: expected a number >= 0 (0: no waits)") from None
+        raise BadInput(f"--speed {args.speed!r}: expected a number >= 0 (0: no waits)") from None
     if not 0 <= speed < float("inf"):
-        raise _BadInput(f"--speed {args.speed}: expected a number >= 0 (0: no waits)")
+        raise BadInput(f"--speed {args.speed}: expected a number >= 0 (0: no waits)")
     if args.script is None:
         cassettes = False
     else:
         path = Path(args.script)
         if not path.exists():
-            raise _BadInput(f"{path}: no such file or folder")
+            raise BadInput(f"{path}: no such file or folder")
         if path.is_file():
             try:
                 path.read_bytes().decode("utf-8")
             except OSError as exc:
-                raise _BadInput(f"{path}: cannot read: {exc.strerror}") from None
+                raise BadInput(f"{path}: cannot read: {exc.strerror}") from None
             except UnicodeDecodeError:
-                raise _BadInput(
+                raise BadInput(
                     f"{path}: not UTF-8 text (expected a YAML or JSON script or cassette)"
                 ) from None
         cassettes = path.is_dir() or is_cassette(path)
@@ -85,7 +86,7 @@ def _serve_input(args: argparse.Namespace) -> tuple[int, float, bool]:
         args.speed is not None or args.ignore or args.ignore_query or args.ignore_path_version or args.repeat
     )
     if replay_flags and not cassettes:
-        raise _BadInput(f"{'/'.join(_REPLAY_FLAGS)} apply to cassettes only, not to a script")
+        raise BadInput(f"{'/'.join(_REPLAY_FLAGS)} apply to cassettes only, not to a script")
     return port, speed, cassettes
 
 
@@ -112,34 +113,14 @@ def _serve(args: argparse.Namespace) -> int:
                 once=not args.repeat,
             )
         return run_server(args.script, args.host, port, capture_limit=args.capture_limit or None)
-    except (_BadInput, ScriptError, CassetteError, ServeError) as exc:
+    except (BadInput, ScriptError, CassetteError, ServeError) as exc:
         print(f"wirecheck serve: {exc}", file=sys.stderr)
         return 2
 
 
-class _BadInput(Exception):
-    pass
-
-
 def _cases(args: argparse.Namespace) -> tuple[list, list]:
     """(selected cases, every case of the suite)."""
-    from harness.scenario import ScenarioError, default_scenarios_dir, load_paths
-
-    paths = args.scenarios
-    if not paths:
-        found = default_scenarios_dir()
-        if found is None:
-            raise _BadInput(
-                "no scenarios given and no scenarios/ folder found beside the harness package: "
-                "pass --scenarios DIR_OR_FILE or set WIRECHECK_SCENARIOS"
-            )
-        paths = [found]
-    try:
-        every = load_paths(paths)
-    except ScenarioError as exc:
-        raise _BadInput(str(exc)) from None
-    selected = [c for c in every if not args.k or any(k in c.id for k in args.k)]
-    return selected, every
+    return select_cases(args.scenarios, args.k)
 
 
 def _default_baseline(providers: list[str]) -> Path | None:
@@ -156,7 +137,8 @@ def _run(args: argparse.Namespace) -> int:
     if gateway_cli.wanted(args):  # --gateway / --gateway-url: harness/gateway/cli.py
         return gateway_cli.run(args)
     from harness.baseline import Baseline
-    from harness.report import jsonfile, junit, matrix, terminal
+    from harness.report import terminal
+    from harness.report.files import write_reports
     from harness.runner import RunnerError, resolve_providers, run
     from harness.scenario import ScenarioError
 
@@ -169,7 +151,7 @@ def _run(args: argparse.Namespace) -> int:
             path = _default_baseline([p.name for p in providers])
         if path is not None and not args.no_baseline:
             baseline = Baseline.load(path)
-    except (_BadInput, RunnerError, ScenarioError) as exc:
+    except (BadInput, RunnerError, ScenarioError) as exc:
         print(f"wirecheck run: {exc}", file=sys.stderr)
         return 2
     if not selected:
@@ -196,14 +178,15 @@ def _run(args: argparse.Namespace) -> int:
             asyncio_bridge=bridge,
         )
         progress.close()
-        print(terminal.summary(result, verbose=args.verbose))
+        text = terminal.summary(result, verbose=args.verbose)
         if baseline is not None:
-            print(f"baseline: {baseline.source} ({len(baseline.entries)} entries)")
-        for flag, module in ((args.json, jsonfile), (args.junit, junit), (args.matrix, matrix)):
-            if flag:
-                module.write(result, flag)
-                print(f"wrote {flag}")
+            text += f"\nbaseline: {baseline.source} ({len(baseline.entries)} entries)"
+        print(text)
         code = result.exit_code
+        written = write_reports(
+            result, json=args.json, junit_xml=args.junit, matrix_md=args.matrix, summary_text=text
+        )
+        code = code if written else max(code, 1)
     finally:
         _close_bridge(bridge, code, program=args.program)
     return code
@@ -227,7 +210,7 @@ def _close_bridge(bridge: AsyncioBridge, code: int, *, program: bool) -> None:
 def _list(args: argparse.Namespace) -> int:
     try:
         selected, _ = _cases(args)
-    except _BadInput as exc:
+    except BadInput as exc:
         print(f"wirecheck list: {exc}", file=sys.stderr)
         return 2
     for case in selected:

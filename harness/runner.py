@@ -3,7 +3,8 @@
 The flow of one case (docs/design.md#case-flow):
 
 1. **Isolation.** One standalone mock server (``mocks.server.serve`` on 127.0.0.1:0) runs in the
-   runner's own trio nursery for the whole run. Its upstream is a ``_Hub`` that routes by a path prefix:
+   runner's own trio nursery for the whole run. Its upstream is a ``PathIsolation`` (an ``Isolation``:
+   ``run_one`` takes any, gateway mode passes its lane) that routes by a path prefix:
    each method call gets a fresh token and its own ``MockUpstream`` loaded with the case's script, and
    the provider is aimed at ``http://127.0.0.1:PORT/c/<token>`` (plus the dialect's base path, ``/v1``
    for OpenAI). The prefix is stripped before the per-call upstream sees the request, so captures,
@@ -38,7 +39,7 @@ import time
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import trio
 
@@ -175,12 +176,12 @@ def resolve_providers(
     return out
 
 
-# --- the hub: one server, one upstream per call -------------------------------------------------------------
+# --- isolation: one server, one upstream per call ----------------------------------------------------------
 
 _PREFIX = re.compile(r"^/c/([0-9a-f]+)(/.*)?$")
 
 
-class _CallUpstream(MockUpstream):
+class CallUpstream(MockUpstream):
     """A per-call upstream that also keeps every reply it produced (what the provider was sent)."""
 
     def __init__(self, script: Any) -> None:
@@ -201,21 +202,54 @@ class _CallUpstream(MockUpstream):
         return reply
 
 
-class _Hub(MockUpstream):
-    """Routes ``/c/<token>/...`` to the upstream registered under ``token`` (the prefix stripped)."""
+class CallCapture(Protocol):
+    """What a registered call's upstream gives back: the requests it captured, the replies it sent."""
 
-    def __init__(self) -> None:
+    @property
+    def requests(self) -> list[Any]: ...
+
+    sent: list[Any]
+
+
+class Isolation(Protocol):
+    """How each method call gets an upstream of its own. ``register`` loads a call's script and returns its
+    token and the upstream that captures the call; ``url_for`` is the base URL a provider of ``dialect``
+    is aimed at for that call; ``release`` ends the call; ``take_strays`` returns (and forgets) the
+    requests that reached the mock while no call could claim them."""
+
+    def register(self, script: Any) -> tuple[str, CallCapture]: ...
+
+    def release(self, token: str) -> None: ...
+
+    def url_for(self, token: str, dialect: str) -> str: ...
+
+    def take_strays(self) -> list[dict[str, Any]]: ...
+
+
+class PathIsolation(MockUpstream):
+    """The in-process runner's isolation: one mock server (this upstream) routes ``/c/<token>/...`` to the
+    upstream registered under ``token``, the prefix stripped. ``url`` is the server's base URL, set once
+    it listens."""
+
+    def __init__(self, url: str = "") -> None:
         super().__init__(None)
-        self.calls: dict[str, _CallUpstream] = {}
+        self.url = url
+        self.calls: dict[str, CallUpstream] = {}
 
-    def register(self, script: Any) -> tuple[str, _CallUpstream]:
+    def register(self, script: Any) -> tuple[str, CallUpstream]:
         token = secrets.token_hex(8)
-        upstream = _CallUpstream(script)
+        upstream = CallUpstream(script)
         self.calls[token] = upstream
         return token, upstream
 
     def release(self, token: str) -> None:
         self.calls.pop(token, None)
+
+    def url_for(self, token: str, dialect: str) -> str:
+        return f"{self.url}/c/{token}{DIALECTS[dialect].base_path}"
+
+    def take_strays(self) -> list[dict[str, Any]]:
+        return []
 
     def handle(self, request: Request) -> Reply:
         m = _PREFIX.match(request.target)
@@ -351,9 +385,12 @@ def _twins(case: Case, dialect: str | None) -> list[tuple[str, str]]:
 
 
 @dataclass
-class _Context:
-    hub: _Hub
-    url: str
+class Context:
+    """What every call of a run shares: the ``isolation`` that gives each call its upstream, the key
+    providers are built with, the per-call ``deadline``, whether the SDK oracles run, the shared httpx
+    ``client``, the asyncio ``bridge`` and the ``profile``."""
+
+    isolation: Isolation
     api_key: str
     deadline: float
     sdk: bool
@@ -365,12 +402,8 @@ class _Context:
         return self.profile or default_profile(reference=put.reference)
 
 
-def _base_url(ctx: _Context, token: str, dialect: str) -> str:
-    return f"{ctx.url}/c/{token}{DIALECTS[dialect].base_path}"
-
-
 async def _build_provider(
-    put: ProviderUnderTest, ctx: _Context, token: str, waits: list[float]
+    put: ProviderUnderTest, ctx: Context, token: str, waits: list[float]
 ) -> tuple[Any, bool]:
     """The provider instance aimed at the call's upstream, and whether its retry waits are recorded. An
     asyncio provider is constructed on the bridge's loop (within the deadline) and comes back as a
@@ -382,7 +415,7 @@ async def _build_provider(
         waits.append(seconds)
         await pause(0)
 
-    url = _base_url(ctx, token, put.upstream_dialect)
+    url = ctx.isolation.url_for(token, put.upstream_dialect)
     kwargs: dict[str, Any] = {"api_key": ctx.api_key}
     if put.reference and put.name == "azure":
         kwargs["endpoint"] = url
@@ -429,7 +462,7 @@ async def _close(provider: Any) -> None:
 
 
 async def _call(
-    ctx: _Context, put: ProviderUnderTest, case: Case, method: str, request: Any, script: Any, role: str
+    ctx: Context, put: ProviderUnderTest, case: Case, method: str, request: Any, script: Any, role: str
 ) -> Outcome:
     outcome = Outcome(method, role)
     expects_not_implemented = (case.expect.get("error") or {}).get("kind") == "not_implemented"
@@ -437,7 +470,7 @@ async def _call(
         # A case that states the method must be refused is run: the refusal is what it checks.
         outcome.not_applicable = f"{put.name} does not offer {method} (contract default: not implemented)"
         return outcome
-    token, upstream = ctx.hub.register(script)
+    token, upstream = ctx.isolation.register(script)
     provider = None
     try:
         provider, outcome.waits_known = await _build_provider(put, ctx, token, outcome.waits)
@@ -455,7 +488,7 @@ async def _call(
             await _close(provider)
         outcome.captured = upstream.requests
         outcome.sent = list(upstream.sent)
-        ctx.hub.release(token)
+        ctx.isolation.release(token)
     return outcome
 
 
@@ -490,7 +523,7 @@ async def _invoke(provider: Any, method: str, args: tuple[Any, ...], outcome: Ou
                 await closer()
 
 
-async def run_one(ctx: _Context, put: ProviderUnderTest, case: Case) -> CaseResult:
+async def run_one(ctx: Context, put: ProviderUnderTest, case: Case) -> CaseResult:
     """One case for one provider: calls, facts, checks, verdict (before the baseline)."""
     started = time.perf_counter()
     result = CaseResult(
@@ -614,7 +647,7 @@ def _details(facts: Facts, checks: list[CheckResult]) -> dict[str, Any]:
     return out
 
 
-def _not_applicable(case: Case, put: ProviderUnderTest, why: str) -> CaseResult:
+def not_applicable_result(case: Case, put: ProviderUnderTest, why: str) -> CaseResult:
     return CaseResult(
         case_id=case.id,
         provider=put.name,
@@ -663,7 +696,7 @@ async def run_async(
 ) -> RunResult:
     """Run inside an existing trio run (see ``run``)."""
     started = time.perf_counter()
-    hub = _Hub()
+    isolation = PathIsolation()
     api_key = api_key or "sk-wirecheck-" + secrets.token_hex(16)
     jobs = [(case, put) for case in cases for put in providers if put.applies(case)]
     results: list[CaseResult | None] = [None] * len(jobs)
@@ -676,10 +709,9 @@ async def run_async(
         httpx.AsyncClient(follow_redirects=False) as client,
         trio.open_nursery() as nursery,
     ):
-        hosted = await nursery.start(serve, hub, "127.0.0.1", 0)
-        ctx = _Context(
-            hub, hosted.url, api_key, deadline, sdk, client, bridge, Level(profile) if profile else None
-        )
+        hosted = await nursery.start(serve, isolation, "127.0.0.1", 0)
+        isolation.url = hosted.url
+        ctx = Context(isolation, api_key, deadline, sdk, client, bridge, Level(profile) if profile else None)
         if sdk:
             nursery.start_soon(_warm_sdks)
 
@@ -764,4 +796,17 @@ def run(
     )
 
 
-__all__ += ["HarnessError", "build_args", "decide", "replay_script", "run_one", "twin_request"]
+__all__ += [
+    "CallCapture",
+    "CallUpstream",
+    "Context",
+    "HarnessError",
+    "Isolation",
+    "PathIsolation",
+    "build_args",
+    "decide",
+    "not_applicable_result",
+    "replay_script",
+    "run_one",
+    "twin_request",
+]

@@ -168,7 +168,10 @@ async def serve(
     task_status.started(HostedUpstream(upstream, url))
 
     async def handler(stream: trio.SocketStream) -> None:
-        await _Connection(upstream, stream, timeouts, on_unanswered, forwarder).run()
+        try:
+            await _Connection(upstream, stream, timeouts, on_unanswered, forwarder).run()
+        except Exception as exc:  # one connection's failure never stops the server (nor the run it serves)
+            print(f"wirecheck mock: a connection failed: {type(exc).__name__}: {exc}", file=sys.stderr)
 
     try:
         await trio.serve_listeners(handler, listeners)
@@ -198,6 +201,11 @@ class _Forwarder:
 
 class _ClientGone(Exception):
     """The client closed its side while a reply was being sent."""
+
+
+#: What a client that resets, half-closes or sends garbage can make a connection raise: each ends that
+#: connection only.
+_CONNECTION_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError, OSError)
 
 
 class _Connection:
@@ -234,14 +242,11 @@ class _Connection:
                 self._replying.client_gone(self._progress)
         except h11.RemoteProtocolError as exc:
             await self._reject(exc)
-        except (
-            trio.BrokenResourceError,
-            trio.ClosedResourceError,
-            h11.LocalProtocolError,
-        ):
+        except _CONNECTION_ERRORS:
             pass
         finally:
-            await self.stream.aclose()
+            with contextlib.suppress(*_CONNECTION_ERRORS):
+                await self.stream.aclose()
 
     async def _serve(self) -> None:
         """Requests and replies until the client closes or a reply ends the connection."""
@@ -339,10 +344,16 @@ class _Connection:
         self._replying = reply.capture
         try:
             if timed:
-                async with trio.open_nursery() as nursery:
-                    nursery.start_soon(self._watch, nursery.cancel_scope)
-                    reusable = await self._send_frames(reply)
-                    nursery.cancel_scope.cancel()
+                try:
+                    async with trio.open_nursery() as nursery:
+                        nursery.start_soon(self._watch, nursery.cancel_scope)
+                        reusable = await self._send_frames(reply)
+                        nursery.cancel_scope.cancel()
+                except BaseExceptionGroup as group:  # a write failed: the client is gone
+                    _, rest = group.split((_ClientGone, trio.BrokenResourceError, trio.ClosedResourceError))
+                    if rest is not None:
+                        raise
+                    raise _ClientGone from None
                 if self.gone:  # closed by the client
                     raise _ClientGone
             else:
@@ -414,9 +425,13 @@ class _Connection:
                 await response.aclose()
 
     async def _watch(self, scope: trio.CancelScope) -> None:
-        """Read while a reply is sent: EOF means the client went away; anything else is kept for later."""
+        """Read while a reply is sent: EOF or a reset means the client went away; anything else is kept
+        for later."""
         while True:
-            data = await self.stream.receive_some(_RECEIVE)
+            try:
+                data = await self.stream.receive_some(_RECEIVE)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                data = b""
             if not data:
                 self.gone = True
                 scope.cancel()

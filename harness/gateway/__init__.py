@@ -4,6 +4,7 @@
 - ``process``: starting, probing, watching and stopping the gateway (or attaching to a running one);
 - ``provider``: ``GatewayProvider``, the Provider contract spoken to the gateway's front doors;
 - ``transparency``: the ``timing.transparency`` check and its probe cases;
+- ``doors``: the door probe (front doors the gateway does not have, with the evidence);
 - ``run``: the runner (topology, isolation, applicability), ``run_gateway``;
 - ``cli``: the ``wirecheck run --gateway ...`` options;
 - ``docs``: the generated deviations page (``docs/gateways/<name>.md``).

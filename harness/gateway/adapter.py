@@ -22,13 +22,35 @@ full example)::
       openai: {alias: "wirecheck-openai/{{model}}", upstream: "{{model}}"}
     not_applicable: [{case: "errors.http.retry_then_ok.*", reason: "..."}]
     baseline: litellm-baseline.yaml            # relative to this file
+    pip: ["litellm[proxy]==1.108.*"]           # what `nox -s gateway -- ADAPTER.yaml` installs
+
+A gateway that routes by request headers says so per front door or per model route (``headers``; both
+apply, the route's last), and which doors reach which upstream (``doors``; default: all)::
+
+    front_doors:
+      openai: {base_path: /v1, headers: {authorization: "Bearer {{master_key}}"}}
+      anthropic: {capabilities: {audio: false}}
+    models:
+      openai: {alias: "{{model}}", doors: [openai], headers: {x-upstream-url: "{{upstream.url}}"}}
+    capabilities: {images: false, embeddings: false}   # global; a door's own capabilities win
+    door_probe: true                                    # default
+
+``capabilities`` (``images``, ``audio``, ``embeddings``; default true) make every case of the method group
+not applicable without listing ids. The door probe sends one minimal valid request to each front door at
+start; a door that answers 404 or 405, or refuses the connection, is absent, and its cases are not
+applicable with the probe's status and body as the reason. Config ``file`` names are paths relative to
+``{{tmp}}`` (``conf/gateway.yaml``: folders are created).
 
 Templates are ``{{name}}`` placeholders (double braces, so YAML and JSON braces inside config templates
 stay literal): ``port``, ``host``, ``url`` (the gateway's base URL), ``tmp`` (the run's temporary
 directory), ``master_key``, ``upstream.<dialect>`` (the mock upstream's base URL for that dialect, as the
 dialect's SDK takes it: OpenAI's ends with ``/v1``), ``upstream_key`` (the credential the gateway is to
 send upstream), ``python`` (this interpreter), ``adapter_dir`` (the adapter file's directory) and
-``random`` (16 hex digits, fixed for the run); model routes know only ``model`` (the case's model). An unknown placeholder is an error at load time.
+``random`` (16 hex digits, fixed for the run); model aliases know only ``model`` (the case's model).
+Request headers (of a front door or a model route) know every placeholder plus the route's
+``upstream.url`` (its mock upstream's base URL), ``upstream.dialect`` and ``model`` (the model the gateway
+is to send upstream). Every template is rendered once with dummy values at load time, so a placeholder a
+field cannot have is an error then, naming the file, line and field.
 
 Errors are ``AdapterError``s (the ``ScenarioError`` shape) naming the file, the line and the field.
 """
@@ -44,7 +66,9 @@ from typing import Any
 from harness.scenario import ScenarioError, dotted, load_yaml, schema_problem
 
 __all__ = [
+    "CAPABILITIES",
     "DIALECTS",
+    "HEADER_PLACEHOLDERS",
     "Adapter",
     "AdapterError",
     "FrontDoor",
@@ -66,6 +90,15 @@ PLACEHOLDERS = frozenset(
     {"port", "host", "url", "tmp", "master_key", "upstream_key", "python", "random", "adapter_dir"}
     | {f"upstream.{d}" for d in DIALECTS}
 )
+#: Placeholders a request header (of a front door or a model route) may also use: the route's.
+HEADER_PLACEHOLDERS = PLACEHOLDERS | {"upstream.url", "upstream.dialect", "model"}
+
+#: Capability → the contract methods it covers (``capabilities``: false makes their cases not applicable).
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "images": frozenset({"image_generation"}),
+    "audio": frozenset({"audio_speech", "audio_transcription"}),
+    "embeddings": frozenset({"embedding"}),
+}
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
 
 
@@ -101,6 +134,7 @@ class FrontDoor:
     headers: Mapping[str, str] = field(default_factory=dict)
     auth: str = "x-api-key"  # anthropic: how the key is sent
     api_version: str = "v1beta"  # gemini
+    capabilities: Mapping[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +147,11 @@ class ModelRoute:
     upstream: str = "{{model}}"
     native: str | None = None  # a regex: the model names of this upstream's vendor
     default: str | None = None  # the model a case's foreign model name is replaced by
+    headers: Mapping[str, str] = field(default_factory=dict)  # on every request routed here (templates)
+    doors: tuple[str, ...] = ()  # the front doors that reach this upstream (empty: every one)
+
+    def reached_by(self, door: str) -> bool:
+        return not self.doors or door in self.doors
 
     def effective(self, model: str) -> str:
         """The case's model, or ``default`` when ``native`` says it is another vendor's (a gateway keys
@@ -189,11 +228,24 @@ class Adapter:
     baseline: Path | None = None
     deadline: float | None = None
     transparency: Transparency = Transparency()
+    capabilities: Mapping[str, bool] = field(default_factory=dict)
+    pip: tuple[str, ...] = ()
+    door_probe: bool = True
 
     @property
     def dialects(self) -> list[str]:
         """The upstream dialects the gateway routes to, in report order."""
         return [d for d in DIALECTS if d in self.models]
+
+    def lacks(self, method: str, door: str) -> str | None:
+        """The capability (``images``, ``audio``, ``embeddings``) the adapter says ``method`` needs and
+        the gateway, or its ``door``, lacks; None when nothing says so."""
+        for name, methods in CAPABILITIES.items():
+            if method in methods:
+                given = self.front_doors[door].capabilities if door in self.front_doors else {}
+                if not given.get(name, self.capabilities.get(name, True)):
+                    return name
+        return None
 
     def not_applicable_for(self, case_id: str, dialect: str) -> NotApplicable | None:
         """The entry that makes the whole case not applicable, if any."""
@@ -218,7 +270,7 @@ def glob(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(".*" if p == "**" else "[^.]*" if p == "*" else re.escape(p) for p in parts))
 
 
-def _line_of(lines: Mapping[Any, int], pointer: Sequence[str | int]) -> int:
+def line_of(lines: Mapping[Any, int], pointer: Sequence[str | int]) -> int:
     """The line of ``pointer``, or of its nearest ancestor present in the file."""
     at = tuple(pointer)
     while at and at not in lines:
@@ -244,7 +296,7 @@ def parse_adapter(data: Any, lines: Mapping[Any, int], source: str, base: Path |
     """Validate plain data (from ``harness.scenario.load_yaml``) into an ``Adapter``."""
 
     def fail(pointer: Sequence[str | int], expected: str, got: Any) -> AdapterError:
-        return AdapterError(source, _line_of(lines, pointer), dotted(pointer), expected, got)
+        return AdapterError(source, line_of(lines, pointer), dotted(pointer), expected, got)
 
     if not isinstance(data, dict):
         raise fail((), "a mapping (a gateway adapter)", data if data is not None else "<empty file>")
@@ -252,12 +304,14 @@ def parse_adapter(data: Any, lines: Mapping[Any, int], source: str, base: Path |
     if problem is not None:
         raise fail(*problem)
 
-    # Every template may only name known placeholders: a typo is found now, with its line.
-    def check(pointer: tuple[str | int, ...], template: str, extra: frozenset[str] = frozenset()) -> None:
-        for name in placeholders(template):
-            if name not in PLACEHOLDERS | extra:
-                known = ", ".join(sorted(PLACEHOLDERS | extra))
-                raise fail(pointer, f"placeholders among {known}", f"{{{{{name}}}}}")
+    # Every template is rendered once with dummy values: a placeholder it cannot have is found now, with
+    # its file, line and field, not when the first request is sent.
+    def check(pointer: tuple[str | int, ...], template: str, allowed: frozenset[str] = PLACEHOLDERS) -> None:
+        try:
+            render(template, dict.fromkeys(allowed, "x"))
+        except TemplateError as exc:
+            known = ", ".join(sorted(allowed))
+            raise fail(pointer, f"placeholders among {known}", f"{{{{{exc.args[0]}}}}}") from None
 
     for i, item in enumerate(data["command"]):
         check(("command", i), item)
@@ -265,13 +319,25 @@ def parse_adapter(data: Any, lines: Mapping[Any, int], source: str, base: Path |
         check(("env", key), value)
     for i, item in enumerate(data.get("config") or ()):
         check(("config", i, "template"), item["template"])
+        if ".." in item["file"].split("/"):
+            raise fail(("config", i, "file"), "a path inside {{tmp}} (no '..' segment)", item["file"])
     if "master_key" in data:
         check(("master_key",), data["master_key"])
         if "{{master_key}}" in data["master_key"].replace(" ", ""):
             raise fail(("master_key",), "a key that does not name itself", data["master_key"])
     for dialect, door in data["front_doors"].items():
         for name, value in (door.get("headers") or {}).items():
-            check(("front_doors", dialect, "headers", name), value)
+            check(("front_doors", dialect, "headers", name), value, HEADER_PLACEHOLDERS)
+    for dialect, route in data["models"].items():
+        for name, value in ((route.get("headers") or {}) if isinstance(route, dict) else {}).items():
+            check(("models", dialect, "headers", name), value, HEADER_PLACEHOLDERS)
+        for i, door in enumerate(route.get("doors", ()) if isinstance(route, dict) else ()):
+            if door not in data["front_doors"]:
+                raise fail(
+                    ("models", dialect, "doors", i),
+                    f"front doors the adapter has ({', '.join(data['front_doors'])})",
+                    door,
+                )
     for key, value in (data.get("readiness", {}).get("headers") or {}).items():
         check(("readiness", "headers", key), value)
 
@@ -312,7 +378,13 @@ def parse_adapter(data: Any, lines: Mapping[Any, int], source: str, base: Path |
                     "<nothing>",
                 )
         models[dialect] = ModelRoute(
-            dialect, spec["alias"], upstream or "{{model}}", native, spec.get("default")
+            dialect,
+            spec["alias"],
+            upstream or "{{model}}",
+            native,
+            spec.get("default"),
+            headers=dict(spec.get("headers") or {}),
+            doors=tuple(spec.get("doors", ())),
         )
 
     doors = {}
@@ -323,6 +395,7 @@ def parse_adapter(data: Any, lines: Mapping[Any, int], source: str, base: Path |
             headers=dict(door.get("headers") or {}),
             auth=door.get("auth", "x-api-key"),
             api_version=door.get("api_version", "v1beta"),
+            capabilities=dict(door.get("capabilities") or {}),
         )
 
     not_applicable = []
@@ -332,7 +405,7 @@ def parse_adapter(data: Any, lines: Mapping[Any, int], source: str, base: Path |
                 entry["case"],
                 entry["reason"],
                 tuple(entry.get("upstream", ())),
-                _line_of(lines, ("not_applicable", i)),
+                line_of(lines, ("not_applicable", i)),
                 tuple(entry.get("checks", ())),
             )
         )
@@ -382,4 +455,7 @@ def parse_adapter(data: Any, lines: Mapping[Any, int], source: str, base: Path |
         baseline=baseline,
         deadline=data.get("deadline_s"),
         transparency=transparency,
+        capabilities=dict(data.get("capabilities") or {}),
+        pip=tuple(data.get("pip", ())),
+        door_probe=data.get("door_probe", True),
     )

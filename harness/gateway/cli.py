@@ -59,12 +59,13 @@ def _fail(message: str, code: int = 2) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from harness.baseline import Baseline
-    from harness.cli import _BadInput, _cases
     from harness.gateway.adapter import load_adapter
     from harness.gateway.process import AttachLauncher, GatewayError, GatewayStartError, ProcessLauncher
     from harness.gateway.run import all_cases, gateway_providers, run_gateway
-    from harness.report import jsonfile, junit, matrix, terminal
+    from harness.report import terminal
+    from harness.report.files import write_reports
     from harness.scenario import ScenarioError
+    from harness.selection import BadInput, select_cases
 
     if args.gateway and args.gateway_url:
         return _fail("give --gateway (start it) or --gateway-url (attach), not both")
@@ -74,12 +75,12 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--provider / --upstream do not apply in gateway mode (the adapter names the upstreams)")
     try:
         adapter = load_adapter(args.gateway or args.gateway_adapter)
-        selected, every = _cases(args)
+        selected, every = select_cases(args.scenarios, args.k)
         baseline = None
         path = Path(args.baseline) if args.baseline else adapter.baseline
         if path is not None and not args.no_baseline:
             baseline = Baseline.load(path)
-    except (_BadInput, ScenarioError) as exc:
+    except (BadInput, ScenarioError) as exc:
         return _fail(str(exc))
     if not selected:
         return _fail(f"no case matches -k {' '.join(args.k or [])}")
@@ -98,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         log = f"; log {gateway.log_path}" if gateway.log_path else ""
         print(f"gateway {adapter.name} ready at {gateway.url} (upstreams: {routes}){log}", file=sys.stderr)
 
+    error: GatewayError | None = None
     try:
         result = run_gateway(
             selected,
@@ -117,9 +119,11 @@ def run(args: argparse.Namespace) -> int:
     except GatewayStartError as exc:
         progress.close()
         return _fail(str(exc), 2)
-    except GatewayError as exc:
+    except GatewayError as exc:  # died, or the run stopped: report what was collected
         progress.close()
-        return _fail(str(exc), 1)
+        if exc.result is None:
+            return _fail(str(exc), 1)
+        error, result = exc, exc.result
     progress.close()
     version = f" {adapter.version}" if adapter.version else ""
     text = (
@@ -128,20 +132,24 @@ def run(args: argparse.Namespace) -> int:
     )
     if baseline is not None:
         text += f"\nbaseline: {baseline.source} ({len(baseline.entries)} entries)"
+    if error is not None:
+        text += f"\nthe run stopped early: {error}"
     print(text)
-    if args.summary:
-        Path(args.summary).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.summary).write_text(text + "\n", encoding="utf-8")
-        print(f"wrote {args.summary}")
-    for flag, module in ((args.json, jsonfile), (args.junit, junit), (args.matrix, matrix)):
-        if flag:
-            Path(flag).parent.mkdir(parents=True, exist_ok=True)
-            module.write(result, flag)
-            print(f"wrote {flag}")
+    written = write_reports(
+        result,
+        json=args.json,
+        junit_xml=args.junit,
+        matrix_md=args.matrix,
+        summary=args.summary,
+        summary_text=text,
+    )
     if args.gateway_doc:
         from harness.gateway import docs
 
         Path(args.gateway_doc).parent.mkdir(parents=True, exist_ok=True)
         docs.write(result, adapter, baseline, args.gateway_doc)
         print(f"wrote {args.gateway_doc}")
-    return result.exit_code
+    if error is not None:
+        print(f"wirecheck run: {error}", file=sys.stderr)
+        return 1
+    return result.exit_code if written else 1

@@ -54,7 +54,11 @@ __all__ = [
 
 
 class GatewayError(RuntimeError):
-    """The gateway under test could not be used: it did not start, is not ready, or died."""
+    """The gateway under test could not be used: it did not start, is not ready, or died. ``result``: what
+    the run collected before it stopped (with the interruption recorded as an error result), if it got
+    that far; reports are written from it."""
+
+    result: Any = None
 
 
 class GatewayStartError(GatewayError):
@@ -113,6 +117,8 @@ class RunningGateway:
     readiness_headers: Mapping[str, str] = field(default_factory=dict)
     _stop: Callable[[], Any] | None = None
     tmp: Path | None = None
+    #: The template values of the run (``harness.gateway.adapter``): request headers are rendered with them.
+    values: Mapping[str, str] = field(default_factory=dict)
 
     def mark_dead(self, why: str) -> None:
         if self.died.is_set():
@@ -181,6 +187,21 @@ def template_values(
     }
     values.update({f"upstream.{dialect}": url for dialect, url in upstreams.items()})
     return values
+
+
+def attached_values(
+    url: str, master_key: str, upstreams: Mapping[str, str], upstream_key: str, source: str
+) -> dict[str, str]:
+    """The template values of a gateway someone else started: what wirecheck knows of it (its URL, key and
+    the mock's upstream URLs); ``tmp`` and ``random`` are wirecheck's own, unused by that gateway."""
+    import httpx
+
+    parsed = httpx.URL(url)
+    return template_values(
+        port=parsed.port or 80, host=parsed.host, tmp=Path(tempfile.gettempdir()), master_key=master_key,
+        upstreams=upstreams, upstream_key=upstream_key, random=secrets.token_hex(8),
+        adapter_dir=str(Path(source).resolve().parent),
+    ) | {"url": url}  # fmt: skip
 
 
 async def wait_ready(
@@ -265,6 +286,7 @@ class ProcessLauncher:
         )
         values = {**base, "master_key": master_key or ""}
         for name, template in a.config:
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp / name).write_text(self._render(template, values, f"config {name}"), encoding="utf-8")
         argv = [self._render(item, values, f"command[{i}]") for i, item in enumerate(a.command)]
         env = dict(os.environ)
@@ -316,6 +338,7 @@ class ProcessLauncher:
             },
             _stop=stop,
             tmp=tmp,
+            values=values,
         )
         try:
             await wait_ready(gateway, client, self.readiness_timeout, exited=lambda: process.returncode)
@@ -384,6 +407,7 @@ class AttachLauncher:
             readiness_headers={
                 k: render(v, {"master_key": key or ""}) for k, v in a.readiness_headers.items()
             },
+            values=attached_values(self.url, key or "", upstreams, upstream_key, a.source),
         )
         await wait_ready(gateway, client, self.timeout)
         return gateway

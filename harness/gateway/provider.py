@@ -81,12 +81,21 @@ class GatewayProvider(Provider):
     front_doors: ClassVar[Mapping[str, FrontDoor]] = {}
     upstream_dialect: ClassVar[str] = ""
     route: ClassVar[ModelRoute | None] = None
+    values: ClassVar[Mapping[str, str]] = {}
+    model: ClassVar[str] = ""
 
     @classmethod
     def bind(
-        cls, name: str, url: str, front_doors: Mapping[str, FrontDoor], dialect: str, route: ModelRoute
+        cls,
+        name: str,
+        url: str,
+        front_doors: Mapping[str, FrontDoor],
+        dialect: str,
+        route: ModelRoute,
+        values: Mapping[str, str] | None = None,
     ) -> type[GatewayProvider]:
-        """A subclass aimed at the gateway at ``url``, for the cases it routes to ``dialect``."""
+        """A subclass aimed at the gateway at ``url``, for the cases it routes to ``dialect``; ``values``:
+        the run's template values (request headers are rendered with them)."""
         return type(
             f"GatewayProvider[{name}]",
             (cls,),
@@ -96,9 +105,28 @@ class GatewayProvider(Provider):
                 "front_doors": dict(front_doors),
                 "upstream_dialect": dialect,
                 "route": route,
+                "values": dict(values or {}),
                 "__module__": __name__,
             },
         )
+
+    @classmethod
+    def for_model(cls, model: str) -> type[GatewayProvider]:
+        """The class for one case: ``{{model}}`` in request headers is ``model`` (the model the gateway is
+        to send upstream)."""
+        return type(cls.__name__, (cls,), {"model": model, "__module__": __name__})
+
+    @classmethod
+    def header_values(cls, key: str) -> dict[str, str]:
+        """The values request headers are rendered with: the run's, the key, and the route's."""
+        upstream = cls.values.get(f"upstream.{cls.upstream_dialect}", "")
+        return {
+            **cls.values,
+            "master_key": key,
+            "upstream.url": upstream,
+            "upstream.dialect": cls.upstream_dialect,
+            "model": cls.model,
+        }
 
     def __init__(
         self, api_key: str | None = None, base_url: str | None = None, *, client: Any = None
@@ -108,8 +136,12 @@ class GatewayProvider(Provider):
         no_retry = RetryPolicy(max_retries=0)
         url = self.gateway_url
         self._doors: dict[str, Any] = {}
+        values = self.header_values(key)
+        route_headers = dict(self.route.headers) if self.route is not None else {}
         for dialect, door in self.front_doors.items():
-            headers = {k: render(v, {"master_key": key}) for k, v in door.headers.items()}
+            if self.route is not None and not self.route.reached_by(dialect):
+                continue
+            headers = {k: render(v, values) for k, v in {**door.headers, **route_headers}.items()}
             common: dict[str, Any] = {
                 "base_url": url + door.base_path,
                 "headers": headers,

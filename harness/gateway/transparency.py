@@ -125,7 +125,7 @@ def text_of(dialect: str, item: Any) -> str:
     return ""
 
 
-def _json(data: str) -> Any:
+def json_value(data: str) -> Any:
     try:
         return json.loads(data)
     except ValueError:
@@ -150,7 +150,7 @@ def _upstream(o: Outcome) -> tuple[list[float], list[str], str | None]:
         events = decode_all(sent.body, errors="replace")
         if len(events) == len(times) or (capture.disconnected and len(events) > len(times)):
             texts = [
-                "" if is_done(e) else text_of(capture.dialect or "", _json(e.data))
+                "" if is_done(e) else text_of(capture.dialect or "", json_value(e.data))
                 for e in events[: len(times)]
             ]
     return times, texts, capture.dialect
@@ -169,7 +169,7 @@ def _client(o: Outcome) -> tuple[list[float], list[int] | None, list[str]]:
         for chunk in o.items:
             events = [e for e in decoder.feed(chunk) if e.data.strip() and not is_done(e)]
             counts.append(len(events))
-            texts.append("".join(text_of(dialect, _json(e.data)) for e in events))
+            texts.append("".join(text_of(dialect, json_value(e.data)) for e in events))
         return arrivals, counts, texts
     # A typed stream: items that arrived together came in one read.
     reads: list[float] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 import anthropic
 import httpx
 import openai
+import pytest
 import trio
 
 from mocks.engine import HostedUpstream
@@ -117,6 +119,41 @@ def test_scripted_pauses_are_not_cut_by_the_write_timeout() -> None:
         reply = httpx.post(server.urls["openai"] + "/chat/completions", headers={"authorization": "Bearer k"})
         assert reply.status_code == 200 and reply.text.endswith("data: [DONE]\n\n")
         assert server.requests[0].completed and not server.requests[0].disconnected
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with a reset (RST), not a FIN: what a gateway dropping its upstream connection does."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+STREAM = (
+    b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n"
+    b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+)
+
+
+@pytest.mark.parametrize("how", ["reset", "garbage", "half_close"])
+def test_a_client_that_resets_or_sends_garbage_mid_reply_never_stops_the_server(how: str) -> None:
+    events = [{"data": {"n": i}, "delay_ms": 150} for i in range(4)]
+    with BackgroundServer({"rules": [{"reply": {"events": events}}]}) as server:
+        sock = _connect(server)
+        sock.sendall(STREAM)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")  # the head and the first frame
+        if how == "reset":
+            _reset(sock)
+        elif how == "garbage":
+            sock.sendall(b"\x00\xff\xfe not http at all \r\n\r\n" * 64)
+        else:
+            sock.shutdown(socket.SHUT_WR)
+        time.sleep(0.8)  # the rest of the reply's pauses: the watcher saw the client's move by now
+        if how != "reset":
+            sock.close()
+        reply = httpx.post(server.urls["openai"] + "/chat/completions", headers={"authorization": "Bearer k"})
+        assert reply.status_code == 200  # the server still serves
+        if how != "garbage":  # garbage is only read once the reply is done (then answered 400)
+            first = server.requests[0]
+            assert first.disconnected and not first.completed
 
 
 def test_malformed_http_gets_400() -> None:

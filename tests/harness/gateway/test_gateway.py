@@ -24,8 +24,14 @@ from harness.baseline import Baseline
 from harness.cli import main
 from harness.gateway import docs
 from harness.gateway.adapter import AdapterError, load_adapter
-from harness.gateway.process import GatewayDied, GatewayStartError, ProcessLauncher, RunningGateway
-from harness.gateway.run import gateway_error, route_case, run_gateway
+from harness.gateway.process import (
+    GatewayDied,
+    GatewayStartError,
+    ProcessLauncher,
+    RunningGateway,
+    attached_values,
+)
+from harness.gateway.run import gateway_error, gateway_providers, route_case, run_gateway
 from harness.scenario import load_paths
 from harness.verdicts import RunResult, Verdict
 from mocks.server import BackgroundServer
@@ -74,7 +80,8 @@ class InProcess:
     ) -> RunningGateway:
         key = "sk-faulty-in-process"
         url = await nursery.start(faulty.serve, self.variant, upstreams["openai"], upstream_key, key)
-        return RunningGateway("faulty", url, key, readiness_url=url + "/health")
+        values = attached_values(url, key, upstreams, upstream_key, str(ADAPTER))
+        return RunningGateway("faulty", url, key, readiness_url=url + "/health", values=values)
 
 
 def run_variant(variant: str, **kwargs: Any) -> RunResult:
@@ -232,7 +239,9 @@ def test_wirecheck_run_gateway_writes_every_report(
     data = json.loads((tmp_path / "r.json").read_text())
     assert {r["case"] for r in data["results"]} == {"openai.stream.text.001", PROBE}
     assert "sk-faulty-" not in (tmp_path / "r.json").read_text()  # the gateway key is scrubbed
-    assert (tmp_path / "doc.md").read_text().startswith("# faulty 0: conformance deviations")
+    page = (tmp_path / "doc.md").read_text()
+    assert page.startswith("# faulty 0: conformance deviations")
+    assert f"(`nox -s gateway -- {ADAPTER}`)" in page  # a session that exists (noxfile.py: gateway)
     assert "gateway faulty ready at http://127.0.0.1:" in out.err
 
 
@@ -314,3 +323,174 @@ def test_the_deviations_page_links_repository_documents_relative_to_itself() -> 
     assert docs._clause(clause, page_dir=".") == "[contract: Retries](docs/contract.md#retries)"
     web = {"spec": "openai", "ref": "Errors", "url": "https://platform.openai.com/docs/guides/error-codes"}
     assert docs._clause(web) == f"[openai: Errors]({web['url']})"
+
+
+# --- robustness: no gateway behaviour stops the run ----------------------------------------------------------
+
+
+def test_every_request_to_the_gateway_goes_on_a_fresh_connection() -> None:
+    """Each request goes on a fresh connection: a client that pooled them would send later requests on
+    connections the gateway resets."""
+    faulty._Counter.reused = 0
+    result = run_variant("keepalive", transparency=False)
+    assert failing(result) == {} and result.ok
+    assert faulty._Counter.reused == 0
+
+
+@pytest.mark.parametrize("variant", faulty.BROKEN_WIRE)
+def test_a_gateway_that_breaks_the_wire_fails_its_cases_and_the_run_writes_its_report(
+    variant: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    adapter = load_adapter(ADAPTER)
+    result = run_gateway(load_paths(SCENARIOS[1:]), adapter, InProcess(variant), sdk=False)
+    ran = [r for r in result.results if r.verdict is not Verdict.NOT_APPLICABLE]
+    assert PROBE in {r.case_id for r in ran} and len(ran) >= 4  # every case ran, the paced probe too
+    assert all(r.verdict is Verdict.FAIL for r in ran), [
+        r.summary() for r in ran if r.verdict is not Verdict.FAIL
+    ]
+
+    code = main(
+        ["run", "--gateway", str(_variant_adapter(tmp_path, variant)), "--scenarios", str(SCENARIOS[1]),
+         "-k", "stream.text", "--no-sdk", "--json", str(tmp_path / "r.json"), "--summary", str(tmp_path / "s.txt")]
+    )  # fmt: skip
+    out = capsys.readouterr()
+    assert code == 1, out.err
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert {r["case"] for r in data["results"]} == {"openai.stream.text.001", PROBE}
+    assert "fail" in (tmp_path / "s.txt").read_text()
+
+
+def _variant_adapter(folder: Path, variant: str) -> Path:
+    """The faulty adapter, its process started with ``--variant``."""
+    (folder / "faulty.py").write_text((HERE / "faulty.py").read_text())
+    path = folder / "faulty.yaml"
+    path.write_text(
+        _GOOD.replace('--key, "{{master_key}}"]', f'--key, "{{{{master_key}}}}", --variant, {variant}]')
+    )
+    return path
+
+
+def test_a_gateway_that_dies_mid_run_still_gets_every_report_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "faulty.py").write_text((HERE / "faulty.py").read_text())
+    adapter = tmp_path / "faulty.yaml"
+    adapter.write_text(
+        _GOOD.replace('--key, "{{master_key}}"]', '--key, "{{master_key}}", --die-after, "4"]')
+    )
+    code = main(
+        ["run", "--gateway", str(adapter), "--scenarios", str(SCENARIOS[0]), "--no-sdk",
+         "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml"), "--summary", str(tmp_path / "s.txt")]
+    )  # fmt: skip
+    out = capsys.readouterr()
+    assert code == 1 and "exited with status 17" in out.err
+    results = json.loads((tmp_path / "r.json").read_text())["results"]
+    stopped = [r for r in results if r["verdict"] == "error"]
+    assert len(stopped) == 1 and "the run stopped during this case" in stopped[0]["message"]
+    # the door probe and a case (with its twin), then the case it died on
+    assert [r["verdict"] for r in results] == ["pass", "error"]
+    assert "exited with status 17" in (tmp_path / "r.xml").read_text()
+    assert "the run stopped early" in (tmp_path / "s.txt").read_text()
+
+
+# --- adapters for any gateway ---------------------------------------------------------------------------------
+
+EXAMPLE = ROOT / "gateways" / "examples" / "header-routed.yaml"
+
+
+def test_a_header_routed_gateway_passes_the_openai_chat_family_through_the_example_adapter() -> None:
+    adapter = load_adapter(EXAMPLE)
+    assert adapter.models["openai"].headers["x-upstream-url"] == "{{upstream.url}}"
+    cases = load_paths(
+        [ROOT / "scenarios" / name for name in ("openai_chat.yaml", "anthropic_messages.yaml")]
+    )
+    result = run_gateway(
+        cases, adapter, InProcess("header_routed"), sdk=True, transparency=False, profile="spec"
+    )
+    chat = [
+        r
+        for r in result.results
+        if r.provider == "header-routed/openai" and r.case_id.startswith("openai.chat.")
+    ]
+    assert len(chat) >= 5 and all(r.verdict is Verdict.PASS for r in chat), [r.summary() for r in chat]
+    # the fake has no Anthropic door: the probe's 404 is the evidence
+    anthropic = [r for r in result.results if r.method.startswith("anthropic_messages")]
+    assert anthropic and all(r.verdict is Verdict.NOT_APPLICABLE for r in anthropic)
+    assert "has no anthropic front door (the door probe POST" in anthropic[0].message
+    assert "answered 404" in anthropic[0].message
+
+
+def test_without_its_headers_the_header_routed_gateway_fails_every_case() -> None:
+    """The test above passes because the route's headers reach the gateway."""
+    adapter = load_adapter(EXAMPLE)
+    bare = dataclasses.replace(adapter.models["openai"], headers={})
+    adapter = dataclasses.replace(adapter, models={**adapter.models, "openai": bare})
+    cases = [
+        c for c in load_paths([ROOT / "scenarios" / "openai_chat.yaml"]) if c.id == "openai.chat.text.001"
+    ]
+    result = run_gateway(cases, adapter, InProcess("header_routed"), sdk=False, transparency=False)
+    assert result.get("openai.chat.text.001", "header-routed/openai").verdict is Verdict.FAIL
+
+
+def test_capabilities_and_routes_make_cases_not_applicable_without_listing_ids() -> None:
+    adapter = load_adapter(EXAMPLE)
+    cases = [c for c in load_paths([ROOT / "scenarios" / "openai_media.yaml"]) if c.method != "embedding"][:6]
+    assert {c.method for c in cases} & {"image_generation", "audio_speech", "audio_transcription"}
+    result = run_gateway(cases, adapter, InProcess("header_routed"), sdk=False, transparency=False)
+    for r in result.results:
+        assert r.verdict is Verdict.NOT_APPLICABLE, r.summary()
+        assert (
+            "the adapter's capabilities" in r.message or "does not reach its anthropic upstream" in r.message
+        )
+
+
+def test_config_files_may_live_in_folders_under_tmp(tmp_path: Path) -> None:
+    text = _GOOD.replace(
+        "not_applicable: []", "config: [{file: conf/deep/gateway.toml, template: 'key = \"{{master_key}}\"'}]"
+    )
+    path = tmp_path / "faulty.yaml"
+    path.write_text(text)
+    (tmp_path / "faulty.py").write_text((HERE / "faulty.py").read_text())
+    adapter = load_adapter(path)
+    launcher = ProcessLauncher(adapter, log_path=tmp_path / "g.log", keep_tmp=True)
+    cases = [c for c in load_paths([SCENARIOS[0]]) if c.id == "openai.chat.text.001"]
+    seen: list[RunningGateway] = []
+    result = run_gateway(
+        cases, adapter, launcher, sdk=False, transparency=False, on_ready=lambda g, u: seen.append(g)
+    )
+    assert result.ok
+    assert (seen[0].tmp / "conf" / "deep" / "gateway.toml").read_text().startswith('key = "sk-faulty-')
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "field"),
+    [
+        ("front_doors: {openai: {base_path: /v1}}",
+         "front_doors: {openai: {base_path: /v1, headers: {x-up: '{{upstream.prot}}'}}}", 11,
+         "front_doors.openai.headers.x-up"),
+        ('models: {openai: "faulty/{{model}}"}',
+         'models:\n  openai:\n    alias: "faulty/{{model}}"\n    headers: {x-up: "{{modle}}"}', 15,
+         "models.openai.headers.x-up"),
+        ('models: {openai: "faulty/{{model}}"}',
+         'models: {openai: {alias: "faulty/{{model}}", doors: [gemini]}}', 12, "models.openai.doors[0]"),
+        ("not_applicable: []", "config: [{file: ../outside.yaml, template: x}]", 14, "config[0].file"),
+    ],
+)  # fmt: skip
+def test_template_and_route_errors_are_found_at_load_time(
+    tmp_path: Path, old: str, new: str, line: int, field: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(_GOOD.replace(old, new))
+    with pytest.raises(AdapterError) as info:
+        load_adapter(path)
+    assert (info.value.line, info.value.field) == (line, field), str(info.value)
+    assert str(info.value).startswith(f"{path}:{line}: {field}: expected")
+
+
+def test_the_upstream_url_placeholder_in_a_door_header_now_loads_and_renders() -> None:
+    adapter = load_adapter(EXAMPLE)
+    (put,) = [p for p in gateway_providers(adapter, "http://127.0.0.1:9", {"upstream.openai": "http://m/v1"})
+              if p.upstream_dialect == "openai"]  # fmt: skip
+    values = put.cls.for_model("gpt-4o").header_values("k")
+    assert values["upstream.url"] == "http://m/v1" and values["upstream.dialect"] == "openai"
+    assert values["model"] == "gpt-4o"
