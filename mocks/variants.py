@@ -20,14 +20,18 @@ Every variant is legal on the wire, and why is in the table:
 ``split``                 the stream cut at small odd byte offsets, through events, lines and UTF-8
                           characters: TCP and proxies may deliver any cut.
 ``minimal``               only the fields the vendor's schema requires, plus those carrying the answer
-                          (text, tool calls, finish reason): OpenAI without ``system_fingerprint``,
-                          ``service_tier``, ``obfuscation``, ``logprobs``, ``refusal``, ``annotations``,
-                          a non-stream ``usage`` and ``content: null`` beside tool calls
-                          (docs/wire.md#openai-chat-response, #openai-streaming); Anthropic usage with
-                          only its required token counts and no ``stop_details`` or ``citations``
+                          (text, tool calls, finish reason, token counts): OpenAI without
+                          ``system_fingerprint``, ``service_tier``, ``obfuscation``, ``logprobs``,
+                          ``refusal``, ``annotations`` and ``content: null`` beside tool calls
+                          (docs/wire.md#openai-chat-response, #openai-streaming); Anthropic usage
+                          with only its token counts (no ``cache_creation`` per TTL, ``service_tier``,
+                          ``server_tool_use``) and no ``stop_details`` or ``citations``
                           (docs/wire.md#anthropic-response, #anthropic-streaming); Gemini without
-                          ``responseId``, ``modelVersion``, ``usageMetadata`` and the candidate's
-                          ``index`` / ``safetyRatings`` (docs/wire.md#gemini-response: all optional).
+                          ``responseId``, ``modelVersion`` and the candidate's ``index`` /
+                          ``safetyRatings`` (docs/wire.md#gemini-response: all optional). Usage stays:
+                          without it a client's usage is unknowable and a stream's usage chunk
+                          (``include_usage``) cannot be honoured, which no variant of a correct reply
+                          should require.
 ``maximal``               every optional field the schema knows (fingerprints, service tiers, token
                           details, safety ratings) plus a field no client knows yet, ``x_new_field``:
                           the vendors add fields without notice, and the wire models keep unknown fields
@@ -72,8 +76,6 @@ def _pop(obj: Any, *keys: str) -> None:
 
 def _minimal_openai(obj: dict[str, Any], dialect: str) -> dict[str, Any]:
     _pop(obj, "system_fingerprint", "service_tier", "obfuscation")
-    if obj.get("object") == "chat.completion" or obj.get("usage", 0) is None:
-        obj.pop("usage", None)  # a non-stream usage, or the ``usage: null`` of every chunk
     for choice in obj.get("choices") or []:
         _pop(choice, "logprobs")
         message = choice.get("message")
@@ -85,17 +87,27 @@ def _minimal_openai(obj: dict[str, Any], dialect: str) -> dict[str, Any]:
     return obj
 
 
+#: The token counts an Anthropic usage keeps under ``minimal``: the required two and the cache counts that
+#: carry the answer's meaning (the total input is their sum, docs/wire.md#anthropic-response).
+_ANTHROPIC_COUNTS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+)
+
+
 def _minimal_anthropic(obj: dict[str, Any], dialect: str) -> dict[str, Any]:
     message = obj.get("message") if obj.get("type") == "message_start" else obj
     if isinstance(message, dict) and message.get("type") == "message":
         _pop(message, "stop_details", "container")
         usage = message.get("usage")
         if isinstance(usage, dict):
-            message["usage"] = {k: usage[k] for k in ("input_tokens", "output_tokens") if k in usage}
+            message["usage"] = {k: usage[k] for k in _ANTHROPIC_COUNTS if k in usage}
         for block in message.get("content") or []:
             _pop(block, "citations")
     if obj.get("type") == "message_delta" and isinstance(obj.get("usage"), dict):
-        obj["usage"] = {"output_tokens": obj["usage"].get("output_tokens", 0)}
+        obj["usage"] = {k: v for k, v in obj["usage"].items() if k in _ANTHROPIC_COUNTS}
     if obj.get("type") == "content_block_start":
         _pop(obj.get("content_block"), "citations")
     return obj
@@ -103,8 +115,6 @@ def _minimal_anthropic(obj: dict[str, Any], dialect: str) -> dict[str, Any]:
 
 def _minimal_gemini(obj: dict[str, Any], dialect: str) -> dict[str, Any]:
     _pop(obj, "responseId", "modelVersion", "createTime")
-    if obj.get("candidates") or obj.get("promptFeedback"):
-        obj.pop("usageMetadata", None)  # one of the three must stay (docs/wire.md#gemini-response)
     for candidate in obj.get("candidates") or []:
         _pop(candidate, "index", "safetyRatings", "citationMetadata", "finishMessage", "avgLogprobs")
     return obj
