@@ -18,9 +18,10 @@ from mocks.reply import Frame
 from providers.jsonstream import encode_array_stream
 from providers.sse import dumps, encode
 
-_LINE_END = re.compile(rb"\r\n|\r|\n")
+#: Any SSE line end: CRLF, CR or LF.
+LINE_END = re.compile(rb"\r\n|\r|\n")
 
-__all__ = ["ArrayFramer", "Body", "Event", "Framer", "LineEndFramer", "SSEFramer"]
+__all__ = ["LINE_END", "ArrayFramer", "Body", "Event", "Framer", "LineEndFramer", "SSEFramer"]
 
 
 @dataclass(frozen=True, slots=True, eq=False, weakref_slot=True)
@@ -100,7 +101,7 @@ class LineEndFramer:
     def frame(self, events: list[Event], complete: bool) -> list[Frame]:
         frames = self.inner.frame(events, complete)  # one frame per event
         return [
-            f if e.raw is not None else Frame(_LINE_END.sub(self.line_end, f.data), f.delay)
+            f if e.raw is not None else Frame(LINE_END.sub(self.line_end, f.data), f.delay)
             for e, f in zip(events, frames, strict=True)
         ]
 

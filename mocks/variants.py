@@ -51,7 +51,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from mocks.framing import Body, Event, LineEndFramer, SSEFramer
+from mocks.framing import LINE_END, Body, Event, LineEndFramer, SSEFramer
 from mocks.reply import Frame, rechunk
 
 __all__ = ["DEFAULT", "PLAIN", "VARIANTS", "Variant", "resolve_names"]
@@ -240,6 +240,13 @@ class Variant:
                 out.events = [self._shape_event(e, dialect) for e in out.events]
         if self.line_end is not None and isinstance(out.framer, SSEFramer):
             out.framer = LineEndFramer(out.framer, self.line_end)
+            if (
+                out.events is not None
+            ):  # the dialect's own raw events (Anthropic's ping); a fault's come later
+                out.events = [
+                    e if e.raw is None else replace(e, raw=LINE_END.sub(self.line_end, e.raw))
+                    for e in out.events
+                ]
         if self.writes != "one" and out.events is not None:
             out.regroup = self.regroup
         return out
