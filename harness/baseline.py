@@ -8,6 +8,7 @@ File format (``baselines/*.yaml``, schema ``harness/schemas/baseline.json``)::
       - case: anthropic.stream.tool_use.001
         provider: google                  # registry name, or module:Class as given to --provider
         check: stream.grammar.anthropic.block_indices   # optional: only this check is expected to fail
+        variant: crlf                     # optional: only under this wire variant (absent: any variant)
         reason: "..."                     # why the failure is expected; never empty
         issue: https://github.com/...     # optional
 
@@ -41,6 +42,7 @@ from typing import Any
 
 from harness.scenario import Case, ScenarioError, dotted, load_yaml, schema_problem
 from harness.verdicts import CaseResult, Verdict
+from mocks.variants import VARIANTS
 
 __all__ = ["Baseline", "BaselineError", "Entry"]
 
@@ -54,12 +56,21 @@ class Entry:
     reason: str
     check: str | None = None
     issue: str | None = None
+    variant: str | None = None  # None: every wire variant
     source: str = ""
     line: int = 0
 
     @property
     def pattern(self) -> bool:
         return "*" in self.case
+
+    def covers(self, result: CaseResult) -> bool:
+        """Whether this entry speaks of ``result``: its provider, its case and, if named, its variant."""
+        return (
+            self.provider == result.provider
+            and self.variant in (None, result.variant)
+            and self.matches(result.case_id)
+        )
 
     def matches(self, case_id: str) -> bool:
         if not self.pattern:
@@ -72,6 +83,8 @@ class Entry:
             out["check"] = self.check
         if self.issue:
             out["issue"] = self.issue
+        if self.variant:
+            out["variant"] = self.variant
         if self.source:
             out["source"] = f"{self.source}:{self.line}"
         return out
@@ -112,6 +125,12 @@ class Baseline:
                     source, lines.get(("entries", i, "case"), 0), f"entries[{i}].check",
                     "a check id (a case pattern must name the check it excuses)", "<nothing>",
                 )  # fmt: skip
+        for i, e in enumerate(data["entries"]):
+            if "variant" in e and e["variant"] not in VARIANTS:
+                raise BaselineError(
+                    source, lines.get(("entries", i, "variant"), 0), f"entries[{i}].variant",
+                    "one of " + ", ".join(VARIANTS), e["variant"],
+                )  # fmt: skip
         entries = tuple(
             Entry(
                 case=e["case"],
@@ -119,6 +138,7 @@ class Baseline:
                 reason=e["reason"],
                 check=e.get("check"),
                 issue=e.get("issue"),
+                variant=e.get("variant"),
                 source=source,
                 line=lines.get(("entries", i), 0),
             )
@@ -153,9 +173,10 @@ class Baseline:
         matched: set[int] = set()
         out = []
         for r in results:
-            mine = [e for e in patterns if e.provider == r.provider and e.matches(r.case_id)]
+            mine = [e for e in patterns if e.covers(r)]
             matched.update(id(e) for e in mine)
-            applied, excused = _apply_one(r, by_pair.get((r.case_id, r.provider), []), mine)
+            exact = [e for e in by_pair.get((r.case_id, r.provider), []) if e.covers(r)]
+            applied, excused = _apply_one(r, exact, mine)
             used.update(id(e) for e in excused)
             out.append(applied)
         for e in self.entries:

@@ -2,7 +2,7 @@
 
 ``wirecheck run [--provider NAME|module:Class ...] [--scenarios DIR_OR_FILE ...] [-k SUBSTRING]
 [--baseline FILE] [--json F] [--junit F] [--matrix F] [--upstream DIALECT] [--concurrency N]
-[--provider-loop trio|asyncio|auto]``: run the conformance scenarios (``harness.runner.run``) and report;
+[--provider-loop trio|asyncio|auto] [--variants NAMES|default|all]``: run the conformance scenarios (``harness.runner.run``) and report;
 exit 0 only when no verdict is fail, error or mock-infidelity, 1 otherwise, 2 on bad input. Providers
 written for asyncio (``harness.provider_loop``) run on one asyncio loop in a thread
 (``harness.asyncio_bridge``), closed after the results print; the program then ends within
@@ -48,6 +48,7 @@ from harness.provider_loop import PROVIDER_LOOPS
 from harness.selection import BadInput, select_cases
 from mocks.script import ScriptError
 from mocks.server import ServeError, run_server
+from mocks.variants import VARIANTS, resolve_names
 
 DIALECT_CHOICES = ("openai", "anthropic", "gemini", "azure")
 _REPLAY_FLAGS = ("--speed", "--ignore", "--ignore-query", "--ignore-path-version", "--repeat")
@@ -145,6 +146,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         selected, every = _cases(args)
         providers = resolve_providers(args.provider, args.upstream, args.provider_loop)
+        try:
+            variants = resolve_names(args.variants)
+        except ValueError as exc:
+            raise BadInput(f"--variants: {exc}") from None
         baseline = None
         path = Path(args.baseline) if args.baseline else None
         if path is None and not args.scenarios:
@@ -160,7 +165,7 @@ def _run(args: argparse.Namespace) -> int:
     for put in providers:
         if not put.reference:
             print(f"wirecheck run: {put.name} runs on {put.loop} ({put.loop_reason})", file=sys.stderr)
-    total = sum(1 for c in selected for p in providers if p.applies(c))
+    total = sum(1 for c in selected for p in providers if p.applies(c)) * len(variants)
     progress = terminal.Progress(total)
     bridge = AsyncioBridge()  # its loop starts only if an asyncio provider runs
     code = 1
@@ -176,6 +181,7 @@ def _run(args: argparse.Namespace) -> int:
             progress=progress,
             profile=args.profile,
             asyncio_bridge=bridge,
+            variants=variants,
         )
         progress.close()
         text = terminal.summary(result, verbose=args.verbose)
@@ -299,6 +305,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--upstream",
         choices=DIALECT_CHOICES,
         help="upstream dialect of module:Class providers that do not declare `upstream_dialect`",
+    )
+    run.add_argument(
+        "--variants",
+        metavar="NAMES|default|all",
+        help="legal wire variants the mock upstream sends, comma-separated; each case × provider runs once "
+        f"per variant, named case[provider]{{variant}} ({', '.join(VARIANTS)}; mocks/variants.py; "
+        "default: plain only)",
     )
     run.add_argument("--concurrency", type=int, default=8, help="cases run at once (default: %(default)s)")
     run.add_argument("--deadline", type=float, default=10.0, help="seconds per call (default: %(default)s)")

@@ -56,6 +56,8 @@ from mocks.dialects import DIALECTS
 from mocks.engine import MockUpstream, Request
 from mocks.reply import Frame, Reply
 from mocks.server import serve
+from mocks.variants import DEFAULT as DEFAULT_VARIANTS
+from mocks.variants import VARIANTS
 from providers.base import NOT_IMPLEMENTED_DEFAULTS, TRANSLATING_DEFAULTS, Provider
 from providers.registry import PROVIDERS, provider_class
 
@@ -381,6 +383,48 @@ def _twins(case: Case, dialect: str | None) -> list[tuple[str, str]]:
     return out
 
 
+# --- wire variants --------------------------------------------------------------------------------------------
+
+#: Methods whose upstream reply is a chat answer (what a JSON-shaping variant rewrites).
+CHAT_METHODS: frozenset[str] = frozenset(STREAM_TWIN) | frozenset(STREAM_TWIN.values()) | frozenset(RAW_TWIN)
+_LITERAL_REPLIES = ("json", "events", "body", "body_b64")
+_BYTE_FAULTS = ("drip", "malformed_json")
+
+
+def variant_not_applicable(case: Case, dialect: str, variant: str) -> str | None:
+    """Why ``variant`` (``mocks.variants``) cannot apply to ``case`` on upstream ``dialect``, or ``None``.
+    A variant changes only replies the mock renders itself; a case that scripts literal bytes, or faults
+    and cuts placed at byte offsets, meant those exact bytes, so it is not run under a variant rather than
+    judged on bytes it never scripted."""
+    v = VARIANTS[variant]
+    if v.plain:
+        return None
+    for rule in case.script_for(dialect)["rules"]:
+        reply = rule.get("reply") or {}
+        literal = next((k for k in _LITERAL_REPLIES if k in reply), None)
+        if literal is not None:
+            return f"the upstream is scripted as literal `{literal}`: variant {variant} would not change it"
+        if "chunks" in reply:
+            return f"the upstream scripts its byte chunks: variant {variant} would move them"
+        faults = [rule.get("fault") or {}, *((rule.get("random") or {}).get("faults") or [])]
+        for fault in faults:
+            named = next((k for k in _BYTE_FAULTS if k in fault), None)
+            if named is None and "after_bytes" in (fault.get("drop") or {}):
+                named = "drop.after_bytes"
+            if named is not None:
+                return f"the upstream scripts a byte-placed fault ({named}): variant {variant} would move it"
+    if v.framing and case.method not in STREAM_METHODS:
+        return f"the reply is one JSON body: variant {variant} varies only how a stream is framed"
+    if v.shape is not None and case.method not in CHAT_METHODS:
+        return f"variant {variant} shapes chat replies only, not a {case.method} reply"
+    return None
+
+
+def _script(case: Case, dialect: str, variant: str) -> dict[str, Any]:
+    script = case.script_for(dialect)
+    return script if variant == "plain" else {**script, "variant": variant}
+
+
 # --- the run --------------------------------------------------------------------------------------------------
 
 
@@ -523,8 +567,9 @@ async def _invoke(provider: Any, method: str, args: tuple[Any, ...], outcome: Ou
                 await closer()
 
 
-async def run_one(ctx: Context, put: ProviderUnderTest, case: Case) -> CaseResult:
-    """One case for one provider: calls, facts, checks, verdict (before the baseline)."""
+async def run_one(ctx: Context, put: ProviderUnderTest, case: Case, variant: str = "plain") -> CaseResult:
+    """One case for one provider, the mock sending wire ``variant``: calls, facts, checks, verdict (before
+    the baseline). A variant that cannot apply to the case gives not-applicable with the reason."""
     started = time.perf_counter()
     result = CaseResult(
         case_id=case.id,
@@ -537,10 +582,15 @@ async def run_one(ctx: Context, put: ProviderUnderTest, case: Case) -> CaseResul
         source=f"{case.source}:{case.line}",
         level=str(case.level),
         profile=str(ctx.profile_for(put)),
+        variant=variant,
     )
     try:
         dialect = put.upstream_dialect
-        main = await _call(ctx, put, case, case.method, case.request, case.script_for(dialect), "main")
+        blocked = variant_not_applicable(case, dialect, variant)
+        if blocked is not None:
+            result.verdict, result.message = Verdict.NOT_APPLICABLE, blocked
+            return result
+        main = await _call(ctx, put, case, case.method, case.request, _script(case, dialect, variant), "main")
         facts = Facts(
             case,
             put.name,
@@ -555,7 +605,7 @@ async def run_one(ctx: Context, put: ProviderUnderTest, case: Case) -> CaseResul
             result.verdict, result.message = Verdict.NOT_APPLICABLE, main.not_applicable
             return result
         for role, twin in _twins(case, dialect):
-            script = case.script_for(dialect)
+            script = _script(case, dialect, variant)
             if role == "raw" and len(main.sent) == 1 and main.sent[0].complete and main.sent[0].status == 200:
                 script = replay_script(main.sent[0])
             facts.siblings[role] = await _call(ctx, put, case, twin, twin_request(case, twin), script, role)
@@ -693,12 +743,22 @@ async def run_async(
     apply_baseline: bool = True,
     profile: Level | str | None = None,
     asyncio_bridge: AsyncioBridge | None = None,
+    variants: Sequence[str] = DEFAULT_VARIANTS,
 ) -> RunResult:
     """Run inside an existing trio run (see ``run``)."""
     started = time.perf_counter()
     isolation = PathIsolation()
     api_key = api_key or "sk-wirecheck-" + secrets.token_hex(16)
-    jobs = [(case, put) for case in cases for put in providers if put.applies(case)]
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise RunnerError(f"unknown wire variants {unknown}: expected some of {', '.join(VARIANTS)}")
+    jobs = [
+        (case, put, variant)
+        for case in cases
+        for put in providers
+        if put.applies(case)
+        for variant in variants
+    ]
     results: list[CaseResult | None] = [None] * len(jobs)
     limiter = trio.CapacityLimiter(max(1, concurrency))
 
@@ -717,9 +777,9 @@ async def run_async(
 
         names = [p.name for p in providers]
 
-        async def job(i: int, case: Case, put: ProviderUnderTest) -> None:
+        async def job(i: int, case: Case, put: ProviderUnderTest, variant: str) -> None:
             async with limiter:
-                results[i] = await run_one(ctx, put, case)
+                results[i] = await run_one(ctx, put, case, variant)
             if progress is not None:
                 shown = results[i]
                 if apply_baseline and (baseline is not None or case.xfail):  # show the verdict it will get
@@ -727,8 +787,8 @@ async def run_async(
                 progress(shown)  # type: ignore[arg-type]
 
         async with trio.open_nursery() as jobs_nursery:
-            for i, (case, put) in enumerate(jobs):
-                jobs_nursery.start_soon(job, i, case, put)
+            for i, (case, put, variant) in enumerate(jobs):
+                jobs_nursery.start_soon(job, i, case, put, variant)
         nursery.cancel_scope.cancel()
 
     done = [r for r in results if r is not None]
@@ -763,6 +823,7 @@ def run(
     profile: Level | str | None = None,
     provider_loop: str = "auto",
     asyncio_bridge: AsyncioBridge | None = None,
+    variants: Sequence[str] = DEFAULT_VARIANTS,
 ) -> RunResult:
     """Run every case × applicable provider (default: the reference providers) under trio and return the
     verdicts, the ``baseline`` applied. ``known_cases`` are the ids of the whole suite (for baseline
@@ -770,7 +831,8 @@ def run(
     that can fail (``harness.levels``); default: ``reference`` for the reference providers, ``contract``
     for a user's provider. ``provider_loop`` applies to providers given as specs
     (``harness.provider_loop``). Asyncio providers run on ``asyncio_bridge``, which its owner closes;
-    without one the run makes its own and closes it before returning."""
+    without one the run makes its own and closes it before returning. Each (case, provider) runs once per
+    wire variant in ``variants`` (``mocks.variants``; default: the plain bytes only)."""
     if providers is None:
         puts = resolve_providers(None, upstream)
     else:
@@ -792,6 +854,7 @@ def run(
             apply_baseline=apply_baseline,
             profile=profile,
             asyncio_bridge=asyncio_bridge,
+            variants=variants,
         )
     )
 
@@ -809,4 +872,5 @@ __all__ += [
     "replay_script",
     "run_one",
     "twin_request",
+    "variant_not_applicable",
 ]

@@ -113,6 +113,7 @@ class CaseResult:
     details: dict[str, Any] = field(default_factory=dict)
     level: str = ""  # the case's own requirement level (harness.levels)
     profile: str = ""  # the widest level that could fail this result
+    variant: str = "plain"  # the wire variant the mock sent (mocks.variants)
 
     @property
     def failed_checks(self) -> list[CheckResult]:
@@ -125,7 +126,9 @@ class CaseResult:
 
     @property
     def name(self) -> str:
-        return f"{self.case_id}[{self.provider}]"
+        """``case[provider]``, then ``{variant}`` unless the mock sent its plain bytes."""
+        tail = "" if self.variant == "plain" else f"{{{self.variant}}}"
+        return f"{self.case_id}[{self.provider}]{tail}"
 
     def summary(self) -> str:
         """One line: why this verdict."""
@@ -140,6 +143,7 @@ class CaseResult:
         out: dict[str, Any] = {
             "case": self.case_id,
             "provider": self.provider,
+            "variant": self.variant,
             "verdict": str(self.verdict),
             "method": self.method,
             "family": self.family,
@@ -187,8 +191,16 @@ class RunResult:
     def exit_code(self) -> int:
         return 0 if self.ok else 1
 
-    def get(self, case_id: str, provider: str) -> CaseResult | None:
-        return next((r for r in self.results if r.case_id == case_id and r.provider == provider), None)
+    def get(self, case_id: str, provider: str, variant: str | None = None) -> CaseResult | None:
+        """The result of (case, provider) under ``variant`` (``None``: the first, whatever its variant)."""
+        return next(
+            (
+                r
+                for r in self.results
+                if r.case_id == case_id and r.provider == provider and variant in (None, r.variant)
+            ),
+            None,
+        )
 
     def level_counts(self) -> dict[str, dict[str, int]]:
         """Per requirement level: the results of cases at that level by verdict, and the check failures

@@ -10,7 +10,8 @@ For each request, in order:
    record a near miss;
 4. build the body: a replacing fault (error, auth) or the rule's reply; generated and ``answer`` replies
    first pass the dialect's request validation (scripted ``json``/``events``/``body`` replies do not: the
-   script is in charge);
+   script is in charge), then take the script's wire ``variant`` (``mocks.variants``; literal replies
+   and fault bodies keep their bytes);
 5. shape it: delivery faults, chunking, delays (``mocks.faults.shape``).
 
 Steps 4 and 5 are remembered per rule and request (``_Rendered``) when they are a pure function of them:
@@ -45,6 +46,7 @@ from mocks.generate import scripted_answer
 from mocks.reply import Frame, Reply
 from mocks.script import DIALECTS as DIALECT_NAMES
 from mocks.script import ReplySpec, Rule, Script, ScriptError, load_script, parse_script
+from mocks.variants import VARIANTS
 
 __all__ = ["HostedUpstream", "MockUpstream", "Request", "as_script"]
 
@@ -180,6 +182,7 @@ class MockUpstream:
         call = Call(
             method, path, query, headers, request.body, data, json_error, endpoint, params, script.seed
         )
+        call.variant = script.variant
 
         spec, faults, rule = ReplySpec(), (), None
         body: Body | None = None
@@ -335,6 +338,9 @@ class MockUpstream:
         if spec.kind in ("generate", "answer"):
             body = self._generated(call, dialect, spec, routed, capture)
             pure = body.status < 400 and capture.rejected is None
+            variant = VARIANTS[call.variant]
+            if pure and not variant.plain:
+                body = variant.apply(body, dialect.name, call.endpoint in dialect.chat_endpoints)
         elif spec.kind == "json":
             body = dialect.json_body(spec.value)
         elif spec.kind == "events":

@@ -207,6 +207,8 @@ def shape(
                 frames = []
             else:
                 frames = _cut(frames, fault.after_bytes)
+    if body.regroup is not None and events is not None:
+        frames = body.regroup(frames)
     if chunks:
         frames = rechunk(frames, chunks)
     for fault in faults:

@@ -8,6 +8,7 @@ and lets chunking then cut the framed bytes anywhere.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -17,7 +18,10 @@ from mocks.reply import Frame
 from providers.jsonstream import encode_array_stream
 from providers.sse import dumps, encode
 
-__all__ = ["ArrayFramer", "Body", "Event", "Framer", "SSEFramer"]
+#: Any SSE line end: CRLF, CR or LF.
+LINE_END = re.compile(rb"\r\n|\r|\n")
+
+__all__ = ["LINE_END", "ArrayFramer", "Body", "Event", "Framer", "LineEndFramer", "SSEFramer"]
 
 
 @dataclass(frozen=True, slots=True, eq=False, weakref_slot=True)
@@ -82,11 +86,33 @@ class SSEFramer:
 
 
 @dataclass(frozen=True, slots=True)
+class LineEndFramer:
+    """An ``SSEFramer`` whose lines end with ``line_end`` (LF, CRLF or CR: the SSE format accepts all
+    three, ``mocks.variants``). Raw events keep their bytes; an event's JSON holds no raw line break, so
+    every LF, CR or CRLF in an encoded event is a line end."""
+
+    inner: SSEFramer
+    line_end: bytes
+
+    @property
+    def broken(self) -> bytes:
+        return self.inner.broken
+
+    def frame(self, events: list[Event], complete: bool) -> list[Frame]:
+        frames = self.inner.frame(events, complete)  # one frame per event
+        return [
+            f if e.raw is not None else Frame(LINE_END.sub(self.line_end, f.data), f.delay)
+            for e, f in zip(events, frames, strict=True)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
 class ArrayFramer:
     """Gemini's ``:streamGenerateContent`` without ``alt=sse``: one JSON array written element by element
-    (``providers.jsonstream.encode_array_stream``); the closing ``]`` only when the stream completes."""
+    (``providers.jsonstream.encode_array_stream``: Google's bytes, ``[{`` … ``\\n,\\r\\n{`` … ``\\n]``); the
+    closing ``]`` only when the stream completes."""
 
-    broken: bytes = b',\r\n{"broken'
+    broken: bytes = b'\n,\r\n{"broken'
 
     def frame(self, events: list[Event], complete: bool) -> list[Frame]:
         items = [e.data for e in events if e.raw is None]
@@ -110,7 +136,8 @@ class ArrayFramer:
 @dataclass(slots=True)
 class Body:
     """A reply before timing and faults. Exactly one of ``payload`` and ``events`` is set; ``framer``
-    writes the events."""
+    writes the events; ``regroup`` (a wire variant's, ``mocks.variants``) turns the framed events into
+    the stream's network writes before any scripted byte chunking."""
 
     status: int = 200
     content_type: str = "application/json"
@@ -118,3 +145,4 @@ class Body:
     payload: bytes | None = None
     events: list[Event] | None = None
     framer: Framer | None = None
+    regroup: Callable[[list[Frame]], list[Frame]] | None = None

@@ -6,6 +6,7 @@ Shape (every key optional unless said otherwise)::
     fallback: generate           # unmatched requests: "generate" (default when there are no rules)
                                  # or "not_found" (default otherwise: 404 in the dialect's shape)
     auth: {required: true, keys: [sk-test]}   # keys: the accepted keys; omitted: any non-empty key
+    variant: crlf                # a legal wire variant of generated and `answer` replies (mocks.variants)
     rules:
       - name: weather            # default "rules[i]"
         match:
@@ -53,6 +54,7 @@ from typing import Any, Literal
 
 from mocks import faults as f
 from mocks.framing import Event
+from mocks.variants import VARIANTS
 
 __all__ = ["AuthPolicy", "Match", "ReplySpec", "Rule", "Script", "ScriptError", "load_script", "parse_script"]
 
@@ -200,6 +202,7 @@ class Script:
     fallback: Literal["generate", "not_found"] = "generate"
     auth: AuthPolicy = field(default_factory=AuthPolicy)
     source: str = "<script>"
+    variant: str = "plain"  # a name in mocks.variants.VARIANTS
 
 
 # --- loading and validation ----------------------------------------------------------------------------------
@@ -235,13 +238,16 @@ def parse_script(data: Any, *, source: str = "<script>") -> Script:
     r = _Reader(source)
     if isinstance(data, list):
         data = {"rules": data}
-    top = r.mapping(data, "<script>", {"seed", "fallback", "auth", "rules"})
+    top = r.mapping(data, "<script>", {"seed", "fallback", "auth", "rules", "variant"})
     rules = tuple(r.rule(item, i) for i, item in enumerate(r.list(top.get("rules", []), "rules")))
     seed = r.integer(top.get("seed", 0), "seed")
     fallback = top.get("fallback", "not_found" if rules else "generate")
     if fallback not in ("generate", "not_found"):
         raise ScriptError(source, "fallback", "'generate' or 'not_found'", fallback)
-    return Script(rules, seed, fallback, r.auth(top.get("auth", {})), source)
+    variant = top.get("variant", "plain")
+    if variant not in VARIANTS:
+        raise ScriptError(source, "variant", "one of " + ", ".join(VARIANTS), variant)
+    return Script(rules, seed, fallback, r.auth(top.get("auth", {})), source, variant)
 
 
 _FAULT_FIELDS: dict[str, tuple[type, set[str], set[str]]] = {

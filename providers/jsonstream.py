@@ -1,6 +1,6 @@
 """Gemini's non-SSE ``:streamGenerateContent`` body: one JSON array sent a piece at a time.
 
-Without ``?alt=sse`` the API streams a single JSON array, ``[{…}`` then ``,\\r\\n{…}`` … then ``]``; an error
+Without ``?alt=sse`` the API streams a single JSON array, ``[{…}`` then ``\\n,\\r\\n{…}`` … then ``\\n]``; an error
 during the stream arrives as an element ``{"error": {…}}`` (possibly the only one: ``[{"error": {…}}]``).
 ``JSONArrayDecoder`` yields each top-level element as soon as its last byte has arrived, whatever the split
 of the bytes into chunks; ``encode_array_stream`` writes such a body the way the API frames it.
@@ -19,9 +19,8 @@ import re
 from typing import Any, Final
 
 from providers.errors import ProviderError
-from providers.sse import gemini_dumps
 
-__all__ = ["JSONArrayDecoder", "encode_array_stream"]
+__all__ = ["ARRAY_CLOSE", "ARRAY_SEPARATOR", "JSONArrayDecoder", "encode_array_stream", "gemini_pretty"]
 
 _WS: Final = b" \t\r\n"
 _NOT_WS: Final = re.compile(rb"[^ \t\r\n]")
@@ -225,12 +224,28 @@ class JSONArrayDecoder:
             ) from None
 
 
+#: What Google writes between two elements of a streamed array, and before its closing ``]``
+#: (docs/wire.md#gemini-streaming): a newline before the comma, CRLF after it.
+ARRAY_SEPARATOR: Final = "\n,\r\n"
+ARRAY_CLOSE: Final = "\n]"
+
+
 def encode_array_stream(items: list[dict[str, Any]]) -> list[bytes]:
-    """The chunks of a streamed JSON array as Gemini frames them: ``[`` + the first item, then ``,\\r\\n`` +
-    each next item, then ``]`` alone (an empty list gives ``[`` then ``]``). Items use Google's JSON
-    spacing (``gemini_dumps``)."""
-    chunks = [("[" if i == 0 else ",\r\n") + gemini_dumps(item) for i, item in enumerate(items)]
+    """The chunks of a streamed JSON array byte for byte as Gemini frames them (docs/wire.md#gemini-streaming):
+    ``[`` + the first item, then ``\\n,\\r\\n`` + each next item, then ``\\n]`` alone, no final newline (an
+    empty list gives ``[`` then ``]``). Items are pretty-printed with two-space indents, ``<`` and ``>``
+    escaped as Google escapes them (``gemini_pretty``)."""
+    chunks = [("[" if i == 0 else ARRAY_SEPARATOR) + gemini_pretty(item) for i, item in enumerate(items)]
     if not chunks:
-        chunks.append("[")
-    chunks.append("]")
+        return [b"[", b"]"]
+    chunks.append(ARRAY_CLOSE)
     return [c.encode("utf-8") for c in chunks]
+
+
+def gemini_pretty(obj: Any) -> str:
+    """JSON as Google pretty-prints a streamed array's elements: two-space indents, ``"key": value``,
+    non-ASCII left as UTF-8, ``<`` and ``>`` escaped as ``\\u003c`` and ``\\u003e``."""
+    text = json.dumps(obj, ensure_ascii=False, indent=2)
+    if "<" in text or ">" in text:  # both can only occur inside strings, so replacing is safe
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e")
+    return text

@@ -3,7 +3,8 @@
 
 Every reply the mock sent for a case (the main call and its twins) is validated against the JSON Schema
 of the upstream dialect's object for that endpoint and status (harness/schemas): chat responses, each
-streamed chunk / event / item, error bodies, embeddings, images. A failure is the verdict
+streamed chunk / event / item (a Gemini stream without ``alt=sse`` is one JSON array, read element by
+element as a client reads it), error bodies, embeddings, images. A failure is the verdict
 ``mock-infidelity``: our script is wrong, so the provider can be judged neither way.
 
 Azure OpenAI is judged by OpenAI's schemas, which accept its documented departures (docs/wire.md#azure):
@@ -22,6 +23,8 @@ from typing import Any
 
 from harness.checks import check
 from harness.checks.facts import Facts, Sent, schema_problems
+from providers.errors import ProviderError
+from providers.jsonstream import JSONArrayDecoder
 from providers.sse import decode_all, is_done
 
 #: (dialect, endpoint) → (schema of a JSON reply, schema of each streamed item).
@@ -78,7 +81,25 @@ def _problems(sent: Sent) -> list[str]:
         return out
     if "json" not in sent.content_type:
         return []
+    if dialect == "gemini" and capture.path.endswith(":streamGenerateContent") and item is not None:
+        return _array_problems(item, sent.body, where, broken)
     return _validate(whole, sent.body, where, broken)
+
+
+def _array_problems(item: str, body: bytes, where: str, broken: bool) -> list[str]:
+    """Gemini's non-SSE stream: one JSON array (docs/wire.md#gemini-streaming), decoded element by element
+    as a client reads it; each element is judged alone (an error element by the error schema)."""
+    decoder = JSONArrayDecoder()
+    try:
+        elements = decoder.feed(body)
+        decoder.close()
+    except ProviderError as exc:
+        return [] if broken else [f"{where}: the streamed JSON array is malformed: {exc.message}"]
+    out = []
+    for n, element in enumerate(elements):
+        name = "gemini.error" if _is_error(element) else item
+        out.extend(f"{where}: array element {n} ({name}): {p}" for p in schema_problems(name, element))
+    return out
 
 
 def _is_error(data: Any) -> bool:

@@ -1,7 +1,7 @@
 """``--junit FILE``: JUnit XML for CI, written with ``xml.etree`` (no pytest needed).
 
 One ``<testcase>`` per (case, provider), ``classname`` the case's family and provider, with
-``<properties>`` ``case_id``, ``provider``, ``method`` and ``clause``. A fail is a ``<failure>`` whose
+``<properties>`` ``case_id``, ``provider``, ``variant``, ``method`` and ``clause``. A fail is a ``<failure>`` whose
 text is the readable diff; error and mock-infidelity are ``<error>``s (typed apart); not-applicable and
 expected-failure are ``<skipped>`` with their reason. Scrubbed of secrets.
 """
@@ -47,6 +47,7 @@ def render(run: RunResult) -> bytes:
         for name, value in (
             ("case_id", r.case_id),
             ("provider", r.provider),
+            ("variant", r.variant),
             ("method", r.method),
             ("clause", clause_text),
             ("level", r.level),

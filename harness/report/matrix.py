@@ -1,7 +1,8 @@
 """``--matrix FILE``: a markdown provider × feature matrix generated from the run (the cross-implementation
 report people look at).
 
-Two tables: features = case families, then the 22 contract methods. A cell is ``✅ p/n`` when all ``n``
+Two tables: features = case families, then the 22 contract methods; a run with wire variants
+(``--variants``) adds one row per variant and lists its failures by name (``case[provider]{variant}``). A cell is ``✅ p/n`` when all ``n``
 applicable results passed, ``⚠️ p/n`` when the rest are expected failures (baseline), ``❌ p/n`` when any
 failed (fail, error or mock-infidelity), ``n/a`` when the provider does not offer it, blank when no
 case covers it.
@@ -73,6 +74,12 @@ def render(run: RunResult) -> str:
     ]
     lines += _table("Features by family", families, run, lambda r: r.family)
     lines += _table("Features by method", methods, run, lambda r: r.method)
+    variants = list(dict.fromkeys(r.variant for r in run.results))
+    if variants != ["plain"]:
+        lines += _table("Results by wire variant", variants, run, lambda r: r.variant)
+        failing = [r.name for r in run.results if r.verdict.fails_run]
+        if failing:
+            lines += ["Failing (case[provider]{variant}): " + ", ".join(f"`{n}`" for n in failing), ""]
     if untested:
         lines += ["Methods no case of this run covers: " + ", ".join(f"`{m}`" for m in untested), ""]
     return scrub("\n".join(lines), run.secrets)

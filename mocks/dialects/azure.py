@@ -1,6 +1,7 @@
 """Azure OpenAI (docs/wire.md#azure): the OpenAI wire under ``/openai/deployments/{deployment}/...``.
 
-Differences from OpenAI kept here: the ``api-version`` query parameter is required (missing: 404
+Differences from OpenAI kept here: no body needs ``model`` (the deployment in the path routes the call);
+the ``api-version`` query parameter is required (missing: 404
 ``Resource not found``; not a date-shaped version: 400); credentials come as ``api-key`` (or an Entra ID
 ``Authorization: Bearer`` token); errors are ``{"error": {"code", "message"}}`` with the live spelling
 ``innererror`` / ``content_filter_result`` for content-filter 400s; replies carry ``apim-request-id``
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from mocks.dialects.common import Call, route
 from mocks.dialects.openai import OpenAI
@@ -46,6 +47,13 @@ class Azure(OpenAI):
         route("POST", _D + r"/audio/transcriptions", "transcriptions"),
     )
     obfuscate = False
+    #: The deployment in the path routes the call, so no body needs ``model`` (docs/wire.md#azure).
+    required_fields: ClassVar[dict[str, tuple[str, ...]]] = {
+        "chat": ("messages",),
+        "embeddings": ("input",),
+        "images": ("prompt",),
+        "speech": ("input", "voice"),
+    }
 
     def credential(self, call: Call) -> str | None:
         return call.headers.get("api-key") or super().credential(call)

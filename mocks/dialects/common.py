@@ -70,6 +70,7 @@ class Call:
     params: dict[str, str]
     seed: int = 0
     event_delay: float = 0.0
+    variant: str = "plain"  # the script's wire variant (mocks.variants), applied by the engine
 
     def q(self, name: str) -> str | None:
         values = self.query.get(name)

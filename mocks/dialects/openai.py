@@ -138,15 +138,17 @@ class OpenAI(Dialect):
     def json_endpoints(self) -> frozenset[str]:
         return super().json_endpoints() - {"transcriptions"}
 
+    #: endpoint → the body fields the API answers 400 without.
+    required_fields: ClassVar[dict[str, tuple[str, ...]]] = {
+        "chat": ("model", "messages"),
+        "embeddings": ("model", "input"),
+        "images": ("prompt",),
+        "speech": ("model", "input", "voice"),
+    }
+
     def validate(self, call: Call) -> ErrorFault | None:
         data = call.data
-        required = {
-            "chat": ("model", "messages"),
-            "embeddings": ("model", "input"),
-            "images": ("prompt",),
-            "speech": ("model", "input", "voice"),
-        }
-        for name in required.get(call.endpoint or "", ()):
+        for name in self.required_fields.get(call.endpoint or "", ()):
             if data.get(name) in (None, "", []):
                 return ErrorFault(
                     400, message=f"Missing required parameter: '{name}'.", code="missing_required_parameter"

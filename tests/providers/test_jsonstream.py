@@ -106,10 +106,12 @@ def _is_scalar(value: Any) -> bool:
 
 def test_api_framing_exact_bytes() -> None:
     items = [{"candidates": [{"content": {"parts": [{"text": "a<b"}]}}]}, {"usageMetadata": {"x": 1}}]
+    # docs/wire.md#gemini-streaming: pretty-printed elements, "\n,\r\n" between them, "\n]" at the end.
     assert encode_array_stream(items) == [
-        b'[{"candidates": [{"content": {"parts": [{"text": "a\\u003cb"}]}}]}',
-        b',\r\n{"usageMetadata": {"x": 1}}',
-        b"]",
+        b'[{\n  "candidates": [\n    {\n      "content": {\n        "parts": [\n          {\n'
+        b'            "text": "a\\u003cb"\n          }\n        ]\n      }\n    }\n  ]\n}',
+        b'\n,\r\n{\n  "usageMetadata": {\n    "x": 1\n  }\n}',
+        b"\n]",
     ]
     assert encode_array_stream([]) == [b"[", b"]"]
     assert decode_pieces(encode_array_stream([])) == []
