@@ -8,8 +8,8 @@ a failure is a ``WorkerUnavailable`` whose message says what happened:
 
 - the worker does not answer within ``timeout``: it is killed (its state is unknown) and the next
   ``ask`` starts a new one;
-- the worker exits (or closes its output) before answering: every request in flight fails, and the next
-  ``ask`` starts a new one (``restarts`` counts them);
+- the worker exits (or closes its output) before answering: a new one is started (``restarts`` counts
+  them) and each request that was in flight is asked once more; one whose second worker exits too fails;
 - the worker cannot be started or never says it is ready: every later ``ask`` fails the same way, without
   trying again (``broken``).
 
@@ -42,6 +42,7 @@ class _Pending:
     done: threading.Event = field(default_factory=threading.Event)
     answer: dict[str, Any] | None = None
     failure: str | None = None
+    exited: bool = False  # the worker exited on its own before answering
 
 
 class _Process:
@@ -89,7 +90,7 @@ class _Process:
             code = self.popen.wait(timeout=5)
         except subprocess.TimeoutExpired:
             code = None
-        self.close(f"the JS oracle worker exited (code {code}){self.last_words()}")
+        self.close(f"the JS oracle worker exited (code {code}){self.last_words()}", exited=True)
 
     def _drain(self) -> None:
         assert self.popen.stderr is not None
@@ -111,14 +112,15 @@ class _Process:
     def last_words(self) -> str:
         return f": {' | '.join(self.stderr)[-300:]}" if self.stderr else ""
 
-    def close(self, why: str) -> None:
-        """No more answers will come: fail every request in flight with ``why``."""
+    def close(self, why: str, *, exited: bool = False) -> None:
+        """No more answers will come: fail every request in flight with ``why`` (``exited``: the process
+        ended on its own)."""
         with self.lock:
             if self.closed is None:
                 self.closed = why
             waiting, self.pending = list(self.pending.values()), {}
         for pending in waiting:
-            pending.failure = why
+            pending.failure, pending.exited = why, exited
             pending.done.set()
         self.ready.set()
 
@@ -185,20 +187,28 @@ class NodeWorker:
             return process
 
     def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """The worker's answer to ``request`` (see the module docstring); raises ``WorkerUnavailable``."""
-        process = self._running()
-        number = next(self._ids)
-        pending = _Pending()
-        with process.lock:
-            if process.closed is not None:
-                raise WorkerUnavailable(process.closed)
-            process.pending[number] = pending
-        process.outbox.put(json.dumps({**request, "id": number}) + "\n")
-        if not pending.done.wait(timeout):
-            process.kill(f"the JS oracle worker did not answer within {timeout:g} s: it was restarted")
-        if pending.answer is None:
-            raise WorkerUnavailable(pending.failure or "the JS oracle worker gave no answer")
-        return pending.answer
+        """The worker's answer to ``request`` (see the module docstring); raises ``WorkerUnavailable``. A
+        request whose worker exits before answering is asked once more of a new worker."""
+        for attempt in (1, 2):
+            process = self._running()
+            pending = _Pending()
+            with process.lock:
+                if process.closed is None:
+                    process.pending[number := next(self._ids)] = pending
+                else:
+                    pending.failure, pending.exited = process.closed, True
+                    pending.done.set()
+            if not pending.done.is_set():
+                process.outbox.put(json.dumps({**request, "id": number}) + "\n")
+                if not pending.done.wait(timeout):
+                    process.kill(
+                        f"the JS oracle worker did not answer within {timeout:g} s: it was restarted"
+                    )
+            if pending.answer is not None:
+                return pending.answer
+            if not (pending.exited and attempt == 1):
+                break
+        raise WorkerUnavailable(pending.failure or "the JS oracle worker gave no answer")
 
     def stop(self) -> None:
         """Stop the process, if one runs: close its input, wait ``stop_timeout`` seconds, then kill it."""
