@@ -97,33 +97,37 @@ def _grammar(r) -> dict[str, str]:
     return {c.id: c.status for c in r.checks if c.id.startswith("stream.grammar.")}
 
 
-def test_a_stream_without_done_is_one_grammar_failure_and_the_other_rules_still_judge_it() -> None:
-    cases = scenarios("openai_raw", "raw", method="chat_completion_stream_raw")
-    outcome = wirecheck(cases, [f"{BROKEN}:NoDoneTerminator"], profile="spec")
+#: (scenario files, raw stream method, broken provider, the rule about the stream's end, other rules).
+TERMINATORS = {
+    "openai [DONE]": (
+        ("openai_raw", "raw"), "chat_completion_stream_raw", "NoDoneTerminator",
+        "stream.grammar.openai.done_last", ("one_id", "role_first", "role_every_choice", "one_finish"),
+    ),
+    "anthropic message_stop": (
+        ("anthropic_raw", "raw"), "anthropic_messages_stream_raw", "NoMessageStop",
+        "stream.grammar.anthropic.message_end", ("message_start", "blocks", "block_indices", "event_names"),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("terminator", list(TERMINATORS))
+def test_a_stream_without_its_terminator_is_one_grammar_failure_and_the_other_rules_still_judge_it(
+    terminator: str,
+) -> None:
+    files, method, provider, end_rule, others = TERMINATORS[terminator]
+    outcome = wirecheck(scenarios(*files, method=method), [f"{BROKEN}:{provider}"], profile="spec")
     judged = [r for r in outcome.results if "fail" in _grammar(r).values()]
     assert len(judged) >= 3, [r.name for r in outcome.results]
+    dialect = end_rule.split(".")[2]
     for r in judged:
         grammar = _grammar(r)
-        assert [k for k, v in grammar.items() if v == "fail"] == ["stream.grammar.openai.done_last"], r.name
-        done = next(c for c in r.checks if c.id == "stream.grammar.openai.done_last")
+        assert [k for k, v in grammar.items() if v == "fail"] == [end_rule], r.name
+        for rule in others:
+            assert grammar[f"stream.grammar.{dialect}.{rule}"] == "pass", (r.name, rule)
+        assert next(c for c in r.checks if c.id == f"sdk.{dialect}").status == "pass", r.name
+    if dialect == "openai":
+        done = next(c for r in judged for c in r.checks if c.id == end_rule)
         assert done.message.startswith("no [DONE]: the stream ended after "), done.message
-        for rule in ("one_id", "role_first", "role_every_choice", "one_finish"):
-            assert grammar[f"stream.grammar.openai.{rule}"] == "pass", (r.name, rule)
-        assert next(c for c in r.checks if c.id == "sdk.openai").status == "pass", r.name
-
-
-def test_a_stream_without_message_stop_is_one_grammar_failure_and_the_other_rules_still_judge_it() -> None:
-    cases = scenarios("anthropic_raw", "raw", method="anthropic_messages_stream_raw")
-    outcome = wirecheck(cases, [f"{BROKEN}:NoMessageStop"], profile="spec")
-    judged = [r for r in outcome.results if "fail" in _grammar(r).values()]
-    assert len(judged) >= 3, [r.name for r in outcome.results]
-    for r in judged:
-        grammar = _grammar(r)
-        assert [k for k, v in grammar.items() if v == "fail"] == ["stream.grammar.anthropic.message_end"], (
-            r.name
-        )
-        for rule in ("message_start", "blocks", "block_indices", "event_names"):
-            assert grammar[f"stream.grammar.anthropic.{rule}"] == "pass", (r.name, rule)
 
 
 @pytest.fixture
