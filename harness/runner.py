@@ -655,6 +655,13 @@ async def _warm_sdks() -> None:
         await trio.to_thread.run_sync(sdk.warm, abandon_on_cancel=True)
 
 
+async def _stop_js_oracles() -> None:
+    """Stop the run's JS oracle worker (harness/checks/sdk_js.py), if one was started."""
+    from harness.checks import sdk_js
+
+    await trio.to_thread.run_sync(sdk_js.stop)
+
+
 def decide(checks: list[CheckResult]) -> tuple[Verdict, str]:
     """The verdict of a set of check results (see harness.verdicts). Only the checks whose level counts
     under the run's profile decide; when every check that applied is above the profile, the case is
@@ -786,9 +793,13 @@ async def run_async(
                     shown = (baseline or Baseline.empty()).apply([shown], {case.id}, names, [case])[0]
                 progress(shown)  # type: ignore[arg-type]
 
-        async with trio.open_nursery() as jobs_nursery:
-            for i, (case, put, variant) in enumerate(jobs):
-                jobs_nursery.start_soon(job, i, case, put, variant)
+        try:
+            async with trio.open_nursery() as jobs_nursery:
+                for i, (case, put, variant) in enumerate(jobs):
+                    jobs_nursery.start_soon(job, i, case, put, variant)
+        finally:
+            with trio.CancelScope(shield=True):
+                await _stop_js_oracles()
         nursery.cancel_scope.cancel()
 
     done = [r for r in results if r is not None]

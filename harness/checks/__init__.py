@@ -18,7 +18,8 @@ that makes it fire):
 - ``equivalence`` stream ≡ non-stream and raw ≡ typed against sibling calls (equivalence.py);
 - ``error``       the ProviderError: kind, status, type, retry-after, reason, where it surfaced (errors.py);
 - ``timing``      first-item latency (timing.py);
-- ``sdk``         the official SDK's stream helper as an oracle over the streamed bytes (sdk.py);
+- ``sdk``         the official SDKs' stream helpers as oracles over the streamed bytes: Python (sdk.py)
+                  and JS in a Node worker (sdk_js.py), one shared verdict (oracle.py);
 - ``mock``        fidelity of what the scripted upstream sent (mock.py): a failure here is a
                   mock-infidelity verdict, never a provider failure.
 """
@@ -120,9 +121,10 @@ from harness.checks import (  # noqa: E402
     fields,
     mock,
     sdk,
+    sdk_js,
     stream,
     timing,
     upstream,
 )
 
-__all__ += ["equivalence", "errors", "fields", "mock", "sdk", "stream", "timing", "upstream"]
+__all__ += ["equivalence", "errors", "fields", "mock", "sdk", "sdk_js", "stream", "timing", "upstream"]

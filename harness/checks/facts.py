@@ -138,6 +138,22 @@ class Outcome:
         return self.error is None and self.not_applicable is None
 
     @property
+    def unterminated(self) -> bool:
+        """The stream was read to its end but ended without its dialect's terminal marker (OpenAI's
+        ``[DONE]``, Anthropic's ``message_stop``, a Gemini ``finishReason``): the iterator raised
+        ``transport``/``disconnect`` after the items (``providers._dialect``; also what a gateway-mode
+        client raises on such a stream). Its items are what a client received."""
+        error = self.error
+        return (
+            self.streamed
+            and self.raised == "iterator"
+            and self.not_applicable is None
+            and getattr(error, "kind", None) == "transport"
+            and getattr(error, "reason", None) == "disconnect"
+            and bool(self.items)
+        )
+
+    @property
     def first_item(self) -> float | None:
         return self.item_times[0] if self.item_times else None
 

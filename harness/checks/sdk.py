@@ -40,7 +40,6 @@ import functools
 import importlib
 import importlib.metadata
 import importlib.util
-import json
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -48,13 +47,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.checks import Skip, check
+from harness.checks import Skip, check, oracle
 from harness.checks.facts import Facts, Outcome
-from harness.checks.subset import show
 from providers.convert.tables import stop_from
-from providers.sse import anthropic_event, gemini_event, openai_event
 
-__all__ = ["LOCK_TIMEOUT", "SDKS", "Sdk", "available", "client_bytes", "transport", "version", "warm"]
+__all__ = ["LOCK_TIMEOUT", "SDKS", "Sdk", "available", "transport", "version", "warm"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +115,8 @@ def available(dialect: str) -> bool:
 
 
 def _target(f: Facts, dialect: str) -> Outcome | None:
-    o = f.main
-    if not f.sdk or f.expect.get("sdk") is False:
-        return None
-    if not o.streamed or o.output != dialect or not o.ok or not available(dialect):
-        return None
-    return o
+    o = oracle.target(f, dialect)
+    return o if o is not None and available(dialect) else None
 
 
 def _release(text: str) -> tuple[int, ...]:
@@ -140,9 +133,8 @@ def _label(dialect: str) -> str:
     return f"{SDKS[dialect].name} {version(dialect)}"
 
 
-def _one_line(exc: BaseException, limit: int = 300) -> str:
-    text = " ".join(f"{type(exc).__name__}: {exc}".split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _one_line(exc: BaseException) -> str:
+    return oracle.one_line(f"{type(exc).__name__}: {exc}")
 
 
 def _incompatible(dialect: str, detail: str = "") -> str:
@@ -253,79 +245,18 @@ def _in_glue(exc: BaseException) -> bool:
 
 
 def _consult(dialect: str, o: Outcome, read: Callable[[Any], dict[str, Any]], *, with_ids: bool) -> list[str]:
-    """Feed the stream to the dialect's SDK (``read(client)`` returns what it assembled) and judge."""
+    """Feed the stream to the dialect's SDK (``read(client)`` returns what it assembled) and judge
+    (``harness.checks.oracle``)."""
     try:
-        with _session(dialect, client_bytes(o)) as client:
+        with _session(dialect, oracle.client_bytes(o)) as client:
             theirs = read(client)
     except Skip:
         raise
     except Exception as exc:
         if _in_glue(exc):
             raise Skip(_incompatible(dialect, _one_line(exc))) from exc
-        return _raised(o, SDKS[dialect].name, exc)
-    if (missed := _missed(o)) is not None:
-        return missed
-    return _compare(o.semantic, theirs, with_ids=with_ids)
-
-
-def client_bytes(o: Outcome) -> bytes:
-    """What a client of the provider reads: a raw stream's bytes, or typed items in the dialect's SSE."""
-    if o.raw:
-        return o.raw_bytes or b""
-    if o.output == "openai":
-        return b"".join(openai_event(item) for item in o.item_json) + b"data: [DONE]\n\n"
-    if o.output == "anthropic":
-        return b"".join(anthropic_event(item) for item in o.item_json)
-    return b"".join(gemini_event(item) for item in o.item_json)
-
-
-def _expects_error(o: Outcome) -> bool:
-    from harness.checks.stream import ends_in_error
-
-    return ends_in_error(o)
-
-
-def _raised(o: Outcome, sdk: str, exc: Exception) -> list[str]:
-    if _expects_error(o):
-        return []  # the stream carried an error: raising it is what a client should see
-    return [f"sdk-raises: {sdk} {_one_line(exc)}"]
-
-
-def _missed(o: Outcome) -> list[str] | None:
-    if _expects_error(o):
-        return ["sdk-misses-the-error: the stream ends with an error item, the SDK assembled a message"]
-    return None
-
-
-def _compare(ours: dict[str, Any] | None, theirs: dict[str, Any], with_ids: bool) -> list[str]:
-    if ours is None:
-        return []  # our own accumulation failed: fields / stream checks report it
-    out = []
-    if theirs["text"] != ours["text"]:
-        out.append(
-            f"sdk-assembles-differently: text {show(theirs['text'])}, stream accumulates to {show(ours['text'])}"
-        )
-    key = (
-        (lambda c: (c["id"], c["name"], c["arguments"]))
-        if with_ids
-        else (lambda c: (c["name"], c["arguments"]))
-    )
-    mine = [key(c) for c in ours["tool_calls"]]
-    sdk = [key(c) for c in theirs["tool_calls"]]
-    if mine != sdk:
-        out.append(f"sdk-assembles-differently: tool calls {show(sdk)}, stream accumulates to {show(mine)}")
-    if theirs.get("stop") is not None and ours["stop"] is not None and theirs["stop"] != ours["stop"]:
-        out.append(f"sdk-assembles-differently: stop {theirs['stop']}, stream accumulates to {ours['stop']}")
-    return out
-
-
-def _args(text: Any) -> Any:
-    if isinstance(text, dict):
-        return text
-    try:
-        return json.loads(text) if text else {}
-    except ValueError:
-        return {"$invalid_json": text}
+        return oracle.raised(o, SDKS[dialect].name, f"{type(exc).__name__}: {exc}")
+    return oracle.assembled(o, theirs, with_ids=with_ids)
 
 
 @check("sdk.openai")
@@ -358,7 +289,7 @@ def _read_openai(client: Any) -> dict[str, Any]:
     return {
         "text": message.content or "",
         "tool_calls": [
-            {"id": c.id, "name": c.function.name, "arguments": _args(c.function.arguments)}
+            {"id": c.id, "name": c.function.name, "arguments": c.function.arguments}
             for c in message.tool_calls or ()
         ],
         "stop": stop_from("openai", choice.finish_reason).reason if choice.finish_reason else None,

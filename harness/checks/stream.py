@@ -4,7 +4,8 @@ every item (each rule of the event state machine is its own named check, docs/de
 Always on for a streaming method whose call succeeded (a stream cut by an expected error is judged by
 the ``error`` family instead); ``stream.schema`` also runs on the items received before an error.
 
-- OpenAI (``stream.grammar.openai.*``): one id across chunks; the role comes first; tool-call indices
+- OpenAI (``stream.grammar.openai.*``): one id across chunks; the role comes first, and every choice gets
+  a role; tool-call indices
   are dense from 0 in order of appearance; a call's id and name are sent once; exactly one finish
   chunk, and nothing of choice 0 after it; the usage-only chunk (``choices: []``) is last, present iff
   the client asked (``stream_options.include_usage``); raw streams end with exactly one ``[DONE]``.
@@ -15,6 +16,10 @@ the ``error`` family instead); ``stream.schema`` also runs on the items received
 - Gemini (``stream.grammar.gemini.*``): every item is a full response with a candidate; the
   ``finishReason`` (or the prompt's ``blockReason``) only on the last item; usage counts never
   decrease; raw streams have no ``[DONE]``.
+
+A stream read to its end without its terminal marker (``[DONE]``, ``message_stop``), in a case that
+expects no error, is judged on the items that arrived (``judged_stream``): the missing terminator fails
+``done_last`` / ``message_end`` once, and every other rule still judges what the client received.
 
 A stream that ends with an in-band error item (a raw stream forwarding the upstream's error event) ends
 there: the rules about its normal end (finish chunk, ``[DONE]``, ``message_delta``/``message_stop``,
@@ -38,12 +43,24 @@ _ITEM_SCHEMA = {
 _ERROR_SCHEMA = {"openai": "openai.error", "anthropic": "anthropic.stream.event", "gemini": "gemini.error"}
 
 
-def _stream(f: Facts, dialect: str, *, raw: bool | None = None) -> Outcome | None:
-    """The main outcome when it is a successful stream of ``dialect`` (and raw / typed as asked)."""
+def judged_stream(f: Facts, dialect: str) -> Outcome | None:
+    """The main outcome when its stream is judged by the grammar of ``dialect``: a stream of that output
+    dialect that succeeded, or that was read to its end without its terminal marker
+    (``Outcome.unterminated``) in a case that expects no error. The second kind is judged on the items
+    that did arrive, so a missing terminator is the one failure of the rule about the stream's end
+    (``done_last``, ``message_end``), not a reason to skip every other rule."""
     o = f.main
-    if not o.streamed or o.output != dialect or not o.ok:
+    if not o.streamed or o.output != dialect:
         return None
-    if raw is not None and o.raw != raw:
+    if o.ok or (o.unterminated and f.expect.get("error") is None):
+        return o
+    return None
+
+
+def _stream(f: Facts, dialect: str, *, raw: bool | None = None) -> Outcome | None:
+    """``judged_stream``, raw / typed as asked."""
+    o = judged_stream(f, dialect)
+    if o is None or (raw is not None and o.raw != raw):
         return None
     return o
 
@@ -124,6 +141,31 @@ def openai_role_first(f: Facts) -> list[str] | None:
         if d.get("role") not in (None, "assistant")
     )
     return out
+
+
+@check("stream.grammar.openai.role_every_choice")
+def openai_role_every_choice(f: Facts) -> list[str] | None:
+    """Every choice that appears gets a non-empty ``delta.role`` in some chunk (docs/wire.md#openai-streaming:
+    openai-node's stream helper keeps the last non-empty role per choice and throws "missing role for
+    choice N" when a choice has none; a ``role: null`` after the role is ignored)."""
+    o = _stream(f, "openai")
+    if o is None:
+        return None
+    seen: dict[Any, int] = {}
+    with_role: set[Any] = set()
+    for n, chunk in enumerate(_chunks(o)):
+        for choice in chunk.get("choices") or ():
+            if not isinstance(choice, dict):
+                continue
+            index = choice.get("index", 0)
+            seen.setdefault(index, n)
+            if (choice.get("delta") or {}).get("role"):
+                with_role.add(index)
+    return [
+        f"choice {index} (first in chunk {n}): no delta carries a role (openai-node: missing role for choice {index})"
+        for index, n in seen.items()
+        if index not in with_role
+    ]
 
 
 def _tool_deltas(o: Outcome) -> list[tuple[int, dict[str, Any]]]:
@@ -251,6 +293,8 @@ def openai_done_last(f: Facts) -> list[str] | None:
         return [f"[DONE] sent (event {done[0]}) but not expected"] if done else []
     if not done and ends_in_error(o):
         return []  # an in-band error ends the stream on its own
+    if not done:
+        return [f"no [DONE]: the stream ended after {len(events)} events without it"]
     if len(done) != 1:
         return [f"expected one [DONE], got {len(done)}"]
     if done[0] != len(events) - 1:

@@ -359,3 +359,22 @@ def test_run_checks_on_a_failed_call_reports_it_once() -> None:
     failed = {c.id: c.message for c in run_checks(f) if c.failed}
     assert set(failed) == {"fields.succeeds"}  # the field checks skip: nothing to compare
     assert "the call failed" in failed["fields.succeeds"]
+
+
+def test_every_choice_needs_a_role_in_some_delta_and_a_later_null_role_is_fine() -> None:
+    """openai-node throws "missing role for choice N" for a choice no delta gave a role (docs/wire.md#openai-streaming)."""
+    later_null = [chunk({"role": "assistant", "content": "H"}), chunk({"role": None, "content": "i"}, "stop")]
+    rule = "stream.grammar.openai.role_every_choice"
+    assert check(rule, facts("chat_completion_stream", later_null)).status == "pass"
+    second = {"index": 1, "delta": {"content": "x"}, "finish_reason": "stop"}
+    two = [*later_null[:1], {**later_null[1], "choices": [*later_null[1]["choices"], second]}]
+    result = check(rule, facts("chat_completion_stream", two))
+    assert result.status == "fail"
+    assert (
+        result.message
+        == "choice 1 (first in chunk 1): no delta carries a role (openai-node: missing role for choice 1)"
+    )
+    nulls = [chunk({"role": None, "content": "H"}), chunk({"role": None}, "stop")]
+    assert check(rule, facts("chat_completion_stream", nulls)).diff == [
+        "choice 0 (first in chunk 0): no delta carries a role (openai-node: missing role for choice 0)"
+    ]

@@ -89,6 +89,12 @@ def run_variant(variant: str, **kwargs: Any) -> RunResult:
     return run_gateway(load_paths(SCENARIOS), adapter, InProcess(variant), sdk=True, **kwargs)
 
 
+@pytest.fixture(autouse=True)
+def _no_js_oracles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tables here hold with or without Node: the JS oracles are tests/harness/test_js_oracles.py's."""
+    monkeypatch.setenv("WIRECHECK_JS_ORACLES", str(ROOT / "no-js-oracles-here"))
+
+
 def failing(result: RunResult) -> dict[str, list[str]]:
     return {
         r.case_id: sorted(c.id for c in r.failed_checks)
