@@ -344,18 +344,21 @@ class _Connection:
         self._replying = reply.capture
         try:
             if timed:
+                sent_all: bool | None = None  # stays None when the watcher cut the reply short
                 try:
                     async with trio.open_nursery() as nursery:
                         nursery.start_soon(self._watch, nursery.cancel_scope)
-                        reusable = await self._send_frames(reply)
+                        sent_all = await self._send_frames(reply)
                         nursery.cancel_scope.cancel()
                 except BaseExceptionGroup as group:  # a write failed: the client is gone
                     _, rest = group.split((_ClientGone, trio.BrokenResourceError, trio.ClosedResourceError))
                     if rest is not None:
                         raise
                     raise _ClientGone from None
-                if self.gone:  # closed by the client
+                if sent_all is None:  # closed by the client before the reply was written
                     raise _ClientGone
+                # A client that closed once it had the whole reply got all of it: complete, not reusable.
+                reusable = sent_all and not self.gone
             else:
                 reusable = await self._send_frames(reply)
         except (_ClientGone, trio.BrokenResourceError, trio.ClosedResourceError):

@@ -12,7 +12,7 @@ import pytest
 
 from harness import runner
 from harness.baseline import Baseline, BaselineError
-from harness.checks import CHECKS, Check
+from harness.checks import CHECKS, Check, sdk_js
 from harness.runner import RunnerError, resolve_providers, run
 from harness.scenario import load_paths, load_yaml, parse
 from harness.verdicts import RunResult, Verdict
@@ -71,6 +71,15 @@ def test_the_suite_exercises_every_check_family_and_method(reference_run: RunRes
     families = {CHECKS[i].family for i in passed}
     assert families == {"fields", "upstream", "stream", "equivalence", "error", "timing", "sdk", "mock"}
     never = sorted(set(CHECKS) - passed)
+    if sdk_js.install() is None:  # the optional JS oracles skip, with their one reason, when not installed
+        reasons = {
+            c.message
+            for r in reference_run.results
+            for c in r.checks
+            if c.id.startswith("sdk.js.") and c.message
+        }
+        assert reasons == {sdk_js.NOT_INSTALLED}
+        never = [check for check in never if not check.startswith("sdk.js.")]
     assert never == [], f"checks no shipped scenario exercises: {never}"
     assert {r.method for r in reference_run.results if r.verdict is Verdict.PASS} == set(METHODS)
 

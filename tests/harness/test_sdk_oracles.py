@@ -282,5 +282,5 @@ def test_a_run_whose_first_oracle_hits_a_type_error_goes_on_and_judges_the_next(
     (skipped,) = [c for c in oracles if c.status == "skip"]
     assert "building its client: TypeError: Invalid `http_client` argument" in skipped.message
     summary = terminal.summary(result).splitlines()  # the reason is shown, not only kept in the JSON report
-    at = summary.index("CHECKS SKIPPED WITH A REASON (not judged; never a pass): 1")
-    assert summary[at + 1] == f"  - sdk.anthropic in 1 result: {skipped.message}"
+    at = next(i for i, line in enumerate(summary) if line.startswith("CHECKS SKIPPED WITH A REASON"))
+    assert f"  - sdk.anthropic in 1 result: {skipped.message}" in summary[at + 1 :]
