@@ -192,6 +192,23 @@ def test_a_gateway_process_runs_the_suite_and_is_stopped(tmp_path: Path) -> None
     assert "faulty.py --port" in log.read_text()
 
 
+def test_wirecheck_run_gateway_with_variants_runs_each_case_once_per_variant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _copy_gateway(tmp_path)
+    (tmp_path / "faulty.yaml").write_text(ADAPTER.read_text())
+    argv = ["run", "--gateway", str(tmp_path / "faulty.yaml"), "--scenarios", str(SCENARIOS[1]), "-k",
+            "stream.text", "--no-sdk", "--no-transparency", "--json", str(tmp_path / "r.json")]  # fmt: skip
+    assert main([*argv, "--variants", "crlf,split"]) == 0, capsys.readouterr()
+    results = json.loads((tmp_path / "r.json").read_text())["results"]
+    assert sorted((r["case"], r["variant"]) for r in results) == [
+        ("openai.stream.text.001", "crlf"),
+        ("openai.stream.text.001", "split"),
+    ]
+    assert main([*argv, "--variants", "crlf,nonesuch"]) == 2
+    assert "--variants: unknown variant 'nonesuch'" in capsys.readouterr().err
+
+
 def test_a_gateway_that_never_becomes_ready_is_a_clear_error_within_the_timeout(tmp_path: Path) -> None:
     adapter = _with_command(["{{python}}", "-c", "import time; time.sleep(60)"], readiness_timeout=1.5)
     started = time.monotonic()
