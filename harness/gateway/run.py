@@ -630,51 +630,38 @@ async def _cases(
     """Every case through the gateway, one at a time, once per wire variant, each result appended to
     ``results`` as it comes (``in_flight`` names the case being run, for the report when the run stops on
     it)."""
+
+    async def one_variant(case: Case, put: Put, variant: str) -> CaseResult:
+        """One case under one wire variant, with the strays that followed it."""
+        why = not_applicable_reason(case, put, adapter, absent)
+        if why is not None:
+            result = not_applicable_result(case, put, why)
+            result.variant = variant
+        else:
+            in_flight.append((case, put))
+            route = adapter.models[put.upstream_dialect]
+            bound = dataclasses.replace(put, cls=put.cls.for_model(route.upstream_model(_model_of(case))))
+            result = await _one(ctx, gateway, bound, route_case(case, route), variant)
+            waive(result, adapter, put.upstream_dialect)
+            unwatched = gateway.pid is None  # attached: probe it when something went wrong
+            if result.verdict is not Verdict.PASS and unwatched and not await gateway.still_alive(client):
+                raise gateway.died_error(during=f"case {case.id} [{put.name}]{{{variant}}}")
+            in_flight.clear()
+        strays = lane.take_strays()
+        if strays:
+            result.details["strays"] = strays
+            if not result.message:
+                result.message = f"{len(strays)} stray upstream request(s) after the call (see details)"
+        return result
+
     for case in every:
         for put in puts:
             if not put.applies(case):
                 continue
             for variant in variants:
-                result = await _variant(
-                    case, put, variant, adapter, absent, ctx, gateway, lane, client, in_flight
-                )
+                result = await one_variant(case, put, variant)
                 results.append(result)
                 shown(result, case)
-
-
-async def _variant(
-    case: Case,
-    put: Put,
-    variant: str,
-    adapter: Adapter,
-    absent: Mapping[str, str],
-    ctx: Context,
-    gateway: RunningGateway,
-    lane: GatewayHub | RemoteLane,
-    client: Any,
-    in_flight: list[tuple[Case, Put]],
-) -> CaseResult:
-    """One case through the gateway under one wire variant, with the strays that followed it."""
-    why = not_applicable_reason(case, put, adapter, absent)
-    if why is not None:
-        result = not_applicable_result(case, put, why)
-        result.variant = variant
-    else:
-        in_flight.append((case, put))
-        route = adapter.models[put.upstream_dialect]
-        bound = dataclasses.replace(put, cls=put.cls.for_model(route.upstream_model(_model_of(case))))
-        result = await _one(ctx, gateway, bound, route_case(case, route), variant)
-        waive(result, adapter, put.upstream_dialect)
-        unwatched = gateway.pid is None  # attached: probe it when something went wrong
-        if result.verdict is not Verdict.PASS and unwatched and not await gateway.still_alive(client):
-            raise gateway.died_error(during=f"case {case.id} [{put.name}]{{{variant}}}")
-        in_flight.clear()
-    strays = lane.take_strays()
-    if strays:
-        result.details["strays"] = strays
-        if not result.message:
-            result.message = f"{len(strays)} stray upstream request(s) after the call (see details)"
-    return result
 
 
 def _model_of(case: Case) -> str:

@@ -36,9 +36,16 @@ import httpx
 import trio
 
 try:
-    from tests.harness.gateway.http11 import read_request, reset, send, serve_loopback, whole_reply
+    from tests.harness.gateway.http11 import (
+        connection,
+        read_request,
+        reset,
+        send,
+        serve_loopback,
+        whole_reply,
+    )
 except ImportError:  # run as a script (faulty.yaml's command): its own directory is on sys.path
-    from http11 import read_request, reset, send, serve_loopback, whole_reply  # type: ignore[no-redef]
+    from http11 import connection, read_request, reset, send, serve_loopback, whole_reply  # type: ignore[no-redef]
 
 VARIANTS = ("faithful", "drop_usage", "coalesce", "tool_index", "keepalive", "header_routed")
 BROKEN_WIRE = ("reset_upstream", "garbage", "half_close")
@@ -147,7 +154,7 @@ class _Settings:
 async def _handle(stream: trio.SocketStream, settings: _Settings) -> None:
     variant = settings.variant
     conn = h11.Connection(h11.SERVER)
-    try:
+    async with connection(stream):
         for served in range(1 << 30):
             got = await read_request(conn, stream)
             if got is None:
@@ -160,12 +167,6 @@ async def _handle(stream: trio.SocketStream, settings: _Settings) -> None:
             if variant != "keepalive" or conn.our_state is not h11.DONE:
                 return
             conn.start_next_cycle()
-    except (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError, httpx.HTTPError, OSError):
-        pass
-    except trio.TooSlowError:
-        pass
-    finally:
-        await stream.aclose()
 
 
 async def _one(

@@ -4,16 +4,17 @@ port with an httpx client for the upstream calls."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import h11
 import httpx
 import trio
 
-__all__ = ["read_request", "reset", "send", "serve_loopback", "whole_reply"]
+__all__ = ["connection", "read_request", "reset", "send", "serve_loopback", "whole_reply"]
 
 
 async def read_request(conn: h11.Connection, stream: trio.SocketStream) -> tuple[h11.Request, bytes] | None:
@@ -57,6 +58,20 @@ async def whole_reply(
     ]))  # fmt: skip
     await send(conn, stream, h11.Data(data=payload))
     await send(conn, stream, h11.EndOfMessage())
+
+
+@contextlib.asynccontextmanager
+async def connection(stream: trio.SocketStream) -> AsyncIterator[None]:
+    """The body of a connection handler: a connection the peer broke, or a timeout, ends it quietly, and
+    the stream is closed at the end."""
+    try:
+        yield
+    except (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError, httpx.HTTPError, OSError):
+        pass
+    except trio.TooSlowError:
+        pass
+    finally:
+        await stream.aclose()
 
 
 def reset(stream: trio.SocketStream) -> None:

@@ -35,7 +35,7 @@ import trio
 from providers import translate
 from providers.errors import ProviderError
 from providers.sse import SSEDecoder, anthropic_event, is_done, openai_event
-from tests.harness.gateway.http11 import read_request, send, serve_loopback, whole_reply
+from tests.harness.gateway.http11 import connection, read_request, send, serve_loopback, whole_reply
 
 DEFECTS = (
     "crlf_only",
@@ -292,7 +292,7 @@ async def _handle(stream: trio.SocketStream, http: httpx.AsyncClient, settings: 
     """One client connection, one request. What breaks on the way (an upstream cut, a reply that is not
     JSON) becomes a 502 while no response was started, else a cut client connection."""
     conn = h11.Connection(h11.SERVER)
-    try:
+    async with connection(stream):
         with trio.fail_after(30):
             got = await read_request(conn, stream)
             if got is not None:
@@ -302,12 +302,6 @@ async def _handle(stream: trio.SocketStream, http: httpx.AsyncClient, settings: 
                     if conn.our_state is h11.SEND_RESPONSE:
                         payload = json.dumps(error_body("openai", 502, f"bad upstream reply: {exc}")).encode()
                         await whole_reply(conn, stream, 502, payload, headers=_CLOSE)
-    except (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError, httpx.HTTPError, OSError):
-        pass
-    except trio.TooSlowError:
-        pass
-    finally:
-        await stream.aclose()
 
 
 async def serve(
