@@ -125,9 +125,12 @@ class Client:
                 out += anthropic_event(event)
                 continue
             self.head = {k: event[k] for k in ("id", "object", "created", "model") if k in event}
-            if self.defect == "role_null":
-                for choice in event.get("choices") or ():
-                    choice.setdefault("delta", {})["role"] = None
+            if self.defect == "role_null":  # (the translator's output is read-only: copies)
+                choices = event.get("choices") or []
+                event = {
+                    **event,
+                    "choices": [{**c, "delta": {**c.get("delta", {}), "role": None}} for c in choices],
+                }
             out += openai_event(event)
         if out:
             await send(self.conn, self.stream, h11.Data(data=out))
