@@ -71,6 +71,7 @@ INTRINSIC: tuple[tuple[str, Level], ...] = (
     ("sdk.*", Level.SPEC),
     ("fields.schema", Level.SPEC),
     ("upstream.auth", Level.SPEC),
+    ("upstream.vendor_rules", Level.SPEC),
     ("mock.*", Level.SPEC),  # our own mock's fidelity: judged whatever the profile
     ("equivalence.*", Level.CONTRACT),
     ("upstream.retry.*", Level.CONTRACT),

@@ -72,12 +72,13 @@ class Stream:
     """An ``upstream`` stream's events (parsed ``data:`` JSON objects) → the ``client``'s events.
 
     ``feed`` each upstream event, then ``close`` when the upstream ended; both return the client events to
-    write, in order. The stream grammar of each side is the converters' (see their ``StreamFromIR``)."""
+    write, in order. The stream grammar of each side is the converters' (see their ``StreamFromIR``, which
+    takes ``options``: e.g. OpenAI's ``include_usage``, Anthropic's ``message_id`` and ``model``)."""
 
-    def __init__(self, upstream: str, client: str) -> None:
+    def __init__(self, upstream: str, client: str, **options: Any) -> None:
         _check(client)
         self._into: Any = stream_to_ir(upstream)
-        self._out_of: Any = _STREAM_OUT[client](as_json=True)
+        self._out_of: Any = _STREAM_OUT[client](as_json=True, **options)
 
     def feed(self, event: Body) -> list[dict[str, Any]]:
         return [item for ev in self._into.feed(event) for item in self._out_of.feed(ev)]

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.checks import check
-from harness.checks.facts import Facts
+from harness.checks.facts import METHOD_OUTPUT, Facts
 from harness.checks.meaning import canonical_request
 from harness.checks.subset import differences
 from harness.scenario import DIALECT_NAMES
 from mocks.capture import CapturedRequest
+from mocks.dialects.rules import refusal
 
 #: Where each upstream dialect carries its credential: headers, and query parameters.
 CREDENTIALS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -178,3 +179,27 @@ def no_retry_passthrough(f: Facts) -> list[str] | None:
         for o in outcomes
         if len(o.captured) > 1
     ]
+
+
+@check("upstream.vendor_rules")
+def vendor_rules(f: Facts) -> list[str] | None:
+    """Every request sent upstream keeps its vendor's own rules (mocks/dialects/rules.py): no required
+    field missing, none holding a value the API refuses (e.g. Anthropic ``max_tokens`` absent or below 1).
+    A provider or gateway that breaks one gets the vendor's 400; this names the field. A field the
+    caller's own request, in the upstream's own dialect, already breaks was forwarded as asked: not the
+    provider's."""
+    captured = [r for o in f.outcomes() if o.not_applicable is None for r in o.captured]
+    if not any(r.dialect and r.endpoint for r in captured):
+        return None
+    family = METHOD_OUTPUT.get(f.case.method)
+    out = []
+    for r in captured:
+        refused = refusal(r.dialect or "", r.endpoint, r.json)
+        if refused is None:
+            continue
+        same_dialect = family == ("openai" if r.dialect == "azure" else r.dialect)
+        asked = refusal(r.dialect or "", r.endpoint, f.case.request) if same_dialect else None
+        if asked is not None and asked.rule == refused.rule:
+            continue
+        out.append(f"{r.method} {r.path}: {refused.describe()}")
+    return out

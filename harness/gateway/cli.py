@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.report.files import write_reports
     from harness.scenario import ScenarioError
     from harness.selection import BadInput, select_cases
+    from mocks.variants import resolve_names
 
     if args.gateway and args.gateway_url:
         return _fail("give --gateway (start it) or --gateway-url (attach), not both")
@@ -76,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         adapter = load_adapter(args.gateway or args.gateway_adapter)
         selected, every = select_cases(args.scenarios, args.k)
+        try:
+            variants = resolve_names(args.variants)
+        except ValueError as exc:
+            raise BadInput(f"--variants: {exc}") from None
         baseline = None
         path = Path(args.baseline) if args.baseline else adapter.baseline
         if path is not None and not args.no_baseline:
@@ -91,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
 
     cases = all_cases(selected, adapter, not args.no_transparency)
     puts = gateway_providers(adapter, "http://counting.invalid")
-    total = sum(1 for c in cases for p in puts if p.applies(c))
+    total = sum(1 for c in cases for p in puts if p.applies(c)) * len(variants)
     progress = terminal.Progress(total)
 
     def ready(gateway, upstreams) -> None:  # type: ignore[no-untyped-def]
@@ -115,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             on_ready=ready,
             profile=args.profile,
+            variants=variants,
         )
     except GatewayStartError as exc:
         progress.close()

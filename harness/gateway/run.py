@@ -69,7 +69,15 @@ from harness.gateway.process import GatewayDied, GatewayError, Launcher, Running
 from harness.gateway.provider import METHOD_DOOR, GatewayProvider
 from harness.gateway.transparency import probe_cases, registered
 from harness.levels import Level, default_profile
-from harness.runner import CallUpstream, Context, PathIsolation, decide, not_applicable_result, run_one
+from harness.runner import (
+    CallUpstream,
+    Context,
+    PathIsolation,
+    RunnerError,
+    decide,
+    not_applicable_result,
+    run_one,
+)
 from harness.runner import ProviderUnderTest as Put
 from harness.scenario import Case
 from harness.verdicts import CaseResult, RunResult, Verdict
@@ -78,6 +86,8 @@ from mocks.dialects import DIALECTS
 from mocks.engine import CONTROL_PREFIX, Request
 from mocks.reply import Frame, Reply
 from mocks.server import serve
+from mocks.variants import DEFAULT as DEFAULT_VARIANTS
+from mocks.variants import VARIANTS
 
 __all__ = [
     "GatewayHub",
@@ -439,16 +449,22 @@ async def run_gateway_async(
     on_ready: Callable[[RunningGateway, Mapping[str, str]], None] | None = None,
     apply_baseline: bool = True,
     profile: Level | str | None = None,
+    variants: Sequence[str] = DEFAULT_VARIANTS,
 ) -> RunResult:
     """Run ``cases`` (plus the transparency probes) against the gateway ``launcher`` starts or finds.
     ``profile``: the widest requirement level that can fail (default ``spec``: a gateway is held to the
-    vendors' specs, not to the Provider contract of wirecheck's own clients)."""
+    vendors' specs, not to the Provider contract of wirecheck's own clients). ``variants``: each case runs
+    once per wire variant of the mock's replies (``mocks.variants``), its result named
+    ``case[provider]{variant}``, as in the in-process runner."""
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise RunnerError(f"unknown wire variants {unknown}: expected some of {', '.join(VARIANTS)}")
     try:
         with registered():
             return await _run(
                 cases, adapter, launcher, baseline=baseline, known_cases=known_cases, deadline=deadline, sdk=sdk,
                 transparency=transparency, mock_port=mock_port, mock_url=mock_url, progress=progress,
-                on_ready=on_ready, apply_baseline=apply_baseline,
+                on_ready=on_ready, apply_baseline=apply_baseline, variants=tuple(variants),
                 profile=Level(profile) if profile else default_profile(reference=False, gateway=True),
             )  # fmt: skip
     except BaseExceptionGroup as group:
@@ -487,6 +503,7 @@ async def _run(
     on_ready: Callable[[RunningGateway, Mapping[str, str]], None] | None,
     apply_baseline: bool,
     profile: Level,
+    variants: Sequence[str],
 ) -> RunResult:
     import httpx
 
@@ -543,7 +560,18 @@ async def _run(
                     progress(result)
 
                 await _cases(
-                    every, puts, adapter, absent, ctx, gateway, lane, client, results, in_flight, shown
+                    every,
+                    puts,
+                    variants,
+                    adapter,
+                    absent,
+                    ctx,
+                    gateway,
+                    lane,
+                    client,
+                    results,
+                    in_flight,
+                    shown,
                 )
             except Exception as exc:  # the gateway died, or the run broke: report what was collected
                 stopped = exc
@@ -588,6 +616,7 @@ async def _run(
 async def _cases(
     every: Sequence[Case],
     puts: Sequence[Put],
+    variants: Sequence[str],
     adapter: Adapter,
     absent: Mapping[str, str],
     ctx: Context,
@@ -598,32 +627,41 @@ async def _cases(
     in_flight: list[tuple[Case, Put]],
     shown: Callable[[CaseResult, Case], None],
 ) -> None:
-    """Every case through the gateway, one at a time, each result appended to ``results`` as it comes
-    (``in_flight`` names the case being run, for the report when the run stops on it)."""
+    """Every case through the gateway, one at a time, once per wire variant, each result appended to
+    ``results`` as it comes (``in_flight`` names the case being run, for the report when the run stops on
+    it)."""
+
+    async def one_variant(case: Case, put: Put, variant: str) -> CaseResult:
+        """One case under one wire variant, with the strays that followed it."""
+        why = not_applicable_reason(case, put, adapter, absent)
+        if why is not None:
+            result = not_applicable_result(case, put, why)
+            result.variant = variant
+        else:
+            in_flight.append((case, put))
+            route = adapter.models[put.upstream_dialect]
+            bound = dataclasses.replace(put, cls=put.cls.for_model(route.upstream_model(_model_of(case))))
+            result = await _one(ctx, gateway, bound, route_case(case, route), variant)
+            waive(result, adapter, put.upstream_dialect)
+            unwatched = gateway.pid is None  # attached: probe it when something went wrong
+            if result.verdict is not Verdict.PASS and unwatched and not await gateway.still_alive(client):
+                raise gateway.died_error(during=f"case {case.id} [{put.name}]{{{variant}}}")
+            in_flight.clear()
+        strays = lane.take_strays()
+        if strays:
+            result.details["strays"] = strays
+            if not result.message:
+                result.message = f"{len(strays)} stray upstream request(s) after the call (see details)"
+        return result
+
     for case in every:
         for put in puts:
             if not put.applies(case):
                 continue
-            why = not_applicable_reason(case, put, adapter, absent)
-            if why is not None:
-                result = not_applicable_result(case, put, why)
-            else:
-                in_flight.append((case, put))
-                route = adapter.models[put.upstream_dialect]
-                bound = dataclasses.replace(put, cls=put.cls.for_model(route.upstream_model(_model_of(case))))
-                result = await _one(ctx, gateway, bound, route_case(case, route))
-                waive(result, adapter, put.upstream_dialect)
-                unwatched = gateway.pid is None  # attached: probe it when something went wrong
-                if result.verdict is not Verdict.PASS and unwatched and not await gateway.still_alive(client):
-                    raise gateway.died_error(during=f"case {case.id} [{put.name}]")
-                in_flight.clear()
-            strays = lane.take_strays()
-            if strays:
-                result.details["strays"] = strays
-                if not result.message:
-                    result.message = f"{len(strays)} stray upstream request(s) after the call (see details)"
-            results.append(result)
-            shown(result, case)
+            for variant in variants:
+                result = await one_variant(case, put, variant)
+                results.append(result)
+                shown(result, case)
 
 
 def _model_of(case: Case) -> str:
@@ -669,14 +707,15 @@ def waive(result: CaseResult, adapter: Adapter, dialect: str) -> None:
         result.details = {}
 
 
-async def _one(ctx: Context, gateway: RunningGateway, put: Put, case: Case) -> CaseResult:
-    """One case through the gateway; the gateway dying cancels it into ``GatewayDied``."""
+async def _one(ctx: Context, gateway: RunningGateway, put: Put, case: Case, variant: str) -> CaseResult:
+    """One case through the gateway under wire ``variant``; the gateway dying cancels it into
+    ``GatewayDied``."""
     if gateway.died.is_set():
         raise gateway.died_error(during=f"case {case.id} [{put.name}]")
     with trio.CancelScope() as scope:
         gateway.on_death.append(scope.cancel)
         try:
-            result = await run_one(ctx, put, case)
+            result = await run_one(ctx, put, case, variant)
         finally:
             gateway.on_death.remove(scope.cancel)
     if scope.cancelled_caught or gateway.died.is_set():

@@ -28,6 +28,7 @@ from mocks.dialects.common import (
     text_pieces,
     tokens_before,
 )
+from mocks.dialects.rules import EMPTY, MISSING, NOT_INTEGER, TOO_SMALL, refusal
 from mocks.faults import ErrorFault, StreamErrorFault
 from mocks.framing import Body, Event, SSEFramer
 from mocks.generate import Answer, Ask, Tool, estimate_tokens, random_key
@@ -96,11 +97,18 @@ class Anthropic(Dialect):
         return super().check(call, auth)
 
     def validate(self, call: Call) -> ErrorFault | None:
-        required = {"messages": ("model", "max_tokens", "messages"), "count_tokens": ("model", "messages")}
-        for name in required.get(call.endpoint or "", ()):
-            if name not in call.data:
-                return ErrorFault(400, message=f"{name}: Field required")
-        return None
+        """The API's 400 for a body that breaks its rules (mocks/dialects/rules.py), naming the field as
+        its validation errors do."""
+        refused = refusal(self.name, call.endpoint, call.data)
+        if refused is None:
+            return None
+        detail = {
+            MISSING: "Field required",
+            EMPTY: "at least one message is required",
+            NOT_INTEGER: "Input should be a valid integer",
+            TOO_SMALL: "Input should be greater than or equal to 1",
+        }[refused.problem]
+        return ErrorFault(400, message=f"{refused.field}: {detail}")
 
     def headers(self, call: Call) -> dict[str, str]:
         return {

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, ClassVar
+from typing import Any
 
 from mocks.dialects.common import Call, route
 from mocks.dialects.openai import OpenAI
@@ -47,13 +47,6 @@ class Azure(OpenAI):
         route("POST", _D + r"/audio/transcriptions", "transcriptions"),
     )
     obfuscate = False
-    #: The deployment in the path routes the call, so no body needs ``model`` (docs/wire.md#azure).
-    required_fields: ClassVar[dict[str, tuple[str, ...]]] = {
-        "chat": ("messages",),
-        "embeddings": ("input",),
-        "images": ("prompt",),
-        "speech": ("input", "voice"),
-    }
 
     def credential(self, call: Call) -> str | None:
         return call.headers.get("api-key") or super().credential(call)

@@ -23,6 +23,7 @@ from mocks.dialects.common import (
     status_entry,
     text_pieces,
 )
+from mocks.dialects.rules import refusal
 from mocks.faults import ErrorFault, StreamErrorFault
 from mocks.framing import ArrayFramer, Body, Event, Framer, SSEFramer
 from mocks.generate import Answer, Ask, Tool, embedding, estimate_tokens, random_key
@@ -83,9 +84,12 @@ class Gemini(Dialect):
         return token.strip() if scheme.lower() == "bearer" else None
 
     def validate(self, call: Call) -> ErrorFault | None:
-        if call.endpoint == "generate" and not pick(call.data, "contents"):
-            return ErrorFault(400, message="* GenerateContentRequest.contents: contents is not specified\n")
-        return None
+        """The API's 400 for a body that breaks its rules (mocks/dialects/rules.py), naming the field."""
+        refused = refusal(self.name, call.endpoint, call.data)
+        if refused is None:
+            return None
+        name = refused.field
+        return ErrorFault(400, message=f"* GenerateContentRequest.{name}: {name} is not specified\n")
 
     def _streaming(self, call: Call) -> bool:
         return call.params.get("stream") == "1"

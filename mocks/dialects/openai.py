@@ -25,6 +25,7 @@ from mocks.dialects.common import (
     text_pieces,
     tokens_before,
 )
+from mocks.dialects.rules import EMPTY, refusal
 from mocks.faults import ErrorFault, StreamErrorFault
 from mocks.framing import Body, Event, SSEFramer
 from mocks.generate import (
@@ -138,22 +139,21 @@ class OpenAI(Dialect):
     def json_endpoints(self) -> frozenset[str]:
         return super().json_endpoints() - {"transcriptions"}
 
-    #: endpoint → the body fields the API answers 400 without.
-    required_fields: ClassVar[dict[str, tuple[str, ...]]] = {
-        "chat": ("model", "messages"),
-        "embeddings": ("model", "input"),
-        "images": ("prompt",),
-        "speech": ("model", "input", "voice"),
-    }
-
     def validate(self, call: Call) -> ErrorFault | None:
-        data = call.data
-        for name in self.required_fields.get(call.endpoint or "", ()):
-            if data.get(name) in (None, "", []):
-                return ErrorFault(
-                    400, message=f"Missing required parameter: '{name}'.", code="missing_required_parameter"
-                )
-        return None
+        """The API's 400 for a body that breaks its rules (mocks/dialects/rules.py), naming the field."""
+        refused = refusal(self.name, call.endpoint, call.data)
+        if refused is None:
+            return None
+        name = refused.field
+        if refused.problem == EMPTY and isinstance(call.data.get(name), list):
+            message = (
+                f"Invalid '{name}': empty array. Expected an array with minimum length 1, but got an empty "
+                "array instead."
+            )
+            return ErrorFault(400, message=message, code="empty_array")
+        return ErrorFault(
+            400, message=f"Missing required parameter: '{name}'.", code="missing_required_parameter"
+        )
 
     def headers(self, call: Call) -> dict[str, str]:
         return {

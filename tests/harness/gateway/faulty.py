@@ -29,14 +29,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import struct
 from dataclasses import dataclass
-from typing import Any
 
 import h11
 import httpx
 import trio
+
+try:
+    from tests.harness.gateway.http11 import (
+        connection,
+        read_request,
+        reset,
+        send,
+        serve_loopback,
+        whole_reply,
+    )
+except ImportError:  # run as a script (faulty.yaml's command): its own directory is on sys.path
+    from http11 import connection, read_request, reset, send, serve_loopback, whole_reply  # type: ignore[no-redef]
 
 VARIANTS = ("faithful", "drop_usage", "coalesce", "tool_index", "keepalive", "header_routed")
 BROKEN_WIRE = ("reset_upstream", "garbage", "half_close")
@@ -46,31 +55,6 @@ PREFIX = "faulty/"
 class _Counter:
     requests = 0
     reused = 0  # requests that came on a connection that had carried one before (keepalive variant)
-
-
-async def _read_request(conn: h11.Connection, stream: trio.SocketStream) -> tuple[h11.Request, bytes] | None:
-    head = None
-    body = bytearray()
-    while True:
-        event = conn.next_event()
-        if event is h11.NEED_DATA:
-            data = await stream.receive_some(65536)
-            conn.receive_data(data)
-            continue
-        if isinstance(event, h11.Request):
-            head = event
-        elif isinstance(event, h11.Data):
-            body += event.data
-        elif isinstance(event, h11.EndOfMessage):
-            return (head, bytes(body)) if head is not None else None
-        else:
-            return None
-
-
-async def _send(conn: h11.Connection, stream: trio.SocketStream, event: Any) -> None:
-    data = conn.send(event)
-    if data:
-        await stream.send_all(data)
 
 
 def _events(buffer: bytes) -> tuple[list[bytes], bytes]:
@@ -106,11 +90,6 @@ def _rewrite(variant: str, event: bytes) -> bytes | None:
     return event
 
 
-def _reset(stream: trio.SocketStream) -> None:
-    """Make the coming close a reset (RST) instead of a FIN."""
-    stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-
-
 async def _upstream_by_hand(upstream: str, upstream_key: str, body: bytes) -> trio.SocketStream:
     """A connection to the upstream with a chat request written on it, byte by byte ours."""
     url = httpx.URL(upstream.rstrip("/") + "/chat/completions")
@@ -132,7 +111,7 @@ async def _break_wire(
         if variant == "reset_upstream":
             connection = await _upstream_by_hand(upstream, upstream_key, body)
             await connection.receive_some(65536)
-            _reset(connection)
+            reset(connection)
             await connection.aclose()
             payload = b'{"error": {"message": "upstream reset", "type": "api_error"}}'
             await stream.send_all(
@@ -175,25 +154,19 @@ class _Settings:
 async def _handle(stream: trio.SocketStream, settings: _Settings) -> None:
     variant = settings.variant
     conn = h11.Connection(h11.SERVER)
-    try:
+    async with connection(stream):
         for served in range(1 << 30):
-            got = await _read_request(conn, stream)
+            got = await read_request(conn, stream)
             if got is None:
                 return
             if served:  # only the keepalive variant reads a second request: it drops the connection
                 _Counter.reused += 1
-                _reset(stream)
+                reset(stream)
                 return
             await _one(conn, stream, got, settings)
             if variant != "keepalive" or conn.our_state is not h11.DONE:
                 return
             conn.start_next_cycle()
-    except (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError, httpx.HTTPError, OSError):
-        pass
-    except trio.TooSlowError:
-        pass
-    finally:
-        await stream.aclose()
 
 
 async def _one(
@@ -208,11 +181,7 @@ async def _one(
     headers = {k.decode().lower(): v.decode() for k, v in head.headers}
 
     async def reply(status: int, payload: bytes, content_type: str = "application/json") -> None:
-        await _send(conn, stream, h11.Response(status_code=status, headers=[
-            ("content-type", content_type), ("content-length", str(len(payload))), *close,
-        ]))  # fmt: skip
-        await _send(conn, stream, h11.Data(data=payload))
-        await _send(conn, stream, h11.EndOfMessage())
+        await whole_reply(conn, stream, status, payload, content_type, close)
 
     if head.method == b"GET" and target == "/health":
         await reply(200, b'{"ok": true}')
@@ -250,24 +219,24 @@ async def _one(
         if not streaming or response.status_code != 200:
             await reply(response.status_code, await response.aread(), content_type)
             return
-        await _send(conn, stream, h11.Response(status_code=200, headers=[
+        await send(conn, stream, h11.Response(status_code=200, headers=[
             ("content-type", content_type), ("transfer-encoding", "chunked"), *close,
         ]))  # fmt: skip
         if variant == "coalesce":
-            await _send(conn, stream, h11.Data(data=await response.aread()))
+            await send(conn, stream, h11.Data(data=await response.aread()))
         elif variant == "faithful":
             async for piece in response.aiter_raw():
-                await _send(conn, stream, h11.Data(data=piece))
+                await send(conn, stream, h11.Data(data=piece))
         else:
             buffer = b""
             async for piece in response.aiter_raw():
                 events, buffer = _events(buffer + piece)
                 out = b"".join(e for e in (_rewrite(variant, event) for event in events) if e is not None)
                 if out:
-                    await _send(conn, stream, h11.Data(data=out))
+                    await send(conn, stream, h11.Data(data=out))
             if buffer:
-                await _send(conn, stream, h11.Data(data=buffer))
-        await _send(conn, stream, h11.EndOfMessage())
+                await send(conn, stream, h11.Data(data=buffer))
+        await send(conn, stream, h11.EndOfMessage())
     finally:
         await response.aclose()
 
@@ -285,15 +254,11 @@ async def serve(
     """Serve until cancelled; ``task_status.started`` gets the gateway's URL."""
     if variant not in VARIANTS + BROKEN_WIRE:
         raise ValueError(f"variant must be one of {VARIANTS + BROKEN_WIRE}, not {variant!r}")
-    listeners = await trio.open_tcp_listeners(port, host="127.0.0.1")
-    bound = listeners[0].socket.getsockname()[1]
-    async with httpx.AsyncClient(timeout=30.0) as client:
-        task_status.started(f"http://127.0.0.1:{bound}")
 
-        async def handler(stream: trio.SocketStream) -> None:
-            await _handle(stream, _Settings(client, variant, upstream, upstream_key, key, die_after))
+    async def handler(stream: trio.SocketStream, client: httpx.AsyncClient) -> None:
+        await _handle(stream, _Settings(client, variant, upstream, upstream_key, key, die_after))
 
-        await trio.serve_listeners(handler, listeners)
+    await serve_loopback(handler, port, task_status)
 
 
 def main() -> None:

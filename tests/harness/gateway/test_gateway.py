@@ -162,7 +162,7 @@ def test_the_adapter_waives_checks_and_cases_with_its_reasons(tmp_path: Path) ->
     )
     adapter_path = tmp_path / "faulty.yaml"
     adapter_path.write_text(text)
-    (tmp_path / "faulty.py").write_text((HERE / "faulty.py").read_text())
+    _copy_gateway(tmp_path)
     adapter = load_adapter(adapter_path)
     result = run_gateway(load_paths(SCENARIOS), adapter, InProcess("tool_index"), sdk=False)
     assert failing(result) == {}
@@ -190,6 +190,23 @@ def test_a_gateway_process_runs_the_suite_and_is_stopped(tmp_path: Path) -> None
     assert result.ok, [r.summary() for r in result.results]
     assert [r.case_id for r in result.results] == ["openai.stream.text.001", PROBE]
     assert "faulty.py --port" in log.read_text()
+
+
+def test_wirecheck_run_gateway_with_variants_runs_each_case_once_per_variant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _copy_gateway(tmp_path)
+    (tmp_path / "faulty.yaml").write_text(ADAPTER.read_text())
+    argv = ["run", "--gateway", str(tmp_path / "faulty.yaml"), "--scenarios", str(SCENARIOS[1]), "-k",
+            "stream.text", "--no-sdk", "--no-transparency", "--json", str(tmp_path / "r.json")]  # fmt: skip
+    assert main([*argv, "--variants", "crlf,split"]) == 0, capsys.readouterr()
+    results = json.loads((tmp_path / "r.json").read_text())["results"]
+    assert sorted((r["case"], r["variant"]) for r in results) == [
+        ("openai.stream.text.001", "crlf"),
+        ("openai.stream.text.001", "split"),
+    ]
+    assert main([*argv, "--variants", "crlf,nonesuch"]) == 2
+    assert "--variants: unknown variant 'nonesuch'" in capsys.readouterr().err
 
 
 def test_a_gateway_that_never_becomes_ready_is_a_clear_error_within_the_timeout(tmp_path: Path) -> None:
@@ -366,9 +383,15 @@ def test_a_gateway_that_breaks_the_wire_fails_its_cases_and_the_run_writes_its_r
     assert "fail" in (tmp_path / "s.txt").read_text()
 
 
+def _copy_gateway(folder: Path) -> None:
+    """faulty.py and the server plumbing it imports, into ``folder`` (to run from there as a script)."""
+    for name in ("faulty.py", "http11.py"):
+        (folder / name).write_text((HERE / name).read_text())
+
+
 def _variant_adapter(folder: Path, variant: str) -> Path:
     """The faulty adapter, its process started with ``--variant``."""
-    (folder / "faulty.py").write_text((HERE / "faulty.py").read_text())
+    _copy_gateway(folder)
     path = folder / "faulty.yaml"
     path.write_text(
         _GOOD.replace('--key, "{{master_key}}"]', f'--key, "{{{{master_key}}}}", --variant, {variant}]')
@@ -379,7 +402,7 @@ def _variant_adapter(folder: Path, variant: str) -> Path:
 def test_a_gateway_that_dies_mid_run_still_gets_every_report_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "faulty.py").write_text((HERE / "faulty.py").read_text())
+    _copy_gateway(tmp_path)
     adapter = tmp_path / "faulty.yaml"
     adapter.write_text(
         _GOOD.replace('--key, "{{master_key}}"]', '--key, "{{master_key}}", --die-after, "4"]')
@@ -456,7 +479,7 @@ def test_config_files_may_live_in_folders_under_tmp(tmp_path: Path) -> None:
     )
     path = tmp_path / "faulty.yaml"
     path.write_text(text)
-    (tmp_path / "faulty.py").write_text((HERE / "faulty.py").read_text())
+    _copy_gateway(tmp_path)
     adapter = load_adapter(path)
     launcher = ProcessLauncher(adapter, log_path=tmp_path / "g.log", keep_tmp=True)
     cases = [c for c in load_paths([SCENARIOS[0]]) if c.id == "openai.chat.text.001"]
