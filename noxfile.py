@@ -143,11 +143,14 @@ def gateway_litellm(session: nox.Session) -> None:
 
 def _gateway(session: nox.Session, adapter: str, extra: list[str]) -> None:
     session.install("-e", ".[dev]")
-    read = "import sys; from harness.gateway.adapter import load_adapter as a; print(*a(sys.argv[1]).pip, sep='\\n')"
-    packages = [p for p in (session.run("python", "-c", read, adapter, silent=True) or "").splitlines() if p]
-    name = (
-        session.run("python", "-c", read.replace(".pip, sep='\\n'", ".name"), adapter, silent=True) or ""
-    ).strip()
+    # The adapter's name, then its pip packages, one a line.
+    read = (
+        "import sys; from harness.gateway.adapter import load_adapter as a; "
+        "d = a(sys.argv[1]); print(d.name, *d.pip, sep='\\n')"
+    )
+    name, *packages = [
+        p for p in (session.run("python", "-c", read, adapter, silent=True) or "").splitlines() if p
+    ]
     if packages:
         session.install(*packages)
     reports = Path("reports")

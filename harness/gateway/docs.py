@@ -3,7 +3,11 @@ gateway did differently from the specs, case by case with the spec clause, then 
 
 Rows come from the run's verdicts: every expected failure (its baseline entry says what the gateway did)
 and every failure nobody listed yet (its first failing check says it), grouped by case and reason across
-the upstream dialects they happened on. Generated, scrubbed of the run's secrets: do not edit by hand.
+the upstream dialects they happened on. A run with wire variants (``--variants``) adds a column naming the
+variants each deviation appeared under. Then the SDK oracles: per official SDK (Python and JS,
+``matrix.SDK_ORACLES``) and upstream, how many streams each judged, passed and failed, and why it skipped
+(the JS oracles say so once when they are not installed). Generated, scrubbed of the run's secrets: do not
+edit by hand.
 
 A clause that cites a document of the repository (``docs/contract.md#errors``, a path from the repository
 root) is linked relative to the page, so the link works where the page is read.
@@ -22,7 +26,7 @@ from harness.gateway.adapter import Adapter
 from harness.report import matrix, scrub
 from harness.verdicts import CaseResult, RunResult, Verdict
 
-__all__ = ["render", "write"]
+__all__ = ["render", "sdk_table", "write"]
 
 #: The repository's root, for pages written inside it.
 REPO = Path(__file__).resolve().parents[2]
@@ -61,6 +65,47 @@ def _upstream(r: CaseResult) -> str:
     return r.provider.split("/", 1)[-1]
 
 
+def _variants(rs: list[CaseResult], run_variants: list[str]) -> str:
+    """The variants a deviation appeared under: ``all`` when every variant of the run showed it."""
+    seen = [v for v in run_variants if any(r.variant == v for r in rs)]
+    return "all" if seen == run_variants else ", ".join(seen)
+
+
+def sdk_table(run: RunResult) -> list[str]:
+    """Per official SDK oracle and upstream: ``pass / fail / skip`` counts of its check, then the reasons it
+    skipped (a skip without a reason is a stream the oracle does not apply to, and is not counted)."""
+    upstreams = list(dict.fromkeys(_upstream(r) for r in run.results))
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"pass": 0, "fail": 0, "skip": 0})
+    why: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in run.results:
+        for c in r.checks:
+            if c.id not in matrix.SDK_ORACLES.values() or (c.status == "skip" and not c.message):
+                continue
+            status = c.status if c.status in ("pass", "fail", "skip") else "fail"
+            counts[(c.id, _upstream(r))][status] += 1
+            if status == "skip":
+                why[c.id][c.message] += 1
+    lines = [
+        "## SDK oracles",
+        "",
+        "The official SDKs' stream helpers as oracles, per upstream: `pass / fail / skip` (fails include the "
+        "expected ones; a skip is an oracle that applied but could not judge, with its reason).",
+        "",
+        "| SDK | " + " | ".join(upstreams) + " | Skipped because |",
+        "|" + "---|" * (len(upstreams) + 2),
+    ]
+    for label, check_id in matrix.SDK_ORACLES.items():
+        cells = []
+        for u in upstreams:
+            found = counts.get((check_id, u))
+            cells.append(f"{found['pass']} / {found['fail']} / {found['skip']}" if found else "")
+        reasons = "; ".join(
+            f"{_cell(m)} ({n})" for m, n in sorted(why[check_id].items(), key=lambda kv: -kv[1])
+        )
+        lines.append(f"| {label} (`{check_id}`) | " + " | ".join(cells) + f" | {reasons} |")
+    return [*lines, ""]
+
+
 def render(
     run: RunResult, adapter: Adapter, baseline: Baseline | None = None, page_dir: str = PAGE_DIR
 ) -> str:
@@ -96,30 +141,39 @@ def render(
         pattern = (r.baseline or {}).get("case", "")
         key = pattern if r.verdict is Verdict.EXPECTED_FAILURE and "*" in pattern else r.case_id
         groups[(key, deviation_text(r))].append(r)
+    run_variants = list(dict.fromkeys(r.variant for r in run.results))
+    with_variants = run_variants != ["plain"]
     lines += [
         "## Deviations",
         "",
         f"{len(groups)} deviations ({len(deviating)} results). Each is a case id, the upstream dialects it was seen "
-        "with, what the gateway did, the spec clause it breaks and the checks that caught it.",
+        "with, "
+        + (f"the wire variants it appeared under (of {', '.join(run_variants)}), " if with_variants else "")
+        + "what the gateway did, the spec clause it breaks and the checks that caught it.",
         "",
-        "| Case | Upstreams | What the gateway did | Spec clause | Checks |",
-        "|---|---|---|---|---|",
+        "| Case | Upstreams | "
+        + ("Variants | " if with_variants else "")
+        + "What the gateway did | Spec clause | Checks |",
+        "|---|---|" + ("---|" if with_variants else "") + "---|---|---|",
     ]
     for (case_id, what), rs in sorted(groups.items()):
+        upstreams = ", ".join(sorted({_upstream(r) for r in rs}))
+        variants = f" {_variants(rs, run_variants)} |" if with_variants else ""
         if "*" in case_id:
             check = (rs[0].baseline or {}).get("check", "")
             cases = len({r.case_id for r in rs})
             lines.append(
-                f"| `{case_id}` ({cases} cases) | {', '.join(sorted({_upstream(r) for r in rs}))} | {_cell(what)} "
+                f"| `{case_id}` ({cases} cases) | {upstreams} |{variants} {_cell(what)} "
                 f"| (in the reason) | `{check}` |"
             )
             continue
         checks = sorted({c.id for r in rs for c in r.failed_checks})
         lines.append(
-            f"| `{case_id}` | {', '.join(sorted({_upstream(r) for r in rs}))} | {_cell(what)} | "
+            f"| `{case_id}` | {upstreams} |{variants} {_cell(what)} | "
             f"{_clause(rs[0].clause, page_dir)} | {', '.join(f'`{c}`' for c in checks)} |"
         )
     lines.append("")
+    lines += sdk_table(run)
 
     declared = [r for r in run.results if r.verdict is Verdict.NOT_APPLICABLE]
     reasons: dict[str, set[str]] = defaultdict(set)
