@@ -74,11 +74,6 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--gateway-url needs --gateway-adapter ADAPTER.yaml (its front doors and model routes)")
     if args.provider or args.upstream:
         return _fail("--provider / --upstream do not apply in gateway mode (the adapter names the upstreams)")
-    if getattr(args, "variants", None) and {v.strip() for v in args.variants.split(",")} - {"plain", ""}:
-        # Refused, not ignored: a run that silently used the plain wire only would claim variants it never sent.
-        return _fail(
-            "--variants: gateway mode sends the plain wire only (harness/gateway/run.py takes no variants)"
-        )
     try:
         adapter = load_adapter(args.gateway or args.gateway_adapter)
         selected, every = select_cases(args.scenarios, args.k)

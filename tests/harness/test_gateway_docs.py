@@ -1,6 +1,5 @@
 """The gateway deviations page (harness/gateway/docs.py): the variants a deviation appeared under, and the SDK
-oracles per SDK and upstream with the reasons they skipped; and gateway mode refusing ``--variants`` it would
-not send (harness/gateway/cli.py)."""
+oracles per SDK and upstream with the reasons they skipped."""
 
 from __future__ import annotations
 
@@ -60,11 +59,3 @@ def test_plain_run_has_no_variants_column() -> None:
     page = docs.render(run, load_adapter(ADAPTER))
     assert "| Case | Upstreams | What the gateway did |" in page
     assert "Variants" not in page.split("## SDK oracles", 1)[0]
-
-
-def test_gateway_mode_refuses_variants_it_would_not_send(capsys) -> None:  # type: ignore[no-untyped-def]
-    from harness.cli import main
-
-    code = main(["run", "--gateway", str(ADAPTER), "--variants", "plain,crlf"])
-    assert code == 2
-    assert "--variants: gateway mode sends the plain wire only" in capsys.readouterr().err
