@@ -41,7 +41,6 @@ __all__ = [
     "Level",
     "case_level",
     "check_level",
-    "counts",
     "default_profile",
 ]
 
@@ -120,8 +119,3 @@ def default_profile(*, reference: bool, gateway: bool = False) -> Level:
     if gateway:
         return Level.SPEC
     return Level.REFERENCE if reference else Level.CONTRACT
-
-
-def counts(levels: list[Level]) -> dict[str, int]:
-    """How many of ``levels`` are at each level, in level order."""
-    return {str(level): sum(1 for given in levels if given is level) for level in LEVELS}

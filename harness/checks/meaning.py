@@ -26,10 +26,15 @@ from typing import Any
 
 from harness.checks.subset import is_matcher
 
-__all__ = ["canonical_request"]
+__all__ = ["GEMINI_CALLER_DATA", "canonical_request", "takes_max_tokens"]
 
 #: OpenAI models that refuse ``max_tokens`` (reasoning models): for them the two names are not the same.
 _ONLY_MAX_COMPLETION_TOKENS = re.compile(r"^(o\d|gpt-5)")
+
+
+def takes_max_tokens(model: Any) -> bool:
+    """Whether the OpenAI ``model`` takes ``max_tokens`` as well as ``max_completion_tokens``."""
+    return not (isinstance(model, str) and _ONLY_MAX_COMPLETION_TOKENS.match(model))
 
 
 def _text_blocks(value: Any) -> Any:
@@ -89,9 +94,7 @@ def _openai(body: dict[str, Any]) -> dict[str, Any]:
     out = dict(body)
     if "messages" in out:
         out["messages"] = _each(out["messages"], _openai_message)
-    model = out.get("model")
-    takes_both = not (isinstance(model, str) and _ONLY_MAX_COMPLETION_TOKENS.match(model))
-    if takes_both and "max_tokens" in out and "max_completion_tokens" not in out:
+    if takes_max_tokens(out.get("model")) and "max_tokens" in out and "max_completion_tokens" not in out:
         out["max_completion_tokens"] = out.pop("max_tokens")
     if out.get("stream") is False:
         del out["stream"]
@@ -105,7 +108,7 @@ def _camel(name: str) -> str:
 
 #: Gemini fields whose value is the caller's own data (arguments, results, JSON Schemas): their keys are
 #: kept as written, so ``city_name`` and ``cityName`` stay different there.
-_GEMINI_OPAQUE = frozenset(
+GEMINI_CALLER_DATA = frozenset(
     {"args", "response", "parameters", "parametersJsonSchema", "responseSchema", "responseJsonSchema"}
 )
 
@@ -115,7 +118,7 @@ def _gemini(value: Any) -> Any:
         out = {}
         for key, item in value.items():
             name = _camel(key) if "_" in key else key
-            out[name] = item if name in _GEMINI_OPAQUE else _gemini(item)
+            out[name] = item if name in GEMINI_CALLER_DATA else _gemini(item)
         return out
     if isinstance(value, list):
         return [_gemini(item) for item in value]

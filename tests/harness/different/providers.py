@@ -23,6 +23,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+from harness.checks.meaning import GEMINI_CALLER_DATA, takes_max_tokens
 from providers.anthropic import AnthropicProvider
 from providers.base import Provider
 from providers.google import GoogleProvider
@@ -31,9 +32,6 @@ from providers.streams import Stream
 from providers.transport import RetryPolicy
 
 NO_RETRIES = RetryPolicy(max_retries=0)
-
-#: OpenAI models that refuse ``max_tokens``: for them the reference's name is the only legal one.
-_ONLY_MAX_COMPLETION_TOKENS = re.compile(r"^(o\d|gpt-5)")
 
 
 def _blocks(value: Any) -> Any:
@@ -53,19 +51,12 @@ def _anthropic_form(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _openai_form(body: dict[str, Any]) -> dict[str, Any]:
-    model = body.get("model")
-    if "max_completion_tokens" in body and not _ONLY_MAX_COMPLETION_TOKENS.match(str(model)):
+    if "max_completion_tokens" in body and takes_max_tokens(body.get("model")):
         body["max_tokens"] = body.pop("max_completion_tokens")
     for message in body.get("messages") or ():
         if message.get("role") in ("system", "developer", "user", "tool") and "content" in message:
             message["content"] = _blocks(message["content"])
     return body
-
-
-#: Gemini fields holding the caller's own data, whose keys are not field names.
-_OPAQUE = frozenset(
-    {"args", "response", "parameters", "parametersJsonSchema", "responseSchema", "responseJsonSchema"}
-)
 
 
 def _snake(name: str) -> str:
@@ -74,7 +65,7 @@ def _snake(name: str) -> str:
 
 def _gemini_form(value: Any) -> Any:
     if isinstance(value, dict):
-        return {_snake(k): v if k in _OPAQUE else _gemini_form(v) for k, v in value.items()}
+        return {_snake(k): v if k in GEMINI_CALLER_DATA else _gemini_form(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_gemini_form(item) for item in value]
     return value
