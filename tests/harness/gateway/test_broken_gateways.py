@@ -14,16 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trio
 
 from harness.gateway.adapter import load_adapter
-from harness.gateway.process import RunningGateway, attached_values
 from harness.gateway.run import run_gateway
 from harness.report import terminal
 from harness.scenario import Case, load_paths
 from harness.verdicts import RunResult, Verdict
 from mocks.variants import VARIANTS
-from tests.harness.gateway import translating
+from tests.harness.gateway import in_process, translating
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -32,20 +30,13 @@ ADAPTER = HERE / "translating.yaml"
 TRANSLATED = ("translate_to_anthropic", "translate_to_openai", "translate_gemini")
 
 
-class InProcess:
-    """A launcher for translating.py in the runner's own trio loop (no process)."""
+def launcher(defect: str | None) -> in_process.InProcess:
+    """translating.py with ``defect``, in the runner's own trio loop (no process)."""
 
-    def __init__(self, defect: str | None) -> None:
-        self.name = "translating"
-        self.defect = defect
+    async def serve(upstreams: Mapping[str, str], upstream_key: str, key: str, task_status: Any) -> None:
+        await translating.serve(upstreams, upstream_key, key, defect, task_status=task_status)
 
-    async def start(
-        self, nursery: trio.Nursery, upstreams: Mapping[str, str], upstream_key: str, client: Any
-    ) -> RunningGateway:
-        key = "sk-translating-in-process"
-        url = await nursery.start(translating.serve, dict(upstreams), upstream_key, key, self.defect)
-        values = attached_values(url, key, upstreams, upstream_key, str(ADAPTER))
-        return RunningGateway("translating", url, key, readiness_url=url + "/health", values=values)
+    return in_process.InProcess("translating", ADAPTER, serve)
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +54,7 @@ def run(
     defect: str | None, selected: Sequence[Case], variants: Sequence[str] = ("plain",), **kwargs: Any
 ) -> RunResult:
     return run_gateway(
-        selected, load_adapter(ADAPTER), InProcess(defect), variants=variants, transparency=False, **kwargs
+        selected, load_adapter(ADAPTER), launcher(defect), variants=variants, transparency=False, **kwargs
     )
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trio
 
 from harness.baseline import Baseline
 from harness.cli import main
@@ -29,13 +28,12 @@ from harness.gateway.process import (
     GatewayStartError,
     ProcessLauncher,
     RunningGateway,
-    attached_values,
 )
 from harness.gateway.run import gateway_error, gateway_providers, route_case, run_gateway
 from harness.scenario import load_paths
 from harness.verdicts import RunResult, Verdict
 from mocks.server import BackgroundServer
-from tests.harness.gateway import faulty
+from tests.harness.gateway import faulty, in_process
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -68,25 +66,18 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
 }
 
 
-class InProcess:
-    """A launcher for faulty.py in the runner's own trio loop (no process)."""
+def launcher(variant: str) -> in_process.InProcess:
+    """faulty.py with ``variant``, in the runner's own trio loop (no process)."""
 
-    def __init__(self, variant: str) -> None:
-        self.name = "faulty"
-        self.variant = variant
+    async def serve(upstreams: Mapping[str, str], upstream_key: str, key: str, task_status: Any) -> None:
+        await faulty.serve(variant, upstreams["openai"], upstream_key, key, task_status=task_status)
 
-    async def start(
-        self, nursery: trio.Nursery, upstreams: Mapping[str, str], upstream_key: str, client: Any
-    ) -> RunningGateway:
-        key = "sk-faulty-in-process"
-        url = await nursery.start(faulty.serve, self.variant, upstreams["openai"], upstream_key, key)
-        values = attached_values(url, key, upstreams, upstream_key, str(ADAPTER))
-        return RunningGateway("faulty", url, key, readiness_url=url + "/health", values=values)
+    return in_process.InProcess("faulty", ADAPTER, serve)
 
 
 def run_variant(variant: str, **kwargs: Any) -> RunResult:
     adapter = load_adapter(ADAPTER)
-    return run_gateway(load_paths(SCENARIOS), adapter, InProcess(variant), sdk=True, **kwargs)
+    return run_gateway(load_paths(SCENARIOS), adapter, launcher(variant), sdk=True, **kwargs)
 
 
 @pytest.fixture(autouse=True)
@@ -135,12 +126,12 @@ def test_a_baseline_turns_the_deviation_into_an_expected_failure_and_goes_stale(
     only = [c for c in load_paths(SCENARIOS) if c.id == "openai.stream.text.001"]
     baseline = Baseline.load(path)
     adapter = load_adapter(ADAPTER)
-    dropped = run_gateway(only, adapter, InProcess("drop_usage"), baseline=baseline, transparency=False)
+    dropped = run_gateway(only, adapter, launcher("drop_usage"), baseline=baseline, transparency=False)
     assert (
         dropped.ok
         and dropped.get("openai.stream.text.001", "faulty/openai").verdict is Verdict.EXPECTED_FAILURE
     )
-    faithful = run_gateway(only, adapter, InProcess("faithful"), baseline=baseline, transparency=False)
+    faithful = run_gateway(only, adapter, launcher("faithful"), baseline=baseline, transparency=False)
     stale = faithful.get("openai.stream.text.001", "faulty/openai")
     assert not faithful.ok and stale.verdict is Verdict.FAIL and "stale baseline entry" in stale.message
 
@@ -164,7 +155,7 @@ def test_the_adapter_waives_checks_and_cases_with_its_reasons(tmp_path: Path) ->
     adapter_path.write_text(text)
     _copy_gateway(tmp_path)
     adapter = load_adapter(adapter_path)
-    result = run_gateway(load_paths(SCENARIOS), adapter, InProcess("tool_index"), sdk=False)
+    result = run_gateway(load_paths(SCENARIOS), adapter, launcher("tool_index"), sdk=False)
     assert failing(result) == {}
     skipped = result.get("openai.stream.tool_call.001", "faulty/openai")
     assert skipped.verdict is Verdict.NOT_APPLICABLE and "not routed here" in skipped.message
@@ -365,7 +356,7 @@ def test_a_gateway_that_breaks_the_wire_fails_its_cases_and_the_run_writes_its_r
     variant: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     adapter = load_adapter(ADAPTER)
-    result = run_gateway(load_paths(SCENARIOS[1:]), adapter, InProcess(variant), sdk=False)
+    result = run_gateway(load_paths(SCENARIOS[1:]), adapter, launcher(variant), sdk=False)
     ran = [r for r in result.results if r.verdict is not Verdict.NOT_APPLICABLE]
     assert PROBE in {r.case_id for r in ran} and len(ran) >= 4  # every case ran, the paced probe too
     assert all(r.verdict is Verdict.FAIL for r in ran), [
@@ -434,7 +425,7 @@ def test_a_header_routed_gateway_passes_the_openai_chat_family_through_the_examp
         [ROOT / "scenarios" / name for name in ("openai_chat.yaml", "anthropic_messages.yaml")]
     )
     result = run_gateway(
-        cases, adapter, InProcess("header_routed"), sdk=True, transparency=False, profile="spec"
+        cases, adapter, launcher("header_routed"), sdk=True, transparency=False, profile="spec"
     )
     chat = [
         r
@@ -457,7 +448,7 @@ def test_without_its_headers_the_header_routed_gateway_fails_every_case() -> Non
     cases = [
         c for c in load_paths([ROOT / "scenarios" / "openai_chat.yaml"]) if c.id == "openai.chat.text.001"
     ]
-    result = run_gateway(cases, adapter, InProcess("header_routed"), sdk=False, transparency=False)
+    result = run_gateway(cases, adapter, launcher("header_routed"), sdk=False, transparency=False)
     assert result.get("openai.chat.text.001", "header-routed/openai").verdict is Verdict.FAIL
 
 
@@ -465,7 +456,7 @@ def test_capabilities_and_routes_make_cases_not_applicable_without_listing_ids()
     adapter = load_adapter(EXAMPLE)
     cases = [c for c in load_paths([ROOT / "scenarios" / "openai_media.yaml"]) if c.method != "embedding"][:6]
     assert {c.method for c in cases} & {"image_generation", "audio_speech", "audio_transcription"}
-    result = run_gateway(cases, adapter, InProcess("header_routed"), sdk=False, transparency=False)
+    result = run_gateway(cases, adapter, launcher("header_routed"), sdk=False, transparency=False)
     for r in result.results:
         assert r.verdict is Verdict.NOT_APPLICABLE, r.summary()
         assert (
