@@ -41,6 +41,8 @@ from typing import Any, Literal
 
 import yaml
 
+from harness.config import ConfigError, Pointer, line_of, load_document, pointer_of, show
+
 __all__ = [
     "FORMAT_VERSION",
     "JSON_STYLES",
@@ -70,15 +72,24 @@ Source = Literal["recorded", "imported-vcr", "imported-har", "synthetic"]
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
-class CassetteError(ValueError):
-    """A cassette that cannot be used: ``source`` (the file), ``field`` (e.g. ``interactions[2].response.status``)
-    and what is wrong."""
+class CassetteError(ConfigError):
+    """A cassette that cannot be used: ``source`` (the file), ``field`` (e.g. ``interactions[2].response.status``),
+    ``line`` (1-based, 0 if unknown) and what is wrong (``message``); a ``harness.config.ConfigError``
+    rendered ``FILE:LINE: FIELD: MESSAGE``."""
 
-    def __init__(self, source: str, field: str, message: str) -> None:
-        self.source = source
-        self.field = field
+    def __init__(self, source: str, field: str, message: str, line: int = 0) -> None:
         self.message = message
-        super().__init__(f"{source}: {field}: {message}")
+        super().__init__(source, line, field, message, "<see message>")
+
+    def render(self) -> str:
+        return f"{self.where}: {self.field}: {self.message}"
+
+    @classmethod
+    def from_config(cls, exc: ConfigError) -> CassetteError:
+        """The loader's ``ConfigError`` (bad bytes, bad YAML, an alias bomb...) as a ``CassetteError``."""
+        if isinstance(exc, CassetteError):
+            return exc
+        return cls(exc.source, exc.field, f"expected {exc.expected}, got {show(exc.got)}", exc.line)
 
 
 # --- the model ------------------------------------------------------------------------------------------
@@ -421,10 +432,27 @@ def problems(data: Any) -> list[tuple[str, str]]:
 
 
 def parse(
-    data: Any, source: str = "<cassette>", path: Path | None = None, *, validate: bool = True
+    data: Any,
+    source: str = "<cassette>",
+    path: Path | None = None,
+    *,
+    validate: bool = True,
+    lines: Mapping[Pointer, int] | None = None,
 ) -> Cassette:
     """A ``Cassette`` from plain data, validated against the JSON Schema (a ``CassetteError`` names the
-    field). ``validate=False`` is for data this module has just written."""
+    field, and its line when ``lines`` come from ``harness.config.load_document``). ``validate=False`` is
+    for data this module has just written."""
+    try:
+        return _parse(data, source, path, validate)
+    except CassetteError as exc:
+        if exc.line or not lines:
+            raise
+        raise CassetteError(
+            exc.source, exc.field, exc.message, line_of(lines, pointer_of(exc.field))
+        ) from None
+
+
+def _parse(data: Any, source: str, path: Path | None, validate: bool) -> Cassette:
     if isinstance(data, dict) and data.get(VERSION_KEY) not in (None, FORMAT_VERSION):
         raise CassetteError(
             source,
@@ -495,28 +523,14 @@ def load(path: str | Path) -> Cassette:
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CassetteError(source, "<file>", f"cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise CassetteError(source, "<file>", "not UTF-8 text") from None
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CassetteError(source, f"<line {exc.lineno}>", f"invalid JSON: {exc.msg}") from None
-    else:
-        try:
-            data = yaml.load(text, Loader=_loader())
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"<line {mark.line + 1}>" if mark else "<yaml>"
-            raise CassetteError(source, where, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        data, lines = load_document(path, source=source, what="cassette file")
+    except ConfigError as exc:
+        raise CassetteError.from_config(exc) from None
     if not isinstance(data, dict) or VERSION_KEY not in data:
         raise CassetteError(
             source, VERSION_KEY, f"missing: not a wirecheck cassette (expected `{VERSION_KEY}: 1`)"
         )
-    return parse(data, source, path)
+    return parse(data, source, path, lines=lines)
 
 
 def load_folder(folder: str | Path) -> list[Cassette]:
@@ -536,11 +550,9 @@ def load_folder(folder: str | Path) -> list[Cassette]:
 def is_cassette(path: str | Path) -> bool:
     """Whether ``path`` is a cassette file: its top level has the ``wirecheck_cassette`` key (a file that
     cannot be read or parsed is not one; ``load`` says why)."""
-    path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=_loader())
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        data, _ = load_document(path)
+    except ConfigError:
         return False
     return isinstance(data, dict) and VERSION_KEY in data
 

@@ -204,4 +204,4 @@ def test_wirecheck_serve_reports_script_errors(tmp_path: Path) -> None:
         timeout=30,
     )
     assert result.returncode == 2
-    assert "broken.json: rules[0].times: expected an integer >= 1, got 'twice'" in result.stderr
+    assert "broken.json:1: rules[0].times: expected an integer >= 1, got 'twice'" in result.stderr
