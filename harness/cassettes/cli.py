@@ -130,17 +130,31 @@ def _import(args: argparse.Namespace) -> int:
                     print(f"{path}: failed: {exc}")
                     failed += 1
                     continue
-                fmt.save(cassette, target)
-                print(f"{path}: imported: {len(cassette.interactions)} interactions -> {target}")
+                if _save(fmt, cassette, target, path):
+                    print(f"{path}: imported: {len(cassette.interactions)} interactions -> {target}")
+                else:
+                    failed += 1
                 continue
             result = import_file(path)
             if result.cassette is None:
                 failed += 1
                 print(result.summary())
                 continue
-            fmt.save(result.cassette, target)
-            print(f"{result.summary()} -> {target}")
+            if _save(fmt, result.cassette, target, path):
+                print(f"{result.summary()} -> {target}")
+            else:
+                failed += 1
     return 1 if failed else 0
+
+
+def _save(fmt: Any, cassette: Any, target: Path, path: Path) -> bool:
+    """Save an imported cassette; a target that cannot be written is that file's failure (one line)."""
+    try:
+        fmt.save(cassette, target)
+    except (OSError, fmt.CassetteError) as exc:
+        print(f"{path}: failed: cannot write {target}: {getattr(exc, 'strerror', None) or exc}")
+        return False
+    return True
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -148,7 +162,11 @@ def _export(args: argparse.Namespace) -> int:
     from harness.cassettes.har import export_har
     from harness.cassettes.vcr import export_vcr
 
-    cassette = fmt.load(args.cassette)
+    try:
+        cassette = fmt.load(args.cassette)
+    except fmt.CassetteError as exc:
+        print(f"wirecheck cassette export: {exc}", file=sys.stderr)
+        return 2
     if args.to == "har":
         text = json.dumps(export_har(cassette), ensure_ascii=False, indent=2) + "\n"
         suffix = ".har"
@@ -165,7 +183,12 @@ def _export(args: argparse.Namespace) -> int:
         if args.out
         else Path(args.cassette).with_suffix(suffix if args.to == "har" else ".vcr.yaml")
     )
-    target.write_text(text, encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"wirecheck cassette export: {target}: cannot write it: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"wrote {target}")
     return 0
 
@@ -233,6 +256,23 @@ def _show(args: argparse.Namespace) -> int:
     return 1 if drifted else 0
 
 
+def _whole(text: str) -> int | str:
+    """An argparse type: the whole number, or the text as given (``harness.cli.check_flags`` reports
+    it in one line)."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _real(text: str) -> float | str:
+    """An argparse type: the number, or the text as given (reported by ``harness.cli.check_flags``)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def add_commands(subparsers: Any) -> None:
     """Add ``record`` and ``cassette`` (with ``scan``, ``import``, ``export``, ``show``) to ``subparsers``
     (the result of ``parser.add_subparsers()``); each sets ``run`` to its handler."""
@@ -247,7 +287,9 @@ def add_commands(subparsers: Any) -> None:
     )
     record.add_argument("--out", required=True, help="the cassette to write (.yaml or .json)")
     record.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    record.add_argument("--port", type=int, default=0, help="port to bind (default: 0, any free port)")
+    record.add_argument(
+        "--port", type=_whole, default=0, help="port to bind, 0..65535 (default: 0, any free port)"
+    )
     record.add_argument("--name", default=None, help="the cassette's name (default: the file name)")
     record.set_defaults(run=_record)
 
@@ -300,6 +342,6 @@ def add_commands(subparsers: Any) -> None:
         "--max-age-days) an old recording",
     )
     show.add_argument(
-        "--max-age-days", type=float, default=None, help="with --check: the oldest recording allowed"
+        "--max-age-days", type=_real, default=None, help="with --check: the oldest recording allowed"
     )
     show.set_defaults(run=_show)

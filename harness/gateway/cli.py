@@ -48,6 +48,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _port_problem(port: int) -> str | None:
+    """Why the in-process mock cannot listen on 127.0.0.1:``port`` (``None`` for 0, any free port)."""
+    import socket
+
+    if not port:
+        return None
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            return f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}"
+    return None
+
+
+def _first(group: BaseExceptionGroup) -> BaseException:
+    error: BaseException = group
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
+
+
 def wanted(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "gateway", None) or getattr(args, "gateway_url", None))
 
@@ -74,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--gateway-url needs --gateway-adapter ADAPTER.yaml (its front doors and model routes)")
     if args.provider or args.upstream:
         return _fail("--provider / --upstream do not apply in gateway mode (the adapter names the upstreams)")
+    busy = _port_problem(args.mock_port)
+    if busy is not None:
+        return _fail(f"--mock-port {args.mock_port}: {busy}")
     try:
         adapter = load_adapter(args.gateway or args.gateway_adapter)
         selected, every = select_cases(args.scenarios, args.k)
@@ -125,6 +150,14 @@ def run(args: argparse.Namespace) -> int:
     except GatewayStartError as exc:
         progress.close()
         return _fail(str(exc), 2)
+    except BaseExceptionGroup as group:  # the mock could not listen after all (taken since the check)
+        from mocks.server import ServeError
+
+        found, rest = group.split(ServeError)
+        if found is None or rest is not None:
+            raise
+        progress.close()
+        return _fail(f"--mock-port {args.mock_port}: {_first(found)}", 2)
     except GatewayError as exc:  # died, or the run stopped: report what was collected
         progress.close()
         if exc.result is None:
