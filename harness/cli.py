@@ -376,6 +376,7 @@ def _baseline(args: argparse.Namespace) -> int:
         print(f"wirecheck baseline: {exc}", file=sys.stderr)
         return 2
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(draft.render(str(output)), encoding="utf-8")
     except OSError as exc:
         print(f"wirecheck baseline: {output}: cannot write it: {exc.strerror}", file=sys.stderr)

@@ -397,9 +397,18 @@ def _case(raw: dict[str, Any], at: Pointer, family: str | None, source: str, lin
         raise fail((*at, "model"), f"the path model ({method} takes one)", "<nothing>")
     upstream = raw.get("upstream") or {}
     _check_upstream(upstream, raw["id"], (*at, "upstream"), fail)
-    problem = matcher_problem(raw.get("expect") or {}, (*at, "expect"))
+    expect = raw.get("expect") or {}
+    problem = matcher_problem(expect, (*at, "expect"))
     if problem is not None:
         raise fail(*problem)
+    message = expect.get("error", {}).get("message") if isinstance(expect.get("error"), dict) else None
+    if isinstance(message, str):
+        try:
+            re.compile(message)
+        except re.error as exc:
+            raise fail(
+                (*at, "expect", "error", "message"), f"a regular expression that compiles ({exc})", message
+            ) from None
     clause = raw["clause"]
     case_id = raw["id"]
     return Case(

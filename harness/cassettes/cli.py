@@ -21,6 +21,9 @@ thin face over a library call of this package:
 - ``wirecheck cassette show PATH... [--where key=value]... [--json] [--check [--max-age-days N]]``: the
   index of every interaction; ``--check`` also reports drift (``drift.drift``: a stale index, bodies the
   current wire schemas reject, old recordings) and then exits 1.
+
+Bad input (a file that cannot be read or is malformed, a flag out of range: ``harness.cli.check_flags``)
+is one line on stderr naming the file (line and field) or the flag, and exit status 2.
 """
 
 from __future__ import annotations
@@ -223,7 +226,7 @@ def _show(args: argparse.Namespace) -> int:
             cassettes.extend(fmt.load_folder(path) if path.is_dir() else [fmt.load(path)])
     except fmt.CassetteError as exc:
         print(f"wirecheck cassette show: {exc}", file=sys.stderr)
-        return 1
+        return 2
     drifted = 0
     rows = []
     for cassette in cassettes:

@@ -157,6 +157,25 @@ def test_scenario_matchers_are_checked_at_load(tmp_path: Path, expect: str, fiel
     assert message in info.value.expected
 
 
+@pytest.mark.parametrize(
+    ("expect", "field", "message"),
+    [
+        ("error: {message: 'rate (limit'}", "cases[0].expect.error.message", "a regular expression that compiles"),
+        ("waits: [0.5, -1]", "cases[0].expect.waits[1]", "a number >= 0"),
+        ("usage: {input: -3}", "cases[0].expect.usage.input", "a number >= 0"),
+        ("error: {retry_after: -2}", "cases[0].expect.error.retry_after", "a number >= 0"),
+    ],
+)  # fmt: skip
+def test_scenario_expected_numbers_and_patterns_are_checked(
+    tmp_path: Path, expect: str, field: str, message: str
+) -> None:
+    path = _write(tmp_path, "s.yaml", CASE + f"    expect:\n      {expect}\n")
+    with pytest.raises(ScenarioError) as info:
+        load_file(path)
+    _error_names(info.value, path, 8, field)
+    assert message in info.value.expected
+
+
 def test_json_schema_dollar_keys_are_data_not_matchers(tmp_path: Path) -> None:
     path = _write(tmp_path, "s.yaml", CASE + "    expect:\n      result: {schema: {$ref: '#/x'}}\n")
     assert load_file(path).cases[0].expect["result"] == {"schema": {"$ref": "#/x"}}
@@ -526,3 +545,15 @@ def test_gateway_mode_names_a_busy_mock_port(capsys: pytest.CaptureFixture[str])
             capsys,
             f"--mock-port {port}: cannot listen on 127.0.0.1:{port}",
         )
+
+
+def test_cassette_show_of_a_bad_file_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = _write(tmp_path, "c.yaml", "wirecheck_cassette: 1\n" + BOMB)
+    _one_line_exit_2(["cassette", "show", str(bad)], capsys, f"wirecheck cassette show: {bad}:", "alias bomb")
+
+
+def test_baseline_drafts_into_a_new_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = _write(tmp_path, "r.json", '{"results": []}')
+    target = tmp_path / "new" / "folder" / "b.yaml"
+    assert main(["baseline", "--from", str(report), "-o", str(target)]) == 0, capsys.readouterr().err
+    assert target.is_file()
