@@ -120,6 +120,18 @@ _PORT_FLAGS = ("port", "mock_port")
 _COUNT_FLAGS = {"concurrency": 1, "capture_limit": 0}
 _POSITIVE_SECONDS = ("deadline",)
 _REPORT_FLAGS = ("json", "junit", "matrix", "summary", "gateway_doc")
+_URL_FLAGS = ("gateway_url", "mock_url")
+
+
+def _is_http_url(text: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number or out of range
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _flag(dest: str) -> str:
@@ -158,6 +170,10 @@ def check_flags(args: argparse.Namespace) -> str | None:
         problem = _report_problem(dest, getattr(args, dest, None))
         if problem is not None:
             return problem
+    for dest in _URL_FLAGS:
+        value = getattr(args, dest, None)
+        if value is not None and not _is_http_url(value):
+            return f"{_flag(dest)} {value!r}: expected an http:// or https:// URL"
     if args.command == "record":
         problem = _record_problem(args)
         if problem is not None:
@@ -188,10 +204,7 @@ def _report_problem(dest: str, value: str | None) -> str | None:
 def _record_problem(args: argparse.Namespace) -> str | None:
     """``wirecheck record``: an http(s) upstream, and an ``--out`` file whose folder exists (created now:
     the cassette is written when the recording stops, too late to find out)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(args.upstream)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if not _is_http_url(args.upstream):
         return f"--upstream {args.upstream!r}: expected an http:// or https:// base URL"
     return _report_problem("out", args.out)
 

@@ -432,6 +432,10 @@ def _one_line_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str], *needl
          ["wirecheck record: --port 99999: outside 0..65535"]),
         (["record", "--upstream", "api.openai.com", "--out", "x.yaml"], ["--upstream 'api.openai.com'"]),
         (["cassette", "show", "x.yaml", "--max-age-days", "-3"], ["wirecheck cassette show: --max-age-days -3.0"]),
+        (["run", "--gateway-url", "localhost:4000", "--gateway-adapter", "a.yaml"],
+         ["--gateway-url 'localhost:4000': expected an http:// or https:// URL"]),
+        (["run", "--gateway", "a.yaml", "--mock-url", "http://127.0.0.1:99999"], ["--mock-url"]),
+        (["record", "--upstream", "https://api.openai.com:http", "--out", "x.yaml"], ["--upstream"]),
     ],
 )  # fmt: skip
 def test_bad_flags_are_one_line_naming_the_flag(
