@@ -304,9 +304,11 @@ class _Reader:
             raise self.fail(where, "a string", value)
         return value
 
-    def integer(self, value: Any, where: str, minimum: int = 0) -> int:
+    def integer(self, value: Any, where: str, minimum: int = 0, maximum: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.fail(where, f"an integer >= {minimum}", value)
+        if maximum is not None and value > maximum:
+            raise self.fail(where, f"an integer from {minimum} to {maximum}", value)
         return value
 
     def number(self, value: Any, where: str, minimum: float = 0.0, maximum: float = float("inf")) -> float:
@@ -530,7 +532,7 @@ class _Reader:
             if name in ("after_events", "after_bytes"):
                 args[name] = self.integer(item, at)
             elif name == "status":
-                args[name] = self.integer(item, at, 100)
+                args[name] = self.integer(item, at, 100, 599)
             elif name == "retry_after":
                 args[name] = self.number(item, at, 0, MAX_MS / 1000)
             elif name == "bytes_per_second":
