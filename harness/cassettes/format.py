@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 import yaml
 
-from harness.config import ConfigError, Pointer, line_of, load_document, pointer_of, show
+from harness.config import ConfigError, Pointer, check_header, line_of, load_document, pointer_of, show
 
 __all__ = [
     "FORMAT_VERSION",
@@ -472,6 +472,8 @@ def _parse(data: Any, source: str, path: Path | None, validate: bool) -> Cassett
     for i, item in enumerate(data["interactions"]):
         at = f"interactions[{i}]"
         req, resp = item["request"], item["response"]
+        _check_headers(req.get("headers", {}), f"{at}.request.headers", source)
+        _check_headers(resp.get("headers", {}), f"{at}.response.headers", source)
         request = Request(
             method=req["method"].upper(),
             path=req["path"],
@@ -512,6 +514,17 @@ def _parse(data: Any, source: str, path: Path | None, validate: bool) -> Cassett
         path=path,
         match=MatchPolicy.from_data(data.get("match", {})),
     )
+
+
+def _check_headers(headers: Mapping[str, Any], where: str, source: str) -> None:
+    """Header values without CR, LF or NUL: replayed, one would split the response head (or never
+    match a real request)."""
+    for name, values in headers.items():
+        for value in values if isinstance(values, list) else [values]:
+            problem = check_header(name, value)
+            if problem is not None:
+                expected, got = problem
+                raise CassetteError(source, f"{where}.{name}", f"expected {expected}, got {show(got)}")
 
 
 def _loader() -> Any:

@@ -418,7 +418,12 @@ def parse_adapter(data: Any, lines: Mapping[Any, int], source: str, base: Path |
                 tuple(entry.get("checks", ())),
             )
         )
+    from harness.baseline import known_checks
+
     for i, entry in enumerate(not_applicable):
+        for k, check_id in enumerate(entry.checks):
+            if check_id not in known_checks():
+                raise fail(("not_applicable", i, "checks", k), "a check id of harness/checks", check_id)
         bad = [d for d in entry.upstream if d not in models]
         if bad:
             raise fail(

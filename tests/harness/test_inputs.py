@@ -307,6 +307,16 @@ def test_a_cassette_error_names_its_line(tmp_path: Path) -> None:
     _error_names(info.value, path, 8, "interactions[0].response.chunks[0].t_ms")
 
 
+def test_a_cassette_header_value_with_crlf_is_refused(tmp_path: Path) -> None:
+    text = (CASSETTE % "0").replace(
+        "      status: 200\n", '      status: 200\n      headers: {x-a: "1\\r\\nx-b: 2"}\n'
+    )
+    path = _write(tmp_path, "c.yaml", text)
+    with pytest.raises(fmt.CassetteError, match="without CR, LF") as info:
+        fmt.load(path)
+    _error_names(info.value, path, 7, "interactions[0].response.headers.x-a")
+
+
 def test_a_cassette_alias_bomb_and_bad_bytes_are_cassette_errors(tmp_path: Path) -> None:
     with pytest.raises(fmt.CassetteError, match="alias bomb"):
         fmt.load(_write(tmp_path, "bomb.yaml", "wirecheck_cassette: 1\n" + BOMB))
@@ -356,6 +366,16 @@ def test_an_adapter_number_must_be_finite_and_its_port_in_range(tmp_path: Path) 
     with pytest.raises(AdapterError) as info:
         load_adapter(path)
     _error_names(info.value, path, 8, "port")
+
+
+def test_an_adapter_not_applicable_check_must_be_known(tmp_path: Path) -> None:
+    text = (
+        ADAPTER % "authorization" + "not_applicable:\n  - {case: a.b.001, checks: [fields.txt], reason: r}\n"
+    )
+    path = _write(tmp_path, "a.yaml", text)
+    with pytest.raises(AdapterError, match="a check id") as info:
+        load_adapter(path)
+    _error_names(info.value, path, 9, "not_applicable[0].checks[0]")
 
 
 def test_an_adapter_alias_bomb_is_refused(tmp_path: Path) -> None:
