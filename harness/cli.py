@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -91,12 +92,24 @@ def _serve_input(args: argparse.Namespace) -> tuple[int, float, bool]:
                     f"{path}: not UTF-8 text (expected a YAML or JSON script or cassette)"
                 ) from None
         cassettes = path.is_dir() or is_cassette(path)
+    for path in args.ignore or ():
+        if not _JSON_PATH.fullmatch(path):
+            raise BadInput(
+                f"--ignore {path!r}: expected a JSON path such as metadata.user_id or messages[*].cache_control"
+            )
+    for name in args.ignore_query or ():
+        if not name or any(c in name for c in "&=#?\r\n"):
+            raise BadInput(f"--ignore-query {name!r}: expected a query parameter name such as api-version")
     replay_flags = (
         args.speed is not None or args.ignore or args.ignore_query or args.ignore_path_version or args.repeat
     )
     if replay_flags and not cassettes:
         raise BadInput(f"{'/'.join(_REPLAY_FLAGS)} apply to cassettes only, not to a script")
     return port, speed, cassettes
+
+
+#: A body path of ``--ignore`` (the cassette schema's ``match.ignore`` items): keys and ``[N]``/``[*]``.
+_JSON_PATH = re.compile(r"(?:[^.\[\]]+|\[(?:\*|[0-9]+)\])(?:\.[^.\[\]]+|\[(?:\*|[0-9]+)\])*")
 
 
 def _whole(text: str) -> int | str:

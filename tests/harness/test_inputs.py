@@ -456,6 +456,8 @@ def _one_line_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str], *needl
          ["wirecheck record: --port 99999: outside 0..65535"]),
         (["record", "--upstream", "api.openai.com", "--out", "x.yaml"], ["--upstream 'api.openai.com'"]),
         (["cassette", "show", "x.yaml", "--max-age-days", "-3"], ["wirecheck cassette show: --max-age-days -3.0"]),
+        (["serve", str(ROOT / "cassettes"), "--ignore", "messages[[0]"], ["wirecheck serve: --ignore 'messages[[0]': expected a JSON path"]),
+        (["serve", str(ROOT / "cassettes"), "--ignore-query", "a=b"], ["--ignore-query 'a=b'"]),
         (["run", "--gateway-url", "localhost:4000", "--gateway-adapter", "a.yaml"],
          ["--gateway-url 'localhost:4000': expected an http:// or https:// URL"]),
         (["run", "--gateway", "a.yaml", "--mock-url", "http://127.0.0.1:99999"], ["--mock-url"]),
@@ -506,27 +508,29 @@ def test_a_provider_module_that_raises_on_import_is_one_line(
 
 
 def test_list_names_the_file_of_an_alias_bomb_and_of_bad_bytes(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bomb = _write(tmp_path, "bomb.yaml", BOMB)
-    _one_line_exit_2(["list", "--scenarios", str(bomb)], capsys, f"wirecheck list: {bomb}:", "alias bomb")
-    latin = _write(tmp_path, "latin.yaml", b"cases: caf\xe9\n")
-    _one_line_exit_2(["list", "--scenarios", str(latin)], capsys, f"{latin}:1: <file>: expected UTF-8 text")
+    monkeypatch.chdir(tmp_path)  # scenario files are named relative to the working directory
+    _write(tmp_path, "bomb.yaml", BOMB)
+    _one_line_exit_2(["list", "--scenarios", "bomb.yaml"], capsys, "wirecheck list: bomb.yaml:", "alias bomb")
+    _write(tmp_path, "latin.yaml", b"cases: caf\xe9\n")
+    _one_line_exit_2(
+        ["list", "--scenarios", "latin.yaml"], capsys, "latin.yaml:1: <file>: expected UTF-8 text"
+    )
 
 
 def test_run_names_a_bad_matcher_and_a_bad_baseline(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    scenario = _write(tmp_path, "s.yaml", CASE + "    expect:\n      result: {id: {$not: {$regexx: x}}}\n")
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, "s.yaml", CASE + "    expect:\n      result: {id: {$not: {$regexx: x}}}\n")
     _one_line_exit_2(
-        ["run", "--scenarios", str(scenario)], capsys, f"{scenario}:8: cases[0].expect.result.id.$not"
+        ["run", "--scenarios", "s.yaml"], capsys, "s.yaml:8: cases[0].expect.result.id.$not.$regexx"
     )
-    good = _write(tmp_path, "good.yaml", CASE)
-    baseline = _write(tmp_path, "b.yaml", "entries:\n  - {case: demo.case.001, provider: opnai, reason: r}\n")
+    _write(tmp_path, "good.yaml", CASE)
+    _write(tmp_path, "b.yaml", "entries:\n  - {case: demo.case.001, provider: opnai, reason: r}\n")
     _one_line_exit_2(
-        ["run", "--scenarios", str(good), "--baseline", str(baseline)],
-        capsys,
-        f"{baseline}:2: entries[0].provider",
+        ["run", "--scenarios", "good.yaml", "--baseline", "b.yaml"], capsys, "b.yaml:2: entries[0].provider"
     )
 
 
