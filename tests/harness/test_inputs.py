@@ -4,6 +4,7 @@ cassettes (wirecheck and VCR), gateway adapters, baselines and command-line flag
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -11,12 +12,15 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.baseline import Baseline, BaselineError
 from harness.cassettes import format as fmt
 from harness.cassettes.vcr import read_vcr
 from harness.cli import main
-from harness.config import ConfigError, load_document
+from harness.config import ConfigError, load_document, parse_document
 from harness.gateway.adapter import AdapterError, load_adapter
 from harness.scenario import ScenarioError, load_file
 from mocks.matching import differences
@@ -90,6 +94,42 @@ def test_a_few_aliases_of_a_legitimate_file_load(tmp_path: Path) -> None:
     data, lines = load_document(path)
     assert data == {"r": "a reason", "entries": ["a reason"] * 3}
     assert lines[("entries",)] == 2
+
+
+def test_merge_keys_still_load(tmp_path: Path) -> None:
+    path = _write(tmp_path, "m.yaml", "base: &base {a: 1, b: 2}\nmore: {<<: *base, c: 3}\n")
+    data, _ = load_document(path)
+    assert data["more"] == {"a": 1, "b": 2, "c": 3}
+
+
+_SCALARS = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+)
+_JSON = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=_JSON)
+def test_any_json_data_round_trips_with_a_line_for_every_field(data: object) -> None:
+    text = yaml.safe_dump({"top": data}, allow_unicode=True)
+    loaded, lines = parse_document(text, "round.yaml")
+    assert loaded == {"top": data}
+    stack: list[tuple[object, tuple[str | int, ...]]] = [(loaded["top"], ("top",))]
+    while stack:
+        value, pointer = stack.pop()
+        assert lines.get(pointer, 0) >= 1, pointer
+        if isinstance(value, dict):
+            stack.extend((v, (*pointer, k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, (*pointer, i)) for i, v in enumerate(value))
+    as_json, _ = parse_document(json.dumps({"top": data}), "round.json", kind="json")
+    assert as_json == {"top": data}
 
 
 def test_bytes_that_are_not_utf8_are_named_with_their_offset_and_line(tmp_path: Path) -> None:
