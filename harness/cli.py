@@ -13,6 +13,9 @@ suite through a real gateway's front doors (``harness.gateway.cli``).
 
 ``wirecheck list [--scenarios ...] [-k SUBSTRING]``: the cases with their ids and spec clauses.
 
+Every command's flags are checked before it starts (``harness.flags.check_flags``: durations, counts,
+ports, URLs, report folders, ``--provider`` modules); bad input is one line on stderr, exit 2.
+
 ``wirecheck baseline --from REPORT.json -o FILE [--force]``: draft a baseline from a JSON report, one
 entry per failing (case, provider, check) with an empty reason for a person to fill
 (``harness.baseline_draft``); exit 2 on a report it cannot read or an existing FILE without --force.
@@ -28,12 +31,6 @@ that cannot be read or is malformed, a port outside 0..65535 or in use, a host t
 ``wirecheck record --upstream URL --out FILE`` and ``wirecheck cassette scan|import|export|show``: the
 cassette commands (``harness.cassettes.cli``).
 
-Flags are checked before a command starts (``check_flags``): ``--deadline`` a finite number of seconds
-above 0, ``--concurrency`` a whole number from 1, every port 0..65535, report files (``--json``,
-``--junit``, ``--matrix``, ``--summary``, ``--gateway-doc``) writable, their folders created now rather than
-lost after the run, and each ``--provider module:Class`` module importable; bad input is one line on
-stderr naming the flag and what was expected, exit 2.
-
 Default scenarios: ``$WIRECHECK_SCENARIOS``, else ``scenarios/`` of the checkout the ``harness`` package
 is in (``harness.scenario.default_scenarios_dir``); default baseline: ``baselines/reference.yaml`` beside
 it, when the default scenarios run against reference providers only (other runs name theirs).
@@ -42,9 +39,6 @@ it, when the default scenarios run against reference providers only (other runs 
 from __future__ import annotations
 
 import argparse
-import importlib
-import math
-import re
 import sys
 from pathlib import Path
 
@@ -52,6 +46,7 @@ from harness.asyncio_bridge import CLOSE_TIMEOUT, AsyncioBridge, guard_exit
 from harness.cassettes.cli import add_commands as add_cassette_commands
 from harness.cassettes.cli import serve_cassettes
 from harness.cassettes.format import CassetteError, is_cassette
+from harness.flags import JSON_PATH, check_flags, number_or_text
 from harness.gateway import cli as gateway_cli
 from harness.provider_loop import PROVIDER_LOOPS
 from harness.selection import BadInput, select_cases
@@ -93,7 +88,7 @@ def _serve_input(args: argparse.Namespace) -> tuple[int, float, bool]:
                 ) from None
         cassettes = path.is_dir() or is_cassette(path)
     for path in args.ignore or ():
-        if not _JSON_PATH.fullmatch(path):
+        if not JSON_PATH.fullmatch(path):
             raise BadInput(
                 f"--ignore {path!r}: expected a JSON path such as metadata.user_id or messages[*].cache_control"
             )
@@ -108,140 +103,12 @@ def _serve_input(args: argparse.Namespace) -> tuple[int, float, bool]:
     return port, speed, cassettes
 
 
-#: A body path of ``--ignore`` (the cassette schema's ``match.ignore`` items): keys and ``[N]``/``[*]``.
-_JSON_PATH = re.compile(r"(?:[^.\[\]]+|\[(?:\*|[0-9]+)\])(?:\.[^.\[\]]+|\[(?:\*|[0-9]+)\])*")
-
-
 def _whole(text: str) -> int | str:
     """An argparse type: the whole number, or the text as given for the command to report in one line."""
     try:
         return int(text)
     except ValueError:
         return text
-
-
-def _real(text: str) -> float | str:
-    """An argparse type: the number, or the text as given for ``check_flags`` to report in one line."""
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-#: Flags (argparse ``dest``) holding a port, a count from a minimum, or a duration.
-_PORT_FLAGS = ("port", "mock_port")
-_COUNT_FLAGS = {"concurrency": 1, "capture_limit": 0}
-_POSITIVE_SECONDS = ("deadline",)
-_REPORT_FLAGS = ("json", "junit", "matrix", "summary", "gateway_doc")
-_URL_FLAGS = ("gateway_url", "mock_url")
-
-
-def _is_http_url(text: str) -> bool:
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number or out of range
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def _flag(dest: str) -> str:
-    return "--" + dest.replace("_", "-")
-
-
-def check_flags(args: argparse.Namespace) -> str | None:
-    """Why the parsed flags cannot be used (one line naming the flag), or ``None``: ports in 0..65535,
-    counts whole and not below their minimum, durations finite and above 0, report files writable (their
-    folders created now, so a run's reports are never lost at its end), ``--provider module:Class``
-    modules importable (an exception on import named with its module)."""
-    for dest in _PORT_FLAGS:
-        value = getattr(args, dest, None)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int):
-            return f"{_flag(dest)} {value!r}: expected a whole number in 0..65535"
-        if not 0 <= value <= 65535:
-            return f"{_flag(dest)} {value}: outside 0..65535"
-    for dest, minimum in _COUNT_FLAGS.items():
-        value = getattr(args, dest, None)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            return f"{_flag(dest)} {value!r}: expected a whole number >= {minimum}"
-    for dest in _POSITIVE_SECONDS:
-        value = getattr(args, dest, None)
-        if value is None:
-            continue
-        if isinstance(value, str) or not math.isfinite(value) or value <= 0:
-            return f"{_flag(dest)} {value!r}: expected a finite number of seconds above 0"
-    max_age = getattr(args, "max_age_days", None)
-    if max_age is not None and (isinstance(max_age, str) or not math.isfinite(max_age) or max_age < 0):
-        return f"--max-age-days {max_age}: expected a finite number of days >= 0"
-    for dest in _REPORT_FLAGS:
-        problem = _report_problem(dest, getattr(args, dest, None))
-        if problem is not None:
-            return problem
-    for dest in _URL_FLAGS:
-        value = getattr(args, dest, None)
-        if value is not None and not _is_http_url(value):
-            return f"{_flag(dest)} {value!r}: expected an http:// or https:// URL"
-    if args.command == "record":
-        problem = _record_problem(args)
-        if problem is not None:
-            return problem
-    for spec in getattr(args, "provider", None) or ():
-        problem = _provider_import_problem(spec)
-        if problem is not None:
-            return problem
-    return None
-
-
-def _report_problem(dest: str, value: str | None) -> str | None:
-    """Why report file ``value`` cannot be written (its folder is created here), or ``None``."""
-    if not value or value == "-":
-        return None
-    path = Path(value)
-    if path.is_dir():
-        return f"{_flag(dest)} {value}: expected a file to write, got a folder"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return f"{_flag(dest)} {value}: cannot create its folder {path.parent}: {exc.strerror or exc}"
-    if not path.parent.is_dir():
-        return f"{_flag(dest)} {value}: {path.parent} is not a folder"
-    return None
-
-
-def _record_problem(args: argparse.Namespace) -> str | None:
-    """``wirecheck record``: an http(s) upstream, and an ``--out`` file whose folder exists (created now:
-    the cassette is written when the recording stops, too late to find out)."""
-    if not _is_http_url(args.upstream):
-        return f"--upstream {args.upstream!r}: expected an http:// or https:// base URL"
-    return _report_problem("out", args.out)
-
-
-def _provider_import_problem(spec: str) -> str | None:
-    """Why the module of ``--provider module:Class`` cannot be imported (one line), or ``None``; a
-    module that is simply not there is left to the runner, which says which names it knows."""
-    module, colon, _ = spec.strip().partition(":")
-    if not colon or not module:
-        return None
-    try:
-        importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None  # the module itself is missing: the runner's message covers it
-        return f"--provider {spec}: importing {module} raised {_one_line(exc)}"
-    except Exception as exc:  # a user's module may raise anything while it imports
-        return f"--provider {spec}: importing {module} raised {_one_line(exc)}"
-    return None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -463,7 +330,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--concurrency", type=_whole, default=8, help="cases run at once, from 1 (default: %(default)s)"
     )
     run.add_argument(
-        "--deadline", type=_real, default=10.0, help="seconds per call, above 0 (default: %(default)s)"
+        "--deadline",
+        type=number_or_text,
+        default=10.0,
+        help="seconds per call, above 0 (default: %(default)s)",
     )
     run.add_argument("--no-sdk", action="store_true", help="skip the official-SDK oracle checks")
     run.add_argument(
@@ -597,17 +467,10 @@ def main(argv: list[str] | None = None) -> int:
     ``wirecheck run`` may guard (``harness.asyncio_bridge.guard_exit``); a caller that passes ``argv``
     goes on running, so its process is never ended for it."""
     args = build_parser().parse_args(argv)
+    if (problem := check_flags(args)) is not None:  # harness/flags.py: one line, exit 2
+        return problem.report()
     args.program = argv is None
-    problem = check_flags(args)
-    if problem is not None:
-        print(f"wirecheck {_command(args)}: {problem}", file=sys.stderr)
-        return 2
     return args.run(args)
-
-
-def _command(args: argparse.Namespace) -> str:
-    sub = getattr(args, "cassette_command", None)
-    return f"{args.command} {sub}" if sub else args.command
 
 
 if __name__ == "__main__":

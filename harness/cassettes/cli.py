@@ -35,6 +35,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from harness.flags import number_or_text, whole_or_text
+
 __all__ = ["add_commands", "serve_cassettes"]
 
 
@@ -259,23 +261,6 @@ def _show(args: argparse.Namespace) -> int:
     return 1 if drifted else 0
 
 
-def _whole(text: str) -> int | str:
-    """An argparse type: the whole number, or the text as given (``harness.cli.check_flags`` reports
-    it in one line)."""
-    try:
-        return int(text)
-    except ValueError:
-        return text
-
-
-def _real(text: str) -> float | str:
-    """An argparse type: the number, or the text as given (reported by ``harness.cli.check_flags``)."""
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
 def add_commands(subparsers: Any) -> None:
     """Add ``record`` and ``cassette`` (with ``scan``, ``import``, ``export``, ``show``) to ``subparsers``
     (the result of ``parser.add_subparsers()``); each sets ``run`` to its handler."""
@@ -291,7 +276,7 @@ def add_commands(subparsers: Any) -> None:
     record.add_argument("--out", required=True, help="the cassette to write (.yaml or .json)")
     record.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     record.add_argument(
-        "--port", type=_whole, default=0, help="port to bind, 0..65535 (default: 0, any free port)"
+        "--port", type=whole_or_text, default=0, help="port to bind, 0..65535 (default: 0, any free port)"
     )
     record.add_argument("--name", default=None, help="the cassette's name (default: the file name)")
     record.set_defaults(run=_record)
@@ -345,6 +330,6 @@ def add_commands(subparsers: Any) -> None:
         "--max-age-days) an old recording",
     )
     show.add_argument(
-        "--max-age-days", type=_real, default=None, help="with --check: the oldest recording allowed"
+        "--max-age-days", type=number_or_text, default=None, help="with --check: the oldest recording allowed"
     )
     show.set_defaults(run=_show)

@@ -102,13 +102,17 @@ def test_merge_keys_still_load(tmp_path: Path) -> None:
     assert data["more"] == {"a": 1, "b": 2, "c": 3}
 
 
+# Text without control characters and line separators (NEL, LS, PS), which PyYAML's dumper and reader do
+# not give back the same: a YAML limitation, not the loader's.
+_TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\x85"))
 _SCALARS = (
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | _TEXT
 )
 _JSON = st.recursive(
     _SCALARS,
     lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=4)
+        st.lists(inner, max_size=4)
+        | st.dictionaries(_TEXT.filter(bool).map(lambda t: t[:8]), inner, max_size=4)
     ),
     max_leaves=20,
 )
