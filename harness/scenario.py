@@ -51,7 +51,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -168,10 +168,11 @@ class Case:
     level: Level = Level.SPEC
     levels: Mapping[str, str] = field(default_factory=dict)
 
-    def check_level(self, check_id: str, inherited: bool = False) -> Level:
+    def check_level(self, check_id: str, inherited: bool = False, situations: Collection[str] = ()) -> Level:
         """What requires check ``check_id`` on this case (``harness.levels``); ``inherited``: the call it
-        judges went through a translating default the provider inherits."""
-        return check_level(check_id, self.level, self.levels, inherited)
+        judges went through a translating default the provider inherits; ``situations``: those of
+        ``harness.levels.SITUATIONS`` that hold for the call."""
+        return check_level(check_id, self.level, self.levels, inherited, situations)
 
     def applies_to(self, provider: str) -> bool:
         """Whether this case runs for reference provider ``provider`` (a user's provider: see the runner)."""
@@ -201,6 +202,13 @@ class Case:
         reply = up.get("reply") or {}
         return isinstance(reply.get("status"), int) and reply["status"] >= 400
 
+    def fails_after_stream_start(self, dialect: str | None) -> bool:
+        """Whether the upstream for ``dialect`` fails after its stream began: an in-stream error, or a
+        drop, stall or malformed event after some events or bytes (a fault of the case or of its rules)."""
+        up = self.upstream_for(dialect)
+        faults = [up.get("fault") or {}, *((r.get("fault") or {}) for r in up.get("rules", ()))]
+        return any(_after_start(fault) for fault in faults)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -210,6 +218,16 @@ class Case:
             "family": self.family,
             "source": f"{self.source}:{self.line}",
         }
+
+
+def _after_start(fault: Mapping[str, Any]) -> bool:
+    if "stream_error" in fault:
+        return True
+    return any(
+        isinstance(fault.get(name), Mapping)
+        and ("after_events" in fault[name] or "after_bytes" in fault[name])
+        for name in ("drop", "stall", "malformed_sse")
+    )
 
 
 def script_data(up: Mapping[str, Any], name: str) -> dict[str, Any]:

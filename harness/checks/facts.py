@@ -21,6 +21,7 @@ from harness.levels import Level
 from harness.scenario import Case
 from mocks.capture import CapturedRequest
 from providers.sse import SSEEvent, decode_all, is_done
+from providers.translate import DIALECTS
 
 __all__ = [
     "METHOD_OUTPUT",
@@ -245,6 +246,18 @@ class Facts:
         if check_id.startswith(("upstream.", "fields.")):
             return self.main.method in self.inherited
         return any(o.method in self.inherited for o in self.outcomes())
+
+    def situations(self) -> tuple[str, ...]:
+        """The situations of ``harness.levels.SITUATIONS`` that hold for the main call: ``translated`` when
+        the method's dialect is not the upstream's, ``stream_started`` when the upstream fails after its
+        stream began."""
+        out: list[str] = []
+        client = METHOD_OUTPUT.get(self.main.method)
+        if client in DIALECTS and client != self.schema_dialect:
+            out.append("translated")
+        if self.case.fails_after_stream_start(self.upstream_dialect):
+            out.append("stream_started")
+        return tuple(out)
 
     @property
     def expect(self) -> Any:
