@@ -41,8 +41,8 @@ from enum import StrEnum
 __all__ = [
     "INHERITED",
     "INTRINSIC",
-    "SITUATIONS",
     "LEVELS",
+    "SITUATIONS",
     "Level",
     "case_level",
     "check_level",
