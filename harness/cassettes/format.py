@@ -496,16 +496,16 @@ def load(path: str | Path) -> Cassette:
     """Read and validate one cassette file (``.yaml``/``.yml`` or ``.json``). A recording journal whose
     last append was torn (``harness.cassettes.journal.recover``) loads its complete interactions, with
     ``truncated`` set and a ``TornTailWarning`` naming the file."""
+    from harness.cassettes.journal import decode, recover, warn_torn
+
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = decode(path.read_bytes())
     except OSError as exc:
         raise CassetteError(source, "<file>", f"cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise CassetteError(source, "<file>", "not UTF-8 text") from None
-    from harness.cassettes.journal import recover, warn_torn
-
     text, torn = recover(text)  # a recording journal: only its complete interactions
     if path.suffix.lower() == ".json":
         try:
@@ -549,11 +549,11 @@ def load_folder(folder: str | Path) -> list[Cassette]:
 def is_cassette(path: str | Path) -> bool:
     """Whether ``path`` is a cassette file: its top level has the ``wirecheck_cassette`` key (a file that
     cannot be read or parsed is not one; ``load`` says why)."""
-    from harness.cassettes.journal import recover
+    from harness.cassettes.journal import decode, recover
 
     path = Path(path)
     try:
-        text, _ = recover(path.read_text(encoding="utf-8"))
+        text, _ = recover(decode(path.read_bytes()))
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=_loader())
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
         return False

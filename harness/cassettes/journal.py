@@ -42,7 +42,16 @@ from typing import Any
 from harness.cassettes import format as fmt
 from harness.cassettes.scrub import Finding, scan_text
 
-__all__ = ["JOURNAL_LINE", "Entry", "Journal", "TornTailWarning", "prepare", "recover", "warn_torn"]
+__all__ = [
+    "JOURNAL_LINE",
+    "Entry",
+    "Journal",
+    "TornTailWarning",
+    "decode",
+    "prepare",
+    "recover",
+    "warn_torn",
+]
 
 #: The first line of every YAML journal: what marks a file as one (and its tail as recoverable).
 JOURNAL_LINE = (
@@ -99,6 +108,21 @@ def recover(text: str) -> tuple[str, str | None]:
     if not tail.strip():
         return text, None
     return text[: ends[-1]], tail
+
+
+def decode(raw: bytes) -> str:
+    """A cassette file's bytes as text, as ``Path.read_text(encoding="utf-8")`` reads it (UTF-8, universal
+    newlines). A journal torn in the middle of a character decodes with that tail's broken bytes replaced
+    (``recover`` then cuts the tail); a broken byte anywhere else is the ``UnicodeDecodeError`` it always
+    was."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        text = raw.decode("utf-8", errors="replace")
+        complete, tail = recover(text)
+        if tail is None or len(complete.encode("utf-8")) > exc.start:
+            raise
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def warn_torn(source: str, kept: int, tail: str) -> None:

@@ -21,8 +21,8 @@ def _chat(content: str, **extra) -> dict:
     return {"model": "gpt-4o", "messages": [{"role": "user", "content": content}], **extra}
 
 
-def _interaction(n: int) -> fmt.Interaction:
-    body = json.dumps(_chat(f"question {n}")).encode()
+def _interaction(n: int, place: str = "Oslo") -> fmt.Interaction:
+    body = json.dumps(_chat(f"question {n} about {place}"), ensure_ascii=False).encode()
     return fmt.Interaction(
         fmt.Request("POST", "/v1/chat/completions", body=body),
         fmt.Response(
@@ -47,6 +47,7 @@ def _journal(path: Path, count: int) -> Journal:
         pytest.param(lambda item: item[: len(item) // 2], id="mid-item"),
         pytest.param(lambda item: item.split("\n", 1)[0] + "\n", id="first-line-only-still-valid-yaml"),
         pytest.param(lambda item: item + "# wirecheck: interaction 4 comp", id="mid-complete-line"),
+        pytest.param(lambda item: item.encode()[: item.encode().index("ø".encode()) + 1], id="mid-character"),
     ],
 )
 def test_a_torn_tail_loads_the_complete_interactions_with_a_warning(tmp_path: Path, cut) -> None:
@@ -54,8 +55,9 @@ def test_a_torn_tail_loads_the_complete_interactions_with_a_warning(tmp_path: Pa
     _journal(path, 3)
     whole = fmt.load(path)
     assert len(whole.interactions) == 3 and not whole.truncated
-    with path.open("a", encoding="utf-8") as handle:  # what a kill in the middle of the fourth write leaves
-        handle.write(cut(prepare(_interaction(3)).text))
+    torn = cut(prepare(_interaction(3, "Tromsø")).text)
+    with path.open("ab") as handle:  # what a kill in the middle of the fourth write leaves
+        handle.write(torn if isinstance(torn, bytes) else torn.encode())
     with pytest.warns(TornTailWarning, match=rf"{path}: the last append was torn .* the 3 complete"):
         cassette = fmt.load(path)
     assert cassette.truncated
@@ -77,6 +79,13 @@ def test_recover_cuts_only_journals_and_only_real_tails(tmp_path: Path) -> None:
     assert fmt.load(path).interactions == []  # `interactions:` (null) is an empty journal
     assert recover(text + "- source: rec") == (text, "- source: rec")
     assert recover(text + "\n\n") == (text + "\n\n", None)
+    # a broken character before the last complete line is no tear: still "not UTF-8"
+    broken = tmp_path / "broken.yaml"
+    _journal(broken, 2)
+    raw = broken.read_bytes()
+    broken.write_bytes(raw.replace(b"Oslo", b"Osl\xc3", 1) + b"- sou")
+    with pytest.raises(fmt.CassetteError, match=r"broken\.yaml: <file>: not UTF-8 text"):
+        fmt.load(broken)
     # an ordinary cassette is never cut: a broken one is still an error naming the file
     plain = tmp_path / "plain.yaml"
     fmt.save(fmt.Cassette(interactions=[_interaction(0)]), plain)
