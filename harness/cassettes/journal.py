@@ -191,12 +191,6 @@ class Journal:
             raise ValueError(f"{self.path}: the journal is closed")
         if self._state == "open":
             return
-        head = fmt.Cassette(
-            name=self.header.name,
-            description=self.header.description,
-            meta=self.header.meta,
-            match=self.header.match,
-        )
         entries = [
             prepare(it, self.path.suffix, str(self.path)) for it in self.header.interactions
         ]  # already on disk before: kept as they are, not scanned again here
@@ -204,7 +198,7 @@ class Journal:
             self._items = [entry.data for entry in entries]
             self._rewrite_json()
         else:
-            data = fmt.to_data(head)
+            data = self._head()
             del data["interactions"]
             text = JOURNAL_LINE + fmt.dump_text(data) + "interactions:\n"
             text += "".join(
@@ -215,15 +209,17 @@ class Journal:
         self.count = len(entries)
         self._state = "open"
 
-    def _rewrite_json(self) -> None:
-        data = fmt.to_data(
+    def _head(self) -> dict[str, Any]:
+        """The header as ``format.to_data`` writes it (with an empty ``interactions``)."""
+        header = self.header
+        return fmt.to_data(
             fmt.Cassette(
-                name=self.header.name,
-                description=self.header.description,
-                meta=self.header.meta,
-                match=self.header.match,
+                name=header.name, description=header.description, meta=header.meta, match=header.match
             )
         )
+
+    def _rewrite_json(self) -> None:
+        data = self._head()
         data["interactions"] = self._items
         _replace(self.path, fmt.dump_text(data, ".json"))
 
