@@ -232,6 +232,8 @@ class Cassette:
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     match: MatchPolicy = field(default_factory=MatchPolicy)
+    #: loaded from a recording journal whose last append was torn (``harness.cassettes.journal``)
+    truncated: bool = False
 
     @property
     def id(self) -> str:
@@ -491,15 +493,20 @@ def _loader() -> Any:
 
 
 def load(path: str | Path) -> Cassette:
-    """Read and validate one cassette file (``.yaml``/``.yml`` or ``.json``)."""
+    """Read and validate one cassette file (``.yaml``/``.yml`` or ``.json``). A recording journal whose
+    last append was torn (``harness.cassettes.journal.recover``) loads its complete interactions, with
+    ``truncated`` set and a ``TornTailWarning`` naming the file."""
+    from harness.cassettes.journal import decode, recover, warn_torn
+
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = decode(path.read_bytes())
     except OSError as exc:
         raise CassetteError(source, "<file>", f"cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise CassetteError(source, "<file>", "not UTF-8 text") from None
+    text, torn = recover(text)  # a recording journal: only its complete interactions
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
@@ -516,7 +523,13 @@ def load(path: str | Path) -> Cassette:
         raise CassetteError(
             source, VERSION_KEY, f"missing: not a wirecheck cassette (expected `{VERSION_KEY}: 1`)"
         )
-    return parse(data, source, path)
+    if "interactions" in data and data["interactions"] is None:
+        data["interactions"] = []  # a journal with no interaction yet ends with `interactions:`
+    cassette = parse(data, source, path)
+    if torn is not None:
+        cassette.truncated = True
+        warn_torn(source, len(cassette.interactions), torn)
+    return cassette
 
 
 def load_folder(folder: str | Path) -> list[Cassette]:
@@ -536,9 +549,11 @@ def load_folder(folder: str | Path) -> list[Cassette]:
 def is_cassette(path: str | Path) -> bool:
     """Whether ``path`` is a cassette file: its top level has the ``wirecheck_cassette`` key (a file that
     cannot be read or parsed is not one; ``load`` says why)."""
+    from harness.cassettes.journal import decode, recover
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text, _ = recover(decode(path.read_bytes()))
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=_loader())
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
         return False
