@@ -9,8 +9,11 @@ and counts and the same exit status (JSON equal modulo timings, ports and order)
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -341,3 +344,52 @@ def test_gateway_mode_shards_merge_to_the_unsharded_run(
         any(r["case"].startswith("gateway.transparency.") for r in _load(tmp_path / f"{k}.json")["results"])
         for k in (1, 2)
     )
+
+
+# --- the pytest plugin under pytest-xdist ----------------------------------------------------------------------
+
+
+def test_the_pytest_plugin_runs_each_item_once_under_xdist(tmp_path: Path) -> None:
+    """``pytest -n 2``: both workers collect the same items in the same order (xdist refuses otherwise),
+    each item runs once with its own verdict, and a stale baseline entry still fails as XPASS(strict)."""
+    pytest.importorskip("xdist", reason="pytest-xdist is not installed (pip install -e '.[dev]')")
+    from harness.runner import resolve_providers
+
+    (tmp_path / "scenarios").mkdir()
+    files = [ROOT / "scenarios" / "openai_chat.yaml", SCENARIOS[3]]
+    for path in files:
+        shutil.copy(path, tmp_path / "scenarios" / path.name)
+    providers = resolve_providers(["openai", "anthropic"], None)
+    expected = sorted(
+        f"scenarios/{path.name}::{case.id}[{put.name}]"
+        for path in files
+        for case in load_paths([path])
+        for put in providers
+        if put.applies(case)
+    )
+    stale = "openai.chat.text.001"
+    (tmp_path / "baseline.yaml").write_text(
+        f"entries:\n  - {{case: {stale}, provider: openai, reason: stale}}\n"
+    )
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nwirecheck_scenarios = scenarios\nwirecheck_providers =\n    openai\n    anthropic\n"
+        "wirecheck_baseline = baseline.yaml\n"
+    )
+    plugin = [] if _plugin_installed() else ["-p", "harness.pytest_plugin"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *plugin, "-p", "no:cacheprovider", "-n", "2", "--dist", "loadfile", "-rA",
+         "--wirecheck-no-sdk", "-q"],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    out = done.stdout
+    assert done.returncode == 1, out + done.stderr
+    reported = sorted(re.findall(r"^(?:PASSED|FAILED) (\S+)", out, re.MULTILINE))
+    assert reported == expected  # every item, once, under the same id
+    assert f"FAILED scenarios/openai_chat.yaml::{stale}[openai]" in out and "XPASS(strict)" in out
+    assert f"1 failed, {len(expected) - 1} passed" in out
+
+
+def _plugin_installed() -> bool:
+    from importlib.metadata import entry_points
+
+    return any(ep.value == "harness.pytest_plugin" for ep in entry_points(group="pytest11"))
