@@ -14,6 +14,8 @@ it), baseline entries naming unknown cases fail once (each shard reports them; t
 the shard that owns that id, as it keeps the gateway's transparency probes, which every shard runs), and a
 baseline pattern entry that excused no failure in any shard, though it matched results, is stale and fails
 the merged run, as it fails a whole-suite run (a single shard cannot judge that: it sees only its part).
+Results come in the unsharded run's order (selected case, provider, variant; baseline entries last); the
+merged duration is the longest shard's (the wall time of shards run side by side).
 """
 
 from __future__ import annotations
