@@ -2,7 +2,7 @@
 
 ``wirecheck run [--provider NAME|module:Class ...] [--scenarios DIR_OR_FILE ...] [-k SUBSTRING]
 [--baseline FILE] [--json F] [--junit F] [--matrix F] [--upstream DIALECT] [--concurrency N]
-[--provider-loop trio|asyncio|auto] [--variants NAMES|default|all]``: run the conformance scenarios (``harness.runner.run``) and report;
+[--provider-loop trio|asyncio|auto] [--variants NAMES|default|all] [--shard K/N]``: run the conformance scenarios (``harness.runner.run``) and report;
 exit 0 only when no verdict is fail, error or mock-infidelity, 1 otherwise, 2 on bad input. Providers
 written for asyncio (``harness.provider_loop``) run on one asyncio loop in a thread
 (``harness.asyncio_bridge``), closed after the results print; the program then ends within
@@ -10,6 +10,11 @@ written for asyncio (``harness.provider_loop``) run on one asyncio loop in a thr
 
 ``wirecheck run --gateway ADAPTER.yaml`` / ``--gateway-url URL --gateway-adapter ADAPTER.yaml``: the same
 suite through a real gateway's front doors (``harness.gateway.cli``).
+
+``wirecheck run --shard K/N ... --json SHARD.json`` runs only shard K of N of the selected cases (split by
+case id, ``harness.selection.Shard``); ``wirecheck report merge SHARD.json... [--json F] [--junit F]
+[--matrix F]`` joins the shards' reports into the whole run's (``harness.report.merge``), prints its summary
+and exits with its verdict (0 / 1), or 2, with one line naming the file, on reports that are not one run.
 
 ``wirecheck list [--scenarios ...] [-k SUBSTRING]``: the cases with their ids and spec clauses.
 
@@ -45,7 +50,7 @@ from harness.cassettes.cli import serve_cassettes
 from harness.cassettes.format import CassetteError, is_cassette
 from harness.gateway import cli as gateway_cli
 from harness.provider_loop import PROVIDER_LOOPS
-from harness.selection import BadInput, select_cases
+from harness.selection import BadInput, Shard, select_cases
 from mocks.script import ScriptError
 from mocks.server import ServeError, run_server
 from mocks.variants import VARIANTS, resolve_names
@@ -144,7 +149,9 @@ def _run(args: argparse.Namespace) -> int:
     from harness.scenario import ScenarioError
 
     try:
-        selected, every = _cases(args)
+        shard = Shard.parse(args.shard) if args.shard is not None else None
+        whole, every = _cases(args)
+        selected = shard.keep(whole) if shard is not None else whole
         providers = resolve_providers(args.provider, args.upstream, args.provider_loop)
         try:
             variants = resolve_names(args.variants)
@@ -159,9 +166,11 @@ def _run(args: argparse.Namespace) -> int:
     except (BadInput, RunnerError, ScenarioError) as exc:
         print(f"wirecheck run: {exc}", file=sys.stderr)
         return 2
-    if not selected:
+    if not whole:
         print(f"wirecheck run: no case matches -k {' '.join(args.k)}", file=sys.stderr)
         return 2
+    if shard is not None:
+        print(f"wirecheck run: shard {shard}: {len(selected)} of {len(whole)} cases", file=sys.stderr)
     for put in providers:
         if not put.reference:
             print(f"wirecheck run: {put.name} runs on {put.loop} ({put.loop_reason})", file=sys.stderr)
@@ -189,8 +198,20 @@ def _run(args: argparse.Namespace) -> int:
             text += f"\nbaseline: {baseline.source} ({len(baseline.entries)} entries)"
         print(text)
         code = result.exit_code
+        record = None
+        if shard is not None:
+            from harness.report.merge import record as shard_record
+
+            record = shard_record(
+                shard, whole, every, result, variants=variants, profile=args.profile, baseline=baseline
+            )
         written = write_reports(
-            result, json=args.json, junit_xml=args.junit, matrix_md=args.matrix, summary_text=text
+            result,
+            json=args.json,
+            junit_xml=args.junit,
+            matrix_md=args.matrix,
+            summary_text=text,
+            shard=record,
         )
         code = code if written else max(code, 1)
     finally:
@@ -333,6 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
         "library (asyncio, aiohttp, litellm, ...) and not to trio (default: %(default)s)",
     )
     run.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="run only shard K of N (1 <= K <= N) of the selected cases, split by a hash of the case id "
+        "(every case in exactly one shard, with all its providers and variants); join the shards' --json "
+        "reports with `wirecheck report merge`",
+    )
+    run.add_argument(
         "-v",
         "--verbose",
         action="store_true",
@@ -426,8 +454,52 @@ def build_parser() -> argparse.ArgumentParser:
         help="let each interaction answer any number of times (default: once)",
     )
     serve.set_defaults(run=_serve)
+    _report_commands(commands)
     add_cassette_commands(commands)
     return parser
+
+
+def _report_commands(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser("report", help="work with the JSON reports of runs")
+    actions = report.add_subparsers(dest="action", required=True, metavar="ACTION")
+    merging = actions.add_parser(
+        "merge",
+        help="join the JSON reports of a run's shards (wirecheck run --shard K/N --json F) into one",
+        description="Join the JSON reports of every shard of one run (wirecheck run --shard K/N --json F) "
+        "into the report of the whole run, print its summary and write the reports asked for.",
+        epilog="Exit status: 0 when the merged run has no fail, error or mock-infidelity verdict, 1 when it "
+        "has; 2 (one line on stderr naming the file) on reports that are not the shards of one run: "
+        "another split, selection, providers, profile, variants or baseline, a shard twice or missing, a "
+        "case in two shards.",
+    )
+    merging.add_argument("reports", nargs="+", metavar="SHARD.json", help="every shard's JSON report")
+    merging.add_argument("--json", metavar="FILE", help="write the merged run as JSON")
+    merging.add_argument("--junit", metavar="FILE", help="write JUnit XML")
+    merging.add_argument("--matrix", metavar="FILE", help="write the markdown provider × feature matrix")
+    merging.set_defaults(run=_merge)
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from harness.report import terminal
+    from harness.report.files import write_reports
+    from harness.report.merge import MergeError, merge
+
+    try:
+        merged = merge(args.reports)
+    except MergeError as exc:
+        print(f"wirecheck report merge: {exc}", file=sys.stderr)
+        return 2
+    text = terminal.summary(merged.run) + f"\nmerged {merged.shards} shards: {', '.join(merged.sources)}"
+    print(text)
+    written = write_reports(
+        merged.run,
+        json=args.json,
+        junit_xml=args.junit,
+        matrix_md=args.matrix,
+        summary_text=text,
+        command="wirecheck report merge",
+    )
+    return merged.run.exit_code if written else max(merged.run.exit_code, 1)
 
 
 def _scenario_args(parser: argparse.ArgumentParser) -> None:

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.report import terminal
     from harness.report.files import write_reports
     from harness.scenario import ScenarioError
-    from harness.selection import BadInput, select_cases
+    from harness.selection import BadInput, Shard, select_cases
     from mocks.variants import resolve_names
 
     if args.gateway and args.gateway_url:
@@ -76,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--provider / --upstream do not apply in gateway mode (the adapter names the upstreams)")
     try:
         adapter = load_adapter(args.gateway or args.gateway_adapter)
-        selected, every = select_cases(args.scenarios, args.k)
+        shard = Shard.parse(args.shard) if getattr(args, "shard", None) is not None else None
+        whole, every = select_cases(args.scenarios, args.k)
+        selected = shard.keep(whole) if shard is not None else whole
         try:
             variants = resolve_names(args.variants)
         except ValueError as exc:
@@ -87,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             baseline = Baseline.load(path)
     except (BadInput, ScenarioError) as exc:
         return _fail(str(exc))
-    if not selected:
+    if not whole:
         return _fail(f"no case matches -k {' '.join(args.k or [])}")
     if args.gateway:
         launcher = ProcessLauncher(adapter, log_path=args.gateway_log, master_key=args.gateway_key)
@@ -141,8 +143,16 @@ def run(args: argparse.Namespace) -> int:
     if error is not None:
         text += f"\nthe run stopped early: {error}"
     print(text)
+    record = None
+    if shard is not None:  # every shard runs the transparency probes; the merge keeps one shard's
+        from harness.report.merge import record as shard_record
+
+        record = shard_record(
+            shard, whole, every, result, variants=variants, profile=args.profile, baseline=baseline
+        )
     written = write_reports(
         result,
+        shard=record,
         json=args.json,
         junit_xml=args.junit,
         matrix_md=args.matrix,
