@@ -36,8 +36,13 @@ it, when the default scenarios run against reference providers only (other runs 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from harness.asyncio_bridge import CLOSE_TIMEOUT, AsyncioBridge, guard_exit
 from harness.cassettes.cli import add_commands as add_cassette_commands
@@ -442,13 +447,64 @@ def _scenario_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: Exit status and the one line printed for each way the program is stopped from outside.
+STOPPED = {
+    signal.SIGINT: (130, "interrupted"),
+    signal.SIGTERM: (143, "terminated"),
+    signal.SIGHUP: (129, "hung up"),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command. ``argv=None`` (the process's own command line) means this is the program, whose exit
     ``wirecheck run`` may guard (``harness.asyncio_bridge.guard_exit``); a caller that passes ``argv``
-    goes on running, so its process is never ended for it."""
+    goes on running, so its process is never ended for it.
+
+    Ctrl-C (SIGINT), SIGTERM and SIGHUP stop any command the same way: as a ``KeyboardInterrupt`` raised
+    where the command is (so its cleanup runs: a gateway's process tree is ended, temporary folders are
+    removed, reports already written stay), then one line on stderr (``wirecheck: interrupted``) and
+    exit status 128 + the signal's number (130 for Ctrl-C). No traceback."""
     args = build_parser().parse_args(argv)
     args.program = argv is None
-    return args.run(args)
+    received: list[int] = []
+    with _stop_signals(received):
+        try:
+            return args.run(args)
+        except (KeyboardInterrupt, BaseExceptionGroup) as exc:
+            # trio raises it from a nursery inside a group, with what the cancellation caused beside it
+            if isinstance(exc, BaseExceptionGroup) and exc.subgroup(KeyboardInterrupt) is None:
+                raise
+            code, word = STOPPED[received[-1] if received else signal.SIGINT]
+            print(f"wirecheck: {word}", file=sys.stderr)
+            return code
+
+
+@contextlib.contextmanager
+def _stop_signals(received: list[int]) -> Iterator[None]:
+    """While the command runs: SIGTERM and SIGHUP (where not ignored) raise ``KeyboardInterrupt`` as Ctrl-C
+    does, by way of the SIGINT handler in place (trio's, which delivers it where it is safe, or Python's
+    own); ``received`` collects the signals that came. Only in the main thread; the handlers are put back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        received.append(signum)
+        interrupt = signal.getsignal(signal.SIGINT)
+        if callable(interrupt):
+            interrupt(signal.SIGINT, frame)
+        else:  # SIGINT ignored or default: stop all the same
+            raise KeyboardInterrupt
+
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            previous[sig] = signal.signal(sig, stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

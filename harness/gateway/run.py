@@ -643,8 +643,8 @@ async def _cases(
             bound = dataclasses.replace(put, cls=put.cls.for_model(route.upstream_model(_model_of(case))))
             result = await _one(ctx, gateway, bound, route_case(case, route), variant)
             waive(result, adapter, put.upstream_dialect)
-            unwatched = gateway.pid is None  # attached: probe it when something went wrong
-            if result.verdict is not Verdict.PASS and unwatched and not await gateway.still_alive(client):
+            # something went wrong: a gateway that no longer answers is dead (the case failed on that)
+            if result.verdict is not Verdict.PASS and not await gateway.still_alive(client):
                 raise gateway.died_error(during=f"case {case.id} [{put.name}]{{{variant}}}")
             in_flight.clear()
         strays = lane.take_strays()

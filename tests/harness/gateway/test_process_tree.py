@@ -1,0 +1,137 @@
+"""The gateway's process tree and temporary folder do not outlive ``wirecheck run --gateway``, whichever way
+the run ends: SIGTERM, SIGKILL (the supervisor sees its control pipe close) or Ctrl-C, which also prints one
+line and exits 130.
+
+The gateway is forking.py: a first process, a worker, and a child of the worker that called ``os.setsid()``
+(out of the gateway's process group, so signalling the group alone would leave it running). wirecheck runs
+as a real program (``python -m harness.cli``) with its own TMPDIR, so its temporary folders can be counted.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.gateway.supervisor import alive, descendants
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+SCENARIOS = ROOT / "scenarios" / "openai_chat.yaml"
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+def _ppid(pid: int) -> int:
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return int(text[text.rfind(")") + 2 :].split()[1])
+
+
+def _wait_for(what: str, condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"not within {timeout:g}s: {what}")
+        time.sleep(0.05)
+
+
+class Run:
+    """``wirecheck run --gateway`` of forking.py in the background, until its gateway is serving."""
+
+    def __init__(self, folder: Path) -> None:
+        self.tmp = folder / "tmp"
+        self.tmp.mkdir()
+        pids = folder / "pids"
+        adapter = folder / "forking.yaml"
+        adapter.write_text(
+            "name: forking\n"
+            f'command: ["{{{{python}}}}", "{HERE / "forking.py"}", --port, "{{{{port}}}}", --pids, "{pids}"]\n'
+            "readiness: {path: /health, timeout_s: 30}\n"
+            "stop: {grace_s: 1}\n"
+            "front_doors: {openai: {base_path: /v1}}\n"
+            'models: {openai: "forking/{{model}}"}\n'
+        )
+        self.stderr = folder / "stderr"
+        with open(self.stderr, "wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "harness.cli", "run", "--gateway", str(adapter), "--scenarios",
+                 str(SCENARIOS), "-k", "openai.chat.text.001", "--no-sdk", "--no-transparency",
+                 "--deadline", "120", "--json", str(folder / "r.json")],
+                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                env={**os.environ, "TMPDIR": str(self.tmp)},
+            )  # fmt: skip
+        try:
+            _wait_for("the gateway's three processes", lambda: pids.exists(), 60)
+            _wait_for("the ready line", lambda: "ready at" in self.stderr.read_text(), 30)
+        except AssertionError:
+            self.process.kill()
+            self.process.wait(10)
+            raise AssertionError(self.stderr.read_text()) from None
+        first, worker, escaped = (int(line) for line in pids.read_text().split())
+        # the supervisor (the first process's parent) is part of what must go
+        self.gateway = [_ppid(first), first, worker, escaped]
+        assert os.getsid(escaped) != os.getpgid(first), "the escaped child left the group"
+        assert self.temporary(), "the run's temporary folder exists while it runs"
+
+    def temporary(self) -> list[str]:
+        return [p.name for p in self.tmp.iterdir() if p.name.startswith("wirecheck-")]
+
+    def stop(self, sig: int) -> int:
+        self.process.send_signal(sig)
+        code = self.process.wait(60)
+        _wait_for("no process of the gateway left", lambda: not any(alive(p) for p in self.gateway), 30)
+        _wait_for("no temporary folder left", lambda: not self.temporary(), 30)
+        return code
+
+
+def test_sigterm_ends_the_whole_gateway_tree_and_removes_the_temporary_folder(tmp_path: Path) -> None:
+    run = Run(tmp_path)
+    assert all(alive(p) for p in run.gateway)
+    code = run.stop(signal.SIGTERM)
+    assert code == 143
+    assert run.stderr.read_text().endswith("wirecheck: terminated\n")
+
+
+def test_sigkill_of_wirecheck_ends_the_whole_gateway_tree_too(tmp_path: Path) -> None:
+    run = Run(tmp_path)
+    code = run.stop(signal.SIGKILL)
+    assert code == -signal.SIGKILL
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path: Path) -> None:
+    run = Run(tmp_path)
+    before = run.stderr.read_text()
+    code = run.stop(signal.SIGINT)
+    after = run.stderr.read_text()[len(before) :]
+    assert code == 130
+    assert after == "wirecheck: interrupted\n", after
+    assert "Traceback" not in before + after
+
+
+def test_descendants_follows_the_ppid_links_through_a_process_that_left_its_group() -> None:
+    code = "import os, time\nif os.fork() == 0:\n    os.setsid(); time.sleep(30)\ntime.sleep(30)\n"
+    parent = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    try:
+        _wait_for("the forked child", lambda: len(descendants(parent.pid)) == 1, 10)
+        (child,) = descendants(parent.pid)
+        assert _ppid(child) == parent.pid and os.getsid(child) == child
+        assert set(descendants(os.getpid())) >= {parent.pid, child}
+    finally:
+        os.killpg(parent.pid, signal.SIGKILL)
+        for pid in descendants(parent.pid):
+            os.kill(pid, signal.SIGKILL)
+        parent.wait(10)
+    assert not alive(parent.pid)
+
+
+def test_the_subreaper_call_works_here() -> None:
+    """prctl through ctypes: where it fails, orphans of the gateway would escape to init."""
+    probe = (
+        "from harness.gateway.supervisor import set_child_subreaper as s; raise SystemExit(0 if s() else 1)"
+    )
+    assert subprocess.run([sys.executable, "-c", probe], cwd=ROOT, timeout=30).returncode == 0
