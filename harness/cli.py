@@ -28,6 +28,10 @@ that cannot be read or is malformed, a port outside 0..65535 or in use, a host t
 ``wirecheck record --upstream URL --out FILE`` and ``wirecheck cassette scan|import|export|show``: the
 cassette commands (``harness.cassettes.cli``).
 
+Ctrl-C, SIGTERM and SIGHUP stop any command with one line on stderr (``wirecheck: interrupted``) and exit
+status 128 + the signal (130 for Ctrl-C), never a traceback; a run stopped so still writes the reports of
+the cases it finished (``main``).
+
 Default scenarios: ``$WIRECHECK_SCENARIOS``, else ``scenarios/`` of the checkout the ``harness`` package
 is in (``harness.scenario.default_scenarios_dir``); default baseline: ``baselines/reference.yaml`` beside
 it, when the default scenarios run against reference providers only (other runs name theirs).
@@ -198,6 +202,9 @@ def _run(args: argparse.Namespace) -> int:
             result, json=args.json, junit_xml=args.junit, matrix_md=args.matrix, summary_text=text
         )
         code = code if written else max(code, 1)
+    except KeyboardInterrupt:
+        progress.close()  # the line main prints starts a line of its own
+        raise
     finally:
         _close_bridge(bridge, code, program=args.program)
     return code
@@ -475,8 +482,35 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(exc, BaseExceptionGroup) and exc.subgroup(KeyboardInterrupt) is None:
                 raise
             code, word = STOPPED[received[-1] if received else signal.SIGINT]
+            with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: the line all the same
+                _write_finished(args, exc, word)
             print(f"wirecheck: {word}", file=sys.stderr)
             return code
+
+
+def _write_finished(args: argparse.Namespace, exc: BaseException, word: str) -> None:
+    """The reports of the cases a run finished before it was stopped (``harness.runner.RunInterrupted``),
+    written where the run writes them (``--json``, ``--junit``, ``--matrix``, ``--summary``)."""
+    from harness.report import terminal
+    from harness.report.files import write_reports
+    from harness.runner import RunInterrupted
+
+    if isinstance(exc, BaseExceptionGroup):
+        found = exc.subgroup(RunInterrupted)
+        while isinstance(found, BaseExceptionGroup):
+            found = found.exceptions[0]
+        exc = found if found is not None else exc
+    if not isinstance(exc, RunInterrupted):
+        return
+    paths = {name: getattr(args, name, None) for name in ("json", "junit", "matrix", "summary")}
+    if not any(paths.values()):
+        return
+    text = terminal.summary(exc.result, verbose=getattr(args, "verbose", False))
+    text += f"\nthe run was {word}: the cases it had not finished are not in these reports"
+    write_reports(
+        exc.result, json=paths["json"], junit_xml=paths["junit"], matrix_md=paths["matrix"],
+        summary=paths["summary"], summary_text=text,
+    )  # fmt: skip
 
 
 @contextlib.contextmanager

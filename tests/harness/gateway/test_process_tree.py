@@ -9,6 +9,7 @@ as a real program (``python -m harness.cli``) with its own TMPDIR, so its tempor
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -40,13 +41,35 @@ def _wait_for(what: str, condition, timeout: float) -> None:  # type: ignore[no-
         time.sleep(0.05)
 
 
-class Run:
-    """``wirecheck run --gateway`` of forking.py in the background, until its gateway is serving."""
+TWO_CASES = """\
+cases:
+  - id: demo.finishes.001
+    title: the gateway answers this one (500)
+    clause: {spec: contract, ref: r}
+    method: chat_completion
+    providers: [openai]
+    request: {model: gpt-4o, messages: [{role: user, content: wirecheck-answer}]}
+    upstream: {reply: {answer: {text: ok}}}
+    expect: {text: ok}
+  - id: demo.hangs.001
+    title: the gateway holds this one
+    clause: {spec: contract, ref: r}
+    method: chat_completion
+    providers: [openai]
+    request: {model: gpt-4o, messages: [{role: user, content: hi}]}
+    upstream: {reply: {answer: {text: ok}}}
+    expect: {text: ok}
+"""
 
-    def __init__(self, folder: Path) -> None:
+
+class Run:
+    """``wirecheck run --gateway`` of forking.py in the background, until its gateway is serving: the case
+    openai.chat.text.001 (held by the gateway), or with ``two_cases`` one that finishes, then one held."""
+
+    def __init__(self, folder: Path, two_cases: bool = False) -> None:
         self.tmp = folder / "tmp"
         self.tmp.mkdir()
-        pids = folder / "pids"
+        pids = self.pids = folder / "pids"
         adapter = folder / "forking.yaml"
         adapter.write_text(
             "name: forking\n"
@@ -54,14 +77,20 @@ class Run:
             "readiness: {path: /health, timeout_s: 30}\n"
             "stop: {grace_s: 1}\n"
             "front_doors: {openai: {base_path: /v1}}\n"
+            "door_probe: false\n"
             'models: {openai: "forking/{{model}}"}\n'
         )
+        self.report = folder / "r.json"
+        if two_cases:
+            (folder / "two.yaml").write_text(TWO_CASES)
+            selection = ["--scenarios", str(folder / "two.yaml"), "--profile", "contract"]
+        else:
+            selection = ["--scenarios", str(SCENARIOS), "-k", "openai.chat.text.001"]
         self.stderr = folder / "stderr"
         with open(self.stderr, "wb") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "harness.cli", "run", "--gateway", str(adapter), "--scenarios",
-                 str(SCENARIOS), "-k", "openai.chat.text.001", "--no-sdk", "--no-transparency",
-                 "--deadline", "120", "--json", str(folder / "r.json")],
+                [sys.executable, "-m", "harness.cli", "run", "--gateway", str(adapter), *selection, "--no-sdk",
+                 "--no-transparency", "--deadline", "120", "--json", str(self.report)],
                 cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
                 env={**os.environ, "TMPDIR": str(self.tmp)},
             )  # fmt: skip
@@ -111,6 +140,24 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path: Path) -> None:
     assert code == 130
     assert after == "wirecheck: interrupted\n", after
     assert "Traceback" not in before + after
+
+
+def test_ctrl_c_still_writes_the_reports_of_the_cases_that_finished(tmp_path: Path) -> None:
+    run = Run(tmp_path, two_cases=True)
+    hanging = Path(str(run.pids) + ".hanging")
+    _wait_for("the second case to reach the gateway", hanging.exists, 60)
+    code = run.stop(signal.SIGINT)
+    err = run.stderr.read_text()
+    assert code == 130 and err.endswith("wirecheck: interrupted\n") and "Traceback" not in err
+    results = json.loads(run.report.read_text())["results"]
+    assert [r["case"] for r in results] == ["demo.finishes.001"], results
+    assert all(r["verdict"] in ("fail", "error") for r in results)
+
+
+def test_ctrl_c_before_any_case_finished_writes_no_report(tmp_path: Path) -> None:
+    run = Run(tmp_path)
+    assert run.stop(signal.SIGINT) == 130
+    assert not run.report.exists()
 
 
 def test_descendants_follows_the_ppid_links_through_a_process_that_left_its_group() -> None:
