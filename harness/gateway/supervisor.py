@@ -245,9 +245,10 @@ class Supervisor:
             sys.exit(1)
         if os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
-            with contextlib.suppress(OSError, ValueError):
+            signal.set_wakeup_fd(-1)
+            with contextlib.suppress(OSError, ValueError):  # SIGKILL and SIGSTOP have no handler to reset
                 signal.signal(sig, signal.SIG_DFL)
-                signal.set_wakeup_fd(-1)
+            with contextlib.suppress(OSError):
                 os.kill(os.getpid(), sig)
                 time.sleep(1)
             sys.exit(128 + sig)
