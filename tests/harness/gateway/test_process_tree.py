@@ -163,17 +163,19 @@ def test_ctrl_c_before_any_case_finished_writes_no_report(tmp_path: Path) -> Non
 def test_descendants_follows_the_ppid_links_through_a_process_that_left_its_group() -> None:
     code = "import os, time\nif os.fork() == 0:\n    os.setsid(); time.sleep(30)\ntime.sleep(30)\n"
     parent = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    tree: list[int] = []
     try:
         _wait_for("the forked child", lambda: len(descendants(parent.pid)) == 1, 10)
-        (child,) = descendants(parent.pid)
+        tree = descendants(parent.pid)
+        (child,) = tree
         assert _ppid(child) == parent.pid and os.getsid(child) == child
         assert set(descendants(os.getpid())) >= {parent.pid, child}
     finally:
-        os.killpg(parent.pid, signal.SIGKILL)
-        for pid in descendants(parent.pid):
+        for pid in tree:  # first: once the parent is gone, the child is no longer its descendant
             os.kill(pid, signal.SIGKILL)
+        parent.kill()
         parent.wait(10)
-    assert not alive(parent.pid)
+    _wait_for("the child's end", lambda: not alive(child), 10)
 
 
 def test_the_subreaper_call_works_here() -> None:
