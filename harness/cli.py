@@ -33,6 +33,10 @@ that cannot be read or is malformed, a port outside 0..65535 or in use, a host t
 ``wirecheck record --upstream URL --out FILE`` and ``wirecheck cassette scan|import|export|show``: the
 cassette commands (``harness.cassettes.cli``).
 
+Ctrl-C, SIGTERM and SIGHUP stop any command with one line on stderr (``wirecheck: interrupted``) and exit
+status 128 + the signal (130 for Ctrl-C), never a traceback; a run stopped so still writes the reports of
+the cases it finished (``main``).
+
 Default scenarios: ``$WIRECHECK_SCENARIOS``, else ``scenarios/`` of the checkout the ``harness`` package
 is in (``harness.scenario.default_scenarios_dir``); default baseline: ``baselines/reference.yaml`` beside
 it, when the default scenarios run against reference providers only (other runs name theirs).
@@ -41,8 +45,13 @@ it, when the default scenarios run against reference providers only (other runs 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from harness.asyncio_bridge import CLOSE_TIMEOUT, AsyncioBridge, guard_exit
 from harness.cassettes.cli import add_commands as add_cassette_commands
@@ -214,6 +223,9 @@ def _run(args: argparse.Namespace) -> int:
             shard=record,
         )
         code = code if written else max(code, 1)
+    except KeyboardInterrupt:
+        progress.close()  # the line main prints starts a line of its own
+        raise
     finally:
         _close_bridge(bridge, code, program=args.program)
     return code
@@ -514,13 +526,91 @@ def _scenario_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: Exit status and the one line printed for each way the program is stopped from outside.
+STOPPED = {
+    signal.SIGINT: (130, "interrupted"),
+    signal.SIGTERM: (143, "terminated"),
+    signal.SIGHUP: (129, "hung up"),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command. ``argv=None`` (the process's own command line) means this is the program, whose exit
     ``wirecheck run`` may guard (``harness.asyncio_bridge.guard_exit``); a caller that passes ``argv``
-    goes on running, so its process is never ended for it."""
+    goes on running, so its process is never ended for it.
+
+    Ctrl-C (SIGINT), SIGTERM and SIGHUP stop any command the same way: as a ``KeyboardInterrupt`` raised
+    where the command is (so its cleanup runs: a gateway's process tree is ended, temporary folders are
+    removed, reports already written stay), then one line on stderr (``wirecheck: interrupted``) and
+    exit status 128 + the signal's number (130 for Ctrl-C). No traceback."""
     args = build_parser().parse_args(argv)
     args.program = argv is None
-    return args.run(args)
+    received: list[int] = []
+    with _stop_signals(received):
+        try:
+            return args.run(args)
+        except (KeyboardInterrupt, BaseExceptionGroup) as exc:
+            # trio raises it from a nursery inside a group, with what the cancellation caused beside it
+            if isinstance(exc, BaseExceptionGroup) and exc.subgroup(KeyboardInterrupt) is None:
+                raise
+            code, word = STOPPED[received[-1] if received else signal.SIGINT]
+            with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: the line all the same
+                _write_finished(args, exc, word)
+            print(f"wirecheck: {word}", file=sys.stderr)
+            return code
+
+
+def _write_finished(args: argparse.Namespace, exc: BaseException, word: str) -> None:
+    """The reports of the cases a run finished before it was stopped (``harness.runner.RunInterrupted``),
+    written where the run writes them (``--json``, ``--junit``, ``--matrix``, ``--summary``)."""
+    from harness.report import terminal
+    from harness.report.files import write_reports
+    from harness.runner import RunInterrupted
+
+    if isinstance(exc, BaseExceptionGroup):
+        found = exc.subgroup(RunInterrupted)
+        while isinstance(found, BaseExceptionGroup):
+            found = found.exceptions[0]
+        exc = found if found is not None else exc
+    if not isinstance(exc, RunInterrupted):
+        return
+    paths = {name: getattr(args, name, None) for name in ("json", "junit", "matrix", "summary")}
+    if not any(paths.values()):
+        return
+    text = terminal.summary(exc.result, verbose=getattr(args, "verbose", False))
+    text += f"\nthe run was {word}: the cases it had not finished are not in these reports"
+    write_reports(
+        exc.result, json=paths["json"], junit_xml=paths["junit"], matrix_md=paths["matrix"],
+        summary=paths["summary"], summary_text=text,
+    )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _stop_signals(received: list[int]) -> Iterator[None]:
+    """While the command runs: SIGTERM and SIGHUP (where not ignored) raise ``KeyboardInterrupt`` as Ctrl-C
+    does, by way of the SIGINT handler in place (trio's, which delivers it where it is safe, or Python's
+    own); ``received`` collects the signals that came. Only in the main thread; the handlers are put back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        received.append(signum)
+        interrupt = signal.getsignal(signal.SIGINT)
+        if callable(interrupt):
+            interrupt(signal.SIGINT, frame)
+        else:  # SIGINT ignored or default: stop all the same
+            raise KeyboardInterrupt
+
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            previous[sig] = signal.signal(sig, stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

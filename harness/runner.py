@@ -60,10 +60,12 @@ from mocks.variants import DEFAULT as DEFAULT_VARIANTS
 from mocks.variants import VARIANTS
 from providers.base import NOT_IMPLEMENTED_DEFAULTS, TRANSLATING_DEFAULTS, Provider
 from providers.registry import PROVIDERS, provider_class
+from providers.transport import Timeouts
 
 __all__ = [
     "REFERENCE_DIALECTS",
     "ProviderUnderTest",
+    "RunInterrupted",
     "RunnerError",
     "resolve_providers",
     "run",
@@ -106,6 +108,22 @@ class RunnerError(ValueError):
 
 class HarnessError(Exception):
     """The harness could not build a call (e.g. a scenario request the wire model rejects)."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or a stop signal, ``harness.cli.main``) during a run: ``result`` holds the cases that had
+    finished, so their reports can still be written; the cases cut short are left out."""
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__("the run was interrupted")
+        self.result = result
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` is a ``KeyboardInterrupt``, alone or in a (trio nursery's) exception group."""
+    if isinstance(exc, BaseExceptionGroup):
+        return exc.subgroup(KeyboardInterrupt) is not None
+    return isinstance(exc, KeyboardInterrupt)
 
 
 # --- providers under test ---------------------------------------------------------------------------------
@@ -471,6 +489,8 @@ async def _build_provider(
         kwargs["sleep"] = record_wait
     if "client" in params and ctx.client is not None and not on_asyncio:
         kwargs["client"] = ctx.client  # building an httpx client costs ~50 ms (its SSL context)
+    if takes_total(put):
+        kwargs["timeouts"] = Timeouts(total=ctx.deadline)
     try:
         if not on_asyncio:
             return put.cls(**kwargs), recorded
@@ -481,6 +501,24 @@ async def _build_provider(
         raise HarnessError(f"cannot construct provider {put.name}: took over {ctx.deadline:g}s") from None
     except Exception as exc:
         raise HarnessError(f"cannot construct provider {put.name}: {type(exc).__name__}: {exc}") from exc
+
+
+#: Seconds the runner's own deadline waits past a provider's ``Timeouts.total`` (the same case deadline),
+#: so a provider that keeps it reports its own timeout error first.
+TOTAL_GRACE = 1.0
+
+
+def takes_total(put: ProviderUnderTest) -> bool:
+    """Whether the provider's constructor takes ``timeouts=`` as a ``providers.transport.Timeouts`` (by its
+    annotation; trio providers only): the runner then sets ``total`` to the case deadline. Constructors that
+    do not name it, or name something else so, are built as before."""
+    if put.loop == "asyncio":
+        return False
+    try:
+        parameter = inspect.signature(put.cls).parameters.get("timeouts")
+    except (TypeError, ValueError):
+        return False
+    return parameter is not None and "Timeouts" in str(parameter.annotation)
 
 
 def _named_parameters(cls: type) -> set[str]:
@@ -521,7 +559,7 @@ async def _call(
         args = await build_args(method, case, request)
         start = trio.current_time()
         try:
-            with trio.fail_after(ctx.deadline):
+            with trio.fail_after(ctx.deadline + (TOTAL_GRACE if takes_total(put) else 0.0)):
                 await _invoke(provider, method, args, outcome, start)
         except trio.TooSlowError:
             outcome.deadline_exceeded = True
@@ -771,6 +809,7 @@ async def run_async(
 
     import httpx
 
+    interrupted = False
     async with (
         _asyncio_bridge(providers, asyncio_bridge) as bridge,
         httpx.AsyncClient(follow_redirects=False) as client,
@@ -797,6 +836,10 @@ async def run_async(
             async with trio.open_nursery() as jobs_nursery:
                 for i, (case, put, variant) in enumerate(jobs):
                     jobs_nursery.start_soon(job, i, case, put, variant)
+        except BaseException as exc:  # Ctrl-C: the cases that finished are still reported
+            if not is_interrupt(exc) or not any(results):
+                raise
+            interrupted = True
         finally:
             with trio.CancelScope(shield=True):
                 await _stop_js_oracles()
@@ -807,15 +850,18 @@ async def run_async(
         ran = {c.id for c in cases}
         known = set(known_cases) if known_cases is not None else ran
         done = (baseline or Baseline.empty()).apply(
-            done, known, [p.name for p in providers], cases, whole_suite=known <= ran
+            done, known, [p.name for p in providers], cases, whole_suite=known <= ran and not interrupted
         )
-    return RunResult(
+    result = RunResult(
         done,
         [p.name for p in providers],
         duration=time.perf_counter() - started,
         case_count=len(cases),
         secrets=[api_key],
     )
+    if interrupted:
+        raise RunInterrupted(result)
+    return result
 
 
 def run(
