@@ -341,7 +341,8 @@ def scrub(it: Interaction) -> Interaction:
 @dataclass(frozen=True, slots=True)
 class Finding:
     """A likely secret: ``file``, ``line`` (1-based; 0 when it could not be placed), ``where`` (the field
-    path), ``kind`` (what was found) and ``excerpt`` (the start of the value only)."""
+    path), ``kind`` (what was found) and ``excerpt`` (the start of the value only). A file that could not
+    be read or parsed is a finding too: ``where`` is ``<file>`` and ``kind`` gives the reason."""
 
     file: str
     line: int
@@ -350,7 +351,14 @@ class Finding:
     excerpt: str
 
     def __str__(self) -> str:
+        if self.unreadable:
+            return f"{self.file}:{self.line}: {self.kind}"
         return f"{self.file}:{self.line}: {self.kind} at {self.where}: {self.excerpt}"
+
+    @property
+    def unreadable(self) -> bool:
+        """Whether this is a file that could not be read or parsed (so it was not proven clean)."""
+        return self.where == "<file>"
 
 
 def entropy(text: str) -> float:
