@@ -60,7 +60,7 @@ from typing import Any
 import yaml
 
 from harness.cassettes import decode, secrets
-from harness.cassettes.format import VERSION_KEY, CassetteError, Interaction, parse
+from harness.cassettes.format import VERSION_KEY, CassetteError, Interaction, parse, problems
 from harness.cassettes.secrets import PLACEHOLDER, SECRET_HEADERS, Hit
 
 __all__ = [
@@ -431,18 +431,19 @@ def scan_text(text: str, file: str = "<text>") -> list[Finding]:
     (then it is searched as plain text)."""
     try:
         data = _parse(text, file)
-        found = list(_walk(data, ""))
+        found = [(where, kind, secret, _stored_b64(data, where)) for where, kind, secret in _walk(data, "")]
         found += _interaction_reports(data, file)
     except _Unreadable as exc:
         return [_failure(file, exc.reason, exc.line)]
     lines = _Lines(text)
     seen: set[str] = set()
     out = []
-    for where, kind, secret in found:
+    for where, kind, secret, probe in found:
         if secret in seen:
             continue
         seen.add(secret)
-        out.append(Finding(file, lines.find(secret), where or "$", kind, _excerpt(secret)))
+        line = lines.find(secret) or (lines.find(probe) if probe else 0)
+        out.append(Finding(file, line, where or "$", kind, _excerpt(secret)))
     return out
 
 
@@ -463,15 +464,22 @@ def _parse(text: str, file: str) -> Any:
     return text
 
 
-def _interaction_reports(data: Any, file: str) -> list[tuple[str, str, str]]:
-    """What ``scrub`` would take out of a cassette's or a HAR file's interactions (their bodies decoded)."""
+def _interaction_reports(data: Any, file: str) -> list[tuple[str, str, str, str]]:
+    """What ``scrub`` would take out of a cassette's or a HAR file's interactions (their bodies decoded), as
+    (where, kind, secret, probe): ``probe`` is the start of the stored base64 of the body the secret is in,
+    to place a secret that is not in the text as it is."""
     if not isinstance(data, dict):
         return []
     if VERSION_KEY in data:
-        try:
-            items = [(f"interactions[{i}]", it) for i, it in enumerate(parse(data, file).interactions)]
+        try:  # validating against the schema costs more than the scan: only to say what is wrong
+            cassette = parse(data, file, validate=False)
         except CassetteError as exc:
             raise _Unreadable(f"not a valid cassette: {exc.field}: {exc.message}") from None
+        except (KeyError, TypeError, AttributeError, ValueError):
+            found = problems(data)
+            where, message = found[0] if found else ("<cassette>", "cannot be read")
+            raise _Unreadable(f"not a valid cassette: {where}: {message}") from None
+        items = [(f"interactions[{i}]", it) for i, it in enumerate(cassette.interactions)]
     elif isinstance(data.get("log"), dict) and isinstance(data["log"].get("entries"), list):
         from harness.cassettes.har import scan_interactions
 
@@ -483,9 +491,43 @@ def _interaction_reports(data: Any, file: str) -> list[tuple[str, str, str]]:
         return []
     out = []
     for label, it in items:
+        stored = {
+            "request.body": [it.request.body],
+            "response.body": [it.response.body],
+            "response.chunks": [c.data for c in it.response.chunks or ()],
+        }
         for where, kind, secret in _scrub(copy.deepcopy(it)):
-            out.append((f"{label}.{where}", kind, secret))
+            probe = next((_b64_start(data) for data in stored.get(where, ()) if _b64_start(data)), "")
+            out.append((f"{label}.{where}", kind, secret, probe))
     return out
+
+
+_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _stored_b64(data: Any, where: str) -> str:
+    """For a finding in a decoded ``b64`` value, the start of that value's text (to place it), else ''."""
+    if not where.endswith(".b64"):
+        return ""
+    value = data
+    for m in _STEP.finditer(where):
+        key, index = m.groups()
+        if index is not None and isinstance(value, list) and int(index) < len(value):
+            value = value[int(index)]
+        elif key is not None and isinstance(value, dict) and key in value:
+            value = value[key]
+        else:
+            return ""
+    return value[:24] if isinstance(value, str) else ""
+
+
+def _b64_start(data: bytes) -> str:
+    """The first 24 characters of ``data`` in base64 when it is not UTF-8 (so stored as base64), else ''."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return base64.b64encode(data[:18]).decode("ascii")
+    return ""
 
 
 class _Lines:

@@ -103,6 +103,9 @@ def test_leak_binary_file_part_of_a_multipart_body(tmp_path):
     it = _interaction(headers={"content-type": ["multipart/form-data; boundary=b0undary"]}, body=body)
     raw = fmt.save(fmt.Cassette([it]), tmp_path / "b64.yaml")
     assert "b64:" in raw.read_text()  # not UTF-8: stored as base64, which the scanner has to decode
+    [finding] = scan(raw)
+    assert finding.kind == "OpenAI project key (sk-proj-)" and finding.where.endswith("request.body.b64")
+    assert "b64: " in raw.read_text().splitlines()[finding.line - 1]  # placed on the base64 line
     back = _round_trip(tmp_path, it, PROJECT_KEY)
     # the file keeps every byte but the key
     assert back.request.body == body.replace(PROJECT_KEY.encode(), PLACEHOLDER.encode())
