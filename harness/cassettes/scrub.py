@@ -544,7 +544,8 @@ class _Lines:
 
 def _walk(value: Any, where: str, context: str | None = None) -> Iterator[tuple[str, str, str]]:
     """(field path, kind, secret) for everything suspicious in a loaded document. ``context`` is
-    ``"headers"`` or ``"query"`` inside those (our mappings, or HAR's lists of ``{name, value}``)."""
+    ``"headers"``, ``"query"`` (also HAR's form ``params``) or ``"cookies"`` (HAR's) inside those (our
+    mappings, or HAR's lists of ``{name, value}``)."""
     if isinstance(value, dict):
         if context and isinstance(value.get("name"), str) and isinstance(value.get("value"), str):
             yield from _pair(context, value["name"], value["value"], f"{where}.{value['name']}")
@@ -577,7 +578,9 @@ def _walk(value: Any, where: str, context: str | None = None) -> Iterator[tuple[
                 "headers"
                 if lower in ("headers", "trailers")
                 else "query"
-                if lower in ("query", "querystring")
+                if lower in ("query", "querystring") or (lower == "params" and isinstance(v, list))
+                else "cookies"
+                if lower == "cookies" and isinstance(v, list)
                 else None
             )
             yield from _walk(v, sub, sub_context)
@@ -599,6 +602,9 @@ def _bytes(data: bytes, where: str) -> Iterator[tuple[str, str, str]]:
 def _pair(context: str, name: str, value: str, where: str) -> Iterator[tuple[str, str, str]]:
     if context == "headers":
         yield from _header(name, value, where)
+    elif context == "cookies":  # HAR's parsed cookies: every value is a credential
+        if value and value != PLACEHOLDER:
+            yield where, f"cookie {name!r}", value
     elif name.lower() in SECRET_QUERY and value and value != PLACEHOLDER:
         yield where, f"credential query parameter {name!r}", value
     else:

@@ -354,6 +354,20 @@ def test_scan_decodes_har_base64_content_and_fails_bad_base64(tmp_path):
     path.write_text(json.dumps(doc))
     assert GOOGLE_KEY not in path.read_text()
     assert [f.kind for f in scan(path)] == ["Google API key (AIza)"]
+    # HAR's parsed cookies and form params are read as such
+    entry = doc["log"]["entries"][0]
+    entry["request"]["cookies"] = [{"name": "session", "value": "opaque-session-value"}]
+    entry["request"]["postData"] = {
+        "mimeType": "x",
+        "text": "",
+        "params": [{"name": "api_key", "value": AZURE}],
+    }
+    path.write_text(json.dumps(doc))
+    kinds = {f.kind for f in scan(path)}
+    assert {"cookie 'session'", "credential query parameter 'api_key'"} <= kinds
+    # ... but only HAR's lists: a JSON body's "params" object is a body like any other
+    body = {"jsonrpc": "2.0", "params": {"key": "plain-value", "cookies": {"a": "b"}}}
+    assert scan_text(json.dumps({"request": {"body": body}})) == []
     content["text"] = "%%%not base64"
     path.write_text(json.dumps(doc))
     [finding] = scan(path)
