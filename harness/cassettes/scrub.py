@@ -314,8 +314,15 @@ def _scrub(it: Interaction) -> list[Report]:
 
 
 def _encoded(headers: Mapping[str, list[str]], data: bytes) -> str:
+    """For the note: how a scrubbed body was encoded, when it was decoded to be scrubbed."""
     applied = decode.codings(headers, data)
-    return f" ({'+'.join(applied)}: decoded, scrubbed and encoded again)" if applied else ""
+    if not applied:
+        return ""
+    try:
+        decode.decode(data, applied)
+    except decode.Undecodable:
+        return ""  # a header that does not match the bytes (or br without brotli): scrubbed as they are
+    return f" ({'+'.join(applied)}: decoded, scrubbed and encoded again)"
 
 
 def _spread(data: bytes, sizes: list[int]) -> list[bytes]:

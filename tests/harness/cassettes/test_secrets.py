@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import gzip
 import itertools
 import json
@@ -13,12 +14,16 @@ import zlib
 from pathlib import Path
 
 import pytest
+import trio
 
 from harness.cassettes import decode, secrets
 from harness.cassettes import format as fmt
 from harness.cassettes.cli import add_commands
 from harness.cassettes.har import write_har
+from harness.cassettes.record import serve_recorder
 from harness.cassettes.scrub import PLACEHOLDER, scan, scan_text, scrub, scrub_header, scrub_text
+
+from .corpus import http_client
 
 AZURE = "0123456789abcdef" + "fedcba9876543210"
 PROJECT_KEY = "sk-proj-" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe9Dc8Ba7"
@@ -387,3 +392,91 @@ def test_scan_decodes_gzip_in_yaml_binary_and_b64_values(tmp_path):
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"body": {"b64": base64.b64encode(packed).decode()}}))
     assert [f.kind for f in scan(other)] == ["JWT (in a gzip-encoded body)"]
+
+
+# --- the recorder, end to end on loopback ------------------------------------------------------------------
+
+
+def _upstream_reply(path: str) -> list[tuple[float, bytes]]:
+    """(delay in seconds, bytes) to send for a request to ``path``: the measured leaks, as an upstream does."""
+    if path.startswith("/stream"):
+        event = b'data: {"choices":[{"delta":{"content":"key ' + PROJECT_KEY.encode() + b'"}}]}\n\n'
+        cut = event.index(b"sk-proj-") + 9
+        head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+        pieces = [event[:cut], event[cut:], b"data: [DONE]\n\n"]
+        return [(0, head)] + [(0.05, b"%x\r\n%s\r\n" % (len(p), p)) for p in pieces] + [(0, b"0\r\n\r\n")]
+    if path.startswith("/denied"):
+        body = json.dumps(
+            {"error": {"code": "401", "message": f"Incorrect API key provided: {AZURE}."}}
+        ).encode()
+        status = b"401 Unauthorized"
+        extra = b"content-type: application/json\r\n"
+    else:
+        body = gzip.compress(json.dumps({"echo": f"key {ANTHROPIC_KEY}"}).encode())
+        status = b"200 OK"
+        extra = b"content-type: application/json\r\ncontent-encoding: gzip\r\n"
+    return [(0, b"HTTP/1.1 %s\r\n%scontent-length: %d\r\n\r\n%s" % (status, extra, len(body), body))]
+
+
+async def _raw_upstream(stream) -> None:
+    data = b""
+    with trio.move_on_after(5):
+        while True:
+            while b"\r\n\r\n" not in data:
+                more = await stream.receive_some(65536)
+                if not more:
+                    return
+                data += more
+            head, _, data = data.partition(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            while len(data) < length:
+                data += await stream.receive_some(65536)
+            data = data[length:]
+            path = head.split(b" ")[1].decode()
+            for delay, piece in _upstream_reply(path):
+                await trio.sleep(delay)
+                await stream.send_all(piece)
+
+
+@pytest.mark.anyio
+async def test_the_recorder_writes_none_of_the_measured_leaks(tmp_path):
+    """The attacker's measurement, replayed: a recorder on loopback between a client and an upstream that
+    echoes keys; the written cassette holds none of them and scans clean."""
+    out = tmp_path / "recorded.yaml"
+    async with trio.open_nursery() as nursery:
+        [listener] = await nursery.start(
+            functools.partial(trio.serve_tcp, _raw_upstream, 0, host="127.0.0.1")
+        )
+        port = listener.socket.getsockname()[1]
+        recorder = await nursery.start(functools.partial(serve_recorder, f"http://127.0.0.1:{port}", None))
+        async with http_client(base_url=recorder.url, timeout=10) as client:
+            files = {"file": ("x.png", b"\x89PNG\x00\xff" + PROJECT_KEY.encode() + b"\x00", "image/png")}
+            await client.post("/gzip", headers={"x-contoso-openai-key": AZURE}, files=files)
+            packed = gzip.compress(json.dumps({"note": GOOGLE_KEY}).encode())
+            await client.post("/denied", content=packed, headers={"content-encoding": "gzip"})
+            async with client.stream("POST", "/stream", json={"stream": True}) as response:
+                streamed = b"".join([piece async for piece in response.aiter_raw()])
+        with trio.fail_after(5):
+            while len(recorder.interactions) < 3:
+                await trio.sleep(0.005)
+        recorder.save(out)
+        nursery.cancel_scope.cancel()
+    assert PROJECT_KEY.encode() in streamed  # the client got the real stream; only the cassette is scrubbed
+    text = out.read_text()
+    for key in (AZURE, PROJECT_KEY, ANTHROPIC_KEY, GOOGLE_KEY):
+        assert key not in text
+    assert scan(out) == []
+    gz, denied, stream = fmt.load(out).interactions
+    assert gz.request.headers["x-contoso-openai-key"] == [PLACEHOLDER]
+    assert PROJECT_KEY.encode() not in gz.request.body and b"\x89PNG" in gz.request.body
+    assert ANTHROPIC_KEY.encode() not in b"".join([gz.response.body, *_decompressed(gz.response.body)])
+    assert AZURE.encode() not in denied.response.body
+    assert GOOGLE_KEY.encode() not in b"".join([denied.request.body, *_decompressed(denied.request.body)])
+    assert len(stream.response.chunks) >= 2 and PLACEHOLDER.encode() in stream.response.body
+    # the recorder stores the upstream's gzip answer decoded: the note says what the scrubber did
+    assert "response body" in gz.notes[-1] and "encoded again" not in gz.notes[-1].split("response body")[1]
+    assert "request body (gzip: decoded, scrubbed and encoded again)" in denied.notes[-1]
