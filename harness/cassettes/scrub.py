@@ -472,9 +472,12 @@ def _parse(text: str, file: str) -> Any:
 
 
 def _interaction_reports(data: Any, file: str) -> list[tuple[str, str, str, str]]:
-    """What ``scrub`` would take out of a cassette's or a HAR file's interactions (their bodies decoded), as
+    """What ``scrub`` would take out of a cassette's or a HAR file's interactions (their bodies decoded; also
+    a bare list of interactions, as the recorder renders one to scan it before appending it), as
     (where, kind, secret, probe): ``probe`` is the start of the stored base64 of the body the secret is in,
     to place a secret that is not in the text as it is."""
+    if isinstance(data, list) and data and all(isinstance(x, dict) and "request" in x for x in data):
+        data = {VERSION_KEY: 1, "interactions": data}  # interactions rendered on their own (a journal entry)
     if not isinstance(data, dict):
         return []
     if VERSION_KEY in data:

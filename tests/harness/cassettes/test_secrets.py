@@ -480,3 +480,14 @@ async def test_the_recorder_writes_none_of_the_measured_leaks(tmp_path):
     # the recorder stores the upstream's gzip answer decoded: the note says what the scrubber did
     assert "response body" in gz.notes[-1] and "encoded again" not in gz.notes[-1].split("response body")[1]
     assert "request body (gzip: decoded, scrubbed and encoded again)" in denied.notes[-1]
+
+
+def test_interactions_rendered_on_their_own_are_read_as_interactions():
+    """The recorder scans each interaction's text (a YAML list of one) before it appends it: a key split
+    across two chunks is found there too, and a scrubbed one is clean."""
+    event = f"data: {JWT}\n\n".encode()
+    it = _interaction(chunks=[fmt.Chunk(1.0, event[:15]), fmt.Chunk(2.0, event[15:])])
+    text = fmt.dump_text([fmt.interaction_data(it)])
+    assert [f.kind for f in scan_text(text, "exchange #1")] == ["JWT"]
+    scrub(it)
+    assert scan_text(fmt.dump_text([fmt.interaction_data(it)]), "exchange #1") == []
