@@ -14,7 +14,8 @@ thin face over a library call of this package:
 - ``wirecheck record --upstream URL --out FILE [--host H] [--port 0] [--name N]``: the recording proxy
   (``record.run_recorder``) until Ctrl-C, each exchange appended to FILE as it completes; exit 1 when an
   exchange was left out as still secret-looking (named on stderr; the file holds the others);
-- ``wirecheck cassette scan PATH...``: ``scrub.scan``; exit 1 listing ``file:line`` findings, 0 when clean;
+- ``wirecheck cassette scan PATH...``: ``scrub.scan``; exit 1 listing ``file:line`` findings (a file that
+  cannot be read or parsed is one: it is not proven clean; a journal's torn tail is searched as text), 0 when clean;
 - ``wirecheck cassette import SOURCE... --out DIR [--from vcr|har]``: VCR.py YAML files/folders or HAR files
   to cassettes, one line per file with its outcome (imported, out of scope and why, failed); exit 1 if a
   file failed;
@@ -105,7 +106,12 @@ def _scan(args: argparse.Namespace) -> int:
     for finding in findings:
         print(finding)
     if findings:
-        print(f"{len(findings)} possible secrets in {files} files", file=sys.stderr)
+        unreadable = sum(1 for f in findings if f.unreadable)
+        secrets = len(findings) - unreadable
+        print(
+            f"{secrets} possible secrets and {unreadable} unreadable files (not proven clean) in {files} files",
+            file=sys.stderr,
+        )
         return 1
     print(f"clean: {files} files scanned, no secrets found")
     return 0
