@@ -34,7 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--gateway-key", metavar="KEY", help="the key clients send to the gateway (default: the adapter's)"
     )
-    group.add_argument("--gateway-log", metavar="FILE", help="write the started gateway's stdout/stderr here")
+    group.add_argument(
+        "--gateway-log",
+        metavar="FILE",
+        help="keep the started gateway's stdout/stderr in FILE (by default it goes to the run's temporary folder, removed at the end)",
+    )
     group.add_argument("--gateway-doc", metavar="FILE", help="write the markdown deviations page of the run")
     group.add_argument("--summary", metavar="FILE", help="also write the terminal summary to FILE")
     group.add_argument(
@@ -132,6 +136,9 @@ def run(args: argparse.Namespace) -> int:
         if exc.result is None:
             return _fail(str(exc), 1)
         error, result = exc, exc.result
+    except KeyboardInterrupt:
+        progress.close()  # the line main prints starts a line of its own
+        raise
     progress.close()
     version = f" {adapter.version}" if adapter.version else ""
     text = (
