@@ -93,13 +93,16 @@ def test_a_connection_left_idle_is_closed_after_the_idle_timeout() -> None:
         assert 0.3 <= time.monotonic() - started < 3
 
 
-def test_a_request_that_stops_halfway_is_dropped_unanswered() -> None:
+def test_a_request_that_stops_halfway_gets_408_and_is_captured_as_such() -> None:
     with BackgroundServer(timeouts=Timeouts(read=0.3)) as server, _connect(server) as sock:
         sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{}")
         started = time.monotonic()
-        assert sock.recv(65536) == b""
+        answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 408 ") and b"connection: close" in answer
         assert 0.3 <= time.monotonic() - started < 3
-        assert server.requests == []
+        assert sock.recv(65536) == b""
+        (seen,) = server.requests
+        assert (seen.status, seen.rejected, seen.body, seen.body_length) == (408, "body deadline", b"{}", 2)
 
 
 def test_a_client_that_stops_reading_is_recorded_as_gone() -> None:
