@@ -135,7 +135,7 @@ class Limits:
     """What one client may take (see the module doc): open ``connections`` (at most the process's
     open-file limit less 64, kept for forwarding sockets and files), seconds for a request ``head`` and
     for a ``body``, bytes of a body handed to the script (``body_bytes``) and bytes kept of a larger one
-    (``body_prefix``); ``log_interval``: seconds between two log lines about the same condition."""
+    (``body_prefix``, at most ``body_bytes``); ``log_interval``: seconds between two log lines about the same condition."""
 
     connections: int = 512
     head: float = 10.0
@@ -393,34 +393,35 @@ class _Body:
     """A request body as it arrives: kept whole up to ``Limits.body_bytes``; past that (or when the head
     announces more) only its first ``body_prefix`` bytes are kept and everything goes through a SHA-256."""
 
-    __slots__ = ("_limits", "digest", "head", "kept", "length")
+    __slots__ = ("_limit", "_prefix", "digest", "head", "kept", "length")
 
     def __init__(self, head: h11.Request, limits: Limits) -> None:
         self.head = head
-        self._limits = limits
+        self._limit = limits.body_bytes
+        self._prefix = min(limits.body_prefix, limits.body_bytes)
         self.kept = bytearray()
         self.length = 0
         self.digest: Any = None  # a hashlib sha256 once the body is over the limit
         announced = next((v for k, v in head.headers if k == b"content-length"), b"")
-        if announced.isdigit() and int(announced) > limits.body_bytes:
+        if announced.isdigit() and int(announced) > self._limit:
             self.digest = hashlib.sha256()
 
     def add(self, data: bytes) -> None:
         self.length += len(data)
         if self.digest is None:
             self.kept += data
-            if len(self.kept) > self._limits.body_bytes:
+            if len(self.kept) > self._limit:
                 self.digest = hashlib.sha256(self.kept)
-                self.kept = self.kept[: self._limits.body_prefix]
+                self.kept = self.kept[: self._prefix]
             return
         self.digest.update(data)
-        room = self._limits.body_prefix - len(self.kept)
+        room = self._prefix - len(self.kept)
         if room > 0:
             self.kept += data[:room]
 
     def refused(self, status: int, reason: str) -> _Refused:
         digest = self.digest if self.digest is not None else hashlib.sha256(self.kept)
-        prefix = bytes(self.kept[: self._limits.body_prefix])
+        prefix = bytes(self.kept[: self._prefix])
         return _Refused(self.head, status, reason, prefix, self.length, digest.hexdigest())
 
 
