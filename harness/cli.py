@@ -488,7 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_size,
         default=defaults.body_bytes,
         metavar="BYTES",
-        help="larger request bodies are answered 413 and captured as their first 64 KiB (at most BYTES), length and "
+        help="larger request bodies are answered 413 and captured as their first 16 KiB (at most BYTES), length and "
         "SHA-256, never held whole (default: 32MiB; units KiB, MiB, GiB)",
     )
     replay = serve.add_argument_group("replaying cassettes")

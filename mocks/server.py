@@ -22,8 +22,9 @@ one abusive client from taking the server down for the others:
 - **Connections.** At most ``connections`` are open at once. When a new one arrives at the cap, the
   connection that has waited longest for a request head is closed to make room (first those that never
   sent a whole request, such as slowloris sockets, then idle kept-alive ones); when every open connection
-  is busy with a request, new ones **wait** in the kernel's listen backlog until one ends (they are not
-  accepted and closed). Real clients keep being served while idle sockets pile up.
+  is busy with a request, new ones **wait** until one ends or goes idle (the first accepted and held
+  unread, the rest in the kernel's listen backlog); none is accepted and closed. Real clients keep being
+  served while idle sockets pile up.
 - **Request head.** A head must be complete ``head`` seconds after the connection was accepted (for a later
   request on a kept-alive connection: after its first byte; the wait before that is ``Timeouts.idle``).
   A client that sent part of a head by then gets ``408`` and the connection is closed; one that sent
@@ -97,6 +98,7 @@ __all__ = [
 
 _MAX_HEAD = 1 << 20
 _RECEIVE = 65536
+_RECEIVE_BODY = 1 << 18  # a body is read in larger pieces: one read per scheduling round, so fewer rounds
 _REASONS = {s.value: s.phrase.encode() for s in http.HTTPStatus}
 _SLACK = 1.0625  # a wait may last this much longer than its timeout (see _Connection._allow)
 
@@ -141,7 +143,7 @@ class Limits:
     head: float = 10.0
     body: float = 60.0
     body_bytes: int = 32 << 20
-    body_prefix: int = 64 << 10
+    body_prefix: int = 16 << 10
     log_interval: float = 10.0
 
     def __post_init__(self) -> None:
@@ -228,7 +230,8 @@ class _Gate:
     async def room(self) -> None:
         """Return once one more connection may be accepted (closing a waiting one if that makes room)."""
         while len(self.open) >= self.cap and not self.evict():
-            self._freed = trio.Event()
+            if self._freed.is_set():
+                self._freed = trio.Event()
             await self._freed.wait()
 
 
@@ -326,12 +329,8 @@ async def serve(
             gate.closed(connection)
 
     async def accept(listener: trio.abc.Listener[trio.SocketStream], nursery: trio.Nursery) -> None:
-        sock = getattr(listener, "socket", None)
         async with listener:
             while True:
-                if sock is not None:  # room is made only for a connection that is there
-                    await trio.lowlevel.wait_readable(sock)
-                await gate.room()
                 try:
                     stream = await listener.accept()
                 except OSError as exc:
@@ -347,6 +346,7 @@ async def serve(
                         notes.note(f"accept:{name}", f"accept failed: {name}: {exc}; retrying")
                     await trio.sleep(_ACCEPT_RETRY)
                     continue
+                await gate.room()  # room is made only for a connection that is there
                 connection = _Connection(upstream, stream, timeouts, limits, gate, on_unanswered, forwarder)
                 gate.open.add(connection)
                 gate.waiting(connection)
@@ -534,14 +534,14 @@ class _Connection:
     # -- reading --
 
     async def _event(self, timeout: float, deadline: float = math.inf) -> Any:
-        """The next h11 event, reading as needed; each read waits at most ``timeout``, and none past
-        ``deadline`` (trio time)."""
+        """The next event of a request body, reading as needed; each read waits at most ``timeout``, and
+        none past ``deadline`` (trio time)."""
         while True:
             event = self.h11.next_event()
             if event is not h11.NEED_DATA:
                 return event
             self._allow(max(0.0, min(timeout, deadline - trio.current_time())))
-            self.h11.receive_data(await self.stream.receive_some(_RECEIVE))
+            self.h11.receive_data(await self.stream.receive_some(_RECEIVE_BODY))
 
     async def _read_head(self) -> Any:
         """The next head (or whatever h11 makes of the bytes), under ``Limits.head``: counted from the
