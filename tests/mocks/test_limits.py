@@ -266,3 +266,29 @@ def test_limits_refuse_nonsense() -> None:
         Limits(connections=0)
     with pytest.raises(ValueError, match="head"):
         Limits(head=-1)
+
+
+def test_at_the_cap_a_never_served_socket_goes_before_a_kept_alive_one(sockets: list[socket.socket]) -> None:
+    with BackgroundServer(limits=Limits(connections=2)) as server:
+        kept = _connect(server)
+        sockets.append(kept)
+        kept.sendall(MODELS)
+        assert kept.recv(65536).startswith(b"HTTP/1.1 200 ")  # served once, now idle and kept alive
+        silent = _connect(server)  # newer, but has never sent a request
+        sockets.append(silent)
+        time.sleep(0.1)
+        reply = httpx.get(server.urls["openai"] + "/models", headers=AUTH, timeout=WAIT)
+        assert reply.status_code == 200
+        assert _closed(silent)
+        kept.sendall(MODELS)  # the kept-alive connection still serves
+        assert kept.recv(65536).startswith(b"HTTP/1.1 200 ")
+
+
+def test_the_connection_cap_leaves_64_descriptors_of_the_open_file_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import mocks.server
+
+    monkeypatch.setattr(mocks.server.resource, "getrlimit", lambda _: (100, 4096))
+    assert Limits(connections=512).open_connections() == 36
+    assert Limits(connections=20).open_connections() == 20
