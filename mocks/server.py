@@ -32,10 +32,11 @@ one abusive client from taking the server down for the others:
 - **Request body.** A body must be complete ``body`` seconds after its head (each read also waits at most
   ``Timeouts.read``). A slow body is answered ``408`` (``connection: close``) and captured with status 408,
   ``rejected`` ``"body deadline"`` and the bytes that arrived.
-- **Body size.** A body up to ``body_bytes`` (default 32 MiB, above the largest request any of the vendors
-  accepts as JSON: Anthropic's 32 MB, Gemini's 20 MB, OpenAI's 25 MB uploads) is handed to the script
-  whole, as the dialects need its parsed JSON. A larger one is refused, as the vendors refuse it: it is
-  read to its end through a SHA-256 (never held: only its first ``body_prefix`` bytes are kept), then
+- **Body size.** A body up to ``body_bytes`` is handed to the script whole, as the dialects need its parsed
+  JSON. The default, 32 MiB, is above Anthropic's 32 MB request limit, Gemini's 20 MB request limit and
+  OpenAI's 25 MB file uploads, so what those vendors accept passes (OpenAI chat requests with images may
+  reach 50 MB: raise it to test those), and eight such bodies at once stay well under a GB. A larger one
+  is refused (413, as the vendors refuse an oversized request): it is read to its end through a SHA-256 (never held: only its first ``body_prefix`` bytes are kept), then
   answered ``413`` with a JSON error (``request_too_large``) on a connection that stays usable, and
   captured with status 413, ``rejected`` ``"body too large"``, the prefix, the full length and the hash.
   A refused request never reaches the script (no rule counts it); it is recorded straight into the
