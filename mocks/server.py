@@ -471,12 +471,14 @@ class _Connection:
         self._replying: CapturedRequest | None = None  # the capture of the reply being sent
         self._progress = 0
         self._head_started = False  # bytes of the current request's head have arrived
+        self._head_wait: trio.CancelScope | None = None  # the wait for a head, which an eviction ends
         self._reading: _Body | None = None  # the body being read, while it is
 
     def evict(self) -> None:
         """Close this connection (it waits for a head) to make room for another."""
         self.evicted = True
-        self._scope.cancel()
+        if self._head_wait is not None:
+            self._head_wait.cancel()
 
     async def run(self) -> None:
         try:
@@ -547,7 +549,14 @@ class _Connection:
     async def _read_head(self) -> Any:
         """The next head (or whatever h11 makes of the bytes), under ``Limits.head``: counted from the
         accept for a connection's first request, else from the request's first byte (before it, the wait
-        is ``Timeouts.idle``). While it waits, the connection may be closed by the gate."""
+        is ``Timeouts.idle``). While it waits, the gate may close the connection (``None``); only the wait
+        is ended, so a head that has arrived is always served."""
+        event = self.h11.next_event()
+        if event is not h11.NEED_DATA:  # pipelined: no wait
+            self.gate.busy(self)
+            return event
+        if self.evicted:  # closed by the gate before this task first ran
+            return None
         self.gate.waiting(self)
         self._head_started = bool(self.h11.trailing_data[0])
         if self.served == 0:
@@ -556,20 +565,26 @@ class _Connection:
             deadline = trio.current_time() + self.limits.head
         else:
             deadline = math.inf
-        while True:
-            event = self.h11.next_event()
-            if event is not h11.NEED_DATA:
-                break
-            if deadline == math.inf:
-                self._allow(self.timeouts.idle)
-            else:
-                self._allow(max(0.0, min(self.timeouts.read, deadline - trio.current_time())))
-            data = await self.stream.receive_some(_RECEIVE)
-            if data and not self._head_started:
-                self._head_started = True
+        self._head_wait = trio.CancelScope()
+        with self._head_wait:
+            while event is h11.NEED_DATA:
                 if deadline == math.inf:
-                    deadline = trio.current_time() + self.limits.head
-            self.h11.receive_data(data)
+                    self._allow(self.timeouts.idle)
+                else:
+                    self._allow(max(0.0, min(self.timeouts.read, deadline - trio.current_time())))
+                data = await self.stream.receive_some(_RECEIVE)
+                if data and not self._head_started:
+                    self._head_started = True
+                    if deadline == math.inf:
+                        deadline = trio.current_time() + self.limits.head
+                self.h11.receive_data(data)
+                event = self.h11.next_event()
+        self._head_wait = None
+        if event is h11.NEED_DATA:  # evicted while waiting
+            return None
+        if self.evicted:  # the head came in just as the gate chose this connection: serve it after all
+            self.evicted = False
+            self.gate.open.add(self)
         self.gate.busy(self)
         self._head_started = False
         return event
