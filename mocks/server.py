@@ -347,7 +347,11 @@ async def serve(
                         notes.note(f"accept:{name}", f"accept failed: {name}: {exc}; retrying")
                     await trio.sleep(_ACCEPT_RETRY)
                     continue
-                await gate.room()  # room is made only for a connection that is there
+                try:
+                    await gate.room()  # room is made only for a connection that is there
+                except BaseException:  # the server stops while this one waits for room
+                    await trio.aclose_forcefully(stream)
+                    raise
                 connection = _Connection(upstream, stream, timeouts, limits, gate, on_unanswered, forwarder)
                 gate.open.add(connection)
                 gate.waiting(connection)
