@@ -22,8 +22,9 @@ and exits with its verdict (0 / 1), or 2, with one line naming the file, on repo
 entry per failing (case, provider, check) with an empty reason for a person to fill
 (``harness.baseline_draft``); exit 2 on a report it cannot read or an existing FILE without --force.
 
-``wirecheck serve [SCRIPT_OR_CASSETTE] [--host 127.0.0.1] [--port 0] [--capture-limit N]``: serve mock
-upstreams (``mocks.server.run_server``) until Ctrl-C or SIGTERM: a script's rules, generated replies on every
+``wirecheck serve [SCRIPT_OR_CASSETTE] [--host 127.0.0.1] [--port 0] [--capture-limit N] [--max-connections N]
+[--head-timeout S] [--body-timeout S] [--max-body BYTES]``: serve mock upstreams (``mocks.server.run_server``,
+its limits ``mocks.server.Limits``) until Ctrl-C or SIGTERM: a script's rules, generated replies on every
 route when there is no argument, or the recorded interactions of a cassette (a file with the
 ``wirecheck_cassette`` key) or a folder of cassettes (``harness.cassettes.cli.serve_cassettes``, with
 ``--speed``, ``--ignore``, ``--ignore-query``, ``--ignore-path-version``, ``--repeat``). Exit 0; 1 when a
@@ -61,7 +62,7 @@ from harness.gateway import cli as gateway_cli
 from harness.provider_loop import PROVIDER_LOOPS
 from harness.selection import BadInput, Shard, select_cases
 from mocks.script import ScriptError
-from mocks.server import ServeError, run_server
+from mocks.server import Limits, ServeError, run_server
 from mocks.variants import VARIANTS, resolve_names
 
 DIALECT_CHOICES = ("openai", "anthropic", "gemini", "azure")
@@ -113,10 +114,66 @@ def _whole(text: str) -> int | str:
         return text
 
 
+def _count(text: str) -> int:
+    """An argparse type: a whole number above 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0, not {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds above 0, not {text!r}")
+    return value
+
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1 << 10,
+    "kib": 1 << 10,
+    "m": 1 << 20,
+    "mib": 1 << 20,
+    "g": 1 << 30,
+    "gib": 1 << 30,
+}
+
+
+def _size(text: str) -> int:
+    """An argparse type: bytes, as a whole number with an optional binary unit (``16MiB``, ``512k``)."""
+    digits = text.strip().rstrip("BbIiKkMmGg")
+    unit = text.strip()[len(digits) :].lower()
+    if not digits.isdigit() or unit not in _UNITS:
+        raise argparse.ArgumentTypeError(f"expected bytes such as 33554432, 32MiB or 512KiB, not {text!r}")
+    return int(digits) * _UNITS[unit]
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(
+        connections=args.max_connections,
+        head=args.head_timeout,
+        body=args.body_timeout,
+        body_bytes=args.max_body,
+    )
+
+
 def _serve(args: argparse.Namespace) -> int:
     try:
         port, speed, cassettes = _serve_input(args)
         if cassettes:
+            if _limits(args) != Limits():
+                raise BadInput(
+                    "--max-connections, --head-timeout, --body-timeout and --max-body apply to a script"
+                )
             return serve_cassettes(
                 args.script,
                 args.host,
@@ -127,7 +184,9 @@ def _serve(args: argparse.Namespace) -> int:
                 ignore_path_version=args.ignore_path_version,
                 once=not args.repeat,
             )
-        return run_server(args.script, args.host, port, capture_limit=args.capture_limit or None)
+        return run_server(
+            args.script, args.host, port, capture_limit=args.capture_limit or None, limits=_limits(args)
+        )
     except (BadInput, ScriptError, CassetteError, ServeError) as exc:
         print(f"wirecheck serve: {exc}", file=sys.stderr)
         return 2
@@ -435,6 +494,42 @@ def build_parser() -> argparse.ArgumentParser:
         default=10_000,
         help="captured requests kept for /__wirecheck/requests (default: %(default)s; 0: all; a cassette "
         "replay keeps all)",
+    )
+    limits = serve.add_argument_group(
+        "limits", "what one client may take (with a script; a cassette replay keeps the defaults)"
+    )
+    defaults = Limits()
+    limits.add_argument(
+        "--max-connections",
+        type=_count,
+        default=defaults.connections,
+        metavar="N",
+        help="connections open at once (default: %(default)s, at most the open-file limit less 64); at the "
+        "cap a new one closes the connection that has waited longest for a request head, else it waits",
+    )
+    limits.add_argument(
+        "--head-timeout",
+        type=_seconds,
+        default=defaults.head,
+        metavar="SECONDS",
+        help="a request head must be complete this long after the connection opened, or after its first "
+        "byte on a kept-alive connection (default: %(default)g; then 408 and close)",
+    )
+    limits.add_argument(
+        "--body-timeout",
+        type=_seconds,
+        default=defaults.body,
+        metavar="SECONDS",
+        help="a request body must be complete this long after its head (default: %(default)g; then 408, "
+        "captured as such, and close)",
+    )
+    limits.add_argument(
+        "--max-body",
+        type=_size,
+        default=defaults.body_bytes,
+        metavar="BYTES",
+        help="larger request bodies are answered 413 and captured as their first 16 KiB (at most BYTES), length and "
+        "SHA-256, never held whole (default: 32MiB; units KiB, MiB, GiB)",
     )
     replay = serve.add_argument_group("replaying cassettes")
     replay.add_argument(
