@@ -229,44 +229,6 @@ class NearMiss:
             return head + " (no rules)"
         return f"{head}; nearest {self.nearest!r}: " + "; ".join(self.reasons)
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CapturedRequest:
-        """A capture back from ``to_json`` (e.g. read over ``GET /__wirecheck/requests``): a body shown as
-        ``<N bytes>`` (not UTF-8) comes back empty; its length and hash are kept."""
-        body = data.get("body") or ""
-        raw = body.encode("utf-8") if isinstance(body, str) and not _SIZE_ONLY.fullmatch(body) else b""
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = None
-        capture = cls(
-            seq=data.get("seq", 0),
-            method=data.get("method", ""),
-            path=data.get("path", ""),
-            query={k: list(v) for k, v in (data.get("query") or {}).items()},
-            headers=[(k, v) for k, v in data.get("headers") or ()],
-            body=raw,
-            json=parsed,
-            received_at=data.get("received_at", time.time()),
-            dialect=data.get("dialect"),
-            endpoint=data.get("endpoint"),
-            rule=data.get("rule"),
-            status=data.get("status"),
-            rejected=data.get("rejected"),
-            faults=list(data.get("faults") or ()),
-            frame_times=list(data.get("frame_times") or ()),
-            completed=bool(data.get("completed")),
-            disconnected=bool(data.get("disconnected")),
-            disconnect_frame=data.get("disconnect_frame"),
-            dropped=bool(data.get("dropped")),
-        )
-        length = data.get("body_length")
-        if isinstance(length, int) and isinstance(data.get("body_sha256"), str):
-            capture.body_length = length
-            capture.body_truncated = bool(data.get("body_truncated"))
-            capture._digest = data["body_sha256"]
-        return capture
-
     def to_json(self) -> dict[str, Any]:
         return {
             "seq": self.request.seq,

@@ -243,39 +243,10 @@ class RemoteLane:
 
     def fetch(self) -> list[CapturedRequest]:
         data = self.client.get(self.url + CONTROL_PREFIX + "requests").json()
-        return [_captured(r) for r in data.get("requests", [])]
+        return [CapturedRequest.from_json(r) for r in data.get("requests", [])]
 
     def close(self) -> None:
         self.client.close()
-
-
-def _captured(data: Mapping[str, Any]) -> CapturedRequest:
-    body = data.get("body") or ""
-    raw = body.encode("utf-8") if isinstance(body, str) and not re.fullmatch(r"<\d+ bytes>", body) else b""
-    try:
-        parsed = json.loads(raw) if raw else None
-    except ValueError:
-        parsed = None
-    return CapturedRequest(
-        seq=data.get("seq", 0),
-        method=data.get("method", ""),
-        path=data.get("path", ""),
-        query={k: list(v) for k, v in (data.get("query") or {}).items()},
-        headers=[(k, v) for k, v in data.get("headers") or ()],
-        body=raw,
-        json=parsed,
-        received_at=data.get("received_at", time.time()),
-        dialect=data.get("dialect"),
-        endpoint=data.get("endpoint"),
-        rule=data.get("rule"),
-        status=data.get("status"),
-        rejected=data.get("rejected"),
-        faults=list(data.get("faults") or ()),
-        frame_times=list(data.get("frame_times") or ()),
-        completed=bool(data.get("completed")),
-        disconnected=bool(data.get("disconnected")),
-        disconnect_frame=data.get("disconnect_frame"),
-    )
 
 
 # --- cases through the gateway ---------------------------------------------------------------------------------
