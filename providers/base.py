@@ -17,6 +17,8 @@ from __future__ import annotations
 import abc
 from typing import ClassVar
 
+from providers import contract
+from providers.contract import Default
 from providers.convert import anthropic as anthropic_convert
 from providers.convert import gemini as gemini_convert
 from providers.convert import openai as openai_convert
@@ -35,56 +37,14 @@ from providers.types.media import (
 from providers.types.openai import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse
 
 #: The 22 methods in the contract's order (docs/contract.md#methods); the harness reports coverage by it.
-METHODS: tuple[str, ...] = (
-    "chat_completion",
-    "chat_completion_stream",
-    "anthropic_messages",
-    "anthropic_messages_stream",
-    "gemini_generate_content_stream",
-    "gemini_generate_content",
-    "complete",
-    "complete_stream",
-    "embedding",
-    "image_generation",
-    "audio_speech",
-    "audio_transcription",
-    "is_openai_compat",
-    "is_anthropic_compat",
-    "is_gemini_compat",
-    "chat_completion_stream_passthrough",
-    "chat_completion_stream_raw",
-    "chat_completion_raw",
-    "anthropic_messages_raw",
-    "anthropic_messages_stream_raw",
-    "gemini_generate_content_raw",
-    "gemini_generate_content_stream_raw",
-)
-REQUIRED: frozenset[str] = frozenset(METHODS[:5])
+METHODS: tuple[str, ...] = tuple(method.name for method in contract.METHODS)
+#: The abstract methods (docs/contract.md#required-methods).
+REQUIRED: frozenset[str] = contract.named(Default.REQUIRED)
 #: Methods whose default is a translation through other methods of the provider (docs/contract.md): a
 #: provider that inherits one answers through wirecheck's own trip, with that trip's documented losses.
-TRANSLATING_DEFAULTS: frozenset[str] = frozenset(
-    {
-        "gemini_generate_content",
-        "chat_completion_raw",
-        "anthropic_messages_raw",
-        "gemini_generate_content_raw",
-    }
-)
+TRANSLATING_DEFAULTS: frozenset[str] = contract.named(Default.TRANSLATES)
 #: Methods whose default raises not_implemented: a provider that inherits one does not offer it.
-NOT_IMPLEMENTED_DEFAULTS: frozenset[str] = frozenset(
-    {
-        "complete",
-        "complete_stream",
-        "embedding",
-        "image_generation",
-        "audio_speech",
-        "audio_transcription",
-        "chat_completion_stream_passthrough",
-        "chat_completion_stream_raw",
-        "anthropic_messages_stream_raw",
-        "gemini_generate_content_stream_raw",
-    }
-)
+NOT_IMPLEMENTED_DEFAULTS: frozenset[str] = contract.named(Default.NOT_IMPLEMENTED)
 
 
 def parse_client_body(model_type: type, raw_body: bytes, method: str):
