@@ -187,6 +187,36 @@ def test_the_scenario_schemas_method_enum_is_the_table() -> None:
     assert schema["$defs"]["method"]["enum"] == list(METHODS)
 
 
+# --- docstrings -------------------------------------------------------------------------------------------
+
+ANCHORS = set(re.findall(r'<a id="([\w-]+)"></a>', (ROOT / "docs" / "contract.md").read_text()))
+
+
+@pytest.mark.parametrize("method", ROWS)
+def test_each_method_states_its_contract_with_anchors_that_exist(method: Method) -> None:
+    doc = inspect.getdoc(getattr(Provider, method.name)) or ""
+    assert method.anchor in doc
+    for anchor in re.findall(r"docs/contract\.md#([\w-]+)", doc):
+        assert anchor in ANCHORS, anchor
+    for section in ("Returns:", "Raises:", "Retries", "Default"):
+        assert section in doc, section
+    named = set(re.findall(r"``(\w+)``", doc.split("Raises:")[1].split("Retries")[0]))
+    if method.default is Default.FALSE:
+        assert "Nothing" in doc
+        return
+    assert {"upstream", "transport"} <= named
+    if method.default is Default.NOT_IMPLEMENTED:
+        assert "not_implemented" in named
+    if method.streams:
+        assert "iterator" in doc and "in_stream" in doc and "disconnect" in doc
+    if method.raw:
+        assert "invalid_request" in named
+    if method.name == "chat_completion_stream_passthrough":
+        assert "Retries: never" in doc
+    elif method.streams:
+        assert "never once the stream exists" in doc
+
+
 def test_outside_the_table_only_the_implementations_name_a_method() -> None:
     """The table is the one description: outside tests, ``anthropic_messages_stream_raw`` is spelled only by
     the table, the base class that defines it and the provider that implements it."""
