@@ -33,6 +33,9 @@ from providers.types.openai import ChatCompletionChunk, ChatCompletionRequest, C
 
 __all__ = ["BY_NAME", "METHODS", "Default", "Method", "named", "raw_stream_method"]
 
+#: The page that states the contract in words.
+_PAGE = "docs/contract.md"
+
 
 class Default(StrEnum):
     """What ``Provider`` does for a method a subclass does not override."""
@@ -71,7 +74,7 @@ class Method:
       ``"path"`` (Gemini's ``:streamGenerateContent``); ``""`` otherwise.
     - ``stream_twin``: a streaming method's non-streaming twin (docs/contract.md#equivalence-stream).
     - ``raw_twin``: a typed method's raw twin, or a raw method's typed twin
-      (docs/contract.md#equivalence-raw).
+      (docs/contract.md#equivalence-raw-typed).
     - ``default``: what the base class does when a provider does not override it (``Default``).
     - ``level``: the requirement level (``harness.levels.Level``) that defines the call: ``spec`` for one
       of a vendor's HTTP calls, typed or raw (its wire is the vendor's, and a gateway answers it at that
@@ -102,7 +105,7 @@ class Method:
     @property
     def anchor(self) -> str:
         """Its section of docs/contract.md, e.g. ``docs/contract.md#method-chat-completion``."""
-        return "docs/contract.md#method-" + self.name.replace("_", "-")
+        return f"{_PAGE}#method-{self.name.replace('_', '-')}"
 
 
 _SPEC, _CONTRACT = "spec", "contract"
