@@ -772,12 +772,11 @@ async def run_async(
 
         async def job(i: int, case: Case, put: ProviderUnderTest, variant: str) -> None:
             async with limiter:
-                results[i] = await run_one(ctx, put, case, variant)
+                results[i] = shown = await run_one(ctx, put, case, variant)
             if progress is not None:
-                shown = results[i]
                 if apply_baseline and (baseline is not None or case.xfail):  # show the verdict it will get
                     shown = (baseline or Baseline.empty()).apply([shown], {case.id}, names, [case])[0]
-                progress(shown)  # type: ignore[arg-type]
+                progress(shown)
 
         try:
             async with trio.open_nursery() as jobs_nursery:
@@ -840,7 +839,7 @@ def run(
     return trio.run(
         lambda: run_async(
             scenarios,
-            puts,  # type: ignore[arg-type]
+            puts,
             baseline=baseline,
             known_cases=known_cases,
             concurrency=concurrency,
