@@ -113,15 +113,15 @@ class Stub(Provider):
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
 MESSAGES = {"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
 GEMINI = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
-#: Arguments for each default a provider inherits (the typed ones parsed from the bodies above).
+#: Arguments for each translating default, and the required method docs/contract.md says it ends in.
 TRANSLATING_CALLS = {
-    "gemini_generate_content": lambda: (
-        "g",
-        contract.BY_NAME["gemini_generate_content"].request.parse(GEMINI),
+    "gemini_generate_content": (
+        lambda: ("g", contract.BY_NAME["gemini_generate_content"].request.parse(GEMINI)),
+        "anthropic_messages",
     ),
-    "chat_completion_raw": lambda: ("m", json.dumps(CHAT).encode()),
-    "anthropic_messages_raw": lambda: (json.dumps(MESSAGES).encode(),),
-    "gemini_generate_content_raw": lambda: ("g", json.dumps(GEMINI).encode()),
+    "chat_completion_raw": (lambda: ("m", json.dumps(CHAT).encode()), "chat_completion"),
+    "anthropic_messages_raw": (lambda: (json.dumps(MESSAGES).encode(),), "chat_completion"),
+    "gemini_generate_content_raw": (lambda: ("g", json.dumps(GEMINI).encode()), "anthropic_messages"),
 }
 
 
@@ -137,9 +137,12 @@ def test_each_default_does_what_its_row_says(method: Method) -> None:
         return
 
     async def call() -> BaseException | None:
-        args = TRANSLATING_CALLS[method.name]() if method.default is Default.TRANSLATES else (None,) * 2
+        if method.default is Default.TRANSLATES:
+            args = TRANSLATING_CALLS[method.name][0]()
+        else:
+            args = (None,) * len(method.arguments)
         try:
-            await getattr(stub, method.name)(*args[: len(method.arguments)])
+            await getattr(stub, method.name)(*args)
         except (ProviderError, LookupError) as exc:
             return exc
         return None
@@ -148,9 +151,9 @@ def test_each_default_does_what_its_row_says(method: Method) -> None:
     if method.default is Default.NOT_IMPLEMENTED:
         assert isinstance(raised, ProviderError) and raised.kind == "not_implemented"
         assert raised.method == method.name
-    else:  # a translation reaches one of the required methods
+    else:  # a translation ends in the required method it names
         assert isinstance(raised, LookupError), raised
-        assert BY_NAME[str(raised.args[0])].default is Default.REQUIRED
+        assert raised.args[0] == TRANSLATING_CALLS[method.name][1]
 
 
 def test_the_derived_sets_of_providers_base_follow_the_table() -> None:
