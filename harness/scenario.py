@@ -63,6 +63,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from harness.levels import Level, case_level, check_level
 from mocks.script import ScriptError, parse_script
+from providers import contract
 
 __all__ = [
     "DIALECT_NAMES",
@@ -83,23 +84,12 @@ __all__ = [
 REFERENCE_PROVIDERS: tuple[str, ...] = ("openai", "anthropic", "google", "azure")
 #: Upstream dialects a case may script separately (``azure`` falls back to ``openai``).
 DIALECT_NAMES: tuple[str, ...] = ("openai", "anthropic", "gemini", "azure")
-#: Methods whose first argument is a model name (``model:`` in the case).
-MODEL_METHODS: frozenset[str] = frozenset(
-    {
-        "gemini_generate_content",
-        "gemini_generate_content_stream",
-        "gemini_generate_content_raw",
-        "gemini_generate_content_stream_raw",
-        "chat_completion_raw",
-        "chat_completion_stream_raw",
-        "chat_completion_stream_passthrough",
-        "audio_transcription",
-    }
-)
+#: Methods whose first argument is a model name (``model:`` in the case; ``providers.contract``).
+MODEL_METHODS: frozenset[str] = frozenset(m.name for m in contract.METHODS if m.takes_model)
 #: Methods that take no request.
-_NO_REQUEST = frozenset({"is_openai_compat", "is_anthropic_compat", "is_gemini_compat"})
+_NO_REQUEST = frozenset(m.name for m in contract.METHODS if not m.arguments)
 #: Methods that need ``model:`` (the Gemini path model).
-_NEED_MODEL = frozenset(m for m in MODEL_METHODS if m.startswith("gemini_"))
+_NEED_MODEL = frozenset(m.name for m in contract.METHODS if m.model == "path")
 
 
 class ScenarioError(ValueError):

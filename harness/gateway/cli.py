@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 __all__ = ["add_arguments", "run", "wanted"]
@@ -64,7 +65,13 @@ def _fail(message: str, code: int = 2) -> int:
 def run(args: argparse.Namespace) -> int:
     from harness.baseline import Baseline
     from harness.gateway.adapter import load_adapter
-    from harness.gateway.process import AttachLauncher, GatewayError, GatewayStartError, ProcessLauncher
+    from harness.gateway.process import (
+        AttachLauncher,
+        GatewayError,
+        GatewayStartError,
+        ProcessLauncher,
+        RunningGateway,
+    )
     from harness.gateway.run import all_cases, gateway_providers, run_gateway
     from harness.report import terminal
     from harness.report.files import write_reports
@@ -105,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     total = sum(1 for c in cases for p in puts if p.applies(c)) * len(variants)
     progress = terminal.Progress(total)
 
-    def ready(gateway, upstreams) -> None:  # type: ignore[no-untyped-def]
+    def ready(gateway: RunningGateway, upstreams: Mapping[str, str]) -> None:
         routes = ", ".join(f"{d} → {upstreams[d]}" for d in adapter.dialects)
         log = f"; log {gateway.log_path}" if gateway.log_path else ""
         print(f"gateway {adapter.name} ready at {gateway.url} (upstreams: {routes}){log}", file=sys.stderr)
