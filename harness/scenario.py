@@ -54,7 +54,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -67,6 +67,7 @@ from harness.config import ConfigError, Pointer, dotted, line_of, load_document,
 from harness.levels import Level, case_level, check_level
 from mocks.matching import matcher_problem
 from mocks.script import ScriptError, parse_script
+from providers import contract
 
 __all__ = [
     "DIALECT_NAMES",
@@ -87,23 +88,12 @@ __all__ = [
 REFERENCE_PROVIDERS: tuple[str, ...] = ("openai", "anthropic", "google", "azure")
 #: Upstream dialects a case may script separately (``azure`` falls back to ``openai``).
 DIALECT_NAMES: tuple[str, ...] = ("openai", "anthropic", "gemini", "azure")
-#: Methods whose first argument is a model name (``model:`` in the case).
-MODEL_METHODS: frozenset[str] = frozenset(
-    {
-        "gemini_generate_content",
-        "gemini_generate_content_stream",
-        "gemini_generate_content_raw",
-        "gemini_generate_content_stream_raw",
-        "chat_completion_raw",
-        "chat_completion_stream_raw",
-        "chat_completion_stream_passthrough",
-        "audio_transcription",
-    }
-)
+#: Methods whose first argument is a model name (``model:`` in the case; ``providers.contract``).
+MODEL_METHODS: frozenset[str] = frozenset(m.name for m in contract.METHODS if m.takes_model)
 #: Methods that take no request.
-_NO_REQUEST = frozenset({"is_openai_compat", "is_anthropic_compat", "is_gemini_compat"})
+_NO_REQUEST = frozenset(m.name for m in contract.METHODS if not m.arguments)
 #: Methods that need ``model:`` (the Gemini path model).
-_NEED_MODEL = frozenset(m for m in MODEL_METHODS if m.startswith("gemini_"))
+_NEED_MODEL = frozenset(m.name for m in contract.METHODS if m.model == "path")
 
 
 class ScenarioError(ConfigError):
@@ -157,10 +147,11 @@ class Case:
     level: Level = Level.SPEC
     levels: Mapping[str, str] = field(default_factory=dict)
 
-    def check_level(self, check_id: str, inherited: bool = False) -> Level:
+    def check_level(self, check_id: str, inherited: bool = False, situations: Collection[str] = ()) -> Level:
         """What requires check ``check_id`` on this case (``harness.levels``); ``inherited``: the call it
-        judges went through a translating default the provider inherits."""
-        return check_level(check_id, self.level, self.levels, inherited)
+        judges went through a translating default the provider inherits; ``situations``: those of
+        ``harness.levels.SITUATIONS`` that hold for the call."""
+        return check_level(check_id, self.level, self.levels, inherited, situations)
 
     def applies_to(self, provider: str) -> bool:
         """Whether this case runs for reference provider ``provider`` (a user's provider: see the runner)."""
@@ -190,6 +181,13 @@ class Case:
         reply = up.get("reply") or {}
         return isinstance(reply.get("status"), int) and reply["status"] >= 400
 
+    def fails_after_stream_start(self, dialect: str | None) -> bool:
+        """Whether the upstream for ``dialect`` fails after its stream began: an in-stream error, or a
+        drop, stall or malformed event after some events or bytes (a fault of the case or of its rules)."""
+        up = self.upstream_for(dialect)
+        faults = [up.get("fault") or {}, *((r.get("fault") or {}) for r in up.get("rules", ()))]
+        return any(_after_start(fault) for fault in faults)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -199,6 +197,16 @@ class Case:
             "family": self.family,
             "source": f"{self.source}:{self.line}",
         }
+
+
+def _after_start(fault: Mapping[str, Any]) -> bool:
+    if "stream_error" in fault:
+        return True
+    return any(
+        isinstance(fault.get(name), Mapping)
+        and ("after_events" in fault[name] or "after_bytes" in fault[name])
+        for name in ("drop", "stall", "malformed_sse")
+    )
 
 
 def script_data(up: Mapping[str, Any], name: str) -> dict[str, Any]:

@@ -12,8 +12,10 @@ thin face over a library call of this package:
   the exit status is 1 if there was any (0 otherwise);
 
 - ``wirecheck record --upstream URL --out FILE [--host H] [--port 0] [--name N]``: the recording proxy
-  (``record.run_recorder``) until Ctrl-C;
-- ``wirecheck cassette scan PATH...``: ``scrub.scan``; exit 1 listing ``file:line`` findings, 0 when clean;
+  (``record.run_recorder``) until Ctrl-C, each exchange appended to FILE as it completes; exit 1 when an
+  exchange was left out as still secret-looking (named on stderr; the file holds the others);
+- ``wirecheck cassette scan PATH...``: ``scrub.scan``; exit 1 listing ``file:line`` findings (a file that
+  cannot be read or parsed is one: it is not proven clean; a journal's torn tail is searched as text), 0 when clean;
 - ``wirecheck cassette import SOURCE... --out DIR [--from vcr|har]``: VCR.py YAML files/folders or HAR files
   to cassettes, one line per file with its outcome (imported, out of scope and why, failed); exit 1 if a
   file failed;
@@ -85,9 +87,11 @@ def serve_cassettes(
 
 
 def _record(args: argparse.Namespace) -> int:
+    """``wirecheck record``: 0; 1 when an exchange was left out (still secret-looking after scrubbing; each
+    named on stderr, the file holds the others); 2 when the address or the file cannot be used."""
     from harness.cassettes.record import run_recorder
 
-    return run_recorder(args.upstream, args.out, args.host, args.port, name=args.name)
+    return run_recorder(args.upstream, args.out, args.host, args.port, name=args.name, stderr=sys.stderr)
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -107,7 +111,12 @@ def _scan(args: argparse.Namespace) -> int:
     for finding in findings:
         print(finding)
     if findings:
-        print(f"{len(findings)} possible secrets in {files} files", file=sys.stderr)
+        unreadable = sum(1 for f in findings if f.unreadable)
+        secrets = len(findings) - unreadable
+        print(
+            f"{secrets} possible secrets and {unreadable} unreadable files (not proven clean) in {files} files",
+            file=sys.stderr,
+        )
         return 1
     print(f"clean: {files} files scanned, no secrets found")
     return 0
@@ -267,8 +276,9 @@ def add_commands(subparsers: Any) -> None:
     record = subparsers.add_parser(
         "record",
         help="record an upstream through a loopback proxy into a cassette",
-        description="Forward requests to --upstream, stream the answers back as they arrive, and write "
-        "every exchange (secrets scrubbed, chunks and timing exact) to --out on Ctrl-C.",
+        description="Forward requests to --upstream, stream the answers back as they arrive, and append "
+        "every exchange (secrets scrubbed, chunks and timing exact) to --out as soon as it completes; "
+        "stop with Ctrl-C.",
     )
     record.add_argument(
         "--upstream", required=True, help="base URL to forward to, e.g. https://api.openai.com"

@@ -41,7 +41,17 @@ from typing import Any, Literal
 
 import yaml
 
-from harness.config import ConfigError, Pointer, check_header, line_of, load_document, pointer_of, show
+from harness.config import (
+    MAX_BYTES,
+    ConfigError,
+    Pointer,
+    check_header,
+    line_of,
+    parse_document,
+    pointer_of,
+    show,
+)
+from harness.config import decode as config_decode
 
 __all__ = [
     "FORMAT_VERSION",
@@ -243,6 +253,8 @@ class Cassette:
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     match: MatchPolicy = field(default_factory=MatchPolicy)
+    #: loaded from a recording journal whose last append was torn (``harness.cassettes.journal``)
+    truncated: bool = False
 
     @property
     def id(self) -> str:
@@ -532,18 +544,48 @@ def _loader() -> Any:
 
 
 def load(path: str | Path) -> Cassette:
-    """Read and validate one cassette file (``.yaml``/``.yml`` or ``.json``)."""
+    """Read and validate one cassette file (``.yaml``/``.yml`` or ``.json``). A recording journal whose
+    last append was torn (``harness.cassettes.journal.recover``) loads its complete interactions, with
+    ``truncated`` set and a ``TornTailWarning`` naming the file."""
+    from harness.cassettes.journal import decode, recover, warn_torn
+
     path = Path(path)
     source = str(path)
     try:
-        data, lines = load_document(path, source=source, what="cassette file")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        problem = ConfigError(source, 0, "<file>", "a readable cassette file", f"<{exc.strerror or exc}>")
+        raise CassetteError.from_config(problem) from None
+    if len(raw) > MAX_BYTES:
+        problem = ConfigError(
+            source, 0, "<file>", f"a cassette file of at most {MAX_BYTES} bytes", "<a larger file>"
+        )
+        raise CassetteError.from_config(problem)
+    try:
+        text = decode(raw)
+    except UnicodeDecodeError:
+        try:
+            config_decode(raw, source)  # names the offset and line of the first byte that is not UTF-8
+        except ConfigError as exc:
+            raise CassetteError.from_config(exc) from None
+        raise CassetteError(source, "<file>", "not UTF-8 text") from None
+    text, torn = recover(text)  # a recording journal: only its complete interactions
+    try:
+        data, lines = parse_document(text, source, kind="json" if path.suffix.lower() == ".json" else "yaml")
     except ConfigError as exc:
         raise CassetteError.from_config(exc) from None
     if not isinstance(data, dict) or VERSION_KEY not in data:
         raise CassetteError(
             source, VERSION_KEY, f"missing: not a wirecheck cassette (expected `{VERSION_KEY}: 1`)"
         )
-    return parse(data, source, path, lines=lines)
+    if "interactions" in data and data["interactions"] is None:
+        data["interactions"] = []  # a journal with no interaction yet ends with `interactions:`
+    cassette = parse(data, source, path, lines=lines)
+    if torn is not None:
+        cassette.truncated = True
+        warn_torn(source, len(cassette.interactions), torn)
+    return cassette
 
 
 def load_folder(folder: str | Path) -> list[Cassette]:
@@ -563,9 +605,13 @@ def load_folder(folder: str | Path) -> list[Cassette]:
 def is_cassette(path: str | Path) -> bool:
     """Whether ``path`` is a cassette file: its top level has the ``wirecheck_cassette`` key (a file that
     cannot be read or parsed is not one; ``load`` says why)."""
+    from harness.cassettes.journal import decode, recover
+
+    path = Path(path)
     try:
-        data, _ = load_document(path)
-    except ConfigError:
+        text, _ = recover(decode(path.read_bytes()))
+        data, _ = parse_document(text, str(path), kind="json" if path.suffix.lower() == ".json" else "yaml")
+    except (OSError, UnicodeDecodeError, ConfigError):
         return False
     return isinstance(data, dict) and VERSION_KEY in data
 
