@@ -43,8 +43,9 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Literal
 
+from providers.convert.dialect import Body, parse_body
 from providers.convert.tables import EFFORT_BUDGETS, Lossy, stop_from, stop_to
 from providers.errors import ProviderError
 from providers.types import anthropic as wire
@@ -56,6 +57,8 @@ __all__ = [
     "DIALECT",
     "ERROR_STATUS",
     "LOSSY",
+    "NAME",
+    "AnthropicDialect",
     "StreamFromIR",
     "StreamToIR",
     "request_from_ir",
@@ -66,7 +69,7 @@ __all__ = [
     "response_to_ir",
 ]
 
-DIALECT = "anthropic"
+NAME = "anthropic"
 #: ``max_tokens`` sent when the IR request has none (the Messages API requires it).
 DEFAULT_MAX_TOKENS = 4096
 #: Reserved ``vendor["anthropic"]`` keys (meta data, never wire fields).
@@ -91,7 +94,11 @@ _STATUS_ERROR = {status: name for name, status in ERROR_STATUS.items()}
 
 _CHOICE_IN: dict[str, Any] = {"auto": "auto", "any": "required", "tool": "tool", "none": "none"}
 _CHOICE_OUT = {"auto": "auto", "required": "any", "tool": "tool", "none": "none"}
-_THINKING_MODES = frozenset({"enabled", "disabled", "adaptive"})
+_THINKING_MODES: dict[str, Literal["enabled", "disabled", "adaptive"]] = {
+    "enabled": "enabled",
+    "disabled": "disabled",
+    "adaptive": "adaptive",
+}
 _DISPLAY_IN = {"summarized": True, "omitted": False}
 _EFFORTS_OUT = {
     "minimal": "low",
@@ -199,11 +206,11 @@ def _leftover(model: Wire, mapped: frozenset[str]) -> dict[str, Any]:
 
 
 def _vendor(left: dict[str, Any], *, native: bool = False) -> ir.Vendor:
-    return {DIALECT: left} if left or native else {}
+    return {NAME: left} if left or native else {}
 
 
 def _mine(vendor: ir.Vendor) -> dict[str, Any]:
-    return vendor.get(DIALECT) or {}
+    return vendor.get(NAME) or {}
 
 
 def _overlay(out: dict[str, Any], left: dict[str, Any] | None) -> dict[str, Any]:
@@ -231,7 +238,7 @@ def _plain_text(parts: list[ir.Part]) -> str | None:
             isinstance(part, ir.Text)
             and part.cache_control is None
             and part.citations is None
-            and DIALECT not in part.vendor
+            and NAME not in part.vendor
         ):
             return part.text
     return None
@@ -278,7 +285,7 @@ def _media_part(block: Any, *, document: bool) -> ir.Part:
     source: wire.Source = block.source
     kinds = ("base64", "url", "file", "text") if document else ("base64", "url", "file")
     if source.type not in kinds:
-        return ir.Other(dialect=DIALECT, data=block.to_json())
+        return ir.Other(dialect=NAME, data=block.to_json())
     data = source.data
     if source.type == "text" and data is not None:
         data = base64.b64encode(data.encode("utf-8")).decode("ascii")
@@ -357,7 +364,7 @@ def _part(block: Any) -> ir.Part:
         return _media_part(block, document=False)
     if kind is wire.DocumentBlock:
         return _media_part(block, document=True)
-    return ir.Other(dialect=DIALECT, data=block.to_json())
+    return ir.Other(dialect=NAME, data=block.to_json())
 
 
 def _parts(content: str | list[Any]) -> tuple[list[ir.Part], bool]:
@@ -399,8 +406,8 @@ def _media_block(part: ir.Image | ir.File, error: Any, *, document: bool) -> dic
         "type": "document" if document else "image",
         "source": _overlay(source, source_left),
     }
-    if document and part.filename is not None:  # type: ignore[union-attr]
-        block["title"] = part.filename  # type: ignore[union-attr]
+    if isinstance(part, ir.File) and part.filename is not None:
+        block["title"] = part.filename
     if part.cache_control is not None:
         block["cache_control"] = part.cache_control
     return _overlay(block, left)
@@ -447,7 +454,7 @@ def _block(part: ir.Part, error: Any) -> dict[str, Any] | None:
         return _media_block(part, error, document=False)
     if kind is ir.File:
         return _media_block(part, error, document=True)
-    if kind is ir.Other and part.dialect == DIALECT:
+    if kind is ir.Other and part.dialect == NAME:
         return dict(part.data)
     return None  # Audio, or a part only another dialect understands
 
@@ -545,8 +552,9 @@ def _thinking_to_ir(req: wire.MessagesRequest, out: ir.Request, left: dict[str, 
     thinking = ir.Thinking(effort=effort, vendor=_vendor({}, native=True))
     if config is not None:
         config_left = _leftover(config, _THINKING_MAPPED)
-        if config.type in _THINKING_MODES:
-            thinking.mode = config.type  # type: ignore[assignment]
+        mode = _THINKING_MODES.get(config.type)
+        if mode is not None:
+            thinking.mode = mode
         else:
             config_left["type"] = config.type
         thinking.budget_tokens = config.budget_tokens
@@ -554,7 +562,7 @@ def _thinking_to_ir(req: wire.MessagesRequest, out: ir.Request, left: dict[str, 
             thinking.include_thoughts = _DISPLAY_IN.get(config.display)
             if thinking.include_thoughts is None:
                 config_left["display"] = config.display
-        thinking.vendor[DIALECT] = config_left
+        thinking.vendor[NAME] = config_left
     out.thinking = thinking
 
 
@@ -612,15 +620,13 @@ def _integer_top_k(value: Any) -> int:
 def _messages_from_ir(r: ir.Request, error: Any) -> tuple[Any, list[dict[str, Any]]]:
     messages = r.messages
     lead = 0
-    while (
-        lead < len(messages) and messages[lead].role in _SYSTEM_ROLES and DIALECT not in messages[lead].vendor
-    ):
+    while lead < len(messages) and messages[lead].role in _SYSTEM_ROLES and NAME not in messages[lead].vendor:
         lead += 1
     system = _system_from_ir(r, messages[:lead], error)
     out: list[dict[str, Any]] = []
     tool_results_last = False  # the last message written is an adapted user turn of tool_result blocks only
     for message in messages[lead:]:
-        native = message.vendor.get(DIALECT)
+        native = message.vendor.get(NAME)
         if native is not None:
             text = _plain_text(message.content) if message.shorthand else None
             content: Any = text if text is not None else [_block(p, error) for p in message.content]
@@ -712,7 +718,7 @@ def _choice_from_ir(r: ir.Request, left: dict[str, Any]) -> dict[str, Any] | Non
         if parallel is False and (r.tools or left.get(SERVER_TOOLS)) and "tool_choice" not in left:
             return {"type": "auto", "disable_parallel_tool_use": True}
         return None
-    native = choice.vendor.get(DIALECT)
+    native = choice.vendor.get(NAME)
     out: dict[str, Any] = {"type": _CHOICE_OUT[choice.mode]}
     if choice.name is not None:
         out["name"] = choice.name
@@ -731,7 +737,7 @@ def _thinking_from_ir(r: ir.Request, out: dict[str, Any], left: dict[str, Any]) 
         if fmt.get("type") == "json_schema":
             output["format"] = fmt
     if thinking is not None:
-        native = thinking.vendor.get(DIALECT)
+        native = thinking.vendor.get(NAME)
         if native is not None:
             config: dict[str, Any] = {}
             if thinking.mode is not None:
@@ -793,7 +799,7 @@ def response_to_ir(resp: wire.MessagesResponse) -> ir.Response:
         left["role"] = resp.role
     stop = None
     if resp.stop_reason is not None:
-        stop = stop_from(DIALECT, resp.stop_reason, sequence=resp.stop_sequence)
+        stop = stop_from(NAME, resp.stop_reason, sequence=resp.stop_sequence)
     elif resp.stop_sequence is not None:
         left["stop_sequence"] = resp.stop_sequence
     if omit:
@@ -839,8 +845,8 @@ def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
 
 
 def _stop_word(stop: ir.Stop, tool_used: bool) -> str:
-    word = stop_to(DIALECT, stop)
-    if tool_used and stop.dialect != DIALECT and stop.reason in ("end_turn", "other"):
+    word = stop_to(NAME, stop)
+    if tool_used and stop.dialect != NAME and stop.reason in ("end_turn", "other"):
         return "tool_use"  # bifrost#6123: a turn with tool calls ends in tool_use
     return word or "end_turn"
 
@@ -954,7 +960,7 @@ class StreamToIR:
                     except ValueError:
                         self.skipped += 1
                 return [
-                    ir.BlockStart(index=index, part=ir.Other(dialect=DIALECT, data=data)),
+                    ir.BlockStart(index=index, part=ir.Other(dialect=NAME, data=data)),
                     ir.BlockStop(index=index),
                 ]
             return [ir.BlockStop(index=index)]
@@ -976,13 +982,9 @@ class StreamToIR:
                 ir.UsageUpdate(usage=_merge_usage(self._start_usage, _usage_to_ir(item.usage)))
             ]
             delta = item.delta
-            if delta.stop_reason is not None:
-                out.append(
-                    ir.Finish(
-                        stop=stop_from(DIALECT, delta.stop_reason, sequence=delta.stop_sequence),  # type: ignore[arg-type]
-                        vendor=_vendor(_leftover(delta, _DELTA_MAPPED)),
-                    )
-                )
+            stop = stop_from(NAME, delta.stop_reason, sequence=delta.stop_sequence)
+            if stop is not None:
+                out.append(ir.Finish(stop=stop, vendor=_vendor(_leftover(delta, _DELTA_MAPPED))))
             return out
         if kind is wire.MessageStop:
             self._ended = True
@@ -1123,33 +1125,32 @@ class StreamFromIR:
             self.dropped += 1
             return []
         out: list[Any] = []
-        kind = type(event)
-        if kind is ir.BlockDelta:
+        if isinstance(event, ir.BlockDelta):
             self._ensure_started(out)
-            self._on_delta(event, out)  # type: ignore[arg-type]
-        elif kind is ir.BlockStart:
+            self._on_delta(event, out)
+        elif isinstance(event, ir.BlockStart):
             self._ensure_started(out)
-            self._on_start(event, out)  # type: ignore[arg-type]
-        elif kind is ir.BlockStop:
-            self._on_stop(event.index, out)  # type: ignore[union-attr]
-        elif kind is ir.MessageStart:
+            self._on_start(event, out)
+        elif isinstance(event, ir.BlockStop):
+            self._on_stop(event.index, out)
+        elif isinstance(event, ir.MessageStart):
             if self._started:
                 self.dropped += 1
             else:
-                self._start(event, out)  # type: ignore[arg-type]
-        elif kind is ir.UsageUpdate:
-            self._usage = event.usage  # type: ignore[union-attr]
-        elif kind is ir.Finish:
+                self._start(event, out)
+        elif isinstance(event, ir.UsageUpdate):
+            self._usage = event.usage
+        elif isinstance(event, ir.Finish):
             self._ensure_started(out)
-            self._stop = event.stop  # type: ignore[union-attr]
-            self._finish_left = _mine(event.vendor)  # type: ignore[union-attr]
+            self._stop = event.stop
+            self._finish_left = _mine(event.vendor)
             self._finished = True
             self._flush(out)
-        elif kind is ir.End:
+        elif isinstance(event, ir.End):
             self._ensure_started(out)
             self._finish(out)
-        elif kind is ir.StreamError:
-            out.append(self._error(event))  # type: ignore[arg-type]
+        elif isinstance(event, ir.StreamError):
+            out.append(self._error(event))
             self._done = True
         else:
             self.dropped += 1
@@ -1296,7 +1297,7 @@ class StreamFromIR:
             if part.arguments:
                 block.pending.append(ir.BlockDelta(index=0, arguments=part.arguments))
             return block
-        if kind is ir.Other and part.dialect == DIALECT:
+        if kind is ir.Other and part.dialect == NAME:
             data = dict(part.data)
             block_type = str(data.get("type"))
             payload = data.get("input")
@@ -1459,6 +1460,50 @@ _INTO_ANTHROPIC: list[tuple[str, str]] = [
 ]
 # fmt: on
 
-LOSSY: list[Lossy] = [Lossy(DIALECT, "*", f, r) for f, r in _FROM_ANTHROPIC] + [
-    Lossy("*", DIALECT, f, r) for f, r in _INTO_ANTHROPIC
+LOSSY: list[Lossy] = [Lossy(NAME, "*", f, r) for f, r in _FROM_ANTHROPIC] + [
+    Lossy("*", NAME, f, r) for f, r in _INTO_ANTHROPIC
 ]
+
+
+# --- the Dialect object ----------------------------------------------------------------------------
+
+
+class AnthropicDialect:
+    """Anthropic Messages as a :class:`providers.convert.dialect.Dialect`. The request body names its model,
+    so ``model`` is ignored by ``request_to_ir``; ``stream_from_ir`` uses ``message_id`` and ``model``
+    (the names of a message whose IR stream has no ``MessageStart``)."""
+
+    name: Final = NAME
+    lossy: Final = LOSSY
+
+    def request_to_ir(self, body: Body, *, model: str | None = None) -> ir.Request:
+        return request_to_ir(parse_body(body, wire.MessagesRequest))
+
+    def request_from_ir(self, request: ir.Request) -> dict[str, Any]:
+        return request_json_from_ir(request)
+
+    def response_to_ir(self, body: Body) -> ir.Response:
+        return response_to_ir(parse_body(body, wire.MessagesResponse))
+
+    def response_from_ir(self, response: ir.Response) -> dict[str, Any]:
+        return response_json_from_ir(response)
+
+    def stream_to_ir(self) -> StreamToIR:
+        return StreamToIR()
+
+    def stream_from_ir(
+        self,
+        *,
+        include_usage: bool = True,
+        message_id: str | None = None,
+        model: str | None = None,
+        as_json: bool = True,
+    ) -> StreamFromIR:
+        return StreamFromIR(
+            message_id="msg_unknown" if message_id is None else message_id,
+            model="" if model is None else model,
+            as_json=as_json,
+        )
+
+
+DIALECT: Final = AnthropicDialect()

@@ -59,10 +59,11 @@ import uuid
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, Literal
 
 from pydantic.alias_generators import to_camel
 
+from providers.convert.dialect import Body, parse_body
 from providers.convert.tables import Lossy, stop_from, stop_to
 from providers.errors import ProviderError
 from providers.types import ir
@@ -79,7 +80,10 @@ from providers.types.gemini import (
 )
 
 __all__ = [
+    "DIALECT",
     "LOSSY",
+    "NAME",
+    "GeminiDialect",
     "StreamFromIR",
     "StreamToIR",
     "openapi_to_json_schema",
@@ -91,7 +95,7 @@ __all__ = [
     "response_to_ir",
 ]
 
-D = "gemini"
+NAME = "gemini"
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
@@ -161,11 +165,11 @@ def _put(out: dict[str, Any], snake: Any, name: str, value: Any) -> None:
 
 
 def _vendor(entry: dict[str, Any]) -> ir.Vendor:
-    return {D: entry} if entry else {}
+    return {NAME: entry} if entry else {}
 
 
 def _gv(vendor: ir.Vendor) -> dict[str, Any] | None:
-    return vendor.get(D)
+    return vendor.get(NAME)
 
 
 def _absent(entry: dict[str, Any] | None, name: str) -> bool:
@@ -265,7 +269,7 @@ def _audio_mime(fmt: str | None) -> str:
 
 
 def _other(part: Any) -> ir.Other:
-    return ir.Other(dialect=D, data=part.to_json())
+    return ir.Other(dialect=NAME, data=part.to_json())
 
 
 def _sub(entry: dict[str, Any], model: Any, consumed: set[str]) -> None:
@@ -327,7 +331,7 @@ def _part_to_ir(part: Part, calls: _Calls) -> ir.Part:
         if sig is not None:
             consumed.add("thought_signature")
         # always marked as Gemini's: an empty thought part is kept, where another dialect's is dropped
-        return ir.Reasoning(text=part.text or "", signature=sig, vendor={D: _pack(part, consumed, entry)})
+        return ir.Reasoning(text=part.text or "", signature=sig, vendor={NAME: _pack(part, consumed, entry)})
     if kind == "function_call":
         return _call_to_ir(part, calls)
     if kind == "function_response":
@@ -438,7 +442,7 @@ def _message_to_ir(content: Content, calls: _Calls) -> ir.Message:
     return ir.Message(
         role="assistant" if content.role == "model" else "user",
         content=parts,
-        vendor={D: _content_entry(content)},  # always marked: an empty Gemini turn is kept, not dropped
+        vendor={NAME: _content_entry(content)},  # always marked: an empty Gemini turn is kept, not dropped
     )
 
 
@@ -453,7 +457,7 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
     def seal() -> None:
         if current is not None and len(lengths) > 1:
             current.text = "".join(chunks)
-            current.vendor.setdefault(D, {})["split"] = list(lengths)
+            current.vendor.setdefault(NAME, {})["split"] = list(lengths)
 
     for part in parts:
         fields_set = part.__pydantic_fields_set__
@@ -474,7 +478,7 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
                 current.signature = sig
                 continue
             seal()
-            current = ir.Reasoning(text=text, signature=sig, vendor={D: {}})
+            current = ir.Reasoning(text=text, signature=sig, vendor={NAME: {}})
         else:
             seal()
             converted = _part_to_ir(part, calls)
@@ -590,13 +594,13 @@ def _result_part(tr: ir.ToolResult, names: dict[str, str]) -> dict[str, Any]:
     texts: list[str] = []
     media: list[dict[str, Any]] = []
     for p in tr.content:
-        if type(p) is ir.Text:
-            texts.append(p.text)  # type: ignore[union-attr]
-        elif type(p) is ir.Other:
-            if p.dialect == D:  # type: ignore[union-attr]
-                media.append(p.data)  # type: ignore[union-attr]
-        elif type(p) in (ir.Image, ir.File, ir.Audio):
-            media.append(_media_part(p))  # type: ignore[arg-type]
+        if isinstance(p, ir.Text):
+            texts.append(p.text)
+        elif isinstance(p, ir.Other):
+            if p.dialect == NAME:
+                media.append(p.data)
+        elif isinstance(p, ir.Image | ir.File | ir.Audio):
+            media.append(_media_part(p))
     if texts or not _absent(entry, "response"):
         _put(resp, rsnake, "response", _response_object(texts, tr.is_error))
     if media:
@@ -695,20 +699,19 @@ def _parts_from_ir(parts: list[ir.Part], names: dict[str, str]) -> list[dict[str
     """IR parts → Gemini part objects; ``names`` maps call ids seen so far to function names."""
     out: list[dict[str, Any]] = []
     for p in parts:
-        kind = type(p)
-        if kind is ir.Text:
-            _text_parts(p, out)  # type: ignore[arg-type]
-        elif kind is ir.ToolCall:
-            names[p.id] = p.name  # type: ignore[union-attr]
-            out.append(_call_part(p))  # type: ignore[arg-type]
-        elif kind is ir.ToolResult:
-            out.append(_result_part(p, names))  # type: ignore[arg-type]
-        elif kind is ir.Reasoning:
-            _reasoning_parts(p, out)  # type: ignore[arg-type]
-        elif kind is ir.Image or kind is ir.File or kind is ir.Audio:
-            out.append(_media_part(p))  # type: ignore[arg-type]
-        elif kind is ir.Other and p.dialect == D:  # type: ignore[union-attr]
-            out.append(p.data)  # type: ignore[union-attr]
+        if isinstance(p, ir.Text):
+            _text_parts(p, out)
+        elif isinstance(p, ir.ToolCall):
+            names[p.id] = p.name
+            out.append(_call_part(p))
+        elif isinstance(p, ir.ToolResult):
+            out.append(_result_part(p, names))
+        elif isinstance(p, ir.Reasoning):
+            _reasoning_parts(p, out)
+        elif isinstance(p, ir.Image | ir.File | ir.Audio):
+            out.append(_media_part(p))
+        elif isinstance(p, ir.Other) and p.dialect == NAME:
+            out.append(p.data)
     return out
 
 
@@ -721,8 +724,8 @@ def _content_from_entry(
         _put(out, snake, "parts", parts)
     raw_known = entry is not None and ("role" in entry or _absent(entry, "role"))
     if raw_known and (ir_role is None or ir_role == "user"):  # a missing or unusual role was read as user
-        if "role" in entry:  # type: ignore[operator]
-            _put(out, snake, "role", entry["role"])  # type: ignore[index]
+        if entry is not None and "role" in entry:
+            _put(out, snake, "role", entry["role"])
     else:
         _put(out, snake, "role", "user" if ir_role not in ("assistant", None) else "model")
     return out
@@ -760,7 +763,7 @@ def openapi_to_json_schema(schema: Any) -> Any:
 
 # --- request ---------------------------------------------------------------------------------------
 
-_MODE_IN = {
+_MODE_IN: dict[str, Literal["auto", "none", "required", "tool"]] = {
     "AUTO": "auto",
     "ANY": "required",
     "NONE": "none",
@@ -790,7 +793,7 @@ def _thinking_to_ir(tc: Any) -> ir.Thinking:
         budget_tokens=budget,
         effort=effort,
         include_thoughts=tc.include_thoughts,
-        vendor={D: entry},
+        vendor={NAME: entry},
     )
 
 
@@ -982,10 +985,10 @@ def _tool_config_to_ir(tc: Any, r: ir.Request, gv: dict[str, Any]) -> None:
             choice = ir.ToolChoice(mode="tool", name=allowed[0])
             taken.add("allowed_function_names")
         else:
-            choice = ir.ToolChoice(mode=_MODE_IN.get(mode, "auto"))  # type: ignore[arg-type]
+            choice = ir.ToolChoice(mode=_MODE_IN.get(mode, "auto"))
             if _MODE_OUT[choice.mode] != mode:
                 entry["mode"] = mode
-        choice.vendor = {D: _pack(fcc, taken, entry)}
+        choice.vendor = {NAME: _pack(fcc, taken, entry)}
         r.tool_choice = choice
     gv["tool_config"] = _pack(tc, consumed)
 
@@ -1128,7 +1131,7 @@ def _usage_to_ir(u: UsageMetadata) -> ir.Usage:
         output_tokens=u.candidates_token_count,
         cache_read_tokens=cached,
         reasoning_tokens=u.thoughts_token_count,
-        vendor={D: _pack(u, consumed)},  # always marked: Gemini's own usage never gets a computed total
+        vendor={NAME: _pack(u, consumed)},  # always marked: Gemini's own usage never gets a computed total
     )
 
 
@@ -1162,7 +1165,7 @@ def _usage_from_ir(u: ir.Usage) -> dict[str, Any]:
 
 
 def _stop(raw: str | None, tool_seen: bool) -> ir.Stop | None:
-    stop = stop_from(D, raw)
+    stop = stop_from(NAME, raw)
     if stop is not None and raw == "STOP" and tool_seen:
         stop.reason = "tool_use"
     return stop
@@ -1210,7 +1213,7 @@ def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
                 gv["more"] = [c.to_json() for c in cands[1:]]
     feedback = resp.prompt_feedback
     if stop is None and not cands and feedback is not None and feedback.block_reason is not None:
-        stop = ir.Stop(reason="content_filter", raw=feedback.block_reason, dialect=D)
+        stop = ir.Stop(reason="content_filter", raw=feedback.block_reason, dialect=NAME)
         gv["blocked"] = True
     usage = None
     if resp.usage_metadata is not None:
@@ -1246,7 +1249,7 @@ def _candidate_from_ir(
     centry = entry.get("content") if entry else None
     if parts or not _absent(entry, "content"):
         _put(cand, snake, "content", _content_from_entry(centry, None, parts))
-    finish = None if blocked else stop_to(D, stop)
+    finish = None if blocked else stop_to(NAME, stop)
     if finish is not None:
         _put(cand, snake, "finish_reason", finish)
     return cand
@@ -1362,8 +1365,8 @@ class StreamToIR:
         feedback = item.prompt_feedback
         vendor: ir.Vendor = {}
         if finish is None and not cands and feedback is not None and feedback.block_reason is not None:
-            stop: ir.Stop | None = ir.Stop(reason="content_filter", raw=feedback.block_reason, dialect=D)
-            vendor = {D: {"prompt_feedback": feedback.to_json()}}  # a blocked prompt: no candidate at all
+            stop: ir.Stop | None = ir.Stop(reason="content_filter", raw=feedback.block_reason, dialect=NAME)
+            vendor = {NAME: {"prompt_feedback": feedback.to_json()}}  # a blocked prompt: no candidate at all
         else:
             stop = _stop(finish, self._tool_seen)
         if stop is not None and not self._finished:
@@ -1418,53 +1421,52 @@ class StreamToIR:
                 if self._open_kind is not ir.Text:
                     self._close_open(out)
                 return
-            if self._open_kind is not ir.Text:
+            if self._open is None or self._open_kind is not ir.Text:
                 self._open = self._open_block(ir.Text(text=""), out)
                 self._open_kind = ir.Text
-            out.append(ir.BlockDelta(index=self._open, text=text))  # type: ignore[arg-type]
+            out.append(ir.BlockDelta(index=self._open, text=text))
             return
         if plain and part.thought is True and fields_set <= _PLAIN_THOUGHT:
-            if self._open_kind is not ir.Reasoning or self._sealed:
+            if self._open is None or self._open_kind is not ir.Reasoning or self._sealed:
                 self._open = self._open_block(ir.Reasoning(text=""), out)
                 self._open_kind = ir.Reasoning
                 self._sealed = False
             if text:
-                out.append(ir.BlockDelta(index=self._open, reasoning=text))  # type: ignore[arg-type]
+                out.append(ir.BlockDelta(index=self._open, reasoning=text))
             if part.thought_signature is not None:
-                out.append(ir.BlockDelta(index=self._open, signature=part.thought_signature))  # type: ignore[arg-type]
+                out.append(ir.BlockDelta(index=self._open, signature=part.thought_signature))
                 self._sealed = True
             return
         converted = _part_to_ir(part, self._calls)
-        kind = type(converted)
-        if kind is ir.Text:
+        if isinstance(converted, ir.Text):
             index = self._open_block(ir.Text(text="", vendor=converted.vendor), out)
             self._open, self._open_kind = index, ir.Text
-            if converted.text:  # type: ignore[union-attr]
-                out.append(ir.BlockDelta(index=index, text=converted.text))  # type: ignore[union-attr]
-        elif kind is ir.Reasoning:
+            if converted.text:
+                out.append(ir.BlockDelta(index=index, text=converted.text))
+        elif isinstance(converted, ir.Reasoning):
             index = self._open_block(ir.Reasoning(text="", vendor=converted.vendor), out)
             self._open, self._open_kind, self._sealed = index, ir.Reasoning, False
-            if converted.text:  # type: ignore[union-attr]
-                out.append(ir.BlockDelta(index=index, reasoning=converted.text))  # type: ignore[union-attr]
-            if converted.signature is not None:  # type: ignore[union-attr]
-                out.append(ir.BlockDelta(index=index, signature=converted.signature))  # type: ignore[union-attr]
+            if converted.text:
+                out.append(ir.BlockDelta(index=index, reasoning=converted.text))
+            if converted.signature is not None:
+                out.append(ir.BlockDelta(index=index, signature=converted.signature))
                 self._sealed = True
             if _absent(_gv(converted.vendor), "text"):
                 self._close_open(out)  # a bare signature: nothing may extend it
-        elif kind is ir.ToolCall:
+        elif isinstance(converted, ir.ToolCall):
             self._tool_seen = True
             start = ir.ToolCall(
-                id=converted.id,  # type: ignore[union-attr]
-                name=converted.name,  # type: ignore[union-attr]
+                id=converted.id,
+                name=converted.name,
                 arguments="",
-                signature=converted.signature,  # type: ignore[union-attr]
+                signature=converted.signature,
                 vendor=converted.vendor,
             )
             index = self._open_block(start, out)
-            out.append(ir.BlockDelta(index=index, arguments=converted.arguments))  # type: ignore[union-attr]
+            out.append(ir.BlockDelta(index=index, arguments=converted.arguments))
             out.append(ir.BlockStop(index=index))
         else:
-            index = self._open_block(ir.Other(dialect=D, data=part.to_json()), out)
+            index = self._open_block(ir.Other(dialect=NAME, data=part.to_json()), out)
             out.append(ir.BlockStop(index=index))
 
 
@@ -1504,45 +1506,44 @@ class StreamFromIR:
         if self._done:
             return []
         out: list[Any] = []
-        kind = type(event)
-        if kind is ir.BlockDelta:
-            block = self._blocks.get(event.index)  # type: ignore[union-attr]
+        if isinstance(event, ir.BlockDelta):
+            block = self._blocks.get(event.index)
             if block is not None:
-                self._delta(block, event, out)  # type: ignore[arg-type]
-        elif kind is ir.BlockStart:
-            self._blocks[event.index] = _Block(event.part)  # type: ignore[union-attr]
-        elif kind is ir.BlockStop:
-            block = self._blocks.pop(event.index, None)  # type: ignore[union-attr]
+                self._delta(block, event, out)
+        elif isinstance(event, ir.BlockStart):
+            self._blocks[event.index] = _Block(event.part)
+        elif isinstance(event, ir.BlockStop):
+            block = self._blocks.pop(event.index, None)
             if block is not None:
                 self._stop_block(block, out)
-        elif kind is ir.MessageStart:
-            entry = _gv(event.vendor)  # type: ignore[union-attr]
-            self._id, self._model = event.id, event.model  # type: ignore[union-attr]
+        elif isinstance(event, ir.MessageStart):
+            entry = _gv(event.vendor)
+            self._id, self._model = event.id, event.model
             self._write_id = not _absent(entry, "id")
-            self._write_model = not (event.model == "" and _absent(entry, "model"))  # type: ignore[union-attr]
-            if event.usage is not None:  # type: ignore[union-attr]
-                self._usage = _usage_from_ir(event.usage)  # type: ignore[union-attr]
-        elif kind is ir.UsageUpdate:
-            self._usage = _usage_from_ir(event.usage)  # type: ignore[union-attr]
-        elif kind is ir.Finish:
-            self._stop = event.stop  # type: ignore[union-attr]
-            entry = _gv(event.vendor)  # type: ignore[union-attr]
+            self._write_model = not (event.model == "" and _absent(entry, "model"))
+            if event.usage is not None:
+                self._usage = _usage_from_ir(event.usage)
+        elif isinstance(event, ir.UsageUpdate):
+            self._usage = _usage_from_ir(event.usage)
+        elif isinstance(event, ir.Finish):
+            self._stop = event.stop
+            entry = _gv(event.vendor)
             self._feedback = entry.get("prompt_feedback") if entry else None
-        elif kind is ir.End:
+        elif isinstance(event, ir.End):
             self._flush_all(out)
             if self._feedback is not None and not self._emitted:
                 out.append(self._item(None, feedback=self._feedback))  # Gemini's blocked-prompt reply
             else:
-                out.append(self._item([{"text": ""}], stop_to(D, self._stop) or "STOP"))
+                out.append(self._item([{"text": ""}], stop_to(NAME, self._stop) or "STOP"))
             self._done = True
-        elif kind is ir.StreamError:
+        elif isinstance(event, ir.StreamError):
             self._done = True
-            body = event.body  # type: ignore[union-attr]
+            body = event.body
             raise ProviderError(
                 "upstream",
-                event.message,  # type: ignore[union-attr]
-                status=event.status,  # type: ignore[union-attr]
-                error_type=event.error_type,  # type: ignore[union-attr]
+                event.message,
+                status=event.status,
+                error_type=event.error_type,
                 body=_dumps(body).encode() if body is not None else None,
             )
         return out
@@ -1608,9 +1609,9 @@ class StreamFromIR:
                 block.held = None
 
     def _stop_block(self, block: _Block, out: list[Any]) -> None:
-        kind = block.kind
-        if kind is ir.ToolCall:
-            tc: ir.ToolCall = block.part  # type: ignore[assignment]
+        part = block.part
+        if isinstance(part, ir.ToolCall):
+            tc = part
             arguments = "".join(block.args) if block.args else tc.arguments
             try:
                 args = json.loads(arguments) if arguments.strip() else {}
@@ -1629,19 +1630,17 @@ class StreamFromIR:
                 id=tc.id, name=tc.name, arguments=_dumps(args), signature=signature, vendor=tc.vendor
             )
             out.append(self._item([_call_part(call)]))
-        elif kind is ir.Text:
+        elif isinstance(part, ir.Text):
             if block.pending:
                 out.append(self._item([block.text_part("")]))
-        elif kind is ir.Reasoning:
+        elif isinstance(part, ir.Reasoning):
             if block.held is not None:
                 out.append(self._item([block.held]))
                 block.held = None
             elif block.pending:
                 out.append(self._item([block.thought_part("")]))
-        elif kind is ir.Other:
-            part = block.part
-            if part.dialect == D:  # type: ignore[union-attr]
-                out.append(self._item([part.data]))  # type: ignore[union-attr]
+        elif isinstance(part, ir.Other) and part.dialect == NAME:
+            out.append(self._item([part.data]))
 
     def _flush_all(self, out: list[Any]) -> None:
         for index in sorted(self._blocks):
@@ -1666,9 +1665,9 @@ class _Block:
         entry = _gv(part.vendor) if self.kind in (ir.Text, ir.Reasoning) else None
         self.snake = entry.get("snake", ()) if entry else ()
         self.pending: dict[str, Any] | None = entry  # the first part written carries it
-        if self.kind is ir.Reasoning and part.signature is not None:  # type: ignore[union-attr]
+        if isinstance(part, ir.Reasoning) and part.signature is not None:
             self.pending = dict(entry or {})
-            self.pending["_signature"] = part.signature  # type: ignore[union-attr]
+            self.pending["_signature"] = part.signature
 
     def text_part(self, text: str) -> dict[str, Any]:
         entry, self.pending = self.pending, None
@@ -1690,87 +1689,128 @@ class _Block:
 
 # --- the lossiness ledger --------------------------------------------------------------------------
 
-_G = "gemini"
-_C = "contents[].parts[]"
+_PARTS = "contents[].parts[]"
 
 LOSSY: list[Lossy] = [
     # Gemini fields that no other dialect can carry (kept in vendor for Gemini → IR → Gemini only).
-    Lossy(_G, "*", "safetySettings", "no equivalent elsewhere"),
-    Lossy(_G, "*", "cachedContent", "a Gemini cache resource name; other dialects cache per block"),
-    Lossy(_G, "*", "tools[].googleSearch|codeExecution|urlContext|fileSearch|googleMaps|...",
+    Lossy(NAME, "*", "safetySettings", "no equivalent elsewhere"),
+    Lossy(NAME, "*", "cachedContent", "a Gemini cache resource name; other dialects cache per block"),
+    Lossy(NAME, "*", "tools[].googleSearch|codeExecution|urlContext|fileSearch|googleMaps|...",
           "Google built-in tools have no IR tool; kept for Gemini only"),
-    Lossy(_G, "*", "tools[] grouping of functionDeclarations", "the IR has one flat tool list"),
-    Lossy(_G, "*", "tools[].functionDeclarations[].response|responseJsonSchema|behavior",
+    Lossy(NAME, "*", "tools[] grouping of functionDeclarations", "the IR has one flat tool list"),
+    Lossy(NAME, "*", "tools[].functionDeclarations[].response|responseJsonSchema|behavior",
           "no return-schema or non-blocking call in other dialects"),
-    Lossy(_G, "*", "tools[].functionDeclarations[].parameters",
+    Lossy(NAME, "*", "tools[].functionDeclarations[].parameters",
           "OpenAPI-subset schema is converted to JSON Schema (type lower-cased, nullable folded into type)"),
-    Lossy(_G, "*", "toolConfig.retrievalConfig|includeServerSideToolInvocations", "no equivalent"),
-    Lossy(_G, "*", "toolConfig.functionCallingConfig.mode=VALIDATED|MODE_UNSPECIFIED", "read as auto"),
-    Lossy(_G, "*", "toolConfig.functionCallingConfig.allowedFunctionNames (more than one)",
+    Lossy(NAME, "*", "toolConfig.retrievalConfig|includeServerSideToolInvocations", "no equivalent"),
+    Lossy(NAME, "*", "toolConfig.functionCallingConfig.mode=VALIDATED|MODE_UNSPECIFIED", "read as auto"),
+    Lossy(NAME, "*", "toolConfig.functionCallingConfig.allowedFunctionNames (more than one)",
           "the IR names at most one forced tool; several allowed names become 'required'"),
-    Lossy(_G, "*", "generationConfig.candidateCount|responseModalities|responseLogprobs|logprobs|speechConfig|"
+    Lossy(NAME, "*", "generationConfig.candidateCount|responseModalities|responseLogprobs|logprobs|speechConfig|"
           "imageConfig|mediaResolution|enableEnhancedCivicAnswers|audioTimestamp", "no IR slot"),
-    Lossy(_G, "*", "generationConfig.responseMimeType (other than application/json, text/plain)",
+    Lossy(NAME, "*", "generationConfig.responseMimeType (other than application/json, text/plain)",
           "e.g. text/x.enum has no equivalent"),
-    Lossy(_G, "*", "generationConfig.responseSchema", "OpenAPI-subset schema converted to JSON Schema"),
-    Lossy(_G, "*", "generationConfig.thinkingConfig.thinkingBudget=-1",
+    Lossy(NAME, "*", "generationConfig.responseSchema", "OpenAPI-subset schema converted to JSON Schema"),
+    Lossy(NAME, "*", "generationConfig.thinkingConfig.thinkingBudget=-1",
           "dynamic thinking is read as mode 'adaptive' with budget -1"),
-    Lossy(_G, "*", "systemInstruction.role", "other dialects have no role on the system prompt"),
-    Lossy(_G, "*", f"{_C}.thoughtSignature (on text/media parts)",
+    Lossy(NAME, "*", "systemInstruction.role", "other dialects have no role on the system prompt"),
+    Lossy(NAME, "*", f"{_PARTS}.thoughtSignature (on text/media parts)",
           "kept in vendor; only functionCall and thought parts have IR slots (ToolCall/Reasoning.signature)"),
-    Lossy(_G, "*", f"{_C}.executableCode|codeExecutionResult|toolCall|toolResponse",
+    Lossy(NAME, "*", f"{_PARTS}.executableCode|codeExecutionResult|toolCall|toolResponse",
           "server-side tool parts become IR Other parts, which other dialects drop"),
-    Lossy(_G, "*", f"{_C}.videoMetadata|partMetadata|mediaResolution", "no IR slot"),
-    Lossy(_G, "*", f"{_C}.inlineData.displayName|fileData.displayName", "Vertex only; not mapped to filename"),
-    Lossy(_G, "*", f"{_C}.functionCall.id (absent)",
+    Lossy(NAME, "*", f"{_PARTS}.videoMetadata|partMetadata|mediaResolution", "no IR slot"),
+    Lossy(NAME, "*", f"{_PARTS}.inlineData.displayName|fileData.displayName", "Vertex only; not mapped to filename"),
+    Lossy(NAME, "*", f"{_PARTS}.functionCall.id (absent)",
           "a synthetic call_{n} is used by other dialects; not written back to Gemini"),
-    Lossy(_G, "*", f"{_C}.functionResponse.willContinue|scheduling", "no IR slot"),
-    Lossy(_G, "*", f"{_C}.functionResponse.response",
+    Lossy(NAME, "*", f"{_PARTS}.functionResponse.willContinue|scheduling", "no IR slot"),
+    Lossy(NAME, "*", f"{_PARTS}.functionResponse.response",
           "becomes one Text of its compact JSON; non-object results of other dialects come back wrapped"),
-    Lossy(_G, "*", "contents[].role (other than user/model)", "read as user"),
-    Lossy(_G, "openai", "batchEmbedContents token counts",
+    Lossy(NAME, "*", "contents[].role (other than user/model)", "read as user"),
+    Lossy(NAME, "openai", "batchEmbedContents token counts",
           "Gemini reports none; OpenAI requires embedding usage, so it is sent as 0/0 (not reported)"),
-    Lossy(_G, "*", "candidates[1:]", "only the first candidate is content; the rest stay in vendor"),
-    Lossy(_G, "*", "candidates[].safetyRatings|citationMetadata|groundingMetadata|urlContextMetadata|"
+    Lossy(NAME, "*", "candidates[1:]", "only the first candidate is content; the rest stay in vendor"),
+    Lossy(NAME, "*", "candidates[].safetyRatings|citationMetadata|groundingMetadata|urlContextMetadata|"
           "avgLogprobs|logprobsResult|tokenCount|finishMessage|index", "no IR slot (kept in vendor)"),
-    Lossy(_G, "*", "candidates[].finishReason (SAFETY, RECITATION, BLOCKLIST, ... MALFORMED_FUNCTION_CALL)",
+    Lossy(NAME, "*", "candidates[].finishReason (SAFETY, RECITATION, BLOCKLIST, ... MALFORMED_FUNCTION_CALL)",
           "several raw values map to one IR reason (content_filter / other); raw kept for Gemini"),
-    Lossy(_G, "*", "promptFeedback", "a blocked prompt becomes stop content_filter with raw = blockReason"),
-    Lossy(_G, "*", "usageMetadata.toolUsePromptTokenCount|totalTokenCount|*TokensDetails|trafficType|serviceTier",
+    Lossy(NAME, "*", "promptFeedback", "a blocked prompt becomes stop content_filter with raw = blockReason"),
+    Lossy(NAME, "*", "usageMetadata.toolUsePromptTokenCount|totalTokenCount|*TokensDetails|trafficType|serviceTier",
           "no IR slot; tool-use prompt tokens are NOT counted in IR input_tokens"),
-    Lossy(_G, "*", "createTime", "IR created keeps whole seconds only"),
-    Lossy(_G, "*", "modelVersion|responseId (absent)", "IR gets '' / a synthetic id; not written back"),
-    Lossy(_G, "*", "stream: per-chunk candidate metadata (grounding, safety, citations, logprobs)",
+    Lossy(NAME, "*", "createTime", "IR created keeps whole seconds only"),
+    Lossy(NAME, "*", "modelVersion|responseId (absent)", "IR gets '' / a synthetic id; not written back"),
+    Lossy(NAME, "*", "stream: per-chunk candidate metadata (grounding, safety, citations, logprobs)",
           "the IR stream has no event for them"),
-    Lossy(_G, "*", "stream: promptFeedback", "a blocked prompt is Finish content_filter (kept in Finish.vendor)"),
-    Lossy(_G, "*", "stream: chunk boundaries", "text of consecutive chunks is merged into one block"),
-    Lossy(_G, "*", "stream: candidates other than index 0 (candidateCount > 1)", "only candidate 0 is streamed on"),
+    Lossy(NAME, "*", "stream: promptFeedback", "a blocked prompt is Finish content_filter (kept in Finish.vendor)"),
+    Lossy(NAME, "*", "stream: chunk boundaries", "text of consecutive chunks is merged into one block"),
+    Lossy(NAME, "*", "stream: candidates other than index 0 (candidateCount > 1)", "only candidate 0 is streamed on"),
     # IR fields Gemini cannot express.
-    Lossy("*", _G, "Request.user|parallel_tool_calls|include_usage|stream", "no Gemini field (stream is the URL)"),
-    Lossy("*", _G, "Request.response_format json_schema name|strict|description", "Gemini takes the schema only"),
-    Lossy("*", _G, "Request.thinking effort 'max'", "written as thinkingLevel XHIGH"),
-    Lossy("*", _G, "Request.thinking effort with budget_tokens",
+    Lossy("*", NAME, "Request.user|parallel_tool_calls|include_usage|stream", "no Gemini field (stream is the URL)"),
+    Lossy("*", NAME, "Request.response_format json_schema name|strict|description", "Gemini takes the schema only"),
+    Lossy("*", NAME, "Request.thinking effort 'max'", "written as thinkingLevel XHIGH"),
+    Lossy("*", NAME, "Request.thinking effort with budget_tokens",
           "thinkingBudget and thinkingLevel are exclusive; the budget wins"),
-    Lossy("*", _G, "Message role system/developer in messages",
+    Lossy("*", NAME, "Message role system/developer in messages",
           "folded in order into systemInstruction; its position in the conversation is lost"),
-    Lossy("*", _G, "Message.name", "no participant names"),
-    Lossy("*", _G, "Message with no content", "dropped: Gemini rejects empty parts"),
-    Lossy("*", _G, "Tool.strict|cache_control", "no strict mode or cache marks on function declarations"),
-    Lossy("*", _G, "Text.cache_control|citations", "no per-part cache marks or citations"),
-    Lossy("*", _G, "Image.detail|cache_control", "no per-image detail (mediaResolution is not mapped)"),
-    Lossy("*", _G, "Image.file_id|File.file_id", "refused (invalid_request): Gemini needs inline data or a URI"),
-    Lossy("*", _G, "Image.url without media_type",
+    Lossy("*", NAME, "Message.name", "no participant names"),
+    Lossy("*", NAME, "Message with no content", "dropped: Gemini rejects empty parts"),
+    Lossy("*", NAME, "Tool.strict|cache_control", "no strict mode or cache marks on function declarations"),
+    Lossy("*", NAME, "Text.cache_control|citations", "no per-part cache marks or citations"),
+    Lossy("*", NAME, "Image.detail|cache_control", "no per-image detail (mediaResolution is not mapped)"),
+    Lossy("*", NAME, "Image.file_id|File.file_id", "refused (invalid_request): Gemini needs inline data or a URI"),
+    Lossy("*", NAME, "Image.url without media_type",
           "fileData.mimeType guessed from the URL's extension (png, jpg, gif, webp, heic), else omitted"),
-    Lossy("*", _G, "File.filename", "the Gemini API rejects Blob.displayName"),
-    Lossy("*", _G, "Audio.format", "becomes a MIME type (mp3 → audio/mp3, wav → audio/wav, else audio/<format>)"),
-    Lossy("*", _G, "ToolCall.cache_control|ToolResult.cache_control", "no cache marks"),
-    Lossy("*", _G, "ToolResult content of several texts", "joined with newlines into one response"),
-    Lossy("*", _G, "Reasoning.redacted", "encrypted thinking has no Gemini form; dropped"),
-    Lossy("*", _G, "Other (another dialect's part)", "dropped"),
-    Lossy("*", _G, "Usage.cache_write_tokens", "folded into promptTokenCount; Gemini has no cache-write count"),
-    Lossy("*", _G, "Response.created", "the Gemini API has no creation time"),
-    Lossy("*", _G, "Stop.sequence", "Gemini does not say which stop sequence matched"),
-    Lossy("*", _G, "Stop.reason refusal|pause_turn|error", "written as SAFETY / STOP / OTHER"),
-    Lossy("*", _G, "stream: BlockDelta.citation", "no citation deltas"),
-    Lossy("*", _G, "stream: StreamError", "raised as ProviderError(kind='upstream'); no in-stream error item"),
+    Lossy("*", NAME, "File.filename", "the Gemini API rejects Blob.displayName"),
+    Lossy("*", NAME, "Audio.format", "becomes a MIME type (mp3 → audio/mp3, wav → audio/wav, else audio/<format>)"),
+    Lossy("*", NAME, "ToolCall.cache_control|ToolResult.cache_control", "no cache marks"),
+    Lossy("*", NAME, "ToolResult content of several texts", "joined with newlines into one response"),
+    Lossy("*", NAME, "Reasoning.redacted", "encrypted thinking has no Gemini form; dropped"),
+    Lossy("*", NAME, "Other (another dialect's part)", "dropped"),
+    Lossy("*", NAME, "Usage.cache_write_tokens", "folded into promptTokenCount; Gemini has no cache-write count"),
+    Lossy("*", NAME, "Response.created", "the Gemini API has no creation time"),
+    Lossy("*", NAME, "Stop.sequence", "Gemini does not say which stop sequence matched"),
+    Lossy("*", NAME, "Stop.reason refusal|pause_turn|error", "written as SAFETY / STOP / OTHER"),
+    Lossy("*", NAME, "stream: BlockDelta.citation", "no citation deltas"),
+    Lossy("*", NAME, "stream: StreamError", "raised as ProviderError(kind='upstream'); no in-stream error item"),
 ]  # fmt: skip
+
+
+# --- the Dialect object ----------------------------------------------------------------------------
+
+
+class GeminiDialect:
+    """Gemini generateContent as a :class:`providers.convert.dialect.Dialect`. The model is in the URL path,
+    not the body: ``request_to_ir`` needs ``model`` (``ValueError`` without it), and ``request_from_ir``
+    writes the body only. A Gemini stream has no option: ``stream_from_ir`` accepts and ignores them."""
+
+    name: Final = NAME
+    lossy: Final = LOSSY
+
+    def request_to_ir(self, body: Body, *, model: str | None = None) -> ir.Request:
+        if model is None:
+            raise ValueError("a Gemini request needs the model from its URL (models/{model}:generateContent)")
+        return request_to_ir(parse_body(body, GenerateContentRequest), model)
+
+    def request_from_ir(self, request: ir.Request) -> dict[str, Any]:
+        return request_json_from_ir(request)
+
+    def response_to_ir(self, body: Body) -> ir.Response:
+        return response_to_ir(parse_body(body, GenerateContentResponse))
+
+    def response_from_ir(self, response: ir.Response) -> dict[str, Any]:
+        return response_json_from_ir(response)
+
+    def stream_to_ir(self) -> StreamToIR:
+        return StreamToIR()
+
+    def stream_from_ir(
+        self,
+        *,
+        include_usage: bool = True,
+        message_id: str | None = None,
+        model: str | None = None,
+        as_json: bool = True,
+    ) -> StreamFromIR:
+        return StreamFromIR(as_json=as_json)
+
+
+DIALECT: Final = GeminiDialect()

@@ -59,6 +59,7 @@ from typing import Any, Final, TypeVar
 from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
+from providers.convert.dialect import Body
 from providers.convert.tables import Lossy, effort_for_budget, stop_from, stop_to
 from providers.errors import ProviderError
 from providers.types import ir
@@ -71,7 +72,10 @@ from providers.types.openai import (
 )
 
 __all__ = [
+    "DIALECT",
     "LOSSY",
+    "NAME",
+    "OpenAIDialect",
     "StreamFromIR",
     "StreamToIR",
     "request_from_ir",
@@ -82,7 +86,7 @@ __all__ = [
     "response_to_ir",
 ]
 
-D: Final = "openai"
+NAME: Final = "openai"
 
 _DATA_URL = re.compile(r"data:([^;,]*);base64,(.*)", re.DOTALL)
 _EFFORTS: Final = frozenset({"minimal", "low", "medium", "high", "xhigh", "max"})
@@ -139,12 +143,12 @@ def _chunk_model(data: dict[str, Any]) -> ChatCompletionChunk:
 
 
 def _vend(obj: Any) -> dict[str, Any]:
-    return obj.vendor.get(D) or {}
+    return obj.vendor.get(NAME) or {}
 
 
 def _put(obj: Any, v: dict[str, Any]) -> None:
     if v:
-        obj.vendor[D] = v
+        obj.vendor[NAME] = v
 
 
 def _take_rest(d: dict[str, Any], v: dict[str, Any]) -> None:
@@ -172,11 +176,13 @@ def _signature(extra: Mapping[str, Any] | None) -> str | None:
 # ================================================================================================
 
 
-def request_to_ir(req: ChatCompletionRequest | Mapping[str, Any] | bytes) -> ir.Request:
+def request_to_ir(req: ChatCompletionRequest | Mapping[str, Any] | bytes | str) -> ir.Request:
     """An OpenAI chat request as IR. System/developer messages stay in ``messages`` where they stood."""
     d = _as_json(req, ChatCompletionRequest)
     v: dict[str, Any] = {}
-    r = ir.Request(model=d.pop("model"), messages=[_message_in(m) for m in d.pop("messages")], vendor={D: v})
+    r = ir.Request(
+        model=d.pop("model"), messages=[_message_in(m) for m in d.pop("messages")], vendor={NAME: v}
+    )
     if d.get("stream") is True:
         r.stream = d.pop("stream")
     so = d.get("stream_options")
@@ -282,10 +288,10 @@ def _assistant_parts_in(d: dict[str, Any], parts: list[ir.Part]) -> list[ir.Part
     if isinstance(d.get("reasoning_content"), str):
         out.append(ir.Reasoning(text=d.pop("reasoning_content")))
     elif isinstance(d.get("reasoning"), str):
-        out.append(ir.Reasoning(text=d.pop("reasoning"), vendor={D: {"key": "reasoning"}}))
+        out.append(ir.Reasoning(text=d.pop("reasoning"), vendor={NAME: {"key": "reasoning"}}))
     out.extend(parts)
     if isinstance(d.get("refusal"), str):
-        out.append(ir.Text(text=d.pop("refusal"), vendor={D: {"refusal": "field"}}))
+        out.append(ir.Text(text=d.pop("refusal"), vendor={NAME: {"refusal": "field"}}))
     calls = d.get("tool_calls")
     if isinstance(calls, list) and calls:
         del d["tool_calls"]
@@ -353,7 +359,7 @@ def _part_in(p: dict[str, Any]) -> ir.Part:
         if inner:
             v["inner"] = inner
     else:
-        return ir.Other(dialect=D, data=p)
+        return ir.Other(dialect=NAME, data=p)
     _take_rest(p, v)
     _put(part, v)
     return part
@@ -363,7 +369,7 @@ def _tool_call_in(c: dict[str, Any]) -> ir.ToolCall | ir.Other:
     """A function tool call; anything else (custom tools) is kept whole as an Other."""
     fn = c.get("function")
     if c.get("type", "function") != "function" or not isinstance(fn, dict):
-        return ir.Other(dialect=D, data=c, vendor={D: {"slot": "tool_calls"}})
+        return ir.Other(dialect=NAME, data=c, vendor={NAME: {"slot": "tool_calls"}})
     v: dict[str, Any] = {}
     if "type" in c:
         del c["type"]
@@ -437,7 +443,7 @@ def request_from_ir(r: ir.Request) -> ChatCompletionRequest:
 def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
     """:func:`request_from_ir` as wire JSON, built without validating it again (the converters' output is
     proven valid by the tests): what a gateway that forwards bytes needs."""
-    v = r.vendor.get(D)
+    v = r.vendor.get(NAME)
     same = v is not None
     v = v or {}
     out: dict[str, Any] = dict(v.get("rest", ()))
@@ -522,7 +528,7 @@ def _data_url(media_type: str | None, data: str) -> str:
 def _part_out(p: ir.Part) -> dict[str, Any] | None:
     """One content part, or None for a part OpenAI content cannot hold (dropped; see LOSSY)."""
     if isinstance(p, ir.Other):
-        return p.data if p.dialect == D else None
+        return p.data if p.dialect == NAME else None
     if not isinstance(p, ir.Text | ir.Image | ir.Audio | ir.File):
         return None
     v = _vend(p)
@@ -581,7 +587,7 @@ def _assistant_out(m: ir.Message, v: dict[str, Any], same: bool) -> dict[str, An
             calls.append(p.data)
         elif isinstance(p, ir.Text) and _vend(p).get("refusal") == "field":
             refusal.append(p.text)
-        elif not isinstance(p, ir.ToolResult) and not (isinstance(p, ir.Other) and p.dialect != D):
+        elif not isinstance(p, ir.ToolResult) and not (isinstance(p, ir.Other) and p.dialect != NAME):
             content.append(p)
     if same:
         if reasoning:
@@ -758,11 +764,11 @@ def _usage_out(usage: ir.Usage) -> dict[str, Any]:
 # ================================================================================================
 
 
-def response_to_ir(resp: ChatCompletionResponse | Mapping[str, Any] | bytes) -> ir.Response:
+def response_to_ir(resp: ChatCompletionResponse | Mapping[str, Any] | bytes | str) -> ir.Response:
     """Choice 0 becomes the IR content and stop; further choices (``n > 1``) are vendor-only."""
     d = _as_json(resp, ChatCompletionResponse)
     v: dict[str, Any] = {}
-    r = ir.Response(id=d.pop("id"), model=d.pop("model"), created=d.pop("created"), vendor={D: v})
+    r = ir.Response(id=d.pop("id"), model=d.pop("model"), created=d.pop("created"), vendor={NAME: v})
     if d.get("object") == "chat.completion":
         del d["object"]
     else:  # absent, or another value the rest keeps
@@ -790,7 +796,7 @@ def _choice_in(c: dict[str, Any], r: ir.Response, v: dict[str, Any]) -> None:
     finish = c.get("finish_reason")
     if isinstance(finish, str):
         del c["finish_reason"]
-        r.stop = stop_from(D, finish)
+        r.stop = stop_from(NAME, finish)
     else:
         absent.append("finish_reason")
     msg = c.get("message")
@@ -818,12 +824,14 @@ def _response_message_in(m: dict[str, Any], v: dict[str, Any]) -> list[ir.Part]:
     out: list[ir.Part] = []
     for key in ("reasoning_content", "reasoning"):
         if isinstance(m.get(key), str) and m[key]:
-            out.append(ir.Reasoning(text=m.pop(key), vendor={D: {"key": key}} if key == "reasoning" else {}))
+            out.append(
+                ir.Reasoning(text=m.pop(key), vendor={NAME: {"key": key}} if key == "reasoning" else {})
+            )
             break
     if isinstance(m.get("content"), str) and m["content"]:
         out.append(ir.Text(text=m.pop("content")))
     if isinstance(m.get("refusal"), str) and m["refusal"]:
-        out.append(ir.Text(text=m.pop("refusal"), vendor={D: {"refusal": "field"}}))
+        out.append(ir.Text(text=m.pop("refusal"), vendor={NAME: {"refusal": "field"}}))
     calls = m.get("tool_calls")
     if isinstance(calls, list) and calls:
         del m["tool_calls"]
@@ -839,7 +847,7 @@ def response_from_ir(r: ir.Response) -> ChatCompletionResponse:
 
 def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
     """:func:`response_from_ir` as wire JSON, built without validating it again."""
-    v = r.vendor.get(D)
+    v = r.vendor.get(NAME)
     same = v is not None
     v = v or {}
     out: dict[str, Any] = dict(v.get("rest", ()))
@@ -859,11 +867,11 @@ def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
 
 
 def _finish_out(stop: ir.Stop | None, called: bool) -> str:
-    if stop is not None and stop.dialect == D and stop.raw is not None:
+    if stop is not None and stop.dialect == NAME and stop.raw is not None:
         return stop.raw
     if called and (stop is None or stop.reason != "max_tokens"):
         return "tool_calls"
-    return stop_to(D, stop) or "stop"
+    return stop_to(NAME, stop) or "stop"
 
 
 def _choice_out(r: ir.Response, cv: dict[str, Any], same: bool) -> dict[str, Any]:
@@ -892,7 +900,7 @@ def _response_message_out(content: list[ir.Part], v: dict[str, Any], same: bool)
             (refusal if _vend(p).get("refusal") == "field" else texts).append(p.text)
         elif isinstance(p, ir.ToolCall):
             calls.append(_tool_call_out(p))
-        elif isinstance(p, ir.Other) and p.dialect == D and _vend(p).get("slot") == "tool_calls":
+        elif isinstance(p, ir.Other) and p.dialect == NAME and _vend(p).get("slot") == "tool_calls":
             calls.append(p.data)
     if reasoning:
         out[_vend(reasoning[0]).get("key", "reasoning_content")] = "".join(p.text for p in reasoning)
@@ -987,7 +995,9 @@ class StreamToIR:
                     v[key] = getattr(chunk, key)
             if self._pre:
                 v["pre"] = self._pre
-            out.append(ir.MessageStart(id=chunk.id, model=chunk.model, created=chunk.created, vendor={D: v}))
+            out.append(
+                ir.MessageStart(id=chunk.id, model=chunk.model, created=chunk.created, vendor={NAME: v})
+            )
         for choice in chunk.choices:
             if choice.index == 0 and not self._finished:  # nothing of choice 0 may follow its finish
                 self._choice(choice, out)
@@ -1012,7 +1022,7 @@ class StreamToIR:
             self._close_open(out)
             out.extend(ir.BlockStop(index=i) for i in sorted(self._tools.values()))
             self._finished = True
-            out.append(ir.Finish(stop=stop_from(D, choice.finish_reason)))
+            out.append(ir.Finish(stop=stop_from(NAME, choice.finish_reason)))
 
     def _new_block(self, part: ir.Part, out: list[ir.StreamEvent]) -> int:
         index = self._next
@@ -1032,7 +1042,7 @@ class StreamToIR:
             if kind == "reasoning":
                 part = ir.Reasoning()
             elif kind == "refusal":
-                part = ir.Text(text="", vendor={D: {"refusal": "field"}})
+                part = ir.Text(text="", vendor={NAME: {"refusal": "field"}})
             else:
                 part = ir.Text(text="")
             self._open, self._open_kind = self._new_block(part, out), kind
@@ -1214,82 +1224,131 @@ class StreamFromIR:
 # The lossiness ledger
 # ================================================================================================
 
-_O = "openai"
 
 LOSSY: list[Lossy] = [
     # --- OpenAI fields that only OpenAI gets back -------------------------------------------------
-    Lossy(_O, "*", "request: n, logprobs, top_logprobs, logit_bias, metadata, store, service_tier, modalities, "
+    Lossy(NAME, "*", "request: n, logprobs, top_logprobs, logit_bias, metadata, store, service_tier, modalities, "
           "audio, prediction, web_search_options, verbosity, prompt_cache_key, prompt_cache_retention, "
           "safety_identifier, moderation, functions, function_call, and every unknown field",
           "no IR slot: kept in vendor['openai'] and restored only when converting back to OpenAI"),
-    Lossy(_O, "*", "request: stream_options.include_obfuscation (and any other stream_options key)",
+    Lossy(NAME, "*", "request: stream_options.include_obfuscation (and any other stream_options key)",
           "only include_usage has an IR slot"),
-    Lossy(_O, "*", "request: max_tokens vs max_completion_tokens",
+    Lossy(NAME, "*", "request: max_tokens vs max_completion_tokens",
           "both map to ir.max_tokens; which name was used is vendor-only (translations write "
           "max_completion_tokens); when both are given max_tokens is vendor-only"),
-    Lossy(_O, "*", "request: reasoning_effort",
+    Lossy(NAME, "*", "request: reasoning_effort",
           "ir.Thinking(effort); dialects with token budgets approximate it with the EFFORT_BUDGETS ladder"),
-    Lossy(_O, "*", "request: tools[type!=function] (custom tools), tool_choice allowed_tools/custom",
+    Lossy(NAME, "*", "request: tools[type!=function] (custom tools), tool_choice allowed_tools/custom",
           "no IR slot for grammar/free-text tools or tool allow-lists: vendor-only"),
-    Lossy(_O, "anthropic", "request: response_format {type: json_object}",
+    Lossy(NAME, "anthropic", "request: response_format {type: json_object}",
           "Anthropic has JSON output only with a schema"),
-    Lossy(_O, "*", "request: response_format {type: text}, response_format.* outside json_schema",
+    Lossy(NAME, "*", "request: response_format {type: text}, response_format.* outside json_schema",
           "the default; vendor-only"),
-    Lossy(_O, "*", "messages[].name",
+    Lossy(NAME, "*", "messages[].name",
           "ir.Message.name holds it, but Anthropic and Gemini messages have no author name"),
-    Lossy(_O, "*", "messages[role=function], messages[].function_call, messages[].audio",
+    Lossy(NAME, "*", "messages[role=function], messages[].function_call, messages[].audio",
           "deprecated function calling and audio replay: vendor-only (the function message keeps its role)"),
-    Lossy(_O, "*", "messages[role=assistant].refusal, refusal content parts",
+    Lossy(NAME, "*", "messages[role=assistant].refusal, refusal content parts",
           "become ir.Text flagged refusal: other dialects see the refusal as plain text"),
-    Lossy(_O, "anthropic", "messages[role=assistant].reasoning_content",
+    Lossy(NAME, "anthropic", "messages[role=assistant].reasoning_content",
           "ir.Reasoning without a signature; Anthropic only accepts signed thinking blocks back"),
-    Lossy(_O, "*", "content[].image_url.detail", "ir.Image.detail; Anthropic and Gemini have no detail level"),
-    Lossy(_O, "anthropic", "content[type=input_audio]", "Anthropic has no audio input"),
-    Lossy(_O, "*", "content parts of unknown type", "ir.Other(dialect='openai'): OpenAI only"),
+    Lossy(NAME, "*", "content[].image_url.detail", "ir.Image.detail; Anthropic and Gemini have no detail level"),
+    Lossy(NAME, "anthropic", "content[type=input_audio]", "Anthropic has no audio input"),
+    Lossy(NAME, "*", "content parts of unknown type", "ir.Other(dialect='openai'): OpenAI only"),
     # --- responses -----------------------------------------------------------------------------------
-    Lossy(_O, "*", "response: choices[1:] (n > 1)", "the IR holds one candidate; the others are vendor-only"),
-    Lossy(_O, "*", "response: system_fingerprint, service_tier, choices[].logprobs, message.annotations, "
+    Lossy(NAME, "*", "response: choices[1:] (n > 1)", "the IR holds one candidate; the others are vendor-only"),
+    Lossy(NAME, "*", "response: system_fingerprint, service_tier, choices[].logprobs, message.annotations, "
           "message.audio, message.function_call, Azure content_filter_results/prompt_filter_results",
           "no IR slot: vendor-only"),
-    Lossy(_O, "*", "response: empty-string content/refusal/reasoning_content",
+    Lossy(NAME, "*", "response: empty-string content/refusal/reasoning_content",
           "no part is made for an empty string (as a stream's empty delta opens no block): vendor-only"),
-    Lossy(_O, "*", "usage: prompt_tokens_details and completion_tokens_details other than cached_tokens, "
+    Lossy(NAME, "*", "usage: prompt_tokens_details and completion_tokens_details other than cached_tokens, "
           "cache_write_tokens, reasoning_tokens; a total_tokens that is not prompt + completion",
           "the IR splits usage into non-overlapping parts only: vendor-only"),
-    Lossy(_O, "*", "finish_reason", "mapped through the stop tables; the raw word comes back only to OpenAI"),
+    Lossy(NAME, "*", "finish_reason", "mapped through the stop tables; the raw word comes back only to OpenAI"),
     # --- streams (lost even OpenAI → IR → OpenAI: the stream is re-synthesised) --------------------
-    Lossy(_O, _O, "stream: per-chunk obfuscation, logprobs, content_filter_results, usage: null, "
+    Lossy(NAME, NAME, "stream: per-chunk obfuscation, logprobs, content_filter_results, usage: null, "
           "system_fingerprint changes after the first chunk",
           "StreamToIR keeps the semantic content only (obfuscation is random padding)"),
-    Lossy(_O, _O, "stream: choices with index > 0 (n > 1)", "StreamToIR reads choice 0 only"),
-    Lossy(_O, _O, "stream: delta.function_call, delta.audio, custom tool-call deltas, empty-string deltas",
+    Lossy(NAME, NAME, "stream: choices with index > 0 (n > 1)", "StreamToIR reads choice 0 only"),
+    Lossy(NAME, NAME, "stream: delta.function_call, delta.audio, custom tool-call deltas, empty-string deltas",
           "no IR stream event for them"),
-    Lossy(_O, _O, "stream: the chunk boundaries and the first chunk's exact delta",
+    Lossy(NAME, NAME, "stream: the chunk boundaries and the first chunk's exact delta",
           "StreamFromIR writes one chunk per IR delta and a role chunk {role, content: ''}"),
     # --- IR (from other dialects) that OpenAI cannot express ---------------------------------------
-    Lossy("*", _O, "ir.Request.top_k", "OpenAI has no top_k"),
-    Lossy("*", _O, "ir.Request.system non-text parts", "the system message gets the text parts only"),
-    Lossy("*", _O, "cache_control on parts, tools and system (Anthropic)", "OpenAI caches implicitly"),
-    Lossy("*", _O, "ir.Reasoning in request messages (thinking text, signature, redacted)",
+    Lossy("*", NAME, "ir.Request.top_k", "OpenAI has no top_k"),
+    Lossy("*", NAME, "ir.Request.system non-text parts", "the system message gets the text parts only"),
+    Lossy("*", NAME, "cache_control on parts, tools and system (Anthropic)", "OpenAI caches implicitly"),
+    Lossy("*", NAME, "ir.Reasoning in request messages (thinking text, signature, redacted)",
           "OpenAI rejects reasoning in input messages: dropped"),
-    Lossy("*", _O, "ir.Reasoning.signature, redacted thinking, signature deltas (responses and streams)",
+    Lossy("*", NAME, "ir.Reasoning.signature, redacted thinking, signature deltas (responses and streams)",
           "reasoning_content has no signature slot: dropped (the text is kept)"),
-    Lossy("*", _O, "ir.ToolResult.is_error", "OpenAI tool messages have no error flag"),
-    Lossy("*", _O, "ir.ToolResult non-text content (images, files)",
+    Lossy("*", NAME, "ir.ToolResult.is_error", "OpenAI tool messages have no error flag"),
+    Lossy("*", NAME, "ir.ToolResult non-text content (images, files)",
           "a tool message holds text only: moved to the user message that follows the tool messages"),
-    Lossy("*", _O, "ir.Image by file_id, ir.File by URL, ir.Audio without format",
+    Lossy("*", NAME, "ir.Image by file_id, ir.File by URL, ir.Audio without format",
           "not addressable in Chat Completions: request_from_ir raises invalid_request"),
-    Lossy("*", _O, "ir.Other parts of other dialects (server tool blocks, executable code...)",
+    Lossy("*", NAME, "ir.Other parts of other dialects (server tool blocks, executable code...)",
           "no OpenAI content part for them: dropped"),
-    Lossy("*", _O, "ir.Text.citations, citation deltas", "OpenAI annotations have another shape: dropped"),
-    Lossy("*", _O, "the order of text, tool calls and text within one assistant turn; text block boundaries",
+    Lossy("*", NAME, "ir.Text.citations, citation deltas", "OpenAI annotations have another shape: dropped"),
+    Lossy("*", NAME, "the order of text, tool calls and text within one assistant turn; text block boundaries",
           "OpenAI has one content string and one tool_calls list: texts are joined, calls come after"),
-    Lossy("*", _O, "ir.Thinking.budget_tokens, mode=adaptive, include_thoughts",
+    Lossy("*", NAME, "ir.Thinking.budget_tokens, mode=adaptive, include_thoughts",
           "reasoning_effort is a level: a budget rounds down to the ladder, adaptive sends no effort"),
-    Lossy("*", _O, "ir.Stop.sequence and stop reasons pause_turn, refusal, error, other",
+    Lossy("*", NAME, "ir.Stop.sequence and stop reasons pause_turn, refusal, error, other",
           "OpenAI has no matched-sequence field; the reasons map to stop/content_filter"),
-    Lossy("*", _O, "usage vendor fields of other dialects (cache_creation breakdown, server_tool_use...)",
+    Lossy("*", NAME, "usage vendor fields of other dialects (cache_creation breakdown, server_tool_use...)",
           "only the IR parts are written (prompt = input + cache_read + cache_write)"),
-    Lossy("*", _O, "ir.Response.created absent (Anthropic, Gemini)", "OpenAI requires created: conversion time"),
-    Lossy("*", _O, "ir.StreamError", "not a chunk: StreamFromIR.feed raises ProviderError(kind='upstream')"),
+    Lossy("*", NAME, "ir.Response.created absent (Anthropic, Gemini)", "OpenAI requires created: conversion time"),
+    Lossy("*", NAME, "ir.StreamError", "not a chunk: StreamFromIR.feed raises ProviderError(kind='upstream')"),
 ]  # fmt: skip
+
+
+# ================================================================================================
+# The Dialect object
+# ================================================================================================
+
+
+class OpenAIDialect:
+    """OpenAI Chat Completions as a :class:`providers.convert.dialect.Dialect`. The request body names its
+    model, so ``model`` is ignored; ``include_usage`` is the only stream option this wire has."""
+
+    name: Final = NAME
+    lossy: Final = LOSSY
+
+    def request_to_ir(self, body: Body, *, model: str | None = None) -> ir.Request:
+        return request_to_ir(_unwired(body, ChatCompletionRequest))
+
+    def request_from_ir(self, request: ir.Request) -> dict[str, Any]:
+        return request_json_from_ir(request)
+
+    def response_to_ir(self, body: Body) -> ir.Response:
+        return response_to_ir(_unwired(body, ChatCompletionResponse))
+
+    def response_from_ir(self, response: ir.Response) -> dict[str, Any]:
+        return response_json_from_ir(response)
+
+    def stream_to_ir(self) -> StreamToIR:
+        return StreamToIR()
+
+    def stream_from_ir(
+        self,
+        *,
+        include_usage: bool = True,
+        message_id: str | None = None,
+        model: str | None = None,
+        as_json: bool = True,
+    ) -> StreamFromIR:
+        return StreamFromIR(include_usage=include_usage, as_json=as_json)
+
+
+def _unwired(body: Body, model: type[W]) -> W | Mapping[str, Any] | bytes | str:
+    """``body`` as ``request_to_ir``/``response_to_ir`` take it (they validate JSON themselves)."""
+    if isinstance(body, model):
+        return body
+    if isinstance(body, Wire):
+        raise TypeError(f"expected {model.__name__} or its wire JSON, got {type(body).__name__}")
+    return body
+
+
+DIALECT: Final = OpenAIDialect()
