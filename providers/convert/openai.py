@@ -19,7 +19,7 @@ The vendor dict of one IR object holds (only the keys that apply):
 (a ``file_data`` that was not a data URL), ``slot`` (``"tool_calls"`` for an Other that was a tool call),
 ``max_tokens_field``, ``stream_options``, ``response_format``, ``tools_other`` (request), ``choice``,
 ``message``, ``choices`` (response: the rest of choice 0, of its message, and the choices after it),
-``ptd``/``ctd``/``total_tokens`` (usage details and a total that is not prompt + completion).
+``prompt_details``/``completion_details``/``total_tokens`` (usage details and a total that is not prompt + completion).
 
 Decisions (documented in ``LOSSY`` where they lose something):
 - ``ir.Request.response_format`` holds the *flattened* JSON-schema form ``{"type": "json_schema",
@@ -59,6 +59,7 @@ from typing import Any, Final, TypeVar
 from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
+from providers.convert import leftovers
 from providers.convert.dialect import Body
 from providers.convert.tables import Lossy, effort_for_budget, stop_from, stop_to
 from providers.errors import ProviderError
@@ -142,20 +143,6 @@ def _chunk_model(data: dict[str, Any]) -> ChatCompletionChunk:
     return _build(ChatCompletionChunk, data)
 
 
-def _vend(obj: Any) -> dict[str, Any]:
-    return obj.vendor.get(NAME) or {}
-
-
-def _put(obj: Any, v: dict[str, Any]) -> None:
-    if v:
-        obj.vendor[NAME] = v
-
-
-def _take_rest(d: dict[str, Any], v: dict[str, Any]) -> None:
-    if d:
-        v["rest"] = d
-
-
 def _split_data_url(url: str) -> tuple[str, str] | None:
     m = _DATA_URL.fullmatch(url)
     return (m.group(1), m.group(2)) if m else None
@@ -178,37 +165,39 @@ def _signature(extra: Mapping[str, Any] | None) -> str | None:
 
 def request_to_ir(req: ChatCompletionRequest | Mapping[str, Any] | bytes | str) -> ir.Request:
     """An OpenAI chat request as IR. System/developer messages stay in ``messages`` where they stood."""
-    d = _as_json(req, ChatCompletionRequest)
-    v: dict[str, Any] = {}
+    fields = _as_json(req, ChatCompletionRequest)
+    entry: dict[str, Any] = {}
     r = ir.Request(
-        model=d.pop("model"), messages=[_message_in(m) for m in d.pop("messages")], vendor={NAME: v}
+        model=fields.pop("model"),
+        messages=[_message_in(m) for m in fields.pop("messages")],
+        vendor={NAME: entry},
     )
-    if d.get("stream") is True:
-        r.stream = d.pop("stream")
-    so = d.get("stream_options")
-    if isinstance(so, dict):
-        del d["stream_options"]
-        if isinstance(so.get("include_usage"), bool):
-            r.include_usage = so.pop("include_usage")
-        v["stream_options"] = so
-    if isinstance(d.get("max_completion_tokens"), int):
-        r.max_tokens = d.pop("max_completion_tokens")
-    elif isinstance(d.get("max_tokens"), int):
-        r.max_tokens = d.pop("max_tokens")
-        v["max_tokens_field"] = "max_tokens"
+    if fields.get("stream") is True:
+        r.stream = fields.pop("stream")
+    stream_options = fields.get("stream_options")
+    if isinstance(stream_options, dict):
+        del fields["stream_options"]
+        if isinstance(stream_options.get("include_usage"), bool):
+            r.include_usage = stream_options.pop("include_usage")
+        entry["stream_options"] = stream_options
+    if isinstance(fields.get("max_completion_tokens"), int):
+        r.max_tokens = fields.pop("max_completion_tokens")
+    elif isinstance(fields.get("max_tokens"), int):
+        r.max_tokens = fields.pop("max_tokens")
+        entry["max_tokens_field"] = "max_tokens"
     for key in _SAMPLING:
-        if d.get(key) is not None:
-            setattr(r, key, d.pop(key))
-    if isinstance(d.get("parallel_tool_calls"), bool):
-        r.parallel_tool_calls = d.pop("parallel_tool_calls")
-    stop = d.get("stop")
+        if fields.get(key) is not None:
+            setattr(r, key, fields.pop(key))
+    if isinstance(fields.get("parallel_tool_calls"), bool):
+        r.parallel_tool_calls = fields.pop("parallel_tool_calls")
+    stop = fields.get("stop")
     if isinstance(stop, str):
-        r.stop, r.stop_shorthand = [d.pop("stop")], True
+        r.stop, r.stop_shorthand = [fields.pop("stop")], True
     elif isinstance(stop, list):
-        r.stop = d.pop("stop")
-    tools = d.get("tools")
+        r.stop = fields.pop("stop")
+    tools = fields.get("tools")
     if isinstance(tools, list):
-        del d["tools"]
+        del fields["tools"]
         r.tools = []
         other = []
         for i, tool in enumerate(tools):
@@ -217,18 +206,18 @@ def request_to_ir(req: ChatCompletionRequest | Mapping[str, Any] | bytes | str) 
             else:
                 other.append([i, tool])
         if other:
-            v["tools_other"] = other
-    choice = _tool_choice_in(d.get("tool_choice"))
+            entry["tools_other"] = other
+    choice = _tool_choice_in(fields.get("tool_choice"))
     if choice is not None:
-        del d["tool_choice"]
+        del fields["tool_choice"]
         r.tool_choice = choice
-    _response_format_in(d, r, v)
-    effort = d.get("reasoning_effort")
+    _response_format_in(fields, r, entry)
+    effort = fields.get("reasoning_effort")
     if isinstance(effort, str):
-        del d["reasoning_effort"]
+        del fields["reasoning_effort"]
         mode = "disabled" if effort == "none" else "enabled" if effort in _EFFORTS else None
         r.thinking = ir.Thinking(effort=effort, mode=mode)
-    _take_rest(d, v)
+    leftovers.take_rest(fields, entry)
     _name_results(r.messages)
     return r
 
@@ -245,56 +234,56 @@ def _name_results(messages: list[ir.Message]) -> None:
                 p.name = names.get(p.call_id)
 
 
-def _message_in(d: dict[str, Any]) -> ir.Message:
-    v: dict[str, Any] = {}
-    m = ir.Message(role=d.pop("role"))
-    if isinstance(d.get("name"), str):
-        m.name = d.pop("name")
-    parts, shorthand = _content_in(d, v)
+def _message_in(fields: dict[str, Any]) -> ir.Message:
+    entry: dict[str, Any] = {}
+    m = ir.Message(role=fields.pop("role"))
+    if isinstance(fields.get("name"), str):
+        m.name = fields.pop("name")
+    parts, shorthand = _content_in(fields, entry)
     if m.role == "tool":
         result = ir.ToolResult(call_id="", content=parts, shorthand=shorthand, name=m.name)
-        if isinstance(d.get("tool_call_id"), str):
-            result.call_id = d.pop("tool_call_id")
+        if isinstance(fields.get("tool_call_id"), str):
+            result.call_id = fields.pop("tool_call_id")
         else:  # absent or null (the rest keeps a null)
-            v["absent"] = ["tool_call_id"]
+            leftovers.mark_absent(entry, "tool_call_id")
         m.content = [result]
     elif m.role == "assistant":
-        m.content = _assistant_parts_in(d, parts)
+        m.content = _assistant_parts_in(fields, parts)
         m.shorthand = shorthand
     else:
         m.content, m.shorthand = parts, shorthand
-    _take_rest(d, v)
-    _put(m, v)
+    leftovers.take_rest(fields, entry)
+    leftovers.attach(m.vendor, NAME, entry)
     return m
 
 
-def _content_in(d: dict[str, Any], v: dict[str, Any]) -> tuple[list[ir.Part], bool]:
+def _content_in(fields: dict[str, Any], entry: dict[str, Any]) -> tuple[list[ir.Part], bool]:
     """Take ``content``: a bare string is one Text and ``shorthand``; ``null`` stays in the rest."""
-    content = d.get("content")
+    content = fields.get("content")
     if isinstance(content, str):
-        del d["content"]
+        del fields["content"]
         return [ir.Text(text=content)], True
     if isinstance(content, list):
-        del d["content"]
+        del fields["content"]
         if not content:
-            v["empty"] = True
+            entry["empty"] = True
         return [_part_in(p) for p in content], False
     return [], False
 
 
-def _assistant_parts_in(d: dict[str, Any], parts: list[ir.Part]) -> list[ir.Part]:
+def _assistant_parts_in(fields: dict[str, Any], parts: list[ir.Part]) -> list[ir.Part]:
     """Reasoning first, then the content parts, then the refusal text, then the tool calls."""
     out: list[ir.Part] = []
-    if isinstance(d.get("reasoning_content"), str):
-        out.append(ir.Reasoning(text=d.pop("reasoning_content")))
-    elif isinstance(d.get("reasoning"), str):
-        out.append(ir.Reasoning(text=d.pop("reasoning"), vendor={NAME: {"key": "reasoning"}}))
+    if isinstance(fields.get("reasoning_content"), str):
+        out.append(ir.Reasoning(text=fields.pop("reasoning_content")))
+    elif isinstance(fields.get("reasoning"), str):
+        out.append(ir.Reasoning(text=fields.pop("reasoning"), vendor={NAME: {"key": "reasoning"}}))
     out.extend(parts)
-    if isinstance(d.get("refusal"), str):
-        out.append(ir.Text(text=d.pop("refusal"), vendor={NAME: {"refusal": "field"}}))
-    calls = d.get("tool_calls")
+    if isinstance(fields.get("refusal"), str):
+        out.append(ir.Text(text=fields.pop("refusal"), vendor={NAME: {"refusal": "field"}}))
+    calls = fields.get("tool_calls")
     if isinstance(calls, list) and calls:
-        del d["tool_calls"]
+        del fields["tool_calls"]
         out.extend(_tool_call_in(c) for c in calls)
     return out
 
@@ -308,7 +297,7 @@ def _cache_control(part: Any, rest: dict[str, Any]) -> None:
 
 def _part_in(p: dict[str, Any]) -> ir.Part:
     kind = p["type"]
-    v: dict[str, Any] = {}
+    entry: dict[str, Any] = {}
     part: ir.Part
     if kind == "text":
         del p["type"]
@@ -317,7 +306,7 @@ def _part_in(p: dict[str, Any]) -> ir.Part:
     elif kind == "refusal":
         del p["type"]
         part = ir.Text(text=p.pop("refusal"))
-        v["refusal"] = "part"
+        entry["refusal"] = "part"
     elif kind == "image_url":
         del p["type"]
         inner = p.pop("image_url")
@@ -332,13 +321,13 @@ def _part_in(p: dict[str, Any]) -> ir.Part:
             part.detail = inner.pop("detail")
         _cache_control(part, p)
         if inner:
-            v["inner"] = inner
+            entry["inner"] = inner
     elif kind == "input_audio":
         del p["type"]
         inner = p.pop("input_audio")
         part = ir.Audio(data=inner.pop("data"), format=inner.pop("format"))
         if inner:
-            v["inner"] = inner
+            entry["inner"] = inner
     elif kind == "file":
         del p["type"]
         inner = p.pop("file")
@@ -351,53 +340,53 @@ def _part_in(p: dict[str, Any]) -> ir.Part:
                 part.media_type, part.data = split
             else:
                 part.data = data
-                v["raw"] = True
+                entry["raw"] = True
         for key in ("file_id", "filename"):
             if isinstance(inner.get(key), str):
                 setattr(part, key, inner.pop(key))
         _cache_control(part, p)
         if inner:
-            v["inner"] = inner
+            entry["inner"] = inner
     else:
         return ir.Other(dialect=NAME, data=p)
-    _take_rest(p, v)
-    _put(part, v)
+    leftovers.take_rest(p, entry)
+    leftovers.attach(part.vendor, NAME, entry)
     return part
 
 
 def _tool_call_in(c: dict[str, Any]) -> ir.ToolCall | ir.Other:
     """A function tool call; anything else (custom tools) is kept whole as an Other."""
-    fn = c.get("function")
-    if c.get("type", "function") != "function" or not isinstance(fn, dict):
+    function = c.get("function")
+    if c.get("type", "function") != "function" or not isinstance(function, dict):
         return ir.Other(dialect=NAME, data=c, vendor={NAME: {"slot": "tool_calls"}})
-    v: dict[str, Any] = {}
+    entry: dict[str, Any] = {}
     if "type" in c:
         del c["type"]
     else:
-        v["absent"] = ["type"]
+        leftovers.mark_absent(entry, "type")
     del c["function"]
-    call = ir.ToolCall(id=c.pop("id"), name=fn.pop("name"), arguments=fn.pop("arguments"))
+    call = ir.ToolCall(id=c.pop("id"), name=function.pop("name"), arguments=function.pop("arguments"))
     call.signature = _signature(c)
-    if fn:
-        v["function"] = fn
-    _take_rest(c, v)
-    _put(call, v)
+    if function:
+        entry["function"] = function
+    leftovers.take_rest(c, entry)
+    leftovers.attach(call.vendor, NAME, entry)
     return call
 
 
 def _tool_in(t: dict[str, Any]) -> ir.Tool:
-    v: dict[str, Any] = {}
+    entry: dict[str, Any] = {}
     del t["type"]
-    fn = t.pop("function")
-    tool = ir.Tool(name=fn.pop("name"))
+    function = t.pop("function")
+    tool = ir.Tool(name=function.pop("name"))
     for key in ("description", "parameters", "strict"):
-        if fn.get(key) is not None:
-            setattr(tool, key, fn.pop(key))
+        if function.get(key) is not None:
+            setattr(tool, key, function.pop(key))
     _cache_control(tool, t)
-    if fn:
-        v["function"] = fn
-    _take_rest(t, v)
-    _put(tool, v)
+    if function:
+        entry["function"] = function
+    leftovers.take_rest(t, entry)
+    leftovers.attach(tool.vendor, NAME, entry)
     return tool
 
 
@@ -405,33 +394,37 @@ def _tool_choice_in(choice: Any) -> ir.ToolChoice | None:
     if isinstance(choice, str):
         return ir.ToolChoice(mode=choice) if choice in _TOOL_CHOICE_MODES else None
     if isinstance(choice, dict) and choice.get("type") == "function":
-        fn = choice.get("function")
-        if isinstance(fn, dict) and isinstance(fn.get("name"), str):
-            out = ir.ToolChoice(mode="tool", name=fn["name"])
+        function = choice.get("function")
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            out = ir.ToolChoice(mode="tool", name=function["name"])
             rest = {k: x for k, x in choice.items() if k not in ("type", "function")}
-            inner = {k: x for k, x in fn.items() if k != "name"}
-            _put(out, ({"rest": rest} if rest else {}) | ({"function": inner} if inner else {}))
+            inner = {k: x for k, x in function.items() if k != "name"}
+            leftovers.attach(
+                out.vendor,
+                NAME,
+                ({leftovers.REST: rest} if rest else {}) | ({"function": inner} if inner else {}),
+            )
             return out
     return None  # allowed_tools, custom, an unknown mode or null: vendor-only
 
 
-def _response_format_in(d: dict[str, Any], r: ir.Request, v: dict[str, Any]) -> None:
-    rf = d.get("response_format")
-    if not isinstance(rf, dict):
+def _response_format_in(fields: dict[str, Any], r: ir.Request, entry: dict[str, Any]) -> None:
+    response_format = fields.get("response_format")
+    if not isinstance(response_format, dict):
         return
-    kind = rf.get("type")
-    schema = rf.get("json_schema")
+    kind = response_format.get("type")
+    schema = response_format.get("json_schema")
     if kind == "json_schema" and isinstance(schema, dict) and "type" not in schema:
         r.response_format = {"type": "json_schema", **schema}
-        outer = {k: x for k, x in rf.items() if k not in ("type", "json_schema")}
+        outer = {k: x for k, x in response_format.items() if k not in ("type", "json_schema")}
     elif kind == "json_object":
         r.response_format = {"type": "json_object"}
-        outer = {k: x for k, x in rf.items() if k != "type"}
+        outer = {k: x for k, x in response_format.items() if k != "type"}
     else:
         return
-    del d["response_format"]
+    del fields["response_format"]
     if outer:
-        v["response_format"] = outer
+        entry["response_format"] = outer
 
 
 def request_from_ir(r: ir.Request) -> ChatCompletionRequest:
@@ -443,10 +436,10 @@ def request_from_ir(r: ir.Request) -> ChatCompletionRequest:
 def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
     """:func:`request_from_ir` as wire JSON, built without validating it again (the converters' output is
     proven valid by the tests): what a gateway that forwards bytes needs."""
-    v = r.vendor.get(NAME)
-    same = v is not None
-    v = v or {}
-    out: dict[str, Any] = dict(v.get("rest", ()))
+    entry = r.vendor.get(NAME)
+    same = entry is not None
+    entry = entry or {}
+    out: dict[str, Any] = leftovers.rest_first(entry)
     out["model"] = r.model
     messages: list[dict[str, Any]] = []
     if r.system:
@@ -461,15 +454,15 @@ def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
     if r.stream:
         out["stream"] = True
     if same:
-        if "stream_options" in v or r.include_usage is not None:
-            so = dict(v.get("stream_options", ()))
+        if "stream_options" in entry or r.include_usage is not None:
+            stream_options = dict(entry.get("stream_options", ()))
             if r.include_usage is not None:
-                so["include_usage"] = r.include_usage
-            out["stream_options"] = so
+                stream_options["include_usage"] = r.include_usage
+            out["stream_options"] = stream_options
     elif r.stream:  # ask for the usage chunk: an Anthropic or Gemini client always gets usage (D3 #26)
         out["stream_options"] = {"include_usage": r.include_usage if r.include_usage is not None else True}
     if r.max_tokens is not None:
-        out[v.get("max_tokens_field", "max_completion_tokens")] = r.max_tokens
+        out[entry.get("max_tokens_field", "max_completion_tokens")] = r.max_tokens
     for key in _SAMPLING:
         value = getattr(r, key)
         if value is not None:
@@ -478,16 +471,16 @@ def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
         out["parallel_tool_calls"] = r.parallel_tool_calls
     if r.stop is not None:
         out["stop"] = r.stop[0] if r.stop_shorthand and len(r.stop) == 1 else list(r.stop)
-    if r.tools is not None or "tools_other" in v:
+    if r.tools is not None or "tools_other" in entry:
         tools = [_tool_out(t) for t in r.tools or ()]
-        for i, raw in v.get("tools_other", ()):
+        for i, raw in entry.get("tools_other", ()):
             tools.insert(i, raw)
         if tools or same:
             out["tools"] = tools
     if r.tool_choice is not None:
         out["tool_choice"] = _tool_choice_out(r.tool_choice)
     if r.response_format is not None:
-        out["response_format"] = _response_format_out(r.response_format, v.get("response_format"), same)
+        out["response_format"] = _response_format_out(r.response_format, entry.get("response_format"), same)
     effort = _effort_out(r.thinking)
     if effort is not None:
         out["reasoning_effort"] = effort
@@ -495,14 +488,14 @@ def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
 
 
 def _message_out(m: ir.Message, same: bool) -> list[dict[str, Any]]:
-    v = _vend(m)
+    entry = leftovers.entry_of(m.vendor, NAME)
     if m.role == "assistant":
-        return [_assistant_out(m, v, same)]
+        return [_assistant_out(m, entry, same)]
     if any(isinstance(p, ir.ToolResult) for p in m.content):
-        return _tool_results_out(m, v, same)
-    out: dict[str, Any] = dict(v.get("rest", ()))
+        return _tool_results_out(m, entry, same)
+    out: dict[str, Any] = leftovers.rest_first(entry)
     out["role"] = m.role
-    content = _content_out(m.content, m.shorthand, v, same)
+    content = _content_out(m.content, m.shorthand, entry, same)
     if content is not _NOTHING:
         out["content"] = content
     elif not same:
@@ -512,11 +505,16 @@ def _message_out(m: ir.Message, same: bool) -> list[dict[str, Any]]:
     return [out]
 
 
-def _content_out(parts: list[ir.Part], shorthand: bool, v: dict[str, Any], same: bool) -> Any:
-    if shorthand and len(parts) == 1 and type(parts[0]) is ir.Text and not _vend(parts[0]):
+def _content_out(parts: list[ir.Part], shorthand: bool, entry: dict[str, Any], same: bool) -> Any:
+    if (
+        shorthand
+        and len(parts) == 1
+        and type(parts[0]) is ir.Text
+        and not leftovers.entry_of(parts[0].vendor, NAME)
+    ):
         return parts[0].text
     if not parts:
-        return [] if v.get("empty") else _NOTHING
+        return [] if entry.get("empty") else _NOTHING
     out = [x for p in parts if (x := _part_out(p)) is not None]
     return out if out or same else _NOTHING
 
@@ -531,11 +529,11 @@ def _part_out(p: ir.Part) -> dict[str, Any] | None:
         return p.data if p.dialect == NAME else None
     if not isinstance(p, ir.Text | ir.Image | ir.Audio | ir.File):
         return None
-    v = _vend(p)
-    out: dict[str, Any] = dict(v.get("rest", ()))
-    inner: dict[str, Any] = dict(v.get("inner", ()))
+    entry = leftovers.entry_of(p.vendor, NAME)
+    out: dict[str, Any] = leftovers.rest_first(entry)
+    inner: dict[str, Any] = dict(entry.get("inner", ()))
     if isinstance(p, ir.Text):
-        if v.get("refusal") == "part":
+        if entry.get("refusal") == "part":
             out["type"], out["refusal"] = "refusal", p.text
         else:
             out["type"], out["text"] = "text", p.text
@@ -560,7 +558,7 @@ def _part_out(p: ir.Part) -> dict[str, Any] | None:
         out["type"], out["input_audio"] = "input_audio", inner
         return out
     if p.data is not None:
-        inner["file_data"] = p.data if v.get("raw") else _data_url(p.media_type, p.data)
+        inner["file_data"] = p.data if entry.get("raw") else _data_url(p.media_type, p.data)
     elif p.file_id is None and p.url is not None:
         raise ProviderError.invalid_request("a file by URL cannot be sent to OpenAI Chat Completions")
     if p.file_id is not None:
@@ -571,8 +569,8 @@ def _part_out(p: ir.Part) -> dict[str, Any] | None:
     return out
 
 
-def _assistant_out(m: ir.Message, v: dict[str, Any], same: bool) -> dict[str, Any]:
-    out: dict[str, Any] = dict(v.get("rest", ()))
+def _assistant_out(m: ir.Message, entry: dict[str, Any], same: bool) -> dict[str, Any]:
+    out: dict[str, Any] = leftovers.rest_first(entry)
     out["role"] = "assistant"
     reasoning: list[ir.Reasoning] = []
     content: list[ir.Part] = []
@@ -583,16 +581,18 @@ def _assistant_out(m: ir.Message, v: dict[str, Any], same: bool) -> dict[str, An
             reasoning.append(p)
         elif isinstance(p, ir.ToolCall):
             calls.append(_tool_call_out(p))
-        elif isinstance(p, ir.Other) and _vend(p).get("slot") == "tool_calls":
+        elif isinstance(p, ir.Other) and leftovers.entry_of(p.vendor, NAME).get("slot") == "tool_calls":
             calls.append(p.data)
-        elif isinstance(p, ir.Text) and _vend(p).get("refusal") == "field":
+        elif isinstance(p, ir.Text) and leftovers.entry_of(p.vendor, NAME).get("refusal") == "field":
             refusal.append(p.text)
         elif not isinstance(p, ir.ToolResult) and not (isinstance(p, ir.Other) and p.dialect != NAME):
             content.append(p)
     if same:
         if reasoning:
-            out[_vend(reasoning[0]).get("key", "reasoning_content")] = "".join(p.text for p in reasoning)
-        value = _content_out(content, m.shorthand, v, same)
+            out[leftovers.entry_of(reasoning[0].vendor, NAME).get("key", "reasoning_content")] = "".join(
+                p.text for p in reasoning
+            )
+        value = _content_out(content, m.shorthand, entry, same)
         if value is not _NOTHING:
             out["content"] = value
         if refusal:
@@ -600,7 +600,7 @@ def _assistant_out(m: ir.Message, v: dict[str, Any], same: bool) -> dict[str, An
     elif content and all(isinstance(p, ir.Text) for p in content):
         out["content"] = "".join(p.text for p in content)
     else:
-        value = _content_out(content, False, v, same)
+        value = _content_out(content, False, entry, same)
         if value is not _NOTHING:
             out["content"] = value
         elif not calls:
@@ -613,20 +613,20 @@ def _assistant_out(m: ir.Message, v: dict[str, Any], same: bool) -> dict[str, An
 
 
 def _tool_call_out(c: ir.ToolCall) -> dict[str, Any]:
-    v = _vend(c)
-    out: dict[str, Any] = dict(v.get("rest", ()))
+    entry = leftovers.entry_of(c.vendor, NAME)
+    out: dict[str, Any] = leftovers.rest_first(entry)
     out["id"] = c.id
-    if "type" not in v.get("absent", ()):
+    if not leftovers.is_absent(entry, "type"):
         out["type"] = "function"
-    fn = dict(v.get("function", ()))
-    fn["name"], fn["arguments"] = c.name, c.arguments
-    out["function"] = fn
-    if c.signature is not None and not v:
+    function = dict(entry.get("function", ()))
+    function["name"], function["arguments"] = c.name, c.arguments
+    out["function"] = function
+    if c.signature is not None and not entry:
         out["extra_content"] = {"google": {"thought_signature": c.signature}}
     return out
 
 
-def _tool_results_out(m: ir.Message, v: dict[str, Any], same: bool) -> list[dict[str, Any]]:
+def _tool_results_out(m: ir.Message, entry: dict[str, Any], same: bool) -> list[dict[str, Any]]:
     """Each ToolResult → one ``role: "tool"`` message, in order; everything else → one user message after."""
     same_tool = same and m.role == "tool"
     out: list[dict[str, Any]] = []
@@ -635,12 +635,12 @@ def _tool_results_out(m: ir.Message, v: dict[str, Any], same: bool) -> list[dict
         if not isinstance(p, ir.ToolResult):
             trailing.append(p)
             continue
-        msg: dict[str, Any] = dict(v.get("rest", ())) if same_tool else {}
+        msg: dict[str, Any] = leftovers.rest_first(entry) if same_tool else {}
         msg["role"] = "tool"
-        if not (same_tool and "tool_call_id" in v.get("absent", ())):
+        if not (same_tool and leftovers.is_absent(entry, "tool_call_id")):
             msg["tool_call_id"] = p.call_id
         if same_tool:
-            content = _content_out(p.content, p.shorthand, v, same)
+            content = _content_out(p.content, p.shorthand, entry, same)
             if content is not _NOTHING:
                 msg["content"] = content
             if m.name is not None:
@@ -663,35 +663,41 @@ def _tool_results_out(m: ir.Message, v: dict[str, Any], same: bool) -> list[dict
 
 
 def _tool_out(t: ir.Tool) -> dict[str, Any]:
-    v = _vend(t)
-    fn: dict[str, Any] = dict(v.get("function", ()))
-    fn["name"] = t.name
+    entry = leftovers.entry_of(t.vendor, NAME)
+    function: dict[str, Any] = dict(entry.get("function", ()))
+    function["name"] = t.name
     for key in ("description", "parameters", "strict"):
         value = getattr(t, key)
         if value is not None:
-            fn[key] = value
-    out: dict[str, Any] = dict(v.get("rest", ()))
-    out["type"], out["function"] = "function", fn
+            function[key] = value
+    out: dict[str, Any] = leftovers.rest_first(entry)
+    out["type"], out["function"] = "function", function
     return out
 
 
 def _tool_choice_out(c: ir.ToolChoice) -> Any:
     if c.mode != "tool":
         return c.mode
-    v = _vend(c)
-    return {**v.get("rest", {}), "type": "function", "function": {**v.get("function", {}), "name": c.name}}
+    entry = leftovers.entry_of(c.vendor, NAME)
+    return {
+        **leftovers.rest(entry),
+        "type": "function",
+        "function": {**entry.get("function", {}), "name": c.name},
+    }
 
 
-def _response_format_out(rf: dict[str, Any], outer: dict[str, Any] | None, same: bool) -> dict[str, Any]:
-    kind = rf.get("type")
+def _response_format_out(
+    response_format: dict[str, Any], outer: dict[str, Any] | None, same: bool
+) -> dict[str, Any]:
+    kind = response_format.get("type")
     if kind == "json_schema":
-        inner = {k: x for k, x in rf.items() if k != "type"}
+        inner = {k: x for k, x in response_format.items() if k != "type"}
         if not same and "name" not in inner:
             inner = {"name": "response", **inner}  # OpenAI requires a name
         return {**(outer or {}), "type": "json_schema", "json_schema": inner}
     if kind == "json_object":
         return {**(outer or {}), "type": "json_object"}
-    return dict(rf)
+    return dict(response_format)
 
 
 def _effort_out(t: ir.Thinking | None) -> str | None:
@@ -709,53 +715,61 @@ def _effort_out(t: ir.Thinking | None) -> str | None:
 # ================================================================================================
 
 
-def _usage_in(u: dict[str, Any]) -> ir.Usage:
+def _usage_in(usage_json: dict[str, Any]) -> ir.Usage:
     """OpenAI counts overlap (prompt ⊇ cached, completion ⊇ reasoning); the IR's parts do not."""
-    v: dict[str, Any] = {}
-    prompt, completion, total = u.pop("prompt_tokens"), u.pop("completion_tokens"), u.pop("total_tokens")
+    entry: dict[str, Any] = {}
+    prompt, completion, total = (
+        usage_json.pop("prompt_tokens"),
+        usage_json.pop("completion_tokens"),
+        usage_json.pop("total_tokens"),
+    )
     usage = ir.Usage()
-    ptd = u.get("prompt_tokens_details")
-    if isinstance(ptd, dict):
-        del u["prompt_tokens_details"]
-        if isinstance(ptd.get("cached_tokens"), int):
-            usage.cache_read_tokens = ptd.pop("cached_tokens")
-        if isinstance(ptd.get("cache_write_tokens"), int):
-            usage.cache_write_tokens = ptd.pop("cache_write_tokens")
-        v["ptd"] = ptd
-    ctd = u.get("completion_tokens_details")
-    if isinstance(ctd, dict):
-        del u["completion_tokens_details"]
-        if isinstance(ctd.get("reasoning_tokens"), int):
-            usage.reasoning_tokens = ctd.pop("reasoning_tokens")
-        v["ctd"] = ctd
+    prompt_details = usage_json.get("prompt_tokens_details")
+    if isinstance(prompt_details, dict):
+        del usage_json["prompt_tokens_details"]
+        if isinstance(prompt_details.get("cached_tokens"), int):
+            usage.cache_read_tokens = prompt_details.pop("cached_tokens")
+        if isinstance(prompt_details.get("cache_write_tokens"), int):
+            usage.cache_write_tokens = prompt_details.pop("cache_write_tokens")
+        entry["prompt_details"] = prompt_details
+    completion_details = usage_json.get("completion_tokens_details")
+    if isinstance(completion_details, dict):
+        del usage_json["completion_tokens_details"]
+        if isinstance(completion_details.get("reasoning_tokens"), int):
+            usage.reasoning_tokens = completion_details.pop("reasoning_tokens")
+        entry["completion_details"] = completion_details
     usage.input_tokens = prompt - (usage.cache_read_tokens or 0) - (usage.cache_write_tokens or 0)
     usage.output_tokens = completion - (usage.reasoning_tokens or 0)
     if total != prompt + completion:
-        v["total_tokens"] = total  # e.g. Gemini's OpenAI API counts thoughts only in the total
-    _take_rest(u, v)
-    _put(usage, v)
+        entry["total_tokens"] = total  # e.g. Gemini's OpenAI API counts thoughts only in the total
+    leftovers.take_rest(usage_json, entry)
+    leftovers.attach(usage.vendor, NAME, entry)
     return usage
 
 
 def _usage_out(usage: ir.Usage) -> dict[str, Any]:
     """Never double-counts: prompt = input + cache read + cache write, and ``cached_tokens`` is the read."""
-    v = _vend(usage)
+    entry = leftovers.entry_of(usage.vendor, NAME)
     prompt, completion = usage.prompt_total, usage.completion_total
-    out: dict[str, Any] = dict(v.get("rest", ()))
+    out: dict[str, Any] = leftovers.rest_first(entry)
     out["prompt_tokens"], out["completion_tokens"] = prompt, completion
-    out["total_tokens"] = v.get("total_tokens", prompt + completion)
-    if "ptd" in v or usage.cache_read_tokens is not None or usage.cache_write_tokens is not None:
-        ptd = dict(v.get("ptd", ()))
+    out["total_tokens"] = entry.get("total_tokens", prompt + completion)
+    if (
+        "prompt_details" in entry
+        or usage.cache_read_tokens is not None
+        or usage.cache_write_tokens is not None
+    ):
+        prompt_details = dict(entry.get("prompt_details", ()))
         if usage.cache_read_tokens is not None:
-            ptd["cached_tokens"] = usage.cache_read_tokens
+            prompt_details["cached_tokens"] = usage.cache_read_tokens
         if usage.cache_write_tokens is not None:
-            ptd["cache_write_tokens"] = usage.cache_write_tokens
-        out["prompt_tokens_details"] = ptd
-    if "ctd" in v or usage.reasoning_tokens is not None:
-        ctd = dict(v.get("ctd", ()))
+            prompt_details["cache_write_tokens"] = usage.cache_write_tokens
+        out["prompt_tokens_details"] = prompt_details
+    if "completion_details" in entry or usage.reasoning_tokens is not None:
+        completion_details = dict(entry.get("completion_details", ()))
         if usage.reasoning_tokens is not None:
-            ctd["reasoning_tokens"] = usage.reasoning_tokens
-        out["completion_tokens_details"] = ctd
+            completion_details["reasoning_tokens"] = usage.reasoning_tokens
+        out["completion_tokens_details"] = completion_details
     return out
 
 
@@ -766,30 +780,32 @@ def _usage_out(usage: ir.Usage) -> dict[str, Any]:
 
 def response_to_ir(resp: ChatCompletionResponse | Mapping[str, Any] | bytes | str) -> ir.Response:
     """Choice 0 becomes the IR content and stop; further choices (``n > 1``) are vendor-only."""
-    d = _as_json(resp, ChatCompletionResponse)
-    v: dict[str, Any] = {}
-    r = ir.Response(id=d.pop("id"), model=d.pop("model"), created=d.pop("created"), vendor={NAME: v})
-    if d.get("object") == "chat.completion":
-        del d["object"]
+    fields = _as_json(resp, ChatCompletionResponse)
+    entry: dict[str, Any] = {}
+    r = ir.Response(
+        id=fields.pop("id"), model=fields.pop("model"), created=fields.pop("created"), vendor={NAME: entry}
+    )
+    if fields.get("object") == "chat.completion":
+        del fields["object"]
     else:  # absent, or another value the rest keeps
-        v["absent"] = ["object"]
-    choices = d.pop("choices")
+        leftovers.mark_absent(entry, "object")
+    choices = fields.pop("choices")
     if choices:
-        _choice_in(choices[0], r, v)
+        _choice_in(choices[0], r, entry)
         if len(choices) > 1:
-            v["choices"] = choices[1:]
+            entry["choices"] = choices[1:]
     else:
-        v["choice"] = None
-    usage = d.get("usage")
+        entry["choice"] = None
+    usage = fields.get("usage")
     if isinstance(usage, dict):
-        del d["usage"]
+        del fields["usage"]
         r.usage = _usage_in(usage)
-    _take_rest(d, v)
+    leftovers.take_rest(fields, entry)
     return r
 
 
-def _choice_in(c: dict[str, Any], r: ir.Response, v: dict[str, Any]) -> None:
-    cv: dict[str, Any] = {}
+def _choice_in(c: dict[str, Any], r: ir.Response, entry: dict[str, Any]) -> None:
+    choice_entry: dict[str, Any] = {}
     absent: list[str] = []
     if c.get("index") == 0:
         del c["index"]
@@ -802,25 +818,25 @@ def _choice_in(c: dict[str, Any], r: ir.Response, v: dict[str, Any]) -> None:
     msg = c.get("message")
     if isinstance(msg, dict):
         del c["message"]
-        mv: dict[str, Any] = {}
-        r.content = _response_message_in(msg, mv)
-        if mv:
-            cv["message"] = mv
+        message_entry: dict[str, Any] = {}
+        r.content = _response_message_in(msg, message_entry)
+        if message_entry:
+            choice_entry["message"] = message_entry
     else:
         absent.append("message")
     if absent:
-        cv["absent"] = absent
-    _take_rest(c, cv)
-    if cv:
-        v["choice"] = cv
+        leftovers.mark_absent(choice_entry, *absent)
+    leftovers.take_rest(c, choice_entry)
+    if choice_entry:
+        entry["choice"] = choice_entry
 
 
-def _response_message_in(m: dict[str, Any], v: dict[str, Any]) -> list[ir.Part]:
+def _response_message_in(m: dict[str, Any], entry: dict[str, Any]) -> list[ir.Part]:
     """Empty strings stay vendor-only, as a stream's empty deltas open no block (stream ≡ non-stream)."""
     if m.get("role") == "assistant":
         del m["role"]
     else:
-        v["absent"] = ["role"]
+        leftovers.mark_absent(entry, "role")
     out: list[ir.Part] = []
     for key in ("reasoning_content", "reasoning"):
         if isinstance(m.get(key), str) and m[key]:
@@ -836,7 +852,7 @@ def _response_message_in(m: dict[str, Any], v: dict[str, Any]) -> list[ir.Part]:
     if isinstance(calls, list) and calls:
         del m["tool_calls"]
         out.extend(_tool_call_in(c) for c in calls)
-    _take_rest(m, v)
+    leftovers.take_rest(m, entry)
     return out
 
 
@@ -847,19 +863,19 @@ def response_from_ir(r: ir.Response) -> ChatCompletionResponse:
 
 def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
     """:func:`response_from_ir` as wire JSON, built without validating it again."""
-    v = r.vendor.get(NAME)
-    same = v is not None
-    v = v or {}
-    out: dict[str, Any] = dict(v.get("rest", ()))
+    entry = r.vendor.get(NAME)
+    same = entry is not None
+    entry = entry or {}
+    out: dict[str, Any] = leftovers.rest_first(entry)
     out["id"] = r.id
-    if "object" not in v.get("absent", ()):
+    if not leftovers.is_absent(entry, "object"):
         out["object"] = "chat.completion"
     out["created"] = r.created if r.created is not None else int(time.time())
     out["model"] = r.model
     choices: list[Any] = []
-    if "choice" not in v or v["choice"] is not None or r.content or r.stop is not None:
-        choices.append(_choice_out(r, v.get("choice") or {}, same))
-    choices.extend(v.get("choices", ()))
+    if "choice" not in entry or entry["choice"] is not None or r.content or r.stop is not None:
+        choices.append(_choice_out(r, entry.get("choice") or {}, same))
+    choices.extend(entry.get("choices", ()))
     out["choices"] = choices
     if r.usage is not None:
         out["usage"] = _usage_out(r.usage)
@@ -874,20 +890,20 @@ def _finish_out(stop: ir.Stop | None, called: bool) -> str:
     return stop_to(NAME, stop) or "stop"
 
 
-def _choice_out(r: ir.Response, cv: dict[str, Any], same: bool) -> dict[str, Any]:
-    absent = cv.get("absent", ()) if same else ()
-    out: dict[str, Any] = dict(cv.get("rest", ()))
+def _choice_out(r: ir.Response, choice_entry: dict[str, Any], same: bool) -> dict[str, Any]:
+    absent = choice_entry.get(leftovers.ABSENT, ()) if same else ()
+    out: dict[str, Any] = leftovers.rest_first(choice_entry)
     out.setdefault("index", 0)
     if "message" not in absent:
-        out["message"] = _response_message_out(r.content, cv.get("message") or {}, same)
+        out["message"] = _response_message_out(r.content, choice_entry.get("message") or {}, same)
     if "finish_reason" not in absent:
         out["finish_reason"] = _finish_out(r.stop, any(isinstance(p, ir.ToolCall) for p in r.content))
     return out
 
 
-def _response_message_out(content: list[ir.Part], v: dict[str, Any], same: bool) -> dict[str, Any]:
-    out: dict[str, Any] = dict(v.get("rest", ()))
-    if "role" not in v.get("absent", ()):
+def _response_message_out(content: list[ir.Part], entry: dict[str, Any], same: bool) -> dict[str, Any]:
+    out: dict[str, Any] = leftovers.rest_first(entry)
+    if not leftovers.is_absent(entry, "role"):
         out["role"] = "assistant"
     reasoning: list[ir.Reasoning] = []
     texts: list[str] = []
@@ -897,13 +913,21 @@ def _response_message_out(content: list[ir.Part], v: dict[str, Any], same: bool)
         if isinstance(p, ir.Reasoning):
             reasoning.append(p)
         elif isinstance(p, ir.Text):
-            (refusal if _vend(p).get("refusal") == "field" else texts).append(p.text)
+            (refusal if leftovers.entry_of(p.vendor, NAME).get("refusal") == "field" else texts).append(
+                p.text
+            )
         elif isinstance(p, ir.ToolCall):
             calls.append(_tool_call_out(p))
-        elif isinstance(p, ir.Other) and p.dialect == NAME and _vend(p).get("slot") == "tool_calls":
+        elif (
+            isinstance(p, ir.Other)
+            and p.dialect == NAME
+            and leftovers.entry_of(p.vendor, NAME).get("slot") == "tool_calls"
+        ):
             calls.append(p.data)
     if reasoning:
-        out[_vend(reasoning[0]).get("key", "reasoning_content")] = "".join(p.text for p in reasoning)
+        out[leftovers.entry_of(reasoning[0].vendor, NAME).get("key", "reasoning_content")] = "".join(
+            p.text for p in reasoning
+        )
     if texts:
         out["content"] = "".join(texts)
     elif not same:
@@ -989,14 +1013,14 @@ class StreamToIR:
                 self._pre.append(chunk.to_json())
                 return out
             self._started = True
-            v: dict[str, Any] = {}
+            entry: dict[str, Any] = {}
             for key in ("system_fingerprint", "service_tier"):
                 if key in chunk.model_fields_set:
-                    v[key] = getattr(chunk, key)
+                    entry[key] = getattr(chunk, key)
             if self._pre:
-                v["pre"] = self._pre
+                entry["pre"] = self._pre
             out.append(
-                ir.MessageStart(id=chunk.id, model=chunk.model, created=chunk.created, vendor={NAME: v})
+                ir.MessageStart(id=chunk.id, model=chunk.model, created=chunk.created, vendor={NAME: entry})
             )
         for choice in chunk.choices:
             if choice.index == 0 and not self._finished:  # nothing of choice 0 may follow its finish
@@ -1052,18 +1076,18 @@ class StreamToIR:
             out.append(ir.BlockDelta(index=self._open, text=text))
 
     def _tool(self, call: Any, out: list[ir.StreamEvent]) -> None:
-        fn = call.function
+        function = call.function
         sig = _signature(call.__pydantic_extra__)
         index = self._tools.get(call.index)
         if index is None:
             self._close_open(out)
-            name = fn.name if fn is not None and fn.name else ""
+            name = function.name if function is not None and function.name else ""
             part = ir.ToolCall(id=call.id or "", name=name, arguments="", signature=sig)
             index = self._tools[call.index] = self._new_block(part, out)
         elif sig is not None:
             out.append(ir.BlockDelta(index=index, signature=sig))
-        if fn is not None and fn.arguments:
-            out.append(ir.BlockDelta(index=index, arguments=fn.arguments))
+        if function is not None and function.arguments:
+            out.append(ir.BlockDelta(index=index, arguments=function.arguments))
 
     def close(self) -> list[ir.StreamEvent]:
         """End if the stream finished; nothing if it was cut (no End: the caller sees a truncation)."""
@@ -1109,7 +1133,7 @@ class StreamFromIR:
 
     def _start(self, event: ir.MessageStart | None, out: list[Any]) -> None:
         self._started = True
-        v = _vend(event) if event is not None else {}
+        entry = leftovers.entry_of(event.vendor, NAME) if event is not None else {}
         self._head = {
             "id": event.id if event is not None else f"chatcmpl-{uuid.uuid4().hex}",
             "object": "chat.completion.chunk",
@@ -1117,10 +1141,10 @@ class StreamFromIR:
             "model": event.model if event is not None else "",
         }
         for key in ("system_fingerprint", "service_tier"):
-            if key in v:
-                self._head[key] = v[key]
+            if key in entry:
+                self._head[key] = entry[key]
         self._usage = event.usage if event is not None else None
-        out.extend(self._emit(dict(pre)) for pre in v.get("pre", ()))
+        out.extend(self._emit(dict(pre)) for pre in entry.get("pre", ()))
         out.append(self._chunk({"role": "assistant", "content": ""}))
 
     def feed(self, event: ir.StreamEvent) -> list[Any]:
@@ -1181,7 +1205,9 @@ class StreamFromIR:
                 call["extra_content"] = {"google": {"thought_signature": part.signature}}
             out.append(self._chunk({"tool_calls": [call]}))
         elif isinstance(part, ir.Text):
-            kind = self._blocks[event.index] = "refusal" if _vend(part).get("refusal") == "field" else "text"
+            kind = self._blocks[event.index] = (
+                "refusal" if leftovers.entry_of(part.vendor, NAME).get("refusal") == "field" else "text"
+            )
             if part.text:
                 out.append(self._chunk({"content" if kind == "text" else "refusal": part.text}))
         elif isinstance(part, ir.Reasoning):
