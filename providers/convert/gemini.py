@@ -13,10 +13,10 @@ Public API (the same names in every dialect module):
 
 Losslessness. Whatever the IR has no slot for is kept in ``vendor["gemini"]`` of the IR object that
 came from it, so Gemini → IR → Gemini gives back the same JSON, unknown fields, explicit nulls and
-snake_case spellings included. A vendor entry holds: ``rest`` (the wire fields not mapped to the IR,
-as wire JSON), ``snake`` (mapped fields the client spelled snake_case), ``absent`` (IR slots that got a
-default because the wire field was missing: a synthetic call id, an empty model name...), and a few
-named facts (``split``: lengths of merged text parts; ``openapi``: the original OpenAPI-subset schema).
+snake_case spellings included. The entry has the layout of ``providers.convert.leftovers``: ``rest``
+(the wire fields not mapped to the IR, as wire JSON, placed first when written back), ``snake`` (mapped
+fields the client spelled snake_case), ``absent`` (IR slots that got a default because the wire field was
+missing: a synthetic call id, an empty model name...), and a few named facts (``split``: lengths of merged text parts; ``openapi``: the original OpenAPI-subset schema).
 Another dialect never reads them.
 
 Decisions worth knowing (each one is also a ``LOSSY`` row where data is lost):
@@ -54,6 +54,7 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections import deque
@@ -61,8 +62,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from pydantic.alias_generators import to_camel
-
+from providers.convert import leftovers
 from providers.convert.dialect import Body, parse_body
 from providers.convert.tables import Lossy, stop_from, stop_to
 from providers.errors import ProviderError
@@ -99,85 +99,10 @@ NAME = "gemini"
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
-# --- vendor bookkeeping ----------------------------------------------------------------------------
+# --- leftovers (providers/convert/leftovers.py), spelled as Gemini spells them: camelCase, unless the
+# client wrote a field snake_case ------------------------------------------------------------------
 
-_CAMEL: dict[str, str] = {}
-
-
-def _camel(name: str) -> str:
-    alias = _CAMEL.get(name)
-    if alias is None:
-        alias = _CAMEL[name] = to_camel(name)
-    return alias
-
-
-def _json(value: Any) -> Any:
-    """A field value as wire JSON (models dumped with their own spelling, plain JSON as is)."""
-    if hasattr(value, "to_json"):
-        return value.to_json()
-    if isinstance(value, list):
-        return [_json(v) for v in value]
-    return value
-
-
-def _pack(model: Any, consumed: set[str], entry: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The vendor entry of one wire object: its fields the IR did not take (``rest``, wire JSON with the
-    client's spelling, unknown fields included) and the taken fields it spelled snake_case."""
-    entry = {} if entry is None else entry
-    fields_set = model.__pydantic_fields_set__  # unknown keys are in it too
-    if not fields_set <= consumed:
-        data = model.__dict__
-        rest = {}
-        snake = data.get("_snake_keys") or ()
-        for name, value in data.items():  # field order, so the output is the same from run to run
-            if name in fields_set and name not in consumed:
-                rest[name if name in snake else _camel(name)] = _json(value)
-        extra = model.__pydantic_extra__
-        if extra:
-            rest.update(extra)
-        entry["rest"] = rest
-    snake = model.__dict__.get("_snake_keys")
-    if snake:
-        taken = snake & consumed
-        if taken:
-            entry["snake"] = sorted(taken)
-    return entry
-
-
-def _start(entry: dict[str, Any] | None) -> tuple[dict[str, Any], Any]:
-    """A wire object to fill: the vendor ``rest`` (copied) and the snake_case spellings to honour."""
-    if not entry:
-        return {}, ()
-    rest = entry.get("rest")
-    return (dict(rest) if rest else {}), entry.get("snake", ())
-
-
-def _put(out: dict[str, Any], snake: Any, name: str, value: Any) -> None:
-    """Set field ``name`` in wire object ``out``, spelled as the client spelled it (camelCase by default)."""
-    camel = _camel(name)
-    if name in snake:
-        out.pop(camel, None)
-        out[name] = value
-    else:
-        if name != camel:
-            out.pop(name, None)
-        out[camel] = value
-
-
-def _vendor(entry: dict[str, Any]) -> ir.Vendor:
-    return {NAME: entry} if entry else {}
-
-
-def _gv(vendor: ir.Vendor) -> dict[str, Any] | None:
-    return vendor.get(NAME)
-
-
-def _absent(entry: dict[str, Any] | None, name: str) -> bool:
-    return bool(entry) and name in entry.get("absent", ())
-
-
-def _set_absent(entry: dict[str, Any], name: str) -> None:
-    entry.setdefault("absent", []).append(name)
+_keep = functools.partial(leftovers.keep, spelling=leftovers.camel)
 
 
 # --- ids -------------------------------------------------------------------------------------------
@@ -274,7 +199,7 @@ def _other(part: Any) -> ir.Other:
 
 def _sub(entry: dict[str, Any], model: Any, consumed: set[str]) -> None:
     """Record the vendor entry of a part's inner object (functionCall, inlineData...) if it has one."""
-    inner = _pack(model, consumed)
+    inner = _keep(model, consumed)
     if inner:
         entry["sub"] = inner
 
@@ -286,20 +211,20 @@ def _media_to_ir(part: Any, entry: dict[str, Any]) -> ir.Part:
         mime, data = blob.mime_type, blob.data
         _sub(entry, blob, {n for n in ("mime_type", "data") if getattr(blob, n) is not None})
         if mime is not None and mime.startswith("image/"):
-            return ir.Image(data=data, media_type=mime, vendor=_vendor(entry))
+            return ir.Image(data=data, media_type=mime, vendor=leftovers.vendor(NAME, entry))
         if mime is not None and mime.startswith("audio/") and data is not None:
             fmt = _audio_format(mime)
             if _audio_mime(fmt) != mime:
                 entry["mime"] = mime
-            return ir.Audio(data=data, format=fmt, vendor=_vendor(entry))
-        return ir.File(data=data, media_type=mime, vendor=_vendor(entry))
+            return ir.Audio(data=data, format=fmt, vendor=leftovers.vendor(NAME, entry))
+        return ir.File(data=data, media_type=mime, vendor=leftovers.vendor(NAME, entry))
     ref = part.file_data
     mime, uri = ref.mime_type, ref.file_uri
     _sub(entry, ref, {n for n in ("mime_type", "file_uri") if getattr(ref, n) is not None})
     entry["via"] = "fileData"
     if mime is not None and mime.startswith("image/"):
-        return ir.Image(url=uri, media_type=mime, vendor=_vendor(entry))
-    return ir.File(url=uri, media_type=mime, vendor=_vendor(entry))
+        return ir.Image(url=uri, media_type=mime, vendor=leftovers.vendor(NAME, entry))
+    return ir.File(url=uri, media_type=mime, vendor=leftovers.vendor(NAME, entry))
 
 
 def _part_to_ir(part: Part, calls: _Calls) -> ir.Part:
@@ -315,7 +240,7 @@ def _part_to_ir(part: Part, calls: _Calls) -> ir.Part:
         return _other(part)
     sig = part.thought_signature
     if kind == "text" and part.thought is not True:
-        return ir.Text(text=part.text, vendor=_vendor(_pack(part, {"text"})))
+        return ir.Text(text=part.text, vendor=leftovers.vendor(NAME, _keep(part, {"text"})))
     if (kind == "text" and part.thought is True) or (
         kind is None and (part.thought is True or (part.thought is None and sig is not None))
     ):
@@ -323,21 +248,21 @@ def _part_to_ir(part: Part, calls: _Calls) -> ir.Part:
         consumed = {"text"} if part.text is not None else set()
         entry: dict[str, Any] = {}
         if part.text is None:
-            _set_absent(entry, "text")
+            leftovers.mark_absent(entry, "text")
         if part.thought is not None:
             consumed.add("thought")
         else:
-            _set_absent(entry, "thought")
+            leftovers.mark_absent(entry, "thought")
         if sig is not None:
             consumed.add("thought_signature")
         # always marked as Gemini's: an empty thought part is kept, where another dialect's is dropped
-        return ir.Reasoning(text=part.text or "", signature=sig, vendor={NAME: _pack(part, consumed, entry)})
+        return ir.Reasoning(text=part.text or "", signature=sig, vendor={NAME: _keep(part, consumed, entry)})
     if kind == "function_call":
         return _call_to_ir(part, calls)
     if kind == "function_response":
         return _result_to_ir(part, calls)
     if kind == "inline_data" or kind == "file_data":
-        return _media_to_ir(part, _pack(part, {kind}))
+        return _media_to_ir(part, _keep(part, {kind}))
     return _other(part)
 
 
@@ -347,31 +272,31 @@ def _call_to_ir(part: Part, calls: _Calls) -> ir.ToolCall:
     consumed = {"function_call"}
     if part.thought_signature is not None:
         consumed.add("thought_signature")
-    entry = _pack(part, consumed)
+    entry = _keep(part, consumed)
     _sub(entry, call, {n for n in ("id", "name", "args") if getattr(call, n) is not None})
     if call.id is not None:
         cid = call.id
     else:
         cid = calls.new_id()
-        _set_absent(entry, "id")
+        leftovers.mark_absent(entry, "id")
     if call.name is None:
-        _set_absent(entry, "name")
+        leftovers.mark_absent(entry, "name")
     if call.args is None:
-        _set_absent(entry, "args")
+        leftovers.mark_absent(entry, "args")
     calls.called(call.name, cid)
     return ir.ToolCall(
         id=cid,
         name=call.name or "",
         arguments=_dumps(call.args) if call.args is not None else "{}",
         signature=part.thought_signature,
-        vendor=_vendor(entry),
+        vendor=leftovers.vendor(NAME, entry),
     )
 
 
 def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
     resp = part.function_response
     assert resp is not None
-    entry = _pack(part, {"function_response"})
+    entry = _keep(part, {"function_response"})
     taken = {n for n in ("id", "name", "response") if getattr(resp, n) is not None}
     if resp.parts:
         taken.add("parts")
@@ -381,9 +306,9 @@ def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
         calls.answered(resp.name, cid)
     else:
         cid = calls.pair(resp.name)
-        _set_absent(entry, "id")
+        leftovers.mark_absent(entry, "id")
     if resp.name is None:
-        _set_absent(entry, "name")
+        leftovers.mark_absent(entry, "name")
     content: list[ir.Part] = []
     error = _error_of(resp.response)
     if error is not None:
@@ -391,19 +316,19 @@ def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
     elif resp.response is not None:
         content.append(ir.Text(text=_dumps(resp.response)))
     else:
-        _set_absent(entry, "response")
+        leftovers.mark_absent(entry, "response")
     for media in resp.parts or ():
         if (media.inline_data is None) == (media.file_data is None):
             content.append(_other(media))
         else:
             kind = "inline_data" if media.inline_data is not None else "file_data"
-            content.append(_media_to_ir(media, _pack(media, {kind})))
+            content.append(_media_to_ir(media, _keep(media, {kind})))
     return ir.ToolResult(
         call_id=cid,
         name=resp.name,
         content=content,
         is_error=True if error is not None else None,
-        vendor=_vendor(entry),
+        vendor=leftovers.vendor(NAME, entry),
     )
 
 
@@ -427,13 +352,13 @@ def _error_of(response: Any) -> str | None:
 def _content_entry(content: Content) -> dict[str, Any]:
     """Vendor entry of a Content: unknown fields, a role other than user/model, absent role or parts."""
     consumed = {n for n in ("parts", "role") if getattr(content, n) is not None}
-    entry = _pack(content, consumed)
+    entry = _keep(content, consumed)
     if content.role is None:
-        _set_absent(entry, "role")
+        leftovers.mark_absent(entry, "role")
     elif content.role not in ("user", "model"):
         entry["role"] = content.role
     if content.parts is None:
-        _set_absent(entry, "parts")
+        leftovers.mark_absent(entry, "parts")
     return entry
 
 
@@ -484,7 +409,8 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
             converted = _part_to_ir(part, calls)
             out.append(converted)
             if type(converted) is ir.Text or (
-                type(converted) is ir.Reasoning and not _absent(_gv(converted.vendor), "text")
+                type(converted) is ir.Reasoning
+                and not leftovers.is_absent(leftovers.entry(converted.vendor, NAME), "text")
             ):
                 current = converted
                 chunks = [converted.text]
@@ -514,33 +440,33 @@ def _split(text: str, entry: dict[str, Any] | None) -> list[str]:
 
 
 def _text_parts(p: ir.Text, out: list[dict[str, Any]]) -> None:
-    entry = _gv(p.vendor)
+    entry = leftovers.entry(p.vendor, NAME)
     for i, piece in enumerate(_split(p.text, entry)):
         if i == 0:
-            part, snake = _start(entry)
-            _put(part, snake, "text", piece)
+            part, snake = leftovers.rest_and_spelling(entry)
+            leftovers.put(part, snake, "text", piece)
             out.append(part)
         else:
             out.append({"text": piece})
 
 
 def _reasoning_parts(p: ir.Reasoning, out: list[dict[str, Any]]) -> None:
-    entry = _gv(p.vendor)
+    entry = leftovers.entry(p.vendor, NAME)
     if entry is None and not p.text and p.signature is None:
         return  # nothing Gemini can carry (Anthropic redacted thinking, say)
     pieces = _split(p.text, entry)
     last = len(pieces) - 1
     for i, piece in enumerate(pieces):
         if i == 0:
-            part, snake = _start(entry)
-            if not (piece == "" and _absent(entry, "text")):
-                _put(part, snake, "text", piece)
-            if not _absent(entry, "thought"):
-                _put(part, snake, "thought", True)
+            part, snake = leftovers.rest_and_spelling(entry)
+            if not (piece == "" and leftovers.is_absent(entry, "text")):
+                leftovers.put(part, snake, "text", piece)
+            if not leftovers.is_absent(entry, "thought"):
+                leftovers.put(part, snake, "thought", True)
         else:
             part, snake = {"text": piece, "thought": True}, ()
         if i == last and p.signature is not None:
-            _put(part, snake, "thought_signature", p.signature)
+            leftovers.put(part, snake, "thought_signature", p.signature)
         out.append(part)
 
 
@@ -562,35 +488,35 @@ def _args_object(tc: ir.ToolCall) -> dict[str, Any]:
 
 
 def _call_part(tc: ir.ToolCall) -> dict[str, Any]:
-    entry = _gv(tc.vendor)
-    part, snake = _start(entry)
-    call, csnake = _start(entry.get("sub") if entry else None)
-    if not _absent(entry, "id"):
-        _put(call, csnake, "id", tc.id)
-    if not (tc.name == "" and _absent(entry, "name")):
-        _put(call, csnake, "name", tc.name)
-    if not (_absent(entry, "args") and tc.arguments in ("{}", "")):
-        _put(call, csnake, "args", _args_object(tc))
-    _put(part, snake, "function_call", call)
+    entry = leftovers.entry(tc.vendor, NAME)
+    part, snake = leftovers.rest_and_spelling(entry)
+    call, csnake = leftovers.rest_and_spelling(entry.get("sub") if entry else None)
+    if not leftovers.is_absent(entry, "id"):
+        leftovers.put(call, csnake, "id", tc.id)
+    if not (tc.name == "" and leftovers.is_absent(entry, "name")):
+        leftovers.put(call, csnake, "name", tc.name)
+    if not (leftovers.is_absent(entry, "args") and tc.arguments in ("{}", "")):
+        leftovers.put(call, csnake, "args", _args_object(tc))
+    leftovers.put(part, snake, "function_call", call)
     if tc.signature is not None:
-        _put(part, snake, "thought_signature", tc.signature)
+        leftovers.put(part, snake, "thought_signature", tc.signature)
     return part
 
 
 def _result_part(tr: ir.ToolResult, names: dict[str, str]) -> dict[str, Any]:
-    entry = _gv(tr.vendor)
-    part, snake = _start(entry)
-    resp, rsnake = _start(entry.get("sub") if entry else None)
-    if not _absent(entry, "id"):
-        _put(resp, rsnake, "id", tr.call_id)
+    entry = leftovers.entry(tr.vendor, NAME)
+    part, snake = leftovers.rest_and_spelling(entry)
+    resp, rsnake = leftovers.rest_and_spelling(entry.get("sub") if entry else None)
+    if not leftovers.is_absent(entry, "id"):
+        leftovers.put(resp, rsnake, "id", tr.call_id)
     name = tr.name if tr.name is not None else names.get(tr.call_id)
-    if name is None and not _absent(entry, "name"):
+    if name is None and not leftovers.is_absent(entry, "name"):
         raise ProviderError.invalid_request(
             f"tool result for call {tr.call_id!r} has no function name and answers no earlier call; "
             "Gemini needs the name"
         )
-    if tr.name is not None or not _absent(entry, "name"):
-        _put(resp, rsnake, "name", name)
+    if tr.name is not None or not leftovers.is_absent(entry, "name"):
+        leftovers.put(resp, rsnake, "name", name)
     texts: list[str] = []
     media: list[dict[str, Any]] = []
     for p in tr.content:
@@ -601,11 +527,11 @@ def _result_part(tr: ir.ToolResult, names: dict[str, str]) -> dict[str, Any]:
                 media.append(p.data)
         elif isinstance(p, ir.Image | ir.File | ir.Audio):
             media.append(_media_part(p))
-    if texts or not _absent(entry, "response"):
-        _put(resp, rsnake, "response", _response_object(texts, tr.is_error))
+    if texts or not leftovers.is_absent(entry, "response"):
+        leftovers.put(resp, rsnake, "response", _response_object(texts, tr.is_error))
     if media:
-        _put(resp, rsnake, "parts", media)
-    _put(part, snake, "function_response", resp)
+        leftovers.put(resp, rsnake, "parts", media)
+    leftovers.put(part, snake, "function_response", resp)
     return part
 
 
@@ -649,23 +575,23 @@ def _data_url(url: str) -> tuple[str, str] | None:
 
 
 def _media_part(p: ir.Image | ir.File | ir.Audio) -> dict[str, Any]:
-    entry = _gv(p.vendor)
-    part, snake = _start(entry)
-    sub, ssnake = _start(entry.get("sub") if entry else None)
+    entry = leftovers.entry(p.vendor, NAME)
+    part, snake = leftovers.rest_and_spelling(entry)
+    sub, ssnake = leftovers.rest_and_spelling(entry.get("sub") if entry else None)
     if type(p) is ir.Audio:
         mime = entry.get("mime") if entry else None
         if mime is None or _audio_format(mime) != p.format:
             mime = _audio_mime(p.format)
-        _put(sub, ssnake, "mime_type", mime)
-        _put(sub, ssnake, "data", p.data)
-        _put(part, snake, "inline_data", sub)
+        leftovers.put(sub, ssnake, "mime_type", mime)
+        leftovers.put(sub, ssnake, "data", p.data)
+        leftovers.put(part, snake, "inline_data", sub)
         return part
     if entry is not None and entry.get("via") == "fileData":
         if p.media_type is not None:
-            _put(sub, ssnake, "mime_type", p.media_type)
+            leftovers.put(sub, ssnake, "mime_type", p.media_type)
         if p.url is not None:
-            _put(sub, ssnake, "file_uri", p.url)
-        _put(part, snake, "file_data", sub)
+            leftovers.put(sub, ssnake, "file_uri", p.url)
+        leftovers.put(part, snake, "file_data", sub)
         return part
     if p.data is None and p.url is not None:
         inline = _data_url(p.url)
@@ -674,24 +600,24 @@ def _media_part(p: ir.Image | ir.File | ir.Audio) -> dict[str, Any]:
             if mime is None and type(p) is ir.Image:
                 mime = _image_mime(p.url)
             if mime is not None:
-                _put(sub, ssnake, "mime_type", mime)
-            _put(sub, ssnake, "file_uri", p.url)
-            _put(part, snake, "file_data", sub)
+                leftovers.put(sub, ssnake, "mime_type", mime)
+            leftovers.put(sub, ssnake, "file_uri", p.url)
+            leftovers.put(part, snake, "file_data", sub)
             return part
         mime, data = inline
-        _put(sub, ssnake, "mime_type", p.media_type or mime)
-        _put(sub, ssnake, "data", data)
-        _put(part, snake, "inline_data", sub)
+        leftovers.put(sub, ssnake, "mime_type", p.media_type or mime)
+        leftovers.put(sub, ssnake, "data", data)
+        leftovers.put(part, snake, "inline_data", sub)
         return part
     if p.data is None and p.file_id is not None:
         raise ProviderError.invalid_request(
             f"Gemini cannot reference an uploaded file by id ({p.file_id!r}); send it inline or by URI"
         )
     if p.media_type is not None:
-        _put(sub, ssnake, "mime_type", p.media_type)
+        leftovers.put(sub, ssnake, "mime_type", p.media_type)
     if p.data is not None:
-        _put(sub, ssnake, "data", p.data)
-    _put(part, snake, "inline_data", sub)
+        leftovers.put(sub, ssnake, "data", p.data)
+    leftovers.put(part, snake, "inline_data", sub)
     return part
 
 
@@ -719,15 +645,15 @@ def _content_from_entry(
     entry: dict[str, Any] | None, ir_role: str | None, parts: list[dict[str, Any]]
 ) -> dict:
     """A Content object. ``ir_role`` None: a candidate's content (the IR keeps no role for it)."""
-    out, snake = _start(entry)
-    if parts or not _absent(entry, "parts"):
-        _put(out, snake, "parts", parts)
-    raw_known = entry is not None and ("role" in entry or _absent(entry, "role"))
+    out, snake = leftovers.rest_and_spelling(entry)
+    if parts or not leftovers.is_absent(entry, "parts"):
+        leftovers.put(out, snake, "parts", parts)
+    raw_known = entry is not None and ("role" in entry or leftovers.is_absent(entry, "role"))
     if raw_known and (ir_role is None or ir_role == "user"):  # a missing or unusual role was read as user
         if entry is not None and "role" in entry:
-            _put(out, snake, "role", entry["role"])
+            leftovers.put(out, snake, "role", entry["role"])
     else:
-        _put(out, snake, "role", "user" if ir_role not in ("assistant", None) else "model")
+        leftovers.put(out, snake, "role", "user" if ir_role not in ("assistant", None) else "model")
     return out
 
 
@@ -787,7 +713,7 @@ def _thinking_to_ir(tc: Any) -> ir.Thinking:
     mode = None
     if budget is not None:
         mode = "disabled" if budget == 0 else "adaptive" if budget < 0 else "enabled"
-    _pack(tc, consumed, entry)
+    _keep(tc, consumed, entry)
     return ir.Thinking(
         mode=mode,
         budget_tokens=budget,
@@ -798,37 +724,37 @@ def _thinking_to_ir(tc: Any) -> ir.Thinking:
 
 
 def _thinking_from_ir(th: ir.Thinking) -> dict[str, Any]:
-    entry = _gv(th.vendor)
-    out, snake = _start(entry)
+    entry = leftovers.entry(th.vendor, NAME)
+    out, snake = leftovers.rest_and_spelling(entry)
     if th.include_thoughts is not None:
-        _put(out, snake, "include_thoughts", th.include_thoughts)
+        leftovers.put(out, snake, "include_thoughts", th.include_thoughts)
     elif entry is None and th.mode in ("enabled", "adaptive"):
-        _put(out, snake, "include_thoughts", True)  # the other dialects show thinking when it is on
+        leftovers.put(out, snake, "include_thoughts", True)  # the other dialects show thinking when it is on
     budget = th.budget_tokens
     if budget is None and entry is None:
         budget = {"disabled": 0, "adaptive": -1}.get(th.mode or "")
         if budget is None and th.effort == "none":
             budget = 0
     if budget is not None:
-        _put(out, snake, "thinking_budget", budget)
+        leftovers.put(out, snake, "thinking_budget", budget)
     effort = th.effort
     if effort is not None and (entry is not None or th.budget_tokens is None):
         raw = entry.get("level") if entry else None
         if raw is not None and raw.lower() == effort:
-            _put(out, snake, "thinking_level", raw)
+            leftovers.put(out, snake, "thinking_level", raw)
         elif effort in _LEVELS:
-            _put(out, snake, "thinking_level", effort.upper())
+            leftovers.put(out, snake, "thinking_level", effort.upper())
         elif effort == "max":
-            _put(out, snake, "thinking_level", "XHIGH")
+            leftovers.put(out, snake, "thinking_level", "XHIGH")
     return out
 
 
-def _generation_to_ir(gc: Any, r: ir.Request, gv: dict[str, Any]) -> None:
+def _generation_to_ir(config: Any, r: ir.Request, body_entry: dict[str, Any]) -> None:
     consumed: set[str] = set()
     entry: dict[str, Any] = {}
-    d = gc.__dict__
-    if d["max_output_tokens"] is not None:
-        r.max_tokens = d["max_output_tokens"]
+    fields = config.__dict__
+    if fields["max_output_tokens"] is not None:
+        r.max_tokens = fields["max_output_tokens"]
         consumed.add("max_output_tokens")
     for name, slot in (
         ("temperature", "temperature"),
@@ -837,120 +763,124 @@ def _generation_to_ir(gc: Any, r: ir.Request, gv: dict[str, Any]) -> None:
         ("presence_penalty", "presence_penalty"),
         ("frequency_penalty", "frequency_penalty"),
     ):
-        if d[name] is not None:
-            setattr(r, slot, d[name])
+        if fields[name] is not None:
+            setattr(r, slot, fields[name])
             consumed.add(name)
-    top_k = d["top_k"]
+    top_k = fields["top_k"]
     if top_k is not None:
         consumed.add("top_k")
         if isinstance(top_k, float) and top_k.is_integer():
             top_k = int(top_k)
             entry["top_k_float"] = True
         r.top_k = top_k
-    if d["stop_sequences"] is not None:
-        r.stop = list(d["stop_sequences"])
+    if fields["stop_sequences"] is not None:
+        r.stop = list(fields["stop_sequences"])
         consumed.add("stop_sequences")
-    if d["thinking_config"] is not None:
-        r.thinking = _thinking_to_ir(d["thinking_config"])
+    if fields["thinking_config"] is not None:
+        r.thinking = _thinking_to_ir(fields["thinking_config"])
         consumed.add("thinking_config")
-    mime, js, oas = d["response_mime_type"], d["response_json_schema"], d["response_schema"]
+    mime, json_schema, openapi_schema = (
+        fields["response_mime_type"],
+        fields["response_json_schema"],
+        fields["response_schema"],
+    )
     if mime == "application/json":
         consumed.add("response_mime_type")
-        if js is not None:
-            r.response_format = {"type": "json_schema", "schema": js}
+        if json_schema is not None:
+            r.response_format = {"type": "json_schema", "schema": json_schema}
             consumed.add("response_json_schema")
-        elif oas is not None:
-            r.response_format = {"type": "json_schema", "schema": openapi_to_json_schema(oas)}
-            entry["openapi"] = oas
+        elif openapi_schema is not None:
+            r.response_format = {"type": "json_schema", "schema": openapi_to_json_schema(openapi_schema)}
+            entry["openapi"] = openapi_schema
             consumed.add("response_schema")
         else:
             r.response_format = {"type": "json_object"}
-    elif mime == "text/plain" and js is None and oas is None:
+    elif mime == "text/plain" and json_schema is None and openapi_schema is None:
         consumed.add("response_mime_type")
         r.response_format = {"type": "text"}
-    gv["gen"] = _pack(gc, consumed, entry)
+    body_entry["gen"] = _keep(config, consumed, entry)
 
 
 def _generation_from_ir(r: ir.Request, entry: dict[str, Any] | None) -> dict[str, Any] | None:
-    out, snake = _start(entry)
+    out, snake = leftovers.rest_and_spelling(entry)
     if r.max_tokens is not None:
-        _put(out, snake, "max_output_tokens", r.max_tokens)
+        leftovers.put(out, snake, "max_output_tokens", r.max_tokens)
     if r.temperature is not None:
-        _put(out, snake, "temperature", r.temperature)
+        leftovers.put(out, snake, "temperature", r.temperature)
     if r.top_p is not None:
-        _put(out, snake, "top_p", r.top_p)
+        leftovers.put(out, snake, "top_p", r.top_p)
     if r.top_k is not None:
         top_k = r.top_k
         if entry and entry.get("top_k_float") and isinstance(top_k, int):
             top_k = float(top_k)
-        _put(out, snake, "top_k", top_k)
+        leftovers.put(out, snake, "top_k", top_k)
     if r.stop is not None:
-        _put(out, snake, "stop_sequences", list(r.stop))
+        leftovers.put(out, snake, "stop_sequences", list(r.stop))
     if r.seed is not None:
-        _put(out, snake, "seed", r.seed)
+        leftovers.put(out, snake, "seed", r.seed)
     if r.presence_penalty is not None:
-        _put(out, snake, "presence_penalty", r.presence_penalty)
+        leftovers.put(out, snake, "presence_penalty", r.presence_penalty)
     if r.frequency_penalty is not None:
-        _put(out, snake, "frequency_penalty", r.frequency_penalty)
+        leftovers.put(out, snake, "frequency_penalty", r.frequency_penalty)
     rf = r.response_format
     if rf is not None:
         kind = rf.get("type")
         if kind == "json_schema":
             inner = rf.get("json_schema")  # OpenAI's nested shape, accepted too
             schema = inner.get("schema") if isinstance(inner, dict) else rf.get("schema")
-            _put(out, snake, "response_mime_type", "application/json")
+            leftovers.put(out, snake, "response_mime_type", "application/json")
             if schema is not None:
                 original = entry.get("openapi") if entry else None
                 if original is not None and openapi_to_json_schema(original) == schema:
-                    _put(out, snake, "response_schema", original)
+                    leftovers.put(out, snake, "response_schema", original)
                 else:
-                    _put(out, snake, "response_json_schema", schema)
+                    leftovers.put(out, snake, "response_json_schema", schema)
         elif kind == "json_object":
-            _put(out, snake, "response_mime_type", "application/json")
+            leftovers.put(out, snake, "response_mime_type", "application/json")
         elif kind == "text":
-            _put(out, snake, "response_mime_type", "text/plain")
+            leftovers.put(out, snake, "response_mime_type", "text/plain")
     if r.thinking is not None:
         thinking = _thinking_from_ir(r.thinking)
-        if thinking or _gv(r.thinking.vendor) is not None:
-            _put(out, snake, "thinking_config", thinking)
+        if thinking or leftovers.entry(r.thinking.vendor, NAME) is not None:
+            leftovers.put(out, snake, "thinking_config", thinking)
     if out or entry is not None:
         return out
     return None
 
 
-def _tool_to_ir(fd: FunctionDeclaration) -> ir.Tool:
+def _tool_to_ir(declaration: FunctionDeclaration) -> ir.Tool:
     consumed = {"name"}
-    if fd.description is not None:
+    if declaration.description is not None:
         consumed.add("description")
     entry: dict[str, Any] = {}
     params = None
-    if isinstance(fd.parameters_json_schema, dict):
-        params = fd.parameters_json_schema
+    if isinstance(declaration.parameters_json_schema, dict):
+        params = declaration.parameters_json_schema
         consumed.add("parameters_json_schema")
-    elif fd.parameters is not None:
-        params = openapi_to_json_schema(fd.parameters)
-        entry["openapi"] = fd.parameters
+    elif declaration.parameters is not None:
+        params = openapi_to_json_schema(declaration.parameters)
+        entry["openapi"] = declaration.parameters
         consumed.add("parameters")
     return ir.Tool(
-        name=fd.name,
-        description=fd.description,
+        name=declaration.name,
+        description=declaration.description,
         parameters=params,
-        vendor=_vendor(_pack(fd, consumed, entry)),
+        vendor=leftovers.vendor(NAME, _keep(declaration, consumed, entry)),
     )
 
 
 def _tool_from_ir(t: ir.Tool) -> dict[str, Any]:
-    entry = _gv(t.vendor)
-    out, snake = _start(entry)
-    _put(out, snake, "name", t.name)
+    entry = leftovers.entry(t.vendor, NAME)
+    out, snake = leftovers.rest_and_spelling(entry)
+    leftovers.put(out, snake, "name", t.name)
     if t.description is not None:
-        _put(out, snake, "description", t.description)
+        leftovers.put(out, snake, "description", t.description)
     if t.parameters is not None:
         original = entry.get("openapi") if entry else None
         if original is not None and openapi_to_json_schema(original) == t.parameters:
-            _put(out, snake, "parameters", original)
+            leftovers.put(out, snake, "parameters", original)
         else:
-            _put(out, snake, "parameters_json_schema", t.parameters)
+            leftovers.put(out, snake, "parameters_json_schema", t.parameters)
     return out
 
 
@@ -959,26 +889,26 @@ def _tools_from_ir(r: ir.Request, layout: list[dict[str, Any]] | None) -> list[d
     if layout is not None and sum(e.get("n") or 0 for e in layout) == len(decls):
         out, at = [], 0
         for e in layout:
-            obj, snake = _start(e)
+            obj, snake = leftovers.rest_and_spelling(e)
             n = e.get("n")
             if n is not None:
-                _put(obj, snake, "function_declarations", decls[at : at + n])
+                leftovers.put(obj, snake, "function_declarations", decls[at : at + n])
                 at += n
             out.append(obj)
         return out
     out = [{"functionDeclarations": decls}] if decls else []
     for e in layout or ():
-        if e.get("rest"):  # a built-in tool (googleSearch...) with nothing in the IR: keep it as it was
-            out.append(dict(e["rest"]))
+        if leftovers.rest(e):  # a built-in tool (googleSearch...) with nothing in the IR: keep it as it was
+            out.append(dict(leftovers.rest(e)))
     return out if out or layout is not None else None
 
 
-def _tool_config_to_ir(tc: Any, r: ir.Request, gv: dict[str, Any]) -> None:
-    fcc = tc.function_calling_config
+def _tool_config_to_ir(tc: Any, r: ir.Request, body_entry: dict[str, Any]) -> None:
+    calling_config = tc.function_calling_config
     consumed: set[str] = set()
-    if fcc is not None and isinstance(fcc.mode, str):
+    if calling_config is not None and isinstance(calling_config.mode, str):
         consumed.add("function_calling_config")
-        mode, allowed = fcc.mode, fcc.allowed_function_names
+        mode, allowed = calling_config.mode, calling_config.allowed_function_names
         taken = {"mode"}
         entry: dict[str, Any] = {}
         if mode == "ANY" and allowed is not None and len(allowed) == 1:
@@ -988,25 +918,25 @@ def _tool_config_to_ir(tc: Any, r: ir.Request, gv: dict[str, Any]) -> None:
             choice = ir.ToolChoice(mode=_MODE_IN.get(mode, "auto"))
             if _MODE_OUT[choice.mode] != mode:
                 entry["mode"] = mode
-        choice.vendor = {NAME: _pack(fcc, taken, entry)}
+        choice.vendor = {NAME: _keep(calling_config, taken, entry)}
         r.tool_choice = choice
-    gv["tool_config"] = _pack(tc, consumed)
+    body_entry["tool_config"] = _keep(tc, consumed)
 
 
 def _tool_config_from_ir(r: ir.Request, entry: dict[str, Any] | None) -> dict[str, Any] | None:
     choice = r.tool_choice
     if choice is None and entry is None:
         return None
-    out, snake = _start(entry)
+    out, snake = leftovers.rest_and_spelling(entry)
     if choice is not None:
-        centry = _gv(choice.vendor)
-        fcc, fsnake = _start(centry)
-        raw = centry.get("mode") if centry else None
+        candidate_entry = leftovers.entry(choice.vendor, NAME)
+        calling_config, fsnake = leftovers.rest_and_spelling(candidate_entry)
+        raw = candidate_entry.get("mode") if candidate_entry else None
         mode = raw if raw is not None and _MODE_IN.get(raw, "auto") == choice.mode else _MODE_OUT[choice.mode]
-        _put(fcc, fsnake, "mode", mode)
+        leftovers.put(calling_config, fsnake, "mode", mode)
         if choice.mode == "tool" and choice.name is not None:
-            _put(fcc, fsnake, "allowed_function_names", [choice.name])
-        _put(out, snake, "function_calling_config", fcc)
+            leftovers.put(calling_config, fsnake, "allowed_function_names", [choice.name])
+        leftovers.put(out, snake, "function_calling_config", calling_config)
     return out
 
 
@@ -1020,7 +950,7 @@ def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
     )
     calls = _Calls(_ids_in(req.contents)) if needs_ids else _Calls()
     r = ir.Request(model=model, messages=[_message_to_ir(c, calls) for c in req.contents])
-    gv: dict[str, Any] = {}
+    body_entry: dict[str, Any] = {}
     consumed = {"contents"}
     si = req.system_instruction
     if si is not None:
@@ -1029,30 +959,30 @@ def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
         sentry = _content_entry(si)
         if si.role is not None:
             sentry["role"] = si.role  # kept whatever it is: the IR system prompt has no role
-        gv["system"] = sentry
+        body_entry["system"] = sentry
     if req.tools is not None:
         consumed.add("tools")
         tools: list[ir.Tool] = []
         layout = []
         single = not isinstance(req.tools, list)  # Gemini also accepts one Tool object (seen in real traffic)
         if single:
-            gv["tools_single"] = True
+            body_entry["tools_single"] = True
         for tool in [req.tools] if single else req.tools:
             decls = tool.function_declarations
-            entry = _pack(tool, {"function_declarations"} if decls is not None else set())
+            entry = _keep(tool, {"function_declarations"} if decls is not None else set())
             entry["n"] = len(decls) if decls is not None else None
             layout.append(entry)
-            tools.extend(_tool_to_ir(fd) for fd in decls or ())
+            tools.extend(_tool_to_ir(declaration) for declaration in decls or ())
         r.tools = tools or None
-        gv["tools"] = layout
+        body_entry["tools"] = layout
     if req.tool_config is not None:
         consumed.add("tool_config")
-        _tool_config_to_ir(req.tool_config, r, gv)
+        _tool_config_to_ir(req.tool_config, r, body_entry)
     if req.generation_config is not None:
         consumed.add("generation_config")
-        _generation_to_ir(req.generation_config, r, gv)
-    _pack(req, consumed, gv)
-    r.vendor = _vendor(gv)
+        _generation_to_ir(req.generation_config, r, body_entry)
+    _keep(req, consumed, body_entry)
+    r.vendor = leftovers.vendor(NAME, body_entry)
     return r
 
 
@@ -1064,8 +994,8 @@ def request_from_ir(r: ir.Request) -> GenerateContentRequest:
 def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
     """:func:`request_from_ir` as wire JSON, built without validating it again (the converters' output is
     proven valid by the tests): what a gateway that forwards bytes needs."""
-    gv = _gv(r.vendor)
-    out, snake = _start(gv)
+    body_entry = leftovers.entry(r.vendor, NAME)
+    out, snake = leftovers.rest_and_spelling(body_entry)
     names: dict[str, str] = {}
     contents: list[dict[str, Any]] = []
     folded: list[dict[str, Any]] = []
@@ -1076,7 +1006,7 @@ def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
             folded.extend(_parts_from_ir(m.content, names))
             continue
         parts = _parts_from_ir(m.content, names)
-        entry = _gv(m.vendor)
+        entry = leftovers.entry(m.vendor, NAME)
         if role == "tool":
             if tool_turn is not None and contents and contents[-1] is tool_turn:
                 tool_turn["parts"].extend(parts)
@@ -1087,27 +1017,27 @@ def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
         if not parts and entry is None:
             continue  # an empty turn from another dialect: Gemini rejects empty parts
         contents.append(_content_from_entry(entry, role, parts))
-    _put(out, snake, "contents", contents)
+    leftovers.put(out, snake, "contents", contents)
     if r.system is not None or folded:
-        sentry = gv.get("system") if gv else None
+        sentry = body_entry.get("system") if body_entry else None
         parts = _parts_from_ir(r.system or [], names) + folded
-        system, ssnake = _start(sentry)
-        if parts or not _absent(sentry, "parts"):
-            _put(system, ssnake, "parts", parts)
+        system, ssnake = leftovers.rest_and_spelling(sentry)
+        if parts or not leftovers.is_absent(sentry, "parts"):
+            leftovers.put(system, ssnake, "parts", parts)
         if sentry is not None and "role" in sentry:
-            _put(system, ssnake, "role", sentry["role"])
-        _put(out, snake, "system_instruction", system)
-    tools = _tools_from_ir(r, gv.get("tools") if gv else None)
-    if tools is not None and len(tools) == 1 and gv and gv.get("tools_single"):
+            leftovers.put(system, ssnake, "role", sentry["role"])
+        leftovers.put(out, snake, "system_instruction", system)
+    tools = _tools_from_ir(r, body_entry.get("tools") if body_entry else None)
+    if tools is not None and len(tools) == 1 and body_entry and body_entry.get("tools_single"):
         tools = tools[0]
     if tools is not None:
-        _put(out, snake, "tools", tools)
-    tool_config = _tool_config_from_ir(r, gv.get("tool_config") if gv else None)
+        leftovers.put(out, snake, "tools", tools)
+    tool_config = _tool_config_from_ir(r, body_entry.get("tool_config") if body_entry else None)
     if tool_config is not None:
-        _put(out, snake, "tool_config", tool_config)
-    generation = _generation_from_ir(r, gv.get("gen") if gv else None)
+        leftovers.put(out, snake, "tool_config", tool_config)
+    generation = _generation_from_ir(r, body_entry.get("gen") if body_entry else None)
     if generation is not None:
-        _put(out, snake, "generation_config", generation)
+        leftovers.put(out, snake, "generation_config", generation)
     return out
 
 
@@ -1131,13 +1061,13 @@ def _usage_to_ir(u: UsageMetadata) -> ir.Usage:
         output_tokens=u.candidates_token_count,
         cache_read_tokens=cached,
         reasoning_tokens=u.thoughts_token_count,
-        vendor={NAME: _pack(u, consumed)},  # always marked: Gemini's own usage never gets a computed total
+        vendor={NAME: _keep(u, consumed)},  # always marked: Gemini's own usage never gets a computed total
     )
 
 
 def _usage_from_ir(u: ir.Usage) -> dict[str, Any]:
-    entry = _gv(u.vendor)
-    out, snake = _start(entry)
+    entry = leftovers.entry(u.vendor, NAME)
+    out, snake = leftovers.rest_and_spelling(entry)
     total = 0
     known = False
     if (
@@ -1146,17 +1076,17 @@ def _usage_from_ir(u: ir.Usage) -> dict[str, Any]:
         or (u.cache_read_tokens is not None and entry is None)
     ):
         prompt = u.prompt_total
-        _put(out, snake, "prompt_token_count", prompt)
+        leftovers.put(out, snake, "prompt_token_count", prompt)
         total += prompt
         known = True
     if u.cache_read_tokens is not None:
-        _put(out, snake, "cached_content_token_count", u.cache_read_tokens)
+        leftovers.put(out, snake, "cached_content_token_count", u.cache_read_tokens)
     if u.output_tokens is not None:
-        _put(out, snake, "candidates_token_count", u.output_tokens)
+        leftovers.put(out, snake, "candidates_token_count", u.output_tokens)
         total += u.output_tokens
         known = True
     if u.reasoning_tokens is not None:
-        _put(out, snake, "thoughts_token_count", u.reasoning_tokens)
+        leftovers.put(out, snake, "thoughts_token_count", u.reasoning_tokens)
         total += u.reasoning_tokens
         known = True
     if known and entry is None:  # Gemini's own total (kept in rest) is never recomputed
@@ -1186,35 +1116,37 @@ def _new_response_id() -> str:
 
 def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
     """A generateContent reply → IR. Only the first candidate is content; the others stay in vendor."""
-    gv: dict[str, Any] = {}
+    body_entry: dict[str, Any] = {}
     consumed: set[str] = set()
     content: list[ir.Part] = []
     stop = None
-    cands = resp.candidates
-    if cands is None:
-        _set_absent(gv, "candidates")
+    all_candidates = resp.candidates
+    if all_candidates is None:
+        leftovers.mark_absent(body_entry, "candidates")
     else:
         consumed.add("candidates")
-        if cands:
-            first = cands[0]
+        if all_candidates:
+            first = all_candidates[0]
             parts = first.content.parts if first.content is not None else None
             calls = _Calls.for_response(resp.response_id, _ids_in([first.content]) if parts else None)
             content = _merge_parts(parts, calls) if parts else []
-            centry = _pack(first, {n for n in ("content", "finish_reason") if getattr(first, n) is not None})
+            candidate_entry = _keep(
+                first, {n for n in ("content", "finish_reason") if getattr(first, n) is not None}
+            )
             if first.content is not None:
-                centry["content"] = _content_entry(first.content)
+                candidate_entry["content"] = _content_entry(first.content)
                 if first.content.role == "user":  # unusual for a candidate: keep it
-                    centry["content"]["role"] = "user"
+                    candidate_entry["content"]["role"] = "user"
             else:
-                _set_absent(centry, "content")
-            gv["candidate"] = centry
+                leftovers.mark_absent(candidate_entry, "content")
+            body_entry["candidate"] = candidate_entry
             stop = _stop(first.finish_reason, any(type(p) is ir.ToolCall for p in content))
-            if len(cands) > 1:
-                gv["more"] = [c.to_json() for c in cands[1:]]
+            if len(all_candidates) > 1:
+                body_entry["more"] = [c.to_json() for c in all_candidates[1:]]
     feedback = resp.prompt_feedback
-    if stop is None and not cands and feedback is not None and feedback.block_reason is not None:
+    if stop is None and not all_candidates and feedback is not None and feedback.block_reason is not None:
         stop = ir.Stop(reason="content_filter", raw=feedback.block_reason, dialect=NAME)
-        gv["blocked"] = True
+        body_entry["blocked"] = True
     usage = None
     if resp.usage_metadata is not None:
         consumed.add("usage_metadata")
@@ -1223,14 +1155,14 @@ def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
     if model is not None:
         consumed.add("model_version")
     else:
-        _set_absent(gv, "model")
+        leftovers.mark_absent(body_entry, "model")
     rid = resp.response_id
     if rid is not None:
         consumed.add("response_id")
     else:
         rid = _new_response_id()
-        _set_absent(gv, "id")
-    _pack(resp, consumed, gv)
+        leftovers.mark_absent(body_entry, "id")
+    _keep(resp, consumed, body_entry)
     return ir.Response(
         id=rid,
         model=model or "",
@@ -1238,20 +1170,20 @@ def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
         stop=stop,
         usage=usage,
         created=_created(resp.create_time),
-        vendor=_vendor(gv),
+        vendor=leftovers.vendor(NAME, body_entry),
     )
 
 
 def _candidate_from_ir(
     parts: list[dict[str, Any]], stop: ir.Stop | None, entry: dict[str, Any] | None, blocked: bool
 ) -> dict[str, Any]:
-    cand, snake = _start(entry) if entry is not None else ({"index": 0}, ())
-    centry = entry.get("content") if entry else None
-    if parts or not _absent(entry, "content"):
-        _put(cand, snake, "content", _content_from_entry(centry, None, parts))
+    cand, snake = leftovers.rest_and_spelling(entry) if entry is not None else ({"index": 0}, ())
+    candidate_entry = entry.get("content") if entry else None
+    if parts or not leftovers.is_absent(entry, "content"):
+        leftovers.put(cand, snake, "content", _content_from_entry(candidate_entry, None, parts))
     finish = None if blocked else stop_to(NAME, stop)
     if finish is not None:
-        _put(cand, snake, "finish_reason", finish)
+        leftovers.put(cand, snake, "finish_reason", finish)
     return cand
 
 
@@ -1262,24 +1194,33 @@ def response_from_ir(r: ir.Response) -> GenerateContentResponse:
 
 def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
     """:func:`response_from_ir` as wire JSON, built without validating it again."""
-    gv = _gv(r.vendor)
-    out, snake = _start(gv)
+    body_entry = leftovers.entry(r.vendor, NAME)
+    out, snake = leftovers.rest_and_spelling(body_entry)
     parts = _parts_from_ir(r.content, {})
-    blocked = bool(gv and gv.get("blocked")) and r.stop is not None and r.stop.reason == "content_filter"
-    centry = gv.get("candidate") if gv else None
-    if centry is not None or parts or (r.stop is not None and not blocked) or not _absent(gv, "candidates"):
-        cands = []
-        if centry is not None or parts or (r.stop is not None and not blocked):
-            cands.append(_candidate_from_ir(parts, r.stop, centry, blocked))
-        if gv and "more" in gv:
-            cands.extend(gv["more"])
-        _put(out, snake, "candidates", cands)
+    blocked = (
+        bool(body_entry and body_entry.get("blocked"))
+        and r.stop is not None
+        and r.stop.reason == "content_filter"
+    )
+    candidate_entry = body_entry.get("candidate") if body_entry else None
+    if (
+        candidate_entry is not None
+        or parts
+        or (r.stop is not None and not blocked)
+        or not leftovers.is_absent(body_entry, "candidates")
+    ):
+        all_candidates = []
+        if candidate_entry is not None or parts or (r.stop is not None and not blocked):
+            all_candidates.append(_candidate_from_ir(parts, r.stop, candidate_entry, blocked))
+        if body_entry and "more" in body_entry:
+            all_candidates.extend(body_entry["more"])
+        leftovers.put(out, snake, "candidates", all_candidates)
     if r.usage is not None:
-        _put(out, snake, "usage_metadata", _usage_from_ir(r.usage))
-    if not (r.model == "" and _absent(gv, "model")):
-        _put(out, snake, "model_version", r.model)
-    if not _absent(gv, "id"):
-        _put(out, snake, "response_id", r.id)
+        leftovers.put(out, snake, "usage_metadata", _usage_from_ir(r.usage))
+    if not (r.model == "" and leftovers.is_absent(body_entry, "model")):
+        leftovers.put(out, snake, "model_version", r.model)
+    if not leftovers.is_absent(body_entry, "id"):
+        leftovers.put(out, snake, "response_id", r.id)
     return out
 
 
@@ -1326,10 +1267,10 @@ class StreamToIR:
             rid = item.response_id
             if rid is None:
                 rid = _new_response_id()
-                _set_absent(entry, "id")
+                leftovers.mark_absent(entry, "id")
             self._calls = _Calls.for_response(rid)
             if item.model_version is None:
-                _set_absent(entry, "model")
+                leftovers.mark_absent(entry, "model")
             if item.create_time is not None:
                 entry["create_time"] = item.create_time
             um = item.usage_metadata
@@ -1339,14 +1280,14 @@ class StreamToIR:
                     model=item.model_version or "",
                     usage=_usage_to_ir(um) if um is not None else None,
                     created=_created(item.create_time),
-                    vendor=_vendor(entry),
+                    vendor=leftovers.vendor(NAME, entry),
                 )
             )
             self._usage = self._usage_sent = um
         finish = None
-        cands = item.candidates
+        all_candidates = item.candidates
         cand: Candidate | None = None
-        for c in cands or ():
+        for c in all_candidates or ():
             if not c.index:  # candidate 0 (proto3 omits index 0); other candidates are not streamed on
                 cand = c
                 break
@@ -1364,7 +1305,12 @@ class StreamToIR:
                 out.append(ir.UsageUpdate(usage=_usage_to_ir(um)))
         feedback = item.prompt_feedback
         vendor: ir.Vendor = {}
-        if finish is None and not cands and feedback is not None and feedback.block_reason is not None:
+        if (
+            finish is None
+            and not all_candidates
+            and feedback is not None
+            and feedback.block_reason is not None
+        ):
             stop: ir.Stop | None = ir.Stop(reason="content_filter", raw=feedback.block_reason, dialect=NAME)
             vendor = {NAME: {"prompt_feedback": feedback.to_json()}}  # a blocked prompt: no candidate at all
         else:
@@ -1451,7 +1397,7 @@ class StreamToIR:
             if converted.signature is not None:
                 out.append(ir.BlockDelta(index=index, signature=converted.signature))
                 self._sealed = True
-            if _absent(_gv(converted.vendor), "text"):
+            if leftovers.is_absent(leftovers.entry(converted.vendor, NAME), "text"):
                 self._close_open(out)  # a bare signature: nothing may extend it
         elif isinstance(converted, ir.ToolCall):
             self._tool_seen = True
@@ -1517,17 +1463,17 @@ class StreamFromIR:
             if block is not None:
                 self._stop_block(block, out)
         elif isinstance(event, ir.MessageStart):
-            entry = _gv(event.vendor)
+            entry = leftovers.entry(event.vendor, NAME)
             self._id, self._model = event.id, event.model
-            self._write_id = not _absent(entry, "id")
-            self._write_model = not (event.model == "" and _absent(entry, "model"))
+            self._write_id = not leftovers.is_absent(entry, "id")
+            self._write_model = not (event.model == "" and leftovers.is_absent(entry, "model"))
             if event.usage is not None:
                 self._usage = _usage_from_ir(event.usage)
         elif isinstance(event, ir.UsageUpdate):
             self._usage = _usage_from_ir(event.usage)
         elif isinstance(event, ir.Finish):
             self._stop = event.stop
-            entry = _gv(event.vendor)
+            entry = leftovers.entry(event.vendor, NAME)
             self._feedback = entry.get("prompt_feedback") if entry else None
         elif isinstance(event, ir.End):
             self._flush_all(out)
@@ -1604,7 +1550,7 @@ class StreamFromIR:
                 block.held = block.thought_part(event.reasoning)
             elif event.signature is not None:
                 held = block.held if block.held is not None else block.thought_part("")
-                _put(held, block.snake, "thought_signature", event.signature)
+                leftovers.put(held, block.snake, "thought_signature", event.signature)
                 out.append(self._item([held]))
                 block.held = None
 
@@ -1662,8 +1608,8 @@ class _Block:
         self.kind = type(part)
         self.args: list[str] = []
         self.held: dict[str, Any] | None = None
-        entry = _gv(part.vendor) if self.kind in (ir.Text, ir.Reasoning) else None
-        self.snake = entry.get("snake", ()) if entry else ()
+        entry = leftovers.entry(part.vendor, NAME) if self.kind in (ir.Text, ir.Reasoning) else None
+        self.snake = entry.get(leftovers.SNAKE, ()) if entry else ()
         self.pending: dict[str, Any] | None = entry  # the first part written carries it
         if isinstance(part, ir.Reasoning) and part.signature is not None:
             self.pending = dict(entry or {})
@@ -1671,19 +1617,19 @@ class _Block:
 
     def text_part(self, text: str) -> dict[str, Any]:
         entry, self.pending = self.pending, None
-        part, snake = _start(entry)
-        _put(part, snake, "text", text)
+        part, snake = leftovers.rest_and_spelling(entry)
+        leftovers.put(part, snake, "text", text)
         return part
 
     def thought_part(self, text: str) -> dict[str, Any]:
         entry, self.pending = self.pending, None
-        part, snake = _start(entry)
-        if not (text == "" and _absent(entry, "text")):
-            _put(part, snake, "text", text)
-        if not _absent(entry, "thought"):
-            _put(part, snake, "thought", True)
+        part, snake = leftovers.rest_and_spelling(entry)
+        if not (text == "" and leftovers.is_absent(entry, "text")):
+            leftovers.put(part, snake, "text", text)
+        if not leftovers.is_absent(entry, "thought"):
+            leftovers.put(part, snake, "thought", True)
         if entry and "_signature" in entry:
-            _put(part, snake, "thought_signature", entry["_signature"])
+            leftovers.put(part, snake, "thought_signature", entry["_signature"])
         return part
 
 

@@ -31,6 +31,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any, Final
 
+from pydantic.alias_generators import to_camel
+
 from providers.types import ir
 from providers.types._base import Wire
 
@@ -39,16 +41,19 @@ __all__ = [
     "REST",
     "SNAKE",
     "attach",
+    "camel",
     "entry",
     "entry_of",
     "insert_at",
     "is_absent",
+    "keep",
     "mark_absent",
+    "put",
     "rest",
     "rest_after",
+    "rest_and_spelling",
     "rest_first",
     "snake_spelled",
-    "spell",
     "take_rest",
     "unconsumed",
     "vendor",
@@ -179,6 +184,37 @@ def snake_spelled(model: Wire, consumed: Collection[str]) -> list[str] | None:
     return sorted(taken) if taken else None
 
 
+def keep(
+    model: Wire,
+    consumed: AbstractSet[str],
+    into: Entry | None = None,
+    *,
+    keep_nulls: bool = False,
+    spelling: Callable[[str], str] | None = None,
+) -> Entry:
+    """The entry of one wire model (``into``, filled, or a new one): its :func:`unconsumed` fields as
+    ``rest`` and, when the client spelled consumed fields snake_case, those as ``snake``."""
+    into = {} if into is None else into
+    kept = unconsumed(model, consumed, keep_nulls=keep_nulls, spelling=spelling)
+    if kept:
+        into[REST] = kept
+    snake = snake_spelled(model, consumed)
+    if snake:
+        into[SNAKE] = snake
+    return into
+
+
+_CAMEL: dict[str, str] = {}
+
+
+def camel(name: str) -> str:
+    """The camelCase wire name of a snake_case field name (cached: it runs for every field written)."""
+    spelled = _CAMEL.get(name)
+    if spelled is None:
+        spelled = _CAMEL[name] = to_camel(name)  # the wire models' own alias generator
+    return spelled
+
+
 # --- writing a wire object (IR -> wire) ------------------------------------------------------------
 
 
@@ -191,6 +227,14 @@ def rest_first(of: Entry | None) -> dict[str, Any]:
     return dict(kept) if kept else {}
 
 
+def rest_and_spelling(of: Entry | None) -> tuple[dict[str, Any], Collection[str]]:
+    """:func:`rest_first` and the fields to write snake_case (for :func:`put`)."""
+    if not of:
+        return {}, ()
+    kept = of.get(REST)
+    return (dict(kept) if kept else {}), of.get(SNAKE, ())
+
+
 def rest_after(out: dict[str, Any], of: Mapping[str, Any] | None) -> dict[str, Any]:
     """``out`` with the kept fields ``of`` (a rest dict) added after the built ones; built fields win."""
     if of:
@@ -200,17 +244,18 @@ def rest_after(out: dict[str, Any], of: Mapping[str, Any] | None) -> dict[str, A
     return out
 
 
-def spell(out: dict[str, Any], snake: Collection[str], name: str, camel: str, value: Any) -> None:
-    """Set field ``name`` (Python name; ``camel`` its camelCase wire name) in ``out`` as the client spelled
-    it: snake_case when ``name`` is in ``snake``, camelCase otherwise. A kept field of the other spelling
-    is dropped, so a value is never written twice."""
+def put(out: dict[str, Any], snake: Collection[str], name: str, value: Any) -> None:
+    """Set field ``name`` (its snake_case Python name) in wire object ``out`` as the client spelled it:
+    snake_case when ``name`` is in ``snake``, camelCase otherwise. A kept field of the other spelling is
+    dropped, so a value is never written twice."""
+    spelled = camel(name)
     if name in snake:
-        out.pop(camel, None)
+        out.pop(spelled, None)
         out[name] = value
     else:
-        if name != camel:
+        if name != spelled:
             out.pop(name, None)
-        out[camel] = value
+        out[spelled] = value
 
 
 def insert_at(items: list[Any], kept: Iterable[list[Any] | tuple[int, Any]]) -> list[Any]:

@@ -10,8 +10,9 @@ the same JSON, while another dialect reading the IR sees only the IR slots. An I
 stream that came from OpenAI always carries a ``vendor["openai"]`` dict (maybe empty): that is how the
 converters out tell a same-dialect round trip from a translation.
 
-The vendor dict of one IR object holds (only the keys that apply):
-``rest`` (left-over wire fields of that object), ``absent`` (always-written keys the wire omitted),
+The vendor entry of one IR object has the layout of ``providers.convert.leftovers`` (only the keys that
+apply): ``rest`` (left-over wire fields of that object, placed first when written back), ``absent``
+(always-written keys the wire omitted), and named facts:
 ``empty`` (content was ``[]``), and per object: ``inner`` (left-over fields of a part's nested object,
 ``image_url``/``input_audio``/``file``), ``function`` (of a tool call's or tool's ``function``),
 ``refusal`` (``"part"``: a refusal content part, ``"field"``: the message's ``refusal``), ``key``
