@@ -4,12 +4,13 @@ Same-dialect round trips are exact: every wire field the IR has no slot for, eve
 every field the writer would otherwise add by default is kept in the IR object's ``vendor["anthropic"]``
 and restored on the way back. Two conventions make that work:
 
-- *Leftovers.* ``vendor["anthropic"]`` of an IR object holds the JSON of the wire fields its IR object does
-  not carry (unknown fields, known-but-unmapped fields such as ``stop_details``, explicit nulls). Writing
-  back adds them after the fields built from the IR, never over them. Two reserved keys are meta data, not
-  wire fields: ``OMIT`` lists fields that were absent and that the writer would otherwise add (a thinking
-  block's ``signature``, a custom tool's ``input_schema``), ``SERVER_TOOLS`` keeps server tools with their
-  positions (the IR has no server-tool concept, so other dialects never see them).
+- *Leftovers.* ``vendor["anthropic"]`` of an IR object is its entry in the layout of
+  ``providers.convert.leftovers``: ``rest`` holds the JSON of the wire fields its IR object does not carry
+  (unknown fields, known-but-unmapped fields such as ``stop_details``, explicit nulls), which writing back
+  adds after the fields built from the IR, never over them; ``absent`` lists fields that were absent and
+  that the writer would otherwise add (a thinking block's ``signature``, a custom tool's
+  ``input_schema``); a request's ``server_tools`` fact keeps server tools with their positions (the IR has
+  no server-tool concept, so other dialects never see them).
 - *Native objects.* A ``Message``, ``ToolChoice`` or ``Thinking`` whose ``vendor`` has an ``"anthropic"``
   entry (possibly empty) was read from Anthropic and is written back verbatim. Objects from other dialects
   are adapted to what the Messages API accepts: leading system/developer messages fold into ``system``, a
@@ -45,6 +46,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from providers.convert import leftovers
 from providers.convert.dialect import Body, parse_body
 from providers.convert.tables import EFFORT_BUDGETS, Lossy, stop_from, stop_to
 from providers.errors import ProviderError
@@ -73,9 +75,8 @@ NAME = "anthropic"
 #: ``max_tokens`` sent when the IR request has none (the Messages API requires it).
 DEFAULT_MAX_TOKENS = 4096
 #: Reserved ``vendor["anthropic"]`` keys (meta data, never wire fields).
-OMIT = "__wirecheck_omit__"
-SERVER_TOOLS = "__wirecheck_server_tools__"
-_META = frozenset({OMIT, SERVER_TOOLS})
+#: The named fact of a request entry: the server tools, as ``[position, tool]`` (the IR has no server tools).
+SERVER_TOOLS = "server_tools"
 
 #: Anthropic error ``type`` → HTTP status (docs.claude.com/en/api/errors), for in-stream errors.
 ERROR_STATUS: dict[str, int] = {
@@ -115,52 +116,41 @@ _SYSTEM_ROLES = frozenset({"system", "developer"})
 _FOREIGN_CITATIONS = frozenset({"url_citation", "file_citation", "file_path"})
 _DELTA_USAGE_SKIP = frozenset({"service_tier", "inference_geo", "speed", "cache_creation"})
 
-# Wire fields each IR object carries (everything else of the wire object goes to its leftovers).
-_REQUEST_MAPPED = frozenset(
-    {
-        "model",
-        "max_tokens",
-        "messages",
-        "system",
-        "stop_sequences",
-        "stream",
-        "temperature",
-        "top_p",
-        "top_k",
-        "metadata",
-        "tools",
-        "tool_choice",
-        "thinking",
-        "output_config",
-    }
-)
-_MESSAGE_MAPPED = frozenset({"role", "content"})
-_TEXT_MAPPED = frozenset({"type", "text", "cache_control", "citations"})
-_IMAGE_MAPPED = frozenset({"type", "source", "cache_control"})
-_DOCUMENT_MAPPED = frozenset({"type", "source", "title", "cache_control"})
-_SOURCE_MAPPED = frozenset({"type", "media_type", "data", "url", "file_id"})
-_TOOL_USE_MAPPED = frozenset({"type", "id", "name", "input", "cache_control"})
-_TOOL_RESULT_MAPPED = frozenset({"type", "tool_use_id", "content", "is_error", "cache_control"})
-_THINKING_BLOCK_MAPPED = frozenset({"type", "thinking", "signature"})
-_REDACTED_MAPPED = frozenset({"type", "data"})
-_TOOL_MAPPED = frozenset({"name", "description", "input_schema", "cache_control", "strict"})
-_CHOICE_MAPPED = frozenset({"type", "name", "disable_parallel_tool_use"})
-_THINKING_MAPPED = frozenset({"type", "budget_tokens", "display"})
-_OUTPUT_CONFIG_MAPPED = frozenset({"effort", "format"})
-_RESPONSE_MAPPED = frozenset(
-    {"id", "type", "role", "content", "model", "stop_reason", "stop_sequence", "usage"}
-)
-_USAGE_MAPPED = frozenset(
-    {
-        "input_tokens",
-        "output_tokens",
-        "cache_creation_input_tokens",
-        "cache_read_input_tokens",
-        "output_tokens_details",
-    }
-)
-_START_MAPPED = frozenset({"id", "model", "usage", "content"})
-_DELTA_MAPPED = frozenset({"stop_reason", "stop_sequence"})
+#: The wire fields of each wire object that its IR object carries (consumed): everything else of the
+#: object is kept in its leftovers (``providers.convert.leftovers``), and so are consumed fields given as
+#: explicit ``null``.
+_CONSUMED: dict[str, frozenset[str]] = {
+    "request": frozenset(
+        {
+            "model", "max_tokens", "messages", "system", "stop_sequences", "stream", "temperature", "top_p",
+            "top_k", "metadata", "tools", "tool_choice", "thinking", "output_config",
+        }
+    ),
+    "metadata": frozenset({"user_id"}),
+    "message": frozenset({"role", "content"}),
+    "text": frozenset({"type", "text", "cache_control", "citations"}),
+    "image": frozenset({"type", "source", "cache_control"}),
+    "document": frozenset({"type", "source", "title", "cache_control"}),
+    "source": frozenset({"type", "media_type", "data", "url", "file_id"}),
+    "tool_use": frozenset({"type", "id", "name", "input", "cache_control"}),
+    "tool_result": frozenset({"type", "tool_use_id", "content", "is_error", "cache_control"}),
+    "thinking_block": frozenset({"type", "thinking", "signature"}),
+    "redacted_thinking": frozenset({"type", "data"}),
+    "tool": frozenset({"name", "description", "input_schema", "cache_control", "strict"}),
+    "tool_choice": frozenset({"type", "name", "disable_parallel_tool_use"}),
+    "thinking": frozenset({"type", "budget_tokens", "display"}),
+    "output_config": frozenset({"effort", "format"}),
+    "response": frozenset({"id", "type", "role", "content", "model", "stop_reason", "stop_sequence", "usage"}),
+    "usage": frozenset(
+        {
+            "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+            "output_tokens_details",
+        }
+    ),
+    "output_tokens_details": frozenset({"thinking_tokens"}),
+    "message_start": frozenset({"id", "model", "usage", "content"}),
+    "message_delta": frozenset({"stop_reason", "stop_sequence"}),
+}  # fmt: skip
 
 
 # --- small helpers ---------------------------------------------------------------------------------
@@ -171,59 +161,29 @@ _dumps = json.JSONEncoder(
 ).encode  # json.dumps would build one per call
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, Wire):
-        return value.to_json()
-    if isinstance(value, list):
-        return [_json(item) for item in value]
-    return value
+def _leftover(model: Wire, consumed: frozenset[str]) -> dict[str, Any]:
+    """The wire fields of ``model`` its IR object does not carry: known fields outside ``consumed``,
+    consumed fields given as explicit ``null``, and unknown fields (in the order they came)."""
+    return leftovers.unconsumed(model, consumed, keep_nulls=True)
 
 
-def _leftover(model: Wire, mapped: frozenset[str]) -> dict[str, Any]:
-    """The wire fields of ``model`` its IR object does not carry: known fields outside ``mapped``, mapped
-    fields given as explicit ``null``, and unknown fields (in the order they came)."""
-    given = model.__pydantic_fields_set__
-    extra = model.__pydantic_extra__
-    out: dict[str, Any] = {}
-    if given <= mapped and not extra:  # the common case: only explicit nulls can be left over
-        values = model.__dict__
-        nulls = [name for name in given if values[name] is None]
-        if not nulls:
-            return {}
-        if len(nulls) > 1:  # keep the declared order, so the output does not depend on set order
-            nulls = [name for name in type(model).__pydantic_fields__ if name in nulls]
-        return dict.fromkeys(nulls)
-    for name in type(model).__pydantic_fields__:
-        if name in given:
-            value = getattr(model, name)
-            if name not in mapped:
-                out[name] = _json(value)
-            elif value is None:
-                out[name] = None
-    if extra:
-        out.update(extra)
-    return out
-
-
-def _vendor(left: dict[str, Any], *, native: bool = False) -> ir.Vendor:
-    return {NAME: left} if left or native else {}
+def _vendor(left: dict[str, Any], *, absent: list[str] | None = None, native: bool = False) -> ir.Vendor:
+    """The ``vendor`` of an IR object whose wire object left ``left`` (its rest) and omitted ``absent``."""
+    entry: dict[str, Any] = {leftovers.REST: left} if left else {}
+    if absent:
+        entry[leftovers.ABSENT] = absent
+    return leftovers.vendor(NAME, entry, native=native)
 
 
 def _mine(vendor: ir.Vendor) -> dict[str, Any]:
-    return vendor.get(NAME) or {}
+    """The kept wire fields (the rest) of an IR object that came from Anthropic; empty otherwise."""
+    return leftovers.rest(vendor.get(NAME))
 
 
-def _overlay(out: dict[str, Any], left: dict[str, Any] | None) -> dict[str, Any]:
-    """Add the leftovers ``out`` does not already hold (the IR's values win)."""
-    if left:
-        for key, value in left.items():
-            if key not in out and key not in _META:
-                out[key] = value
-    return out
-
-
-def _omitted(left: dict[str, Any], name: str) -> bool:
-    return name in left or name in left.get(OMIT, ())
+def _omitted(vendor: ir.Vendor, name: str) -> bool:
+    """Whether the wire object had no ``name`` (absent, or a kept value the writer must not replace)."""
+    entry = vendor.get(NAME)
+    return name in leftovers.rest(entry) or leftovers.is_absent(entry, name)
 
 
 def _cache(value: wire.CacheControl | None) -> dict[str, Any] | None:
@@ -289,10 +249,10 @@ def _media_part(block: Any, *, document: bool) -> ir.Part:
     data = source.data
     if source.type == "text" and data is not None:
         data = base64.b64encode(data.encode("utf-8")).decode("ascii")
-    source_left = _leftover(source, _SOURCE_MAPPED)
+    source_left = _leftover(source, _CONSUMED["source"])
     if source.type != _source_type(data, source.url, source.file_id, source.media_type, document=document):
         source_left["type"] = source.type
-    left = _leftover(block, _DOCUMENT_MAPPED if document else _IMAGE_MAPPED)
+    left = _leftover(block, _CONSUMED["document"] if document else _CONSUMED["image"])
     if source_left:
         left["source"] = source_left
     if document:
@@ -323,7 +283,7 @@ def _part(block: Any) -> ir.Part:
             text=block.text,
             cache_control=_cache(block.cache_control),
             citations=block.citations,
-            vendor=_vendor(_leftover(block, _TEXT_MAPPED)),
+            vendor=_vendor(_leftover(block, _CONSUMED["text"])),
         )
     if kind is wire.ToolUseBlock:
         return ir.ToolCall(
@@ -331,10 +291,11 @@ def _part(block: Any) -> ir.Part:
             name=block.name,
             arguments=_dumps(block.input),
             cache_control=_cache(block.cache_control),
-            vendor=_vendor(_leftover(block, _TOOL_USE_MAPPED)),
+            vendor=_vendor(_leftover(block, _CONSUMED["tool_use"])),
         )
     if kind is wire.ToolResultBlock:
-        left = _leftover(block, _TOOL_RESULT_MAPPED)
+        left = _leftover(block, _CONSUMED["tool_result"])
+        absent = None
         content = block.content
         shorthand = isinstance(content, str)
         if shorthand:
@@ -342,7 +303,7 @@ def _part(block: Any) -> ir.Part:
         elif content is None:
             parts = []
             if "content" not in block.__pydantic_fields_set__:
-                left[OMIT] = ["content"]
+                absent = ["content"]
         else:
             parts = [_part(item) for item in content]
         return ir.ToolResult(
@@ -351,15 +312,18 @@ def _part(block: Any) -> ir.Part:
             is_error=block.is_error,
             shorthand=shorthand,
             cache_control=_cache(block.cache_control),
-            vendor=_vendor(left),
+            vendor=_vendor(left, absent=absent),
         )
     if kind is wire.ThinkingBlock:
-        left = _leftover(block, _THINKING_BLOCK_MAPPED)
-        if "signature" not in block.__pydantic_fields_set__:
-            left[OMIT] = ["signature"]
-        return ir.Reasoning(text=block.thinking, signature=block.signature, vendor=_vendor(left))
+        left = _leftover(block, _CONSUMED["thinking_block"])
+        absent = None if "signature" in block.__pydantic_fields_set__ else ["signature"]
+        return ir.Reasoning(
+            text=block.thinking, signature=block.signature, vendor=_vendor(left, absent=absent)
+        )
     if kind is wire.RedactedThinkingBlock:
-        return ir.Reasoning(redacted=block.data, vendor=_vendor(_leftover(block, _REDACTED_MAPPED)))
+        return ir.Reasoning(
+            redacted=block.data, vendor=_vendor(_leftover(block, _CONSUMED["redacted_thinking"]))
+        )
     if kind is wire.ImageBlock:
         return _media_part(block, document=False)
     if kind is wire.DocumentBlock:
@@ -404,13 +368,13 @@ def _media_block(part: ir.Image | ir.File, error: Any, *, document: bool) -> dic
         source["file_id"] = part.file_id
     block: dict[str, Any] = {
         "type": "document" if document else "image",
-        "source": _overlay(source, source_left),
+        "source": leftovers.rest_after(source, source_left),
     }
     if isinstance(part, ir.File) and part.filename is not None:
         block["title"] = part.filename
     if part.cache_control is not None:
         block["cache_control"] = part.cache_control
-    return _overlay(block, left)
+    return leftovers.rest_after(block, left)
 
 
 def _block(part: ir.Part, error: Any) -> dict[str, Any] | None:
@@ -423,33 +387,33 @@ def _block(part: ir.Part, error: Any) -> dict[str, Any] | None:
             block["cache_control"] = part.cache_control
         if part.citations is not None:
             block["citations"] = _citations(part.citations)
-        return _overlay(block, left)
+        return leftovers.rest_after(block, left)
     if kind is ir.ToolCall:
         block = {"type": "tool_use", "id": part.id, "name": part.name, "input": _tool_input(part, error)}
         if part.cache_control is not None:
             block["cache_control"] = part.cache_control
-        return _overlay(block, left)
+        return leftovers.rest_after(block, left)
     if kind is ir.ToolResult:
         block = {"type": "tool_result", "tool_use_id": part.call_id}
         text = _plain_text(part.content) if part.shorthand else None
         if text is not None:
             block["content"] = text
-        elif part.content or not _omitted(left, "content"):
+        elif part.content or not _omitted(part.vendor, "content"):
             block["content"] = [b for b in (_block(p, error) for p in part.content) if b is not None]
         if part.is_error is not None:
             block["is_error"] = part.is_error
         if part.cache_control is not None:
             block["cache_control"] = part.cache_control
-        return _overlay(block, left)
+        return leftovers.rest_after(block, left)
     if kind is ir.Reasoning:
         if part.redacted is not None:
-            return _overlay({"type": "redacted_thinking", "data": part.redacted}, left)
+            return leftovers.rest_after({"type": "redacted_thinking", "data": part.redacted}, left)
         block = {"type": "thinking", "thinking": part.text}
         if part.signature is not None:
             block["signature"] = part.signature
-        elif not _omitted(left, "signature"):
+        elif not _omitted(part.vendor, "signature"):
             block["signature"] = ""
-        return _overlay(block, left)
+        return leftovers.rest_after(block, left)
     if kind is ir.Image:
         return _media_block(part, error, document=False)
     if kind is ir.File:
@@ -464,7 +428,7 @@ def _block(part: ir.Part, error: Any) -> dict[str, Any] | None:
 
 def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
     """A Messages request as an IR request; ``request_from_ir`` gives the same JSON back."""
-    left = _leftover(req, _REQUEST_MAPPED)
+    left = _leftover(req, _CONSUMED["request"])
     out = ir.Request(
         model=req.model,
         max_tokens=req.max_tokens,
@@ -487,15 +451,16 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
                 role=message.role,
                 content=parts,
                 shorthand=shorthand,
-                vendor=_vendor(_leftover(message, _MESSAGE_MAPPED), native=True),
+                vendor=_vendor(_leftover(message, _CONSUMED["message"]), native=True),
             )
         )
     out.messages = messages
     if req.metadata is not None:
-        meta_left = _leftover(req.metadata, frozenset({"user_id"}))
+        meta_left = _leftover(req.metadata, _CONSUMED["metadata"])
         out.user = req.metadata.user_id
         if meta_left or out.user is None:
             left["metadata"] = meta_left
+    server_tools = None
     if req.tools is not None:
         tools: list[ir.Tool] = []
         server: list[list[Any]] = []
@@ -503,9 +468,8 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
             if tool.name is None or tool.type not in (None, "custom"):
                 server.append([position, tool.to_json()])
                 continue
-            tool_left = _leftover(tool, _TOOL_MAPPED)
-            if "input_schema" not in tool.__pydantic_fields_set__:
-                tool_left[OMIT] = ["input_schema"]
+            tool_left = _leftover(tool, _CONSUMED["tool"])
+            absent = None if "input_schema" in tool.__pydantic_fields_set__ else ["input_schema"]
             tools.append(
                 ir.Tool(
                     name=tool.name,
@@ -513,13 +477,13 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
                     parameters=tool.input_schema,
                     strict=tool.strict,
                     cache_control=_cache(tool.cache_control),
-                    vendor=_vendor(tool_left),
+                    vendor=_vendor(tool_left, absent=absent),
                 )
             )
         if tools or not server:
             out.tools = tools
         if server:
-            left[SERVER_TOOLS] = server
+            server_tools = server
     choice = req.tool_choice
     if choice is not None:
         mode = _CHOICE_IN.get(choice.type)
@@ -527,12 +491,16 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
             left["tool_choice"] = choice.to_json()
         else:
             out.tool_choice = ir.ToolChoice(
-                mode=mode, name=choice.name, vendor=_vendor(_leftover(choice, _CHOICE_MAPPED), native=True)
+                mode=mode,
+                name=choice.name,
+                vendor=_vendor(_leftover(choice, _CONSUMED["tool_choice"]), native=True),
             )
             if choice.disable_parallel_tool_use is not None:
                 out.parallel_tool_calls = not choice.disable_parallel_tool_use
     _thinking_to_ir(req, out, left)
     out.vendor = _vendor(left)
+    if server_tools:
+        out.vendor.setdefault(NAME, {})[SERVER_TOOLS] = server_tools
     return out
 
 
@@ -540,7 +508,7 @@ def _thinking_to_ir(req: wire.MessagesRequest, out: ir.Request, left: dict[str, 
     config, output = req.thinking, req.output_config
     effort = output.effort if output is not None else None
     if output is not None:
-        output_left = _leftover(output, _OUTPUT_CONFIG_MAPPED)
+        output_left = _leftover(output, _CONSUMED["output_config"])
         fmt = output.format
         if fmt is not None and fmt.get("type") == "json_schema":
             out.response_format = fmt
@@ -551,7 +519,7 @@ def _thinking_to_ir(req: wire.MessagesRequest, out: ir.Request, left: dict[str, 
         return
     thinking = ir.Thinking(effort=effort, vendor=_vendor({}, native=True))
     if config is not None:
-        config_left = _leftover(config, _THINKING_MAPPED)
+        config_left = _leftover(config, _CONSUMED["thinking"])
         mode = _THINKING_MODES.get(config.type)
         if mode is not None:
             thinking.mode = mode
@@ -562,7 +530,7 @@ def _thinking_to_ir(req: wire.MessagesRequest, out: ir.Request, left: dict[str, 
             thinking.include_thoughts = _DISPLAY_IN.get(config.display)
             if thinking.include_thoughts is None:
                 config_left["display"] = config.display
-        thinking.vendor[NAME] = config_left
+        thinking.vendor[NAME] = {leftovers.REST: config_left} if config_left else {}
     out.thinking = thinking
 
 
@@ -576,6 +544,7 @@ def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
     """:func:`request_from_ir` as wire JSON, built without validating it again (the converters' output is
     proven valid by the tests): what a gateway that forwards bytes needs."""
     left = _mine(r.vendor)
+    server_tools = (r.vendor.get(NAME) or {}).get(SERVER_TOOLS) or []
     error = ProviderError.invalid_request
     out: dict[str, Any] = {
         "model": r.model,
@@ -598,14 +567,14 @@ def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
     if r.user is not None:
         meta = left.get("metadata")
         out["metadata"] = {**(meta if isinstance(meta, dict) else {}), "user_id": r.user}
-    tools = _tools_from_ir(r, left)
+    tools = _tools_from_ir(r, server_tools)
     if tools is not None:
         out["tools"] = tools
-    choice = _choice_from_ir(r, left)
+    choice = _choice_from_ir(r, left, server_tools)
     if choice is not None:
         out["tool_choice"] = choice
     _thinking_from_ir(r, out, left)
-    return _overlay(out, left)
+    return leftovers.rest_after(out, left)
 
 
 def _integer_top_k(value: Any) -> int:
@@ -632,7 +601,9 @@ def _messages_from_ir(r: ir.Request, error: Any) -> tuple[Any, list[dict[str, An
             content: Any = text if text is not None else [_block(p, error) for p in message.content]
             if text is None:
                 content = [b for b in content if b is not None]
-            out.append(_overlay({"role": message.role, "content": content}, native))
+            out.append(
+                leftovers.rest_after({"role": message.role, "content": content}, leftovers.rest(native))
+            )
             tool_results_last = False
             continue
         role = "assistant" if message.role == "assistant" else "user"
@@ -687,8 +658,7 @@ def _system_from_ir(r: ir.Request, lead: list[ir.Message], error: Any) -> Any:
     return blocks
 
 
-def _tools_from_ir(r: ir.Request, left: dict[str, Any]) -> list[dict[str, Any]] | None:
-    server = left.get(SERVER_TOOLS) or []
+def _tools_from_ir(r: ir.Request, server: list[Any]) -> list[dict[str, Any]] | None:
     if r.tools is None and not server:
         return None
     tools = []
@@ -699,23 +669,21 @@ def _tools_from_ir(r: ir.Request, left: dict[str, Any]) -> list[dict[str, Any]] 
             out["description"] = tool.description
         if tool.parameters is not None:
             out["input_schema"] = tool.parameters
-        elif not _omitted(tool_left, "input_schema"):
+        elif not _omitted(tool.vendor, "input_schema"):
             out["input_schema"] = {"type": "object", "properties": {}}
         if tool.strict is not None:
             out["strict"] = tool.strict
         if tool.cache_control is not None:
             out["cache_control"] = tool.cache_control
-        tools.append(_overlay(out, tool_left))
-    for position, tool in server:
-        tools.insert(position, tool)
-    return tools
+        tools.append(leftovers.rest_after(out, tool_left))
+    return leftovers.insert_at(tools, server)
 
 
-def _choice_from_ir(r: ir.Request, left: dict[str, Any]) -> dict[str, Any] | None:
+def _choice_from_ir(r: ir.Request, left: dict[str, Any], server: list[Any]) -> dict[str, Any] | None:
     choice = r.tool_choice
     parallel = r.parallel_tool_calls
     if choice is None:
-        if parallel is False and (r.tools or left.get(SERVER_TOOLS)) and "tool_choice" not in left:
+        if parallel is False and (r.tools or server) and "tool_choice" not in left:
             return {"type": "auto", "disable_parallel_tool_use": True}
         return None
     native = choice.vendor.get(NAME)
@@ -724,7 +692,7 @@ def _choice_from_ir(r: ir.Request, left: dict[str, Any]) -> dict[str, Any] | Non
         out["name"] = choice.name
     if parallel is not None and (native is not None or out["type"] != "none"):
         out["disable_parallel_tool_use"] = not parallel
-    return _overlay(out, native)
+    return leftovers.rest_after(out, leftovers.rest(native))
 
 
 def _thinking_from_ir(r: ir.Request, out: dict[str, Any], left: dict[str, Any]) -> None:
@@ -747,14 +715,16 @@ def _thinking_from_ir(r: ir.Request, out: dict[str, Any], left: dict[str, Any]) 
             if thinking.include_thoughts is not None:
                 config["display"] = "summarized" if thinking.include_thoughts else "omitted"
             if config or native:
-                out["thinking"] = _overlay(config, native)
+                out["thinking"] = leftovers.rest_after(config, leftovers.rest(native))
             if thinking.effort is not None:
                 output["effort"] = thinking.effort
         else:
             _adapt_thinking(thinking, out, output)
     output_left = left.get("output_config", ...)
     if output or (output_left is not ... and output_left is not None):
-        out["output_config"] = _overlay(output, output_left if isinstance(output_left, dict) else None)
+        out["output_config"] = leftovers.rest_after(
+            output, output_left if isinstance(output_left, dict) else None
+        )
 
 
 def _adapt_thinking(thinking: ir.Thinking, out: dict[str, Any], output: dict[str, Any]) -> None:
@@ -790,7 +760,7 @@ def _adapt_thinking(thinking: ir.Thinking, out: dict[str, Any], output: dict[str
 
 def response_to_ir(resp: wire.MessagesResponse) -> ir.Response:
     """A Messages reply as an IR response; ``response_from_ir`` gives the same JSON back."""
-    left = _leftover(resp, _RESPONSE_MAPPED)
+    left = _leftover(resp, _CONSUMED["response"])
     given = resp.__pydantic_fields_set__
     omit = [name for name in ("type", "role", "stop_reason", "stop_sequence") if name not in given]
     if "type" in given and resp.type != "message":
@@ -802,15 +772,13 @@ def response_to_ir(resp: wire.MessagesResponse) -> ir.Response:
         stop = stop_from(NAME, resp.stop_reason, sequence=resp.stop_sequence)
     elif resp.stop_sequence is not None:
         left["stop_sequence"] = resp.stop_sequence
-    if omit:
-        left[OMIT] = omit
     return ir.Response(
         id=resp.id,
         model=resp.model,
         content=[_part(block) for block in resp.content],
         stop=stop,
         usage=_usage_to_ir(resp.usage),
-        vendor=_vendor(left),
+        vendor=_vendor(left, absent=omit),
     )
 
 
@@ -822,7 +790,7 @@ def response_from_ir(r: ir.Response) -> wire.MessagesResponse:
 def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
     """:func:`response_from_ir` as wire JSON, built without validating it again."""
     left = _mine(r.vendor)
-    omit = left.get(OMIT, ())
+    omit = (r.vendor.get(NAME) or {}).get(leftovers.ABSENT, ())
     content = [b for b in (_block(p, ProviderError.decode) for p in r.content) if b is not None]
     out: dict[str, Any] = {"id": r.id}
     if "type" not in omit:
@@ -841,7 +809,7 @@ def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
         if "stop_sequence" not in omit and "stop_sequence" not in left:
             out["stop_sequence"] = None
     out["usage"] = _usage_from_ir(r.usage, delta=False)
-    return _overlay(out, left)
+    return leftovers.rest_after(out, left)
 
 
 def _stop_word(stop: ir.Stop, tool_used: bool) -> str:
@@ -852,11 +820,11 @@ def _stop_word(stop: ir.Stop, tool_used: bool) -> str:
 
 
 def _usage_to_ir(usage: wire.Usage | wire.MessageDeltaUsage) -> ir.Usage:
-    left = _leftover(usage, _USAGE_MAPPED)
+    left = _leftover(usage, _CONSUMED["usage"])
     output, reasoning = usage.output_tokens, None
     details = usage.output_tokens_details
     if details is not None:
-        details_left = _leftover(details, frozenset({"thinking_tokens"}))
+        details_left = _leftover(details, _CONSUMED["output_tokens_details"])
         if details.thinking_tokens is not None:
             reasoning = details.thinking_tokens
             output = output - reasoning
@@ -892,7 +860,7 @@ def _usage_from_ir(usage: ir.Usage | None, *, delta: bool) -> dict[str, Any]:
         }
     if delta:
         left = {k: v for k, v in left.items() if k not in _DELTA_USAGE_SKIP}
-    return _overlay(out, left)
+    return leftovers.rest_after(out, left)
 
 
 def _merge_usage(start: ir.Usage | None, update: ir.Usage) -> ir.Usage:
@@ -973,7 +941,7 @@ class StreamToIR:
                     id=message.id,
                     model=message.model,
                     usage=usage,
-                    vendor=_vendor(_leftover(message, _START_MAPPED)),
+                    vendor=_vendor(_leftover(message, _CONSUMED["message_start"])),
                 ),
                 ir.UsageUpdate(usage=usage),
             ]
@@ -984,7 +952,7 @@ class StreamToIR:
             delta = item.delta
             stop = stop_from(NAME, delta.stop_reason, sequence=delta.stop_sequence)
             if stop is not None:
-                out.append(ir.Finish(stop=stop, vendor=_vendor(_leftover(delta, _DELTA_MAPPED))))
+                out.append(ir.Finish(stop=stop, vendor=_vendor(_leftover(delta, _CONSUMED["message_delta"]))))
             return out
         if kind is wire.MessageStop:
             self._ended = True
@@ -1024,7 +992,7 @@ class StreamToIR:
                 name=block.name,
                 arguments=_dumps(block.input) if block.input else "",
                 cache_control=_cache(block.cache_control),
-                vendor=_vendor(_leftover(block, _TOOL_USE_MAPPED)),
+                vendor=_vendor(_leftover(block, _CONSUMED["tool_use"])),
             )
         else:
             part = _part(block)
@@ -1188,7 +1156,7 @@ class StreamFromIR:
             "stop_sequence": None,
             "usage": _usage_from_ir(event.usage, delta=False),
         }
-        out.append({"type": "message_start", "message": _overlay(message, left)})
+        out.append({"type": "message_start", "message": leftovers.rest_after(message, left)})
 
     def _finish(self, out: list[Any]) -> None:
         self._flush(out)
@@ -1206,7 +1174,9 @@ class StreamFromIR:
         out.append(
             {
                 "type": "message_delta",
-                "delta": _overlay({"stop_reason": word, "stop_sequence": sequence}, self._finish_left),
+                "delta": leftovers.rest_after(
+                    {"stop_reason": word, "stop_sequence": sequence}, self._finish_left
+                ),
                 "usage": _usage_from_ir(usage, delta=True),
             }
         )
@@ -1278,21 +1248,25 @@ class StreamFromIR:
             start: dict[str, Any] = {"type": "text", "text": ""}
             if part.citations is not None:
                 start["citations"] = _citations(part.citations)
-            block = _Block("text", self._start_event(_overlay(start, left)))
+            block = _Block("text", self._start_event(leftovers.rest_after(start, left)))
             if part.text:
                 block.pending.append(ir.BlockDelta(index=0, text=part.text))
             return block
         if kind is ir.Reasoning:
             if part.redacted is not None:
-                start = _overlay({"type": "redacted_thinking", "data": part.redacted}, left)
+                start = leftovers.rest_after({"type": "redacted_thinking", "data": part.redacted}, left)
                 return _Block("redacted_thinking", self._start_event(start))
-            start = _overlay({"type": "thinking", "thinking": "", "signature": part.signature or ""}, left)
+            start = leftovers.rest_after(
+                {"type": "thinking", "thinking": "", "signature": part.signature or ""}, left
+            )
             block = _Block("thinking", self._start_event(start))
             if part.text:
                 block.pending.append(ir.BlockDelta(index=0, reasoning=part.text))
             return block
         if kind is ir.ToolCall:
-            start = _overlay({"type": "tool_use", "id": part.id, "name": part.name, "input": {}}, left)
+            start = leftovers.rest_after(
+                {"type": "tool_use", "id": part.id, "name": part.name, "input": {}}, left
+            )
             block = _Block("tool_use", self._start_event(start))
             if part.arguments:
                 block.pending.append(ir.BlockDelta(index=0, arguments=part.arguments))

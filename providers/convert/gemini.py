@@ -54,11 +54,11 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from collections import deque
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -102,7 +102,10 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=F
 # --- leftovers (providers/convert/leftovers.py), spelled as Gemini spells them: camelCase, unless the
 # client wrote a field snake_case ------------------------------------------------------------------
 
-_keep = functools.partial(leftovers.keep, spelling=leftovers.camel)
+
+def _keep(model: Any, consumed: AbstractSet[str], into: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The leftovers entry of one Gemini wire object (``leftovers.keep`` with Gemini's spelling)."""
+    return leftovers.keep(model, consumed, into, spelling=leftovers.camel)
 
 
 # --- ids -------------------------------------------------------------------------------------------
@@ -240,7 +243,7 @@ def _part_to_ir(part: Part, calls: _Calls) -> ir.Part:
         return _other(part)
     sig = part.thought_signature
     if kind == "text" and part.thought is not True:
-        return ir.Text(text=part.text, vendor=leftovers.vendor(NAME, _keep(part, {"text"})))
+        return ir.Text(text=part.text, vendor=leftovers.vendor(NAME, _keep(part, _PLAIN_TEXT)))
     if (kind == "text" and part.thought is True) or (
         kind is None and (part.thought is True or (part.thought is None and sig is not None))
     ):

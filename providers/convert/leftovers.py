@@ -53,7 +53,6 @@ __all__ = [
     "rest_after",
     "rest_and_spelling",
     "rest_first",
-    "snake_spelled",
     "take_rest",
     "unconsumed",
     "vendor",
@@ -175,15 +174,6 @@ def unconsumed(
     return kept
 
 
-def snake_spelled(model: Wire, consumed: Collection[str]) -> list[str] | None:
-    """The consumed fields of ``model`` the client spelled snake_case, sorted; ``None`` when there are none."""
-    snake = model.__dict__.get("_snake_keys")
-    if not snake:
-        return None
-    taken = [name for name in snake if name in consumed]
-    return sorted(taken) if taken else None
-
-
 def keep(
     model: Wire,
     consumed: AbstractSet[str],
@@ -195,12 +185,16 @@ def keep(
     """The entry of one wire model (``into``, filled, or a new one): its :func:`unconsumed` fields as
     ``rest`` and, when the client spelled consumed fields snake_case, those as ``snake``."""
     into = {} if into is None else into
-    kept = unconsumed(model, consumed, keep_nulls=keep_nulls, spelling=spelling)
-    if kept:
-        into[REST] = kept
-    snake = snake_spelled(model, consumed)
+    values = model.__dict__
+    if keep_nulls or not model.__pydantic_fields_set__ <= consumed:  # else nothing is left: the common case
+        kept = unconsumed(model, consumed, keep_nulls=keep_nulls, spelling=spelling)
+        if kept:
+            into[REST] = kept
+    snake = values.get("_snake_keys")
     if snake:
-        into[SNAKE] = snake
+        taken = snake & consumed
+        if taken:
+            into[SNAKE] = sorted(taken)
     return into
 
 
