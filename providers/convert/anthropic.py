@@ -534,10 +534,10 @@ def _thinking_to_ir(req: wire.MessagesRequest, out: ir.Request, left: dict[str, 
     out.thinking = thinking
 
 
-def request_from_ir(r: ir.Request) -> wire.MessagesRequest:
+def request_from_ir(request: ir.Request) -> wire.MessagesRequest:
     """An IR request as a Messages request (raises ``invalid_request`` for tool arguments that are not a
     JSON object)."""
-    return wire.MessagesRequest.model_validate(request_json_from_ir(r))
+    return wire.MessagesRequest.model_validate(request_json_from_ir(request))
 
 
 def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
@@ -586,12 +586,12 @@ def _integer_top_k(value: Any) -> int:
     return value
 
 
-def _messages_from_ir(r: ir.Request, error: Any) -> tuple[Any, list[dict[str, Any]]]:
-    messages = r.messages
+def _messages_from_ir(request: ir.Request, error: Any) -> tuple[Any, list[dict[str, Any]]]:
+    messages = request.messages
     lead = 0
     while lead < len(messages) and messages[lead].role in _SYSTEM_ROLES and NAME not in messages[lead].vendor:
         lead += 1
-    system = _system_from_ir(r, messages[:lead], error)
+    system = _system_from_ir(request, messages[:lead], error)
     out: list[dict[str, Any]] = []
     tool_results_last = False  # the last message written is an adapted user turn of tool_result blocks only
     for message in messages[lead:]:
@@ -635,14 +635,16 @@ def _messages_from_ir(r: ir.Request, error: Any) -> tuple[Any, list[dict[str, An
     return system, out
 
 
-def _system_from_ir(r: ir.Request, lead: list[ir.Message], error: Any) -> Any:
-    if r.system is None and not lead:
+def _system_from_ir(request: ir.Request, lead: list[ir.Message], error: Any) -> Any:
+    if request.system is None and not lead:
         return None
-    parts = list(r.system or [])
+    parts = list(request.system or [])
     for message in lead:
         parts.extend(message.content)
     shorthand = (
-        r.system_shorthand if not lead else (r.system is None and len(lead) == 1 and lead[0].shorthand)
+        request.system_shorthand
+        if not lead
+        else (request.system is None and len(lead) == 1 and lead[0].shorthand)
     )
     if shorthand:
         text = _plain_text(parts)
@@ -658,11 +660,11 @@ def _system_from_ir(r: ir.Request, lead: list[ir.Message], error: Any) -> Any:
     return blocks
 
 
-def _tools_from_ir(r: ir.Request, server: list[Any]) -> list[dict[str, Any]] | None:
-    if r.tools is None and not server:
+def _tools_from_ir(request: ir.Request, server: list[Any]) -> list[dict[str, Any]] | None:
+    if request.tools is None and not server:
         return None
     tools = []
-    for tool in r.tools or []:
+    for tool in request.tools or []:
         tool_left = _mine(tool.vendor)
         out: dict[str, Any] = {"name": tool.name}
         if tool.description is not None:
@@ -679,11 +681,11 @@ def _tools_from_ir(r: ir.Request, server: list[Any]) -> list[dict[str, Any]] | N
     return leftovers.insert_at(tools, server)
 
 
-def _choice_from_ir(r: ir.Request, left: dict[str, Any], server: list[Any]) -> dict[str, Any] | None:
-    choice = r.tool_choice
-    parallel = r.parallel_tool_calls
+def _choice_from_ir(request: ir.Request, left: dict[str, Any], server: list[Any]) -> dict[str, Any] | None:
+    choice = request.tool_choice
+    parallel = request.parallel_tool_calls
     if choice is None:
-        if parallel is False and (r.tools or server) and "tool_choice" not in left:
+        if parallel is False and (request.tools or server) and "tool_choice" not in left:
             return {"type": "auto", "disable_parallel_tool_use": True}
         return None
     native = choice.vendor.get(NAME)
@@ -695,11 +697,11 @@ def _choice_from_ir(r: ir.Request, left: dict[str, Any], server: list[Any]) -> d
     return leftovers.rest_after(out, leftovers.rest(native))
 
 
-def _thinking_from_ir(r: ir.Request, out: dict[str, Any], left: dict[str, Any]) -> None:
-    thinking = r.thinking
+def _thinking_from_ir(request: ir.Request, out: dict[str, Any], left: dict[str, Any]) -> None:
+    thinking = request.thinking
     output: dict[str, Any] = {}
-    if r.response_format is not None:
-        fmt = r.response_format
+    if request.response_format is not None:
+        fmt = request.response_format
         if isinstance(fmt.get("json_schema"), dict):  # OpenAI's shape
             fmt = {"type": "json_schema", "schema": fmt["json_schema"].get("schema", {})}
         if fmt.get("type") == "json_schema":
@@ -782,16 +784,18 @@ def response_to_ir(resp: wire.MessagesResponse) -> ir.Response:
     )
 
 
-def response_from_ir(r: ir.Response) -> wire.MessagesResponse:
+def response_from_ir(response: ir.Response) -> wire.MessagesResponse:
     """An IR response as a Messages reply (raises ``decode`` for tool arguments that are not a JSON object)."""
-    return wire.MessagesResponse.model_validate(response_json_from_ir(r))
+    return wire.MessagesResponse.model_validate(response_json_from_ir(response))
 
 
 def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
     """:func:`response_from_ir` as wire JSON, built without validating it again."""
     left = _mine(r.vendor)
     omit = (r.vendor.get(NAME) or {}).get(leftovers.ABSENT, ())
-    content = [b for b in (_block(p, ProviderError.decode) for p in r.content) if b is not None]
+    content = [
+        block for block in (_block(part, ProviderError.decode) for part in r.content) if block is not None
+    ]
     out: dict[str, Any] = {"id": r.id}
     if "type" not in omit:
         out["type"] = left.get("type", "message")
@@ -800,7 +804,7 @@ def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
     out["content"] = content
     out["model"] = r.model
     if r.stop is not None:
-        out["stop_reason"] = _stop_word(r.stop, any(b.get("type") == "tool_use" for b in content))
+        out["stop_reason"] = _stop_word(r.stop, any(block.get("type") == "tool_use" for block in content))
         if "stop_sequence" not in omit:
             out["stop_sequence"] = r.stop.sequence
     else:

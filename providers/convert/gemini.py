@@ -366,7 +366,7 @@ def _content_entry(content: Content) -> dict[str, Any]:
 
 
 def _message_to_ir(content: Content, calls: _Calls) -> ir.Message:
-    parts = [_part_to_ir(p, calls) for p in content.parts] if content.parts else []
+    parts = [_part_to_ir(part, calls) for part in content.parts] if content.parts else []
     return ir.Message(
         role="assistant" if content.role == "model" else "user",
         content=parts,
@@ -627,20 +627,20 @@ def _media_part(p: ir.Image | ir.File | ir.Audio) -> dict[str, Any]:
 def _parts_from_ir(parts: list[ir.Part], names: dict[str, str]) -> list[dict[str, Any]]:
     """IR parts → Gemini part objects; ``names`` maps call ids seen so far to function names."""
     out: list[dict[str, Any]] = []
-    for p in parts:
-        if isinstance(p, ir.Text):
-            _text_parts(p, out)
-        elif isinstance(p, ir.ToolCall):
-            names[p.id] = p.name
-            out.append(_call_part(p))
-        elif isinstance(p, ir.ToolResult):
-            out.append(_result_part(p, names))
-        elif isinstance(p, ir.Reasoning):
-            _reasoning_parts(p, out)
-        elif isinstance(p, ir.Image | ir.File | ir.Audio):
-            out.append(_media_part(p))
-        elif isinstance(p, ir.Other) and p.dialect == NAME:
-            out.append(p.data)
+    for part in parts:
+        if isinstance(part, ir.Text):
+            _text_parts(part, out)
+        elif isinstance(part, ir.ToolCall):
+            names[part.id] = part.name
+            out.append(_call_part(part))
+        elif isinstance(part, ir.ToolResult):
+            out.append(_result_part(part, names))
+        elif isinstance(part, ir.Reasoning):
+            _reasoning_parts(part, out)
+        elif isinstance(part, ir.Image | ir.File | ir.Audio):
+            out.append(_media_part(part))
+        elif isinstance(part, ir.Other) and part.dialect == NAME:
+            out.append(part.data)
     return out
 
 
@@ -752,12 +752,12 @@ def _thinking_from_ir(th: ir.Thinking) -> dict[str, Any]:
     return out
 
 
-def _generation_to_ir(config: Any, r: ir.Request, body_entry: dict[str, Any]) -> None:
+def _generation_to_ir(config: Any, request: ir.Request, body_entry: dict[str, Any]) -> None:
     consumed: set[str] = set()
     entry: dict[str, Any] = {}
     fields = config.__dict__
     if fields["max_output_tokens"] is not None:
-        r.max_tokens = fields["max_output_tokens"]
+        request.max_tokens = fields["max_output_tokens"]
         consumed.add("max_output_tokens")
     for name, slot in (
         ("temperature", "temperature"),
@@ -767,7 +767,7 @@ def _generation_to_ir(config: Any, r: ir.Request, body_entry: dict[str, Any]) ->
         ("frequency_penalty", "frequency_penalty"),
     ):
         if fields[name] is not None:
-            setattr(r, slot, fields[name])
+            setattr(request, slot, fields[name])
             consumed.add(name)
     top_k = fields["top_k"]
     if top_k is not None:
@@ -775,12 +775,12 @@ def _generation_to_ir(config: Any, r: ir.Request, body_entry: dict[str, Any]) ->
         if isinstance(top_k, float) and top_k.is_integer():
             top_k = int(top_k)
             entry["top_k_float"] = True
-        r.top_k = top_k
+        request.top_k = top_k
     if fields["stop_sequences"] is not None:
-        r.stop = list(fields["stop_sequences"])
+        request.stop = list(fields["stop_sequences"])
         consumed.add("stop_sequences")
     if fields["thinking_config"] is not None:
-        r.thinking = _thinking_to_ir(fields["thinking_config"])
+        request.thinking = _thinking_to_ir(fields["thinking_config"])
         consumed.add("thinking_config")
     mime, json_schema, openapi_schema = (
         fields["response_mime_type"],
@@ -790,42 +790,45 @@ def _generation_to_ir(config: Any, r: ir.Request, body_entry: dict[str, Any]) ->
     if mime == "application/json":
         consumed.add("response_mime_type")
         if json_schema is not None:
-            r.response_format = {"type": "json_schema", "schema": json_schema}
+            request.response_format = {"type": "json_schema", "schema": json_schema}
             consumed.add("response_json_schema")
         elif openapi_schema is not None:
-            r.response_format = {"type": "json_schema", "schema": openapi_to_json_schema(openapi_schema)}
+            request.response_format = {
+                "type": "json_schema",
+                "schema": openapi_to_json_schema(openapi_schema),
+            }
             entry["openapi"] = openapi_schema
             consumed.add("response_schema")
         else:
-            r.response_format = {"type": "json_object"}
+            request.response_format = {"type": "json_object"}
     elif mime == "text/plain" and json_schema is None and openapi_schema is None:
         consumed.add("response_mime_type")
-        r.response_format = {"type": "text"}
+        request.response_format = {"type": "text"}
     body_entry["gen"] = _keep(config, consumed, entry)
 
 
-def _generation_from_ir(r: ir.Request, entry: dict[str, Any] | None) -> dict[str, Any] | None:
+def _generation_from_ir(request: ir.Request, entry: dict[str, Any] | None) -> dict[str, Any] | None:
     out, snake = leftovers.rest_and_spelling(entry)
-    if r.max_tokens is not None:
-        leftovers.put(out, snake, "max_output_tokens", r.max_tokens)
-    if r.temperature is not None:
-        leftovers.put(out, snake, "temperature", r.temperature)
-    if r.top_p is not None:
-        leftovers.put(out, snake, "top_p", r.top_p)
-    if r.top_k is not None:
-        top_k = r.top_k
+    if request.max_tokens is not None:
+        leftovers.put(out, snake, "max_output_tokens", request.max_tokens)
+    if request.temperature is not None:
+        leftovers.put(out, snake, "temperature", request.temperature)
+    if request.top_p is not None:
+        leftovers.put(out, snake, "top_p", request.top_p)
+    if request.top_k is not None:
+        top_k = request.top_k
         if entry and entry.get("top_k_float") and isinstance(top_k, int):
             top_k = float(top_k)
         leftovers.put(out, snake, "top_k", top_k)
-    if r.stop is not None:
-        leftovers.put(out, snake, "stop_sequences", list(r.stop))
-    if r.seed is not None:
-        leftovers.put(out, snake, "seed", r.seed)
-    if r.presence_penalty is not None:
-        leftovers.put(out, snake, "presence_penalty", r.presence_penalty)
-    if r.frequency_penalty is not None:
-        leftovers.put(out, snake, "frequency_penalty", r.frequency_penalty)
-    rf = r.response_format
+    if request.stop is not None:
+        leftovers.put(out, snake, "stop_sequences", list(request.stop))
+    if request.seed is not None:
+        leftovers.put(out, snake, "seed", request.seed)
+    if request.presence_penalty is not None:
+        leftovers.put(out, snake, "presence_penalty", request.presence_penalty)
+    if request.frequency_penalty is not None:
+        leftovers.put(out, snake, "frequency_penalty", request.frequency_penalty)
+    rf = request.response_format
     if rf is not None:
         kind = rf.get("type")
         if kind == "json_schema":
@@ -842,9 +845,9 @@ def _generation_from_ir(r: ir.Request, entry: dict[str, Any] | None) -> dict[str
             leftovers.put(out, snake, "response_mime_type", "application/json")
         elif kind == "text":
             leftovers.put(out, snake, "response_mime_type", "text/plain")
-    if r.thinking is not None:
-        thinking = _thinking_from_ir(r.thinking)
-        if thinking or leftovers.entry(r.thinking.vendor, NAME) is not None:
+    if request.thinking is not None:
+        thinking = _thinking_from_ir(request.thinking)
+        if thinking or leftovers.entry(request.thinking.vendor, NAME) is not None:
             leftovers.put(out, snake, "thinking_config", thinking)
     if out or entry is not None:
         return out
@@ -872,23 +875,23 @@ def _tool_to_ir(declaration: FunctionDeclaration) -> ir.Tool:
     )
 
 
-def _tool_from_ir(t: ir.Tool) -> dict[str, Any]:
-    entry = leftovers.entry(t.vendor, NAME)
+def _tool_from_ir(tool: ir.Tool) -> dict[str, Any]:
+    entry = leftovers.entry(tool.vendor, NAME)
     out, snake = leftovers.rest_and_spelling(entry)
-    leftovers.put(out, snake, "name", t.name)
-    if t.description is not None:
-        leftovers.put(out, snake, "description", t.description)
-    if t.parameters is not None:
+    leftovers.put(out, snake, "name", tool.name)
+    if tool.description is not None:
+        leftovers.put(out, snake, "description", tool.description)
+    if tool.parameters is not None:
         original = entry.get("openapi") if entry else None
-        if original is not None and openapi_to_json_schema(original) == t.parameters:
+        if original is not None and openapi_to_json_schema(original) == tool.parameters:
             leftovers.put(out, snake, "parameters", original)
         else:
-            leftovers.put(out, snake, "parameters_json_schema", t.parameters)
+            leftovers.put(out, snake, "parameters_json_schema", tool.parameters)
     return out
 
 
-def _tools_from_ir(r: ir.Request, layout: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-    decls = [_tool_from_ir(t) for t in r.tools or ()]
+def _tools_from_ir(request: ir.Request, layout: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    decls = [_tool_from_ir(tool) for tool in request.tools or ()]
     if layout is not None and sum(e.get("n") or 0 for e in layout) == len(decls):
         out, at = [], 0
         for e in layout:
@@ -906,7 +909,7 @@ def _tools_from_ir(r: ir.Request, layout: list[dict[str, Any]] | None) -> list[d
     return out if out or layout is not None else None
 
 
-def _tool_config_to_ir(tc: Any, r: ir.Request, body_entry: dict[str, Any]) -> None:
+def _tool_config_to_ir(tc: Any, request: ir.Request, body_entry: dict[str, Any]) -> None:
     calling_config = tc.function_calling_config
     consumed: set[str] = set()
     if calling_config is not None and isinstance(calling_config.mode, str):
@@ -922,12 +925,12 @@ def _tool_config_to_ir(tc: Any, r: ir.Request, body_entry: dict[str, Any]) -> No
             if _MODE_OUT[choice.mode] != mode:
                 entry["mode"] = mode
         choice.vendor = {NAME: _keep(calling_config, taken, entry)}
-        r.tool_choice = choice
+        request.tool_choice = choice
     body_entry["tool_config"] = _keep(tc, consumed)
 
 
-def _tool_config_from_ir(r: ir.Request, entry: dict[str, Any] | None) -> dict[str, Any] | None:
-    choice = r.tool_choice
+def _tool_config_from_ir(request: ir.Request, entry: dict[str, Any] | None) -> dict[str, Any] | None:
+    choice = request.tool_choice
     if choice is None and entry is None:
         return None
     out, snake = leftovers.rest_and_spelling(entry)
@@ -946,19 +949,19 @@ def _tool_config_from_ir(r: ir.Request, entry: dict[str, Any] | None) -> dict[st
 def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
     """A generateContent body → IR (``model`` from the URL path: ``models/{model}:generateContent``)."""
     needs_ids = any(
-        (p.function_call is not None and p.function_call.id is None)
-        or (p.function_response is not None and p.function_response.id is None)
+        (part.function_call is not None and part.function_call.id is None)
+        or (part.function_response is not None and part.function_response.id is None)
         for c in req.contents
-        for p in c.parts or ()
+        for part in c.parts or ()
     )
     calls = _Calls(_ids_in(req.contents)) if needs_ids else _Calls()
-    r = ir.Request(model=model, messages=[_message_to_ir(c, calls) for c in req.contents])
+    request = ir.Request(model=model, messages=[_message_to_ir(c, calls) for c in req.contents])
     body_entry: dict[str, Any] = {}
     consumed = {"contents"}
     si = req.system_instruction
     if si is not None:
         consumed.add("system_instruction")
-        r.system = [_part_to_ir(p, calls) for p in si.parts] if si.parts else []
+        request.system = [_part_to_ir(part, calls) for part in si.parts] if si.parts else []
         sentry = _content_entry(si)
         if si.role is not None:
             sentry["role"] = si.role  # kept whatever it is: the IR system prompt has no role
@@ -976,40 +979,40 @@ def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
             entry["n"] = len(decls) if decls is not None else None
             layout.append(entry)
             tools.extend(_tool_to_ir(declaration) for declaration in decls or ())
-        r.tools = tools or None
+        request.tools = tools or None
         body_entry["tools"] = layout
     if req.tool_config is not None:
         consumed.add("tool_config")
-        _tool_config_to_ir(req.tool_config, r, body_entry)
+        _tool_config_to_ir(req.tool_config, request, body_entry)
     if req.generation_config is not None:
         consumed.add("generation_config")
-        _generation_to_ir(req.generation_config, r, body_entry)
+        _generation_to_ir(req.generation_config, request, body_entry)
     _keep(req, consumed, body_entry)
-    r.vendor = leftovers.vendor(NAME, body_entry)
-    return r
+    request.vendor = leftovers.vendor(NAME, body_entry)
+    return request
 
 
-def request_from_ir(r: ir.Request) -> GenerateContentRequest:
+def request_from_ir(request: ir.Request) -> GenerateContentRequest:
     """IR → a generateContent body (the model goes in the URL path, ``r.model``)."""
-    return GenerateContentRequest.model_validate(request_json_from_ir(r))
+    return GenerateContentRequest.model_validate(request_json_from_ir(request))
 
 
-def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
+def request_json_from_ir(request: ir.Request) -> dict[str, Any]:
     """:func:`request_from_ir` as wire JSON, built without validating it again (the converters' output is
     proven valid by the tests): what a gateway that forwards bytes needs."""
-    body_entry = leftovers.entry(r.vendor, NAME)
+    body_entry = leftovers.entry(request.vendor, NAME)
     out, snake = leftovers.rest_and_spelling(body_entry)
     names: dict[str, str] = {}
     contents: list[dict[str, Any]] = []
     folded: list[dict[str, Any]] = []
     tool_turn: dict[str, Any] | None = None
-    for m in r.messages:
-        role = m.role
+    for message in request.messages:
+        role = message.role
         if role == "system" or role == "developer":
-            folded.extend(_parts_from_ir(m.content, names))
+            folded.extend(_parts_from_ir(message.content, names))
             continue
-        parts = _parts_from_ir(m.content, names)
-        entry = leftovers.entry(m.vendor, NAME)
+        parts = _parts_from_ir(message.content, names)
+        entry = leftovers.entry(message.vendor, NAME)
         if role == "tool":
             if tool_turn is not None and contents and contents[-1] is tool_turn:
                 tool_turn["parts"].extend(parts)
@@ -1021,24 +1024,24 @@ def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
             continue  # an empty turn from another dialect: Gemini rejects empty parts
         contents.append(_content_from_entry(entry, role, parts))
     leftovers.put(out, snake, "contents", contents)
-    if r.system is not None or folded:
+    if request.system is not None or folded:
         sentry = body_entry.get("system") if body_entry else None
-        parts = _parts_from_ir(r.system or [], names) + folded
+        parts = _parts_from_ir(request.system or [], names) + folded
         system, ssnake = leftovers.rest_and_spelling(sentry)
         if parts or not leftovers.is_absent(sentry, "parts"):
             leftovers.put(system, ssnake, "parts", parts)
         if sentry is not None and "role" in sentry:
             leftovers.put(system, ssnake, "role", sentry["role"])
         leftovers.put(out, snake, "system_instruction", system)
-    tools = _tools_from_ir(r, body_entry.get("tools") if body_entry else None)
+    tools = _tools_from_ir(request, body_entry.get("tools") if body_entry else None)
     if tools is not None and len(tools) == 1 and body_entry and body_entry.get("tools_single"):
         tools = tools[0]
     if tools is not None:
         leftovers.put(out, snake, "tools", tools)
-    tool_config = _tool_config_from_ir(r, body_entry.get("tool_config") if body_entry else None)
+    tool_config = _tool_config_from_ir(request, body_entry.get("tool_config") if body_entry else None)
     if tool_config is not None:
         leftovers.put(out, snake, "tool_config", tool_config)
-    generation = _generation_from_ir(r, body_entry.get("gen") if body_entry else None)
+    generation = _generation_from_ir(request, body_entry.get("gen") if body_entry else None)
     if generation is not None:
         leftovers.put(out, snake, "generation_config", generation)
     return out
@@ -1143,7 +1146,7 @@ def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
             else:
                 leftovers.mark_absent(candidate_entry, "content")
             body_entry["candidate"] = candidate_entry
-            stop = _stop(first.finish_reason, any(type(p) is ir.ToolCall for p in content))
+            stop = _stop(first.finish_reason, any(type(part) is ir.ToolCall for part in content))
             if len(all_candidates) > 1:
                 body_entry["more"] = [c.to_json() for c in all_candidates[1:]]
     feedback = resp.prompt_feedback
@@ -1190,40 +1193,40 @@ def _candidate_from_ir(
     return cand
 
 
-def response_from_ir(r: ir.Response) -> GenerateContentResponse:
+def response_from_ir(response: ir.Response) -> GenerateContentResponse:
     """IR → a generateContent reply with one candidate (plus any the same dialect kept in vendor)."""
-    return GenerateContentResponse.model_validate(response_json_from_ir(r))
+    return GenerateContentResponse.model_validate(response_json_from_ir(response))
 
 
-def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
+def response_json_from_ir(response: ir.Response) -> dict[str, Any]:
     """:func:`response_from_ir` as wire JSON, built without validating it again."""
-    body_entry = leftovers.entry(r.vendor, NAME)
+    body_entry = leftovers.entry(response.vendor, NAME)
     out, snake = leftovers.rest_and_spelling(body_entry)
-    parts = _parts_from_ir(r.content, {})
+    parts = _parts_from_ir(response.content, {})
     blocked = (
         bool(body_entry and body_entry.get("blocked"))
-        and r.stop is not None
-        and r.stop.reason == "content_filter"
+        and response.stop is not None
+        and response.stop.reason == "content_filter"
     )
     candidate_entry = body_entry.get("candidate") if body_entry else None
     if (
         candidate_entry is not None
         or parts
-        or (r.stop is not None and not blocked)
+        or (response.stop is not None and not blocked)
         or not leftovers.is_absent(body_entry, "candidates")
     ):
         all_candidates = []
-        if candidate_entry is not None or parts or (r.stop is not None and not blocked):
-            all_candidates.append(_candidate_from_ir(parts, r.stop, candidate_entry, blocked))
+        if candidate_entry is not None or parts or (response.stop is not None and not blocked):
+            all_candidates.append(_candidate_from_ir(parts, response.stop, candidate_entry, blocked))
         if body_entry and "more" in body_entry:
             all_candidates.extend(body_entry["more"])
         leftovers.put(out, snake, "candidates", all_candidates)
-    if r.usage is not None:
-        leftovers.put(out, snake, "usage_metadata", _usage_from_ir(r.usage))
-    if not (r.model == "" and leftovers.is_absent(body_entry, "model")):
-        leftovers.put(out, snake, "model_version", r.model)
+    if response.usage is not None:
+        leftovers.put(out, snake, "usage_metadata", _usage_from_ir(response.usage))
+    if not (response.model == "" and leftovers.is_absent(body_entry, "model")):
+        leftovers.put(out, snake, "model_version", response.model)
     if not leftovers.is_absent(body_entry, "id"):
-        leftovers.put(out, snake, "response_id", r.id)
+        leftovers.put(out, snake, "response_id", response.id)
     return out
 
 

@@ -130,7 +130,7 @@ def _build(model: type[W], data: dict[str, Any]) -> W:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        path = ".".join(str(p) for p in first["loc"]) or "(root)"
+        path = ".".join(str(part) for part in first["loc"]) or "(root)"
         raise ProviderError.invalid_request(
             f"IR cannot be expressed as OpenAI {model.__name__}: field {path}: {first['msg']}"
         ) from None
@@ -145,8 +145,8 @@ def _chunk_model(data: dict[str, Any]) -> ChatCompletionChunk:
 
 
 def _split_data_url(url: str) -> tuple[str, str] | None:
-    m = _DATA_URL.fullmatch(url)
-    return (m.group(1), m.group(2)) if m else None
+    message = _DATA_URL.fullmatch(url)
+    return (message.group(1), message.group(2)) if message else None
 
 
 def _signature(extra: Mapping[str, Any] | None) -> str | None:
@@ -168,42 +168,42 @@ def request_to_ir(req: ChatCompletionRequest | Mapping[str, Any] | bytes | str) 
     """An OpenAI chat request as IR. System/developer messages stay in ``messages`` where they stood."""
     fields = _as_json(req, ChatCompletionRequest)
     entry: dict[str, Any] = {}
-    r = ir.Request(
+    request = ir.Request(
         model=fields.pop("model"),
-        messages=[_message_in(m) for m in fields.pop("messages")],
+        messages=[_message_in(message) for message in fields.pop("messages")],
         vendor={NAME: entry},
     )
     if fields.get("stream") is True:
-        r.stream = fields.pop("stream")
+        request.stream = fields.pop("stream")
     stream_options = fields.get("stream_options")
     if isinstance(stream_options, dict):
         del fields["stream_options"]
         if isinstance(stream_options.get("include_usage"), bool):
-            r.include_usage = stream_options.pop("include_usage")
+            request.include_usage = stream_options.pop("include_usage")
         entry["stream_options"] = stream_options
     if isinstance(fields.get("max_completion_tokens"), int):
-        r.max_tokens = fields.pop("max_completion_tokens")
+        request.max_tokens = fields.pop("max_completion_tokens")
     elif isinstance(fields.get("max_tokens"), int):
-        r.max_tokens = fields.pop("max_tokens")
+        request.max_tokens = fields.pop("max_tokens")
         entry["max_tokens_field"] = "max_tokens"
     for key in _SAMPLING:
         if fields.get(key) is not None:
-            setattr(r, key, fields.pop(key))
+            setattr(request, key, fields.pop(key))
     if isinstance(fields.get("parallel_tool_calls"), bool):
-        r.parallel_tool_calls = fields.pop("parallel_tool_calls")
+        request.parallel_tool_calls = fields.pop("parallel_tool_calls")
     stop = fields.get("stop")
     if isinstance(stop, str):
-        r.stop, r.stop_shorthand = [fields.pop("stop")], True
+        request.stop, request.stop_shorthand = [fields.pop("stop")], True
     elif isinstance(stop, list):
-        r.stop = fields.pop("stop")
+        request.stop = fields.pop("stop")
     tools = fields.get("tools")
     if isinstance(tools, list):
         del fields["tools"]
-        r.tools = []
+        request.tools = []
         other = []
         for i, tool in enumerate(tools):
             if tool.get("type") == "function":
-                r.tools.append(_tool_in(tool))
+                request.tools.append(_tool_in(tool))
             else:
                 other.append([i, tool])
         if other:
@@ -211,51 +211,51 @@ def request_to_ir(req: ChatCompletionRequest | Mapping[str, Any] | bytes | str) 
     choice = _tool_choice_in(fields.get("tool_choice"))
     if choice is not None:
         del fields["tool_choice"]
-        r.tool_choice = choice
-    _response_format_in(fields, r, entry)
+        request.tool_choice = choice
+    _response_format_in(fields, request, entry)
     effort = fields.get("reasoning_effort")
     if isinstance(effort, str):
         del fields["reasoning_effort"]
         mode = "disabled" if effort == "none" else "enabled" if effort in _EFFORTS else None
-        r.thinking = ir.Thinking(effort=effort, mode=mode)
+        request.thinking = ir.Thinking(effort=effort, mode=mode)
     leftovers.take_rest(fields, entry)
-    _name_results(r.messages)
-    return r
+    _name_results(request.messages)
+    return request
 
 
 def _name_results(messages: list[ir.Message]) -> None:
     """Give each ToolResult the name of the call it answers (Gemini pairs results by function name;
     an OpenAI tool message names only the call id). OpenAI itself never sees this name again."""
     names: dict[str, str] = {}
-    for m in messages:
-        for p in m.content:
-            if isinstance(p, ir.ToolCall):
-                names[p.id] = p.name
-            elif isinstance(p, ir.ToolResult) and p.name is None:
-                p.name = names.get(p.call_id)
+    for message in messages:
+        for part in message.content:
+            if isinstance(part, ir.ToolCall):
+                names[part.id] = part.name
+            elif isinstance(part, ir.ToolResult) and part.name is None:
+                part.name = names.get(part.call_id)
 
 
 def _message_in(fields: dict[str, Any]) -> ir.Message:
     entry: dict[str, Any] = {}
-    m = ir.Message(role=fields.pop("role"))
+    message = ir.Message(role=fields.pop("role"))
     if isinstance(fields.get("name"), str):
-        m.name = fields.pop("name")
+        message.name = fields.pop("name")
     parts, shorthand = _content_in(fields, entry)
-    if m.role == "tool":
-        result = ir.ToolResult(call_id="", content=parts, shorthand=shorthand, name=m.name)
+    if message.role == "tool":
+        result = ir.ToolResult(call_id="", content=parts, shorthand=shorthand, name=message.name)
         if isinstance(fields.get("tool_call_id"), str):
             result.call_id = fields.pop("tool_call_id")
         else:  # absent or null (the rest keeps a null)
             leftovers.mark_absent(entry, "tool_call_id")
-        m.content = [result]
-    elif m.role == "assistant":
-        m.content = _assistant_parts_in(fields, parts)
-        m.shorthand = shorthand
+        message.content = [result]
+    elif message.role == "assistant":
+        message.content = _assistant_parts_in(fields, parts)
+        message.shorthand = shorthand
     else:
-        m.content, m.shorthand = parts, shorthand
+        message.content, message.shorthand = parts, shorthand
     leftovers.take_rest(fields, entry)
-    leftovers.attach(m.vendor, NAME, entry)
-    return m
+    leftovers.attach(message.vendor, NAME, entry)
+    return message
 
 
 def _content_in(fields: dict[str, Any], entry: dict[str, Any]) -> tuple[list[ir.Part], bool]:
@@ -268,7 +268,7 @@ def _content_in(fields: dict[str, Any], entry: dict[str, Any]) -> tuple[list[ir.
         del fields["content"]
         if not content:
             entry["empty"] = True
-        return [_part_in(p) for p in content], False
+        return [_part_in(part) for part in content], False
     return [], False
 
 
@@ -409,17 +409,17 @@ def _tool_choice_in(choice: Any) -> ir.ToolChoice | None:
     return None  # allowed_tools, custom, an unknown mode or null: vendor-only
 
 
-def _response_format_in(fields: dict[str, Any], r: ir.Request, entry: dict[str, Any]) -> None:
+def _response_format_in(fields: dict[str, Any], request: ir.Request, entry: dict[str, Any]) -> None:
     response_format = fields.get("response_format")
     if not isinstance(response_format, dict):
         return
     kind = response_format.get("type")
     schema = response_format.get("json_schema")
     if kind == "json_schema" and isinstance(schema, dict) and "type" not in schema:
-        r.response_format = {"type": "json_schema", **schema}
+        request.response_format = {"type": "json_schema", **schema}
         outer = {k: x for k, x in response_format.items() if k not in ("type", "json_schema")}
     elif kind == "json_object":
-        r.response_format = {"type": "json_object"}
+        request.response_format = {"type": "json_object"}
         outer = {k: x for k, x in response_format.items() if k != "type"}
     else:
         return
@@ -428,10 +428,10 @@ def _response_format_in(fields: dict[str, Any], r: ir.Request, entry: dict[str, 
         entry["response_format"] = outer
 
 
-def request_from_ir(r: ir.Request) -> ChatCompletionRequest:
+def request_from_ir(request: ir.Request) -> ChatCompletionRequest:
     """The OpenAI chat request for an IR request. Raises ``ProviderError.invalid_request`` for a part
     OpenAI cannot take (an image or file by ``file_id``/URL it cannot address, audio without format)."""
-    return _build(ChatCompletionRequest, request_json_from_ir(r))
+    return _build(ChatCompletionRequest, request_json_from_ir(request))
 
 
 def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
@@ -444,13 +444,13 @@ def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
     out["model"] = r.model
     messages: list[dict[str, Any]] = []
     if r.system:
-        texts = [p.text for p in r.system if isinstance(p, ir.Text)]
+        texts = [part.text for part in r.system if isinstance(part, ir.Text)]
         if texts:
             single = r.system_shorthand and len(texts) == 1
             content = texts[0] if single else [{"type": "text", "text": t} for t in texts]
             messages.append({"role": "system", "content": content})
-    for m in r.messages:
-        messages.extend(_message_out(m, same))
+    for message in r.messages:
+        messages.extend(_message_out(message, same))
     out["messages"] = messages
     if r.stream:
         out["stream"] = True
@@ -488,21 +488,21 @@ def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
     return out
 
 
-def _message_out(m: ir.Message, same: bool) -> list[dict[str, Any]]:
-    entry = leftovers.entry_of(m.vendor, NAME)
-    if m.role == "assistant":
-        return [_assistant_out(m, entry, same)]
-    if any(isinstance(p, ir.ToolResult) for p in m.content):
-        return _tool_results_out(m, entry, same)
+def _message_out(message: ir.Message, same: bool) -> list[dict[str, Any]]:
+    entry = leftovers.entry_of(message.vendor, NAME)
+    if message.role == "assistant":
+        return [_assistant_out(message, entry, same)]
+    if any(isinstance(part, ir.ToolResult) for part in message.content):
+        return _tool_results_out(message, entry, same)
     out: dict[str, Any] = leftovers.rest_first(entry)
-    out["role"] = m.role
-    content = _content_out(m.content, m.shorthand, entry, same)
+    out["role"] = message.role
+    content = _content_out(message.content, message.shorthand, entry, same)
     if content is not _NOTHING:
         out["content"] = content
     elif not same:
         out["content"] = ""  # required for every role but assistant
-    if m.name is not None:
-        out["name"] = m.name
+    if message.name is not None:
+        out["name"] = message.name
     return [out]
 
 
@@ -516,7 +516,7 @@ def _content_out(parts: list[ir.Part], shorthand: bool, entry: dict[str, Any], s
         return parts[0].text
     if not parts:
         return [] if entry.get("empty") else _NOTHING
-    out = [x for p in parts if (x := _part_out(p)) is not None]
+    out = [x for part in parts if (x := _part_out(part)) is not None]
     return out if out or same else _NOTHING
 
 
@@ -524,82 +524,84 @@ def _data_url(media_type: str | None, data: str) -> str:
     return f"data:{media_type if media_type is not None else 'application/octet-stream'};base64,{data}"
 
 
-def _part_out(p: ir.Part) -> dict[str, Any] | None:
+def _part_out(part: ir.Part) -> dict[str, Any] | None:
     """One content part, or None for a part OpenAI content cannot hold (dropped; see LOSSY)."""
-    if isinstance(p, ir.Other):
-        return p.data if p.dialect == NAME else None
-    if not isinstance(p, ir.Text | ir.Image | ir.Audio | ir.File):
+    if isinstance(part, ir.Other):
+        return part.data if part.dialect == NAME else None
+    if not isinstance(part, ir.Text | ir.Image | ir.Audio | ir.File):
         return None
-    entry = leftovers.entry_of(p.vendor, NAME)
+    entry = leftovers.entry_of(part.vendor, NAME)
     out: dict[str, Any] = leftovers.rest_first(entry)
     inner: dict[str, Any] = dict(entry.get("inner", ()))
-    if isinstance(p, ir.Text):
+    if isinstance(part, ir.Text):
         if entry.get("refusal") == "part":
-            out["type"], out["refusal"] = "refusal", p.text
+            out["type"], out["refusal"] = "refusal", part.text
         else:
-            out["type"], out["text"] = "text", p.text
+            out["type"], out["text"] = "text", part.text
         return out
-    if isinstance(p, ir.Image):
-        if p.url is not None:
-            inner["url"] = p.url
-        elif p.data is not None:
-            inner["url"] = _data_url(p.media_type, p.data)
+    if isinstance(part, ir.Image):
+        if part.url is not None:
+            inner["url"] = part.url
+        elif part.data is not None:
+            inner["url"] = _data_url(part.media_type, part.data)
         else:
             raise ProviderError.invalid_request(
                 "an image by file_id cannot be sent to OpenAI Chat Completions"
             )
-        if p.detail is not None:
-            inner["detail"] = p.detail
+        if part.detail is not None:
+            inner["detail"] = part.detail
         out["type"], out["image_url"] = "image_url", inner
         return out
-    if isinstance(p, ir.Audio):
-        if p.format is None:
+    if isinstance(part, ir.Audio):
+        if part.format is None:
             raise ProviderError.invalid_request("OpenAI input_audio needs a format (wav or mp3)")
-        inner["data"], inner["format"] = p.data, p.format
+        inner["data"], inner["format"] = part.data, part.format
         out["type"], out["input_audio"] = "input_audio", inner
         return out
-    if p.data is not None:
-        inner["file_data"] = p.data if entry.get("raw") else _data_url(p.media_type, p.data)
-    elif p.file_id is None and p.url is not None:
+    if part.data is not None:
+        inner["file_data"] = part.data if entry.get("raw") else _data_url(part.media_type, part.data)
+    elif part.file_id is None and part.url is not None:
         raise ProviderError.invalid_request("a file by URL cannot be sent to OpenAI Chat Completions")
-    if p.file_id is not None:
-        inner["file_id"] = p.file_id
-    if p.filename is not None:
-        inner["filename"] = p.filename
+    if part.file_id is not None:
+        inner["file_id"] = part.file_id
+    if part.filename is not None:
+        inner["filename"] = part.filename
     out["type"], out["file"] = "file", inner
     return out
 
 
-def _assistant_out(m: ir.Message, entry: dict[str, Any], same: bool) -> dict[str, Any]:
+def _assistant_out(message: ir.Message, entry: dict[str, Any], same: bool) -> dict[str, Any]:
     out: dict[str, Any] = leftovers.rest_first(entry)
     out["role"] = "assistant"
     reasoning: list[ir.Reasoning] = []
     content: list[ir.Part] = []
     refusal: list[str] = []
     calls: list[dict[str, Any]] = []
-    for p in m.content:
-        if isinstance(p, ir.Reasoning):
-            reasoning.append(p)
-        elif isinstance(p, ir.ToolCall):
-            calls.append(_tool_call_out(p))
-        elif isinstance(p, ir.Other) and leftovers.entry_of(p.vendor, NAME).get("slot") == "tool_calls":
-            calls.append(p.data)
-        elif isinstance(p, ir.Text) and leftovers.entry_of(p.vendor, NAME).get("refusal") == "field":
-            refusal.append(p.text)
-        elif not isinstance(p, ir.ToolResult) and not (isinstance(p, ir.Other) and p.dialect != NAME):
-            content.append(p)
+    for part in message.content:
+        if isinstance(part, ir.Reasoning):
+            reasoning.append(part)
+        elif isinstance(part, ir.ToolCall):
+            calls.append(_tool_call_out(part))
+        elif isinstance(part, ir.Other) and leftovers.entry_of(part.vendor, NAME).get("slot") == "tool_calls":
+            calls.append(part.data)
+        elif isinstance(part, ir.Text) and leftovers.entry_of(part.vendor, NAME).get("refusal") == "field":
+            refusal.append(part.text)
+        elif not isinstance(part, ir.ToolResult) and not (
+            isinstance(part, ir.Other) and part.dialect != NAME
+        ):
+            content.append(part)
     if same:
         if reasoning:
             out[leftovers.entry_of(reasoning[0].vendor, NAME).get("key", "reasoning_content")] = "".join(
-                p.text for p in reasoning
+                part.text for part in reasoning
             )
-        value = _content_out(content, m.shorthand, entry, same)
+        value = _content_out(content, message.shorthand, entry, same)
         if value is not _NOTHING:
             out["content"] = value
         if refusal:
             out["refusal"] = "".join(refusal)
-    elif content and all(isinstance(p, ir.Text) for p in content):
-        out["content"] = "".join(p.text for p in content)
+    elif content and all(isinstance(part, ir.Text) for part in content):
+        out["content"] = "".join(part.text for part in content)
     else:
         value = _content_out(content, False, entry, same)
         if value is not _NOTHING:
@@ -608,8 +610,8 @@ def _assistant_out(m: ir.Message, entry: dict[str, Any], same: bool) -> dict[str
             out["content"] = ""
     if calls:
         out["tool_calls"] = calls
-    if m.name is not None:
-        out["name"] = m.name
+    if message.name is not None:
+        out["name"] = message.name
     return out
 
 
@@ -627,29 +629,29 @@ def _tool_call_out(c: ir.ToolCall) -> dict[str, Any]:
     return out
 
 
-def _tool_results_out(m: ir.Message, entry: dict[str, Any], same: bool) -> list[dict[str, Any]]:
+def _tool_results_out(message: ir.Message, entry: dict[str, Any], same: bool) -> list[dict[str, Any]]:
     """Each ToolResult → one ``role: "tool"`` message, in order; everything else → one user message after."""
-    same_tool = same and m.role == "tool"
+    same_tool = same and message.role == "tool"
     out: list[dict[str, Any]] = []
     trailing: list[ir.Part] = []
-    for p in m.content:
-        if not isinstance(p, ir.ToolResult):
-            trailing.append(p)
+    for part in message.content:
+        if not isinstance(part, ir.ToolResult):
+            trailing.append(part)
             continue
         msg: dict[str, Any] = leftovers.rest_first(entry) if same_tool else {}
         msg["role"] = "tool"
         if not (same_tool and leftovers.is_absent(entry, "tool_call_id")):
-            msg["tool_call_id"] = p.call_id
+            msg["tool_call_id"] = part.call_id
         if same_tool:
-            content = _content_out(p.content, p.shorthand, entry, same)
+            content = _content_out(part.content, part.shorthand, entry, same)
             if content is not _NOTHING:
                 msg["content"] = content
-            if m.name is not None:
-                msg["name"] = m.name
+            if message.name is not None:
+                msg["name"] = message.name
         else:
-            texts = [q for q in p.content if isinstance(q, ir.Text)]
-            trailing.extend(q for q in p.content if not isinstance(q, ir.Text))
-            if p.shorthand and len(texts) == 1 and len(p.content) == 1:
+            texts = [q for q in part.content if isinstance(q, ir.Text)]
+            trailing.extend(q for q in part.content if not isinstance(q, ir.Text))
+            if part.shorthand and len(texts) == 1 and len(part.content) == 1:
                 msg["content"] = texts[0].text
             elif texts:
                 msg["content"] = [{"type": "text", "text": t.text} for t in texts]
@@ -663,12 +665,12 @@ def _tool_results_out(m: ir.Message, entry: dict[str, Any], same: bool) -> list[
     return out
 
 
-def _tool_out(t: ir.Tool) -> dict[str, Any]:
-    entry = leftovers.entry_of(t.vendor, NAME)
+def _tool_out(tool: ir.Tool) -> dict[str, Any]:
+    entry = leftovers.entry_of(tool.vendor, NAME)
     function: dict[str, Any] = dict(entry.get("function", ()))
-    function["name"] = t.name
+    function["name"] = tool.name
     for key in ("description", "parameters", "strict"):
-        value = getattr(t, key)
+        value = getattr(tool, key)
         if value is not None:
             function[key] = value
     out: dict[str, Any] = leftovers.rest_first(entry)
@@ -676,14 +678,14 @@ def _tool_out(t: ir.Tool) -> dict[str, Any]:
     return out
 
 
-def _tool_choice_out(c: ir.ToolChoice) -> Any:
-    if c.mode != "tool":
-        return c.mode
-    entry = leftovers.entry_of(c.vendor, NAME)
+def _tool_choice_out(choice: ir.ToolChoice) -> Any:
+    if choice.mode != "tool":
+        return choice.mode
+    entry = leftovers.entry_of(choice.vendor, NAME)
     return {
         **leftovers.rest(entry),
         "type": "function",
-        "function": {**entry.get("function", {}), "name": c.name},
+        "function": {**entry.get("function", {}), "name": choice.name},
     }
 
 
@@ -701,14 +703,14 @@ def _response_format_out(
     return dict(response_format)
 
 
-def _effort_out(t: ir.Thinking | None) -> str | None:
-    if t is None:
+def _effort_out(tool: ir.Thinking | None) -> str | None:
+    if tool is None:
         return None
-    if t.effort is not None:
-        return t.effort
-    if t.budget_tokens is not None:
-        return effort_for_budget(t.budget_tokens)
-    return "none" if t.mode == "disabled" else None  # enabled without a budget, adaptive: the default
+    if tool.effort is not None:
+        return tool.effort
+    if tool.budget_tokens is not None:
+        return effort_for_budget(tool.budget_tokens)
+    return "none" if tool.mode == "disabled" else None  # enabled without a budget, adaptive: the default
 
 
 # ================================================================================================
@@ -783,7 +785,7 @@ def response_to_ir(resp: ChatCompletionResponse | Mapping[str, Any] | bytes | st
     """Choice 0 becomes the IR content and stop; further choices (``n > 1``) are vendor-only."""
     fields = _as_json(resp, ChatCompletionResponse)
     entry: dict[str, Any] = {}
-    r = ir.Response(
+    response = ir.Response(
         id=fields.pop("id"), model=fields.pop("model"), created=fields.pop("created"), vendor={NAME: entry}
     )
     if fields.get("object") == "chat.completion":
@@ -792,7 +794,7 @@ def response_to_ir(resp: ChatCompletionResponse | Mapping[str, Any] | bytes | st
         leftovers.mark_absent(entry, "object")
     choices = fields.pop("choices")
     if choices:
-        _choice_in(choices[0], r, entry)
+        _choice_in(choices[0], response, entry)
         if len(choices) > 1:
             entry["choices"] = choices[1:]
     else:
@@ -800,86 +802,86 @@ def response_to_ir(resp: ChatCompletionResponse | Mapping[str, Any] | bytes | st
     usage = fields.get("usage")
     if isinstance(usage, dict):
         del fields["usage"]
-        r.usage = _usage_in(usage)
+        response.usage = _usage_in(usage)
     leftovers.take_rest(fields, entry)
-    return r
+    return response
 
 
-def _choice_in(c: dict[str, Any], r: ir.Response, entry: dict[str, Any]) -> None:
+def _choice_in(choice: dict[str, Any], response: ir.Response, entry: dict[str, Any]) -> None:
     choice_entry: dict[str, Any] = {}
     absent: list[str] = []
-    if c.get("index") == 0:
-        del c["index"]
-    finish = c.get("finish_reason")
+    if choice.get("index") == 0:
+        del choice["index"]
+    finish = choice.get("finish_reason")
     if isinstance(finish, str):
-        del c["finish_reason"]
-        r.stop = stop_from(NAME, finish)
+        del choice["finish_reason"]
+        response.stop = stop_from(NAME, finish)
     else:
         absent.append("finish_reason")
-    msg = c.get("message")
+    msg = choice.get("message")
     if isinstance(msg, dict):
-        del c["message"]
+        del choice["message"]
         message_entry: dict[str, Any] = {}
-        r.content = _response_message_in(msg, message_entry)
+        response.content = _response_message_in(msg, message_entry)
         if message_entry:
             choice_entry["message"] = message_entry
     else:
         absent.append("message")
     if absent:
         leftovers.mark_absent(choice_entry, *absent)
-    leftovers.take_rest(c, choice_entry)
+    leftovers.take_rest(choice, choice_entry)
     if choice_entry:
         entry["choice"] = choice_entry
 
 
-def _response_message_in(m: dict[str, Any], entry: dict[str, Any]) -> list[ir.Part]:
+def _response_message_in(message: dict[str, Any], entry: dict[str, Any]) -> list[ir.Part]:
     """Empty strings stay vendor-only, as a stream's empty deltas open no block (stream ≡ non-stream)."""
-    if m.get("role") == "assistant":
-        del m["role"]
+    if message.get("role") == "assistant":
+        del message["role"]
     else:
         leftovers.mark_absent(entry, "role")
     out: list[ir.Part] = []
     for key in ("reasoning_content", "reasoning"):
-        if isinstance(m.get(key), str) and m[key]:
+        if isinstance(message.get(key), str) and message[key]:
             out.append(
-                ir.Reasoning(text=m.pop(key), vendor={NAME: {"key": key}} if key == "reasoning" else {})
+                ir.Reasoning(text=message.pop(key), vendor={NAME: {"key": key}} if key == "reasoning" else {})
             )
             break
-    if isinstance(m.get("content"), str) and m["content"]:
-        out.append(ir.Text(text=m.pop("content")))
-    if isinstance(m.get("refusal"), str) and m["refusal"]:
-        out.append(ir.Text(text=m.pop("refusal"), vendor={NAME: {"refusal": "field"}}))
-    calls = m.get("tool_calls")
+    if isinstance(message.get("content"), str) and message["content"]:
+        out.append(ir.Text(text=message.pop("content")))
+    if isinstance(message.get("refusal"), str) and message["refusal"]:
+        out.append(ir.Text(text=message.pop("refusal"), vendor={NAME: {"refusal": "field"}}))
+    calls = message.get("tool_calls")
     if isinstance(calls, list) and calls:
-        del m["tool_calls"]
+        del message["tool_calls"]
         out.extend(_tool_call_in(c) for c in calls)
-    leftovers.take_rest(m, entry)
+    leftovers.take_rest(message, entry)
     return out
 
 
-def response_from_ir(r: ir.Response) -> ChatCompletionResponse:
+def response_from_ir(response: ir.Response) -> ChatCompletionResponse:
     """One choice (plus the vendor-kept ones); ``created`` is now when the upstream gave none."""
-    return _build(ChatCompletionResponse, response_json_from_ir(r))
+    return _build(ChatCompletionResponse, response_json_from_ir(response))
 
 
-def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
+def response_json_from_ir(response: ir.Response) -> dict[str, Any]:
     """:func:`response_from_ir` as wire JSON, built without validating it again."""
-    entry = r.vendor.get(NAME)
+    entry = response.vendor.get(NAME)
     same = entry is not None
     entry = entry or {}
     out: dict[str, Any] = leftovers.rest_first(entry)
-    out["id"] = r.id
+    out["id"] = response.id
     if not leftovers.is_absent(entry, "object"):
         out["object"] = "chat.completion"
-    out["created"] = r.created if r.created is not None else int(time.time())
-    out["model"] = r.model
+    out["created"] = response.created if response.created is not None else int(time.time())
+    out["model"] = response.model
     choices: list[Any] = []
-    if "choice" not in entry or entry["choice"] is not None or r.content or r.stop is not None:
-        choices.append(_choice_out(r, entry.get("choice") or {}, same))
+    if "choice" not in entry or entry["choice"] is not None or response.content or response.stop is not None:
+        choices.append(_choice_out(response, entry.get("choice") or {}, same))
     choices.extend(entry.get("choices", ()))
     out["choices"] = choices
-    if r.usage is not None:
-        out["usage"] = _usage_out(r.usage)
+    if response.usage is not None:
+        out["usage"] = _usage_out(response.usage)
     return out
 
 
@@ -891,14 +893,16 @@ def _finish_out(stop: ir.Stop | None, called: bool) -> str:
     return stop_to(NAME, stop) or "stop"
 
 
-def _choice_out(r: ir.Response, choice_entry: dict[str, Any], same: bool) -> dict[str, Any]:
+def _choice_out(response: ir.Response, choice_entry: dict[str, Any], same: bool) -> dict[str, Any]:
     absent = choice_entry.get(leftovers.ABSENT, ()) if same else ()
     out: dict[str, Any] = leftovers.rest_first(choice_entry)
     out.setdefault("index", 0)
     if "message" not in absent:
-        out["message"] = _response_message_out(r.content, choice_entry.get("message") or {}, same)
+        out["message"] = _response_message_out(response.content, choice_entry.get("message") or {}, same)
     if "finish_reason" not in absent:
-        out["finish_reason"] = _finish_out(r.stop, any(isinstance(p, ir.ToolCall) for p in r.content))
+        out["finish_reason"] = _finish_out(
+            response.stop, any(isinstance(part, ir.ToolCall) for part in response.content)
+        )
     return out
 
 
@@ -910,24 +914,24 @@ def _response_message_out(content: list[ir.Part], entry: dict[str, Any], same: b
     texts: list[str] = []
     refusal: list[str] = []
     calls: list[dict[str, Any]] = []
-    for p in content:
-        if isinstance(p, ir.Reasoning):
-            reasoning.append(p)
-        elif isinstance(p, ir.Text):
-            (refusal if leftovers.entry_of(p.vendor, NAME).get("refusal") == "field" else texts).append(
-                p.text
+    for part in content:
+        if isinstance(part, ir.Reasoning):
+            reasoning.append(part)
+        elif isinstance(part, ir.Text):
+            (refusal if leftovers.entry_of(part.vendor, NAME).get("refusal") == "field" else texts).append(
+                part.text
             )
-        elif isinstance(p, ir.ToolCall):
-            calls.append(_tool_call_out(p))
+        elif isinstance(part, ir.ToolCall):
+            calls.append(_tool_call_out(part))
         elif (
-            isinstance(p, ir.Other)
-            and p.dialect == NAME
-            and leftovers.entry_of(p.vendor, NAME).get("slot") == "tool_calls"
+            isinstance(part, ir.Other)
+            and part.dialect == NAME
+            and leftovers.entry_of(part.vendor, NAME).get("slot") == "tool_calls"
         ):
-            calls.append(p.data)
+            calls.append(part.data)
     if reasoning:
         out[leftovers.entry_of(reasoning[0].vendor, NAME).get("key", "reasoning_content")] = "".join(
-            p.text for p in reasoning
+            part.text for part in reasoning
         )
     if texts:
         out["content"] = "".join(texts)
