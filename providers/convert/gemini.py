@@ -473,56 +473,56 @@ def _reasoning_parts(p: ir.Reasoning, out: list[dict[str, Any]]) -> None:
         out.append(part)
 
 
-def _args_object(tc: ir.ToolCall) -> dict[str, Any]:
-    text = tc.arguments
+def _args_object(call: ir.ToolCall) -> dict[str, Any]:
+    text = call.arguments
     if not text.strip():
         return {}
     try:
         args = json.loads(text)
     except ValueError:
         raise ProviderError.invalid_request(
-            f"tool call {tc.id!r} ({tc.name}) has arguments that are not valid JSON: {text[:200]!r}"
+            f"tool call {call.id!r} ({call.name}) has arguments that are not valid JSON: {text[:200]!r}"
         ) from None
     if not isinstance(args, dict):
         raise ProviderError.invalid_request(
-            f"tool call {tc.id!r} ({tc.name}) arguments must be a JSON object for Gemini, got {text[:200]!r}"
+            f"tool call {call.id!r} ({call.name}) arguments must be a JSON object for Gemini, got {text[:200]!r}"
         )
     return args
 
 
-def _call_part(tc: ir.ToolCall) -> dict[str, Any]:
-    entry = leftovers.entry(tc.vendor, NAME)
+def _call_part(tool_call: ir.ToolCall) -> dict[str, Any]:
+    entry = leftovers.entry(tool_call.vendor, NAME)
     part, snake = leftovers.rest_and_spelling(entry)
     call, csnake = leftovers.rest_and_spelling(entry.get("sub") if entry else None)
     if not leftovers.is_absent(entry, "id"):
-        leftovers.put(call, csnake, "id", tc.id)
-    if not (tc.name == "" and leftovers.is_absent(entry, "name")):
-        leftovers.put(call, csnake, "name", tc.name)
-    if not (leftovers.is_absent(entry, "args") and tc.arguments in ("{}", "")):
-        leftovers.put(call, csnake, "args", _args_object(tc))
+        leftovers.put(call, csnake, "id", tool_call.id)
+    if not (tool_call.name == "" and leftovers.is_absent(entry, "name")):
+        leftovers.put(call, csnake, "name", tool_call.name)
+    if not (leftovers.is_absent(entry, "args") and tool_call.arguments in ("{}", "")):
+        leftovers.put(call, csnake, "args", _args_object(tool_call))
     leftovers.put(part, snake, "function_call", call)
-    if tc.signature is not None:
-        leftovers.put(part, snake, "thought_signature", tc.signature)
+    if tool_call.signature is not None:
+        leftovers.put(part, snake, "thought_signature", tool_call.signature)
     return part
 
 
-def _result_part(tr: ir.ToolResult, names: dict[str, str]) -> dict[str, Any]:
-    entry = leftovers.entry(tr.vendor, NAME)
+def _result_part(result: ir.ToolResult, names: dict[str, str]) -> dict[str, Any]:
+    entry = leftovers.entry(result.vendor, NAME)
     part, snake = leftovers.rest_and_spelling(entry)
     resp, rsnake = leftovers.rest_and_spelling(entry.get("sub") if entry else None)
     if not leftovers.is_absent(entry, "id"):
-        leftovers.put(resp, rsnake, "id", tr.call_id)
-    name = tr.name if tr.name is not None else names.get(tr.call_id)
+        leftovers.put(resp, rsnake, "id", result.call_id)
+    name = result.name if result.name is not None else names.get(result.call_id)
     if name is None and not leftovers.is_absent(entry, "name"):
         raise ProviderError.invalid_request(
-            f"tool result for call {tr.call_id!r} has no function name and answers no earlier call; "
+            f"tool result for call {result.call_id!r} has no function name and answers no earlier call; "
             "Gemini needs the name"
         )
-    if tr.name is not None or not leftovers.is_absent(entry, "name"):
+    if result.name is not None or not leftovers.is_absent(entry, "name"):
         leftovers.put(resp, rsnake, "name", name)
     texts: list[str] = []
     media: list[dict[str, Any]] = []
-    for p in tr.content:
+    for p in result.content:
         if isinstance(p, ir.Text):
             texts.append(p.text)
         elif isinstance(p, ir.Other):
@@ -531,7 +531,7 @@ def _result_part(tr: ir.ToolResult, names: dict[str, str]) -> dict[str, Any]:
         elif isinstance(p, ir.Image | ir.File | ir.Audio):
             media.append(_media_part(p))
     if texts or not leftovers.is_absent(entry, "response"):
-        leftovers.put(resp, rsnake, "response", _response_object(texts, tr.is_error))
+        leftovers.put(resp, rsnake, "response", _response_object(texts, result.is_error))
     if media:
         leftovers.put(resp, rsnake, "parts", media)
     leftovers.put(part, snake, "function_response", resp)
@@ -703,9 +703,9 @@ _MODE_OUT = {"auto": "AUTO", "required": "ANY", "tool": "ANY", "none": "NONE"}
 _LEVELS = frozenset({"minimal", "low", "medium", "high", "xhigh"})
 
 
-def _thinking_to_ir(tc: Any) -> ir.Thinking:
-    budget, level = tc.thinking_budget, tc.thinking_level
-    consumed = {n for n in ("include_thoughts", "thinking_budget") if getattr(tc, n) is not None}
+def _thinking_to_ir(config: Any) -> ir.Thinking:
+    budget, level = config.thinking_budget, config.thinking_level
+    consumed = {n for n in ("include_thoughts", "thinking_budget") if getattr(config, n) is not None}
     effort = None
     entry: dict[str, Any] = {}
     if isinstance(level, str) and level.lower() in _LEVELS:
@@ -716,32 +716,32 @@ def _thinking_to_ir(tc: Any) -> ir.Thinking:
     mode = None
     if budget is not None:
         mode = "disabled" if budget == 0 else "adaptive" if budget < 0 else "enabled"
-    _keep(tc, consumed, entry)
+    _keep(config, consumed, entry)
     return ir.Thinking(
         mode=mode,
         budget_tokens=budget,
         effort=effort,
-        include_thoughts=tc.include_thoughts,
+        include_thoughts=config.include_thoughts,
         vendor={NAME: entry},
     )
 
 
-def _thinking_from_ir(th: ir.Thinking) -> dict[str, Any]:
-    entry = leftovers.entry(th.vendor, NAME)
+def _thinking_from_ir(thinking_config: ir.Thinking) -> dict[str, Any]:
+    entry = leftovers.entry(thinking_config.vendor, NAME)
     out, snake = leftovers.rest_and_spelling(entry)
-    if th.include_thoughts is not None:
-        leftovers.put(out, snake, "include_thoughts", th.include_thoughts)
-    elif entry is None and th.mode in ("enabled", "adaptive"):
+    if thinking_config.include_thoughts is not None:
+        leftovers.put(out, snake, "include_thoughts", thinking_config.include_thoughts)
+    elif entry is None and thinking_config.mode in ("enabled", "adaptive"):
         leftovers.put(out, snake, "include_thoughts", True)  # the other dialects show thinking when it is on
-    budget = th.budget_tokens
+    budget = thinking_config.budget_tokens
     if budget is None and entry is None:
-        budget = {"disabled": 0, "adaptive": -1}.get(th.mode or "")
-        if budget is None and th.effort == "none":
+        budget = {"disabled": 0, "adaptive": -1}.get(thinking_config.mode or "")
+        if budget is None and thinking_config.effort == "none":
             budget = 0
     if budget is not None:
         leftovers.put(out, snake, "thinking_budget", budget)
-    effort = th.effort
-    if effort is not None and (entry is not None or th.budget_tokens is None):
+    effort = thinking_config.effort
+    if effort is not None and (entry is not None or thinking_config.budget_tokens is None):
         raw = entry.get("level") if entry else None
         if raw is not None and raw.lower() == effort:
             leftovers.put(out, snake, "thinking_level", raw)
@@ -828,12 +828,12 @@ def _generation_from_ir(request: ir.Request, entry: dict[str, Any] | None) -> di
         leftovers.put(out, snake, "presence_penalty", request.presence_penalty)
     if request.frequency_penalty is not None:
         leftovers.put(out, snake, "frequency_penalty", request.frequency_penalty)
-    rf = request.response_format
-    if rf is not None:
-        kind = rf.get("type")
+    response_format = request.response_format
+    if response_format is not None:
+        kind = response_format.get("type")
         if kind == "json_schema":
-            inner = rf.get("json_schema")  # OpenAI's nested shape, accepted too
-            schema = inner.get("schema") if isinstance(inner, dict) else rf.get("schema")
+            inner = response_format.get("json_schema")  # OpenAI's nested shape, accepted too
+            schema = inner.get("schema") if isinstance(inner, dict) else response_format.get("schema")
             leftovers.put(out, snake, "response_mime_type", "application/json")
             if schema is not None:
                 original = entry.get("openapi") if entry else None
@@ -909,8 +909,8 @@ def _tools_from_ir(request: ir.Request, layout: list[dict[str, Any]] | None) -> 
     return out if out or layout is not None else None
 
 
-def _tool_config_to_ir(tc: Any, request: ir.Request, body_entry: dict[str, Any]) -> None:
-    calling_config = tc.function_calling_config
+def _tool_config_to_ir(tool_config: Any, request: ir.Request, body_entry: dict[str, Any]) -> None:
+    calling_config = tool_config.function_calling_config
     consumed: set[str] = set()
     if calling_config is not None and isinstance(calling_config.mode, str):
         consumed.add("function_calling_config")
@@ -926,7 +926,7 @@ def _tool_config_to_ir(tc: Any, request: ir.Request, body_entry: dict[str, Any])
                 entry["mode"] = mode
         choice.vendor = {NAME: _keep(calling_config, taken, entry)}
         request.tool_choice = choice
-    body_entry["tool_config"] = _keep(tc, consumed)
+    body_entry["tool_config"] = _keep(tool_config, consumed)
 
 
 def _tool_config_from_ir(request: ir.Request, entry: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -958,13 +958,17 @@ def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
     request = ir.Request(model=model, messages=[_message_to_ir(c, calls) for c in req.contents])
     body_entry: dict[str, Any] = {}
     consumed = {"contents"}
-    si = req.system_instruction
-    if si is not None:
+    system_instruction = req.system_instruction
+    if system_instruction is not None:
         consumed.add("system_instruction")
-        request.system = [_part_to_ir(part, calls) for part in si.parts] if si.parts else []
-        sentry = _content_entry(si)
-        if si.role is not None:
-            sentry["role"] = si.role  # kept whatever it is: the IR system prompt has no role
+        request.system = (
+            [_part_to_ir(part, calls) for part in system_instruction.parts]
+            if system_instruction.parts
+            else []
+        )
+        sentry = _content_entry(system_instruction)
+        if system_instruction.role is not None:
+            sentry["role"] = system_instruction.role  # kept whatever it is: the IR system prompt has no role
         body_entry["system"] = sentry
     if req.tools is not None:
         consumed.add("tools")
@@ -1050,8 +1054,8 @@ def request_json_from_ir(request: ir.Request) -> dict[str, Any]:
 # --- response --------------------------------------------------------------------------------------
 
 
-def _usage_to_ir(u: UsageMetadata) -> ir.Usage:
-    prompt, cached = u.prompt_token_count, u.cached_content_token_count
+def _usage_to_ir(usage: UsageMetadata) -> ir.Usage:
+    prompt, cached = usage.prompt_token_count, usage.cached_content_token_count
     consumed = {
         n
         for n in (
@@ -1060,14 +1064,16 @@ def _usage_to_ir(u: UsageMetadata) -> ir.Usage:
             "candidates_token_count",
             "thoughts_token_count",
         )
-        if getattr(u, n) is not None
+        if getattr(usage, n) is not None
     }
     return ir.Usage(
         input_tokens=prompt - (cached or 0) if prompt is not None else None,
-        output_tokens=u.candidates_token_count,
+        output_tokens=usage.candidates_token_count,
         cache_read_tokens=cached,
-        reasoning_tokens=u.thoughts_token_count,
-        vendor={NAME: _keep(u, consumed)},  # always marked: Gemini's own usage never gets a computed total
+        reasoning_tokens=usage.thoughts_token_count,
+        vendor={
+            NAME: _keep(usage, consumed)
+        },  # always marked: Gemini's own usage never gets a computed total
     )
 
 
@@ -1162,15 +1168,15 @@ def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
         consumed.add("model_version")
     else:
         leftovers.mark_absent(body_entry, "model")
-    rid = resp.response_id
-    if rid is not None:
+    response_id = resp.response_id
+    if response_id is not None:
         consumed.add("response_id")
     else:
-        rid = _new_response_id()
+        response_id = _new_response_id()
         leftovers.mark_absent(body_entry, "id")
     _keep(resp, consumed, body_entry)
     return ir.Response(
-        id=rid,
+        id=response_id,
         model=model or "",
         content=content,
         stop=stop,
@@ -1270,11 +1276,11 @@ class StreamToIR:
         if not self._started:
             self._started = True
             entry: dict[str, Any] = {}
-            rid = item.response_id
-            if rid is None:
-                rid = _new_response_id()
+            response_id = item.response_id
+            if response_id is None:
+                response_id = _new_response_id()
                 leftovers.mark_absent(entry, "id")
-            self._calls = _Calls.for_response(rid)
+            self._calls = _Calls.for_response(response_id)
             if item.model_version is None:
                 leftovers.mark_absent(entry, "model")
             if item.create_time is not None:
@@ -1282,7 +1288,7 @@ class StreamToIR:
             um = item.usage_metadata
             out.append(
                 ir.MessageStart(
-                    id=rid,
+                    id=response_id,
                     model=item.model_version or "",
                     usage=_usage_to_ir(um) if um is not None else None,
                     created=_created(item.create_time),
@@ -1563,23 +1569,27 @@ class StreamFromIR:
     def _stop_block(self, block: _Block, out: list[Any]) -> None:
         part = block.part
         if isinstance(part, ir.ToolCall):
-            tc = part
-            arguments = "".join(block.args) if block.args else tc.arguments
+            tool_call = part
+            arguments = "".join(block.args) if block.args else tool_call.arguments
             try:
                 args = json.loads(arguments) if arguments.strip() else {}
             except ValueError:
                 raise ProviderError.decode(
-                    f"streamed tool call {tc.id!r} ({tc.name}) ended with arguments that are not valid JSON",
+                    f"streamed tool call {tool_call.id!r} ({tool_call.name}) ended with arguments that are not valid JSON",
                     raw=arguments.encode()[:2048],
                 ) from None
             if not isinstance(args, dict):
                 raise ProviderError.decode(
-                    f"streamed tool call {tc.id!r} ({tc.name}) arguments are not a JSON object",
+                    f"streamed tool call {tool_call.id!r} ({tool_call.name}) arguments are not a JSON object",
                     raw=arguments.encode()[:2048],
                 )
-            signature = block.held["signature"] if block.held else tc.signature
+            signature = block.held["signature"] if block.held else tool_call.signature
             call = ir.ToolCall(
-                id=tc.id, name=tc.name, arguments=_dumps(args), signature=signature, vendor=tc.vendor
+                id=tool_call.id,
+                name=tool_call.name,
+                arguments=_dumps(args),
+                signature=signature,
+                vendor=tool_call.vendor,
             )
             out.append(self._item([_call_part(call)]))
         elif isinstance(part, ir.Text):

@@ -291,9 +291,9 @@ def _assistant_parts_in(fields: dict[str, Any], parts: list[ir.Part]) -> list[ir
 
 def _cache_control(part: Any, rest: dict[str, Any]) -> None:
     """LiteLLM-style ``cache_control``: read into the IR slot, left in the rest for OpenAI."""
-    cc = rest.get("cache_control")
-    if isinstance(cc, dict):
-        part.cache_control = cc
+    cache_control = rest.get("cache_control")
+    if isinstance(cache_control, dict):
+        part.cache_control = cache_control
 
 
 def _part_in(p: dict[str, Any]) -> ir.Part:
