@@ -379,21 +379,20 @@ def _media_block(part: ir.Image | ir.File, error: Any, *, document: bool) -> dic
 
 def _block(part: ir.Part, error: Any) -> dict[str, Any] | None:
     """One IR part as a content block dict, or None when the Messages API has no place for it."""
-    kind = type(part)
     left = _mine(part.vendor)
-    if kind is ir.Text:
+    if isinstance(part, ir.Text):
         block: dict[str, Any] = {"type": "text", "text": part.text}
         if part.cache_control is not None:
             block["cache_control"] = part.cache_control
         if part.citations is not None:
             block["citations"] = _citations(part.citations)
         return leftovers.rest_after(block, left)
-    if kind is ir.ToolCall:
+    if isinstance(part, ir.ToolCall):
         block = {"type": "tool_use", "id": part.id, "name": part.name, "input": _tool_input(part, error)}
         if part.cache_control is not None:
             block["cache_control"] = part.cache_control
         return leftovers.rest_after(block, left)
-    if kind is ir.ToolResult:
+    if isinstance(part, ir.ToolResult):
         block = {"type": "tool_result", "tool_use_id": part.call_id}
         text = _plain_text(part.content) if part.shorthand else None
         if text is not None:
@@ -405,7 +404,7 @@ def _block(part: ir.Part, error: Any) -> dict[str, Any] | None:
         if part.cache_control is not None:
             block["cache_control"] = part.cache_control
         return leftovers.rest_after(block, left)
-    if kind is ir.Reasoning:
+    if isinstance(part, ir.Reasoning):
         if part.redacted is not None:
             return leftovers.rest_after({"type": "redacted_thinking", "data": part.redacted}, left)
         block = {"type": "thinking", "thinking": part.text}
@@ -414,11 +413,11 @@ def _block(part: ir.Part, error: Any) -> dict[str, Any] | None:
         elif not _omitted(part.vendor, "signature"):
             block["signature"] = ""
         return leftovers.rest_after(block, left)
-    if kind is ir.Image:
+    if isinstance(part, ir.Image):
         return _media_block(part, error, document=False)
-    if kind is ir.File:
+    if isinstance(part, ir.File):
         return _media_block(part, error, document=True)
-    if kind is ir.Other and part.dialect == NAME:
+    if isinstance(part, ir.Other) and part.dialect == NAME:
         return dict(part.data)
     return None  # Audio, or a part only another dialect understands
 
@@ -1246,9 +1245,8 @@ class StreamFromIR:
             self._advance(out)
 
     def _new_block(self, part: ir.Part) -> _Block:
-        kind = type(part)
         left = _mine(part.vendor)
-        if kind is ir.Text:
+        if isinstance(part, ir.Text):
             start: dict[str, Any] = {"type": "text", "text": ""}
             if part.citations is not None:
                 start["citations"] = _citations(part.citations)
@@ -1256,7 +1254,7 @@ class StreamFromIR:
             if part.text:
                 block.pending.append(ir.BlockDelta(index=0, text=part.text))
             return block
-        if kind is ir.Reasoning:
+        if isinstance(part, ir.Reasoning):
             if part.redacted is not None:
                 start = leftovers.rest_after({"type": "redacted_thinking", "data": part.redacted}, left)
                 return _Block("redacted_thinking", self._start_event(start))
@@ -1267,7 +1265,7 @@ class StreamFromIR:
             if part.text:
                 block.pending.append(ir.BlockDelta(index=0, reasoning=part.text))
             return block
-        if kind is ir.ToolCall:
+        if isinstance(part, ir.ToolCall):
             start = leftovers.rest_after(
                 {"type": "tool_use", "id": part.id, "name": part.name, "input": {}}, left
             )
@@ -1275,7 +1273,7 @@ class StreamFromIR:
             if part.arguments:
                 block.pending.append(ir.BlockDelta(index=0, arguments=part.arguments))
             return block
-        if kind is ir.Other and part.dialect == NAME:
+        if isinstance(part, ir.Other) and part.dialect == NAME:
             data = dict(part.data)
             block_type = str(data.get("type"))
             payload = data.get("input")

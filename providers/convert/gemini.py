@@ -392,7 +392,7 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
         text = part.text
         plain = text is not None and "_snake_keys" not in part.__dict__
         if plain and part.thought is None and fields_set == _PLAIN_TEXT:
-            if type(current) is ir.Text:
+            if isinstance(current, ir.Text):
                 chunks.append(text)
                 lengths.append(len(text))
                 continue
@@ -400,7 +400,7 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
             current = ir.Text(text=text)
         elif plain and part.thought is True and fields_set <= _PLAIN_THOUGHT:
             sig = part.thought_signature
-            if type(current) is ir.Reasoning and current.signature is None:
+            if isinstance(current, ir.Reasoning) and current.signature is None:
                 chunks.append(text)
                 lengths.append(len(text))
                 current.signature = sig
@@ -411,8 +411,8 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
             seal()
             converted = _part_to_ir(part, calls)
             out.append(converted)
-            if type(converted) is ir.Text or (
-                type(converted) is ir.Reasoning
+            if isinstance(converted, ir.Text) or (
+                isinstance(converted, ir.Reasoning)
                 and not leftovers.is_absent(leftovers.entry(converted.vendor, NAME), "text")
             ):
                 current = converted
@@ -581,7 +581,7 @@ def _media_part(p: ir.Image | ir.File | ir.Audio) -> dict[str, Any]:
     entry = leftovers.entry(p.vendor, NAME)
     part, snake = leftovers.rest_and_spelling(entry)
     sub, ssnake = leftovers.rest_and_spelling(entry.get("sub") if entry else None)
-    if type(p) is ir.Audio:
+    if isinstance(p, ir.Audio):
         mime = entry.get("mime") if entry else None
         if mime is None or _audio_format(mime) != p.format:
             mime = _audio_mime(p.format)
@@ -600,7 +600,7 @@ def _media_part(p: ir.Image | ir.File | ir.Audio) -> dict[str, Any]:
         inline = _data_url(p.url)
         if inline is None:
             mime = p.media_type
-            if mime is None and type(p) is ir.Image:
+            if mime is None and isinstance(p, ir.Image):
                 mime = _image_mime(p.url)
             if mime is not None:
                 leftovers.put(sub, ssnake, "mime_type", mime)
@@ -1152,7 +1152,7 @@ def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
             else:
                 leftovers.mark_absent(candidate_entry, "content")
             body_entry["candidate"] = candidate_entry
-            stop = _stop(first.finish_reason, any(type(part) is ir.ToolCall for part in content))
+            stop = _stop(first.finish_reason, any(isinstance(part, ir.ToolCall) for part in content))
             if len(all_candidates) > 1:
                 body_entry["more"] = [c.to_json() for c in all_candidates[1:]]
     feedback = resp.prompt_feedback
@@ -1543,18 +1543,18 @@ class StreamFromIR:
         return obj if self._as_json else GenerateContentResponse.model_validate(obj)
 
     def _delta(self, block: _Block, event: ir.BlockDelta, out: list[Any]) -> None:
-        kind = block.kind
-        if kind is ir.Text:
+        part = block.part
+        if isinstance(part, ir.Text):
             if event.text is not None and (event.text or block.pending):
                 out.append(self._item([block.text_part(event.text)]))
-        elif kind is ir.ToolCall:
+        elif isinstance(part, ir.ToolCall):
             if event.arguments is not None:
                 block.args.append(event.arguments)
             elif event.signature is not None:
                 block.held = {
                     "signature": event.signature
                 }  # a signature delta on a call: its thoughtSignature
-        elif kind is ir.Reasoning:
+        elif isinstance(part, ir.Reasoning):
             if event.reasoning is not None and event.reasoning:
                 held = block.held
                 if held is not None:
@@ -1607,7 +1607,7 @@ class StreamFromIR:
     def _flush_all(self, out: list[Any]) -> None:
         for index in sorted(self._blocks):
             block = self._blocks.pop(index)
-            if block.kind is ir.ToolCall:
+            if isinstance(block.part, ir.ToolCall):
                 continue  # an unfinished call: its arguments may be partial, never send them
             self._stop_block(block, out)
 
@@ -1617,14 +1617,13 @@ class _Block:
     buffered tool arguments, and ``held``: the thought part held back for a signature (for a tool
     block, a signature delta to put on the call)."""
 
-    __slots__ = ("args", "held", "kind", "part", "pending", "snake")
+    __slots__ = ("args", "held", "part", "pending", "snake")
 
     def __init__(self, part: ir.Part) -> None:
         self.part = part
-        self.kind = type(part)
         self.args: list[str] = []
         self.held: dict[str, Any] | None = None
-        entry = leftovers.entry(part.vendor, NAME) if self.kind in (ir.Text, ir.Reasoning) else None
+        entry = leftovers.entry(part.vendor, NAME) if isinstance(part, ir.Text | ir.Reasoning) else None
         self.snake = entry.get(leftovers.SNAKE, ()) if entry else ()
         self.pending: dict[str, Any] | None = entry  # the first part written carries it
         if isinstance(part, ir.Reasoning) and part.signature is not None:

@@ -510,7 +510,7 @@ def _content_out(parts: list[ir.Part], shorthand: bool, entry: dict[str, Any], s
     if (
         shorthand
         and len(parts) == 1
-        and type(parts[0]) is ir.Text
+        and isinstance(parts[0], ir.Text)
         and not leftovers.entry_of(parts[0].vendor, NAME)
     ):
         return parts[0].text
