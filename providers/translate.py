@@ -27,10 +27,10 @@ DIALECTS = tuple(BY_NAME)
 
 def dialect(name: str) -> Dialect:
     """The converters of dialect ``name``; ``ValueError`` for a name that is not one."""
-    found = BY_NAME.get(name)
-    if found is None:
-        raise ValueError(f"unknown dialect {name!r}: expected one of {', '.join(DIALECTS)}")
-    return found
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown dialect {name!r}: expected one of {', '.join(DIALECTS)}") from None
 
 
 def request_to_ir(name: str, body: Body, *, model: str | None = None) -> ir.Request:
@@ -41,8 +41,8 @@ def request_to_ir(name: str, body: Body, *, model: str | None = None) -> ir.Requ
 def request(client: str, upstream: str, body: Body, *, model: str | None = None) -> dict[str, Any]:
     """A ``client`` request body as the ``upstream`` body (for Gemini the model goes in the URL path:
     it is the IR request's ``model``, which :func:`request_to_ir` gives)."""
-    target = dialect(upstream)
-    return target.request_from_ir(dialect(client).request_to_ir(body, model=model))
+    source, target = _pair(client, upstream)
+    return target.request_from_ir(source.request_to_ir(body, model=model))
 
 
 def response_to_ir(name: str, body: Body) -> ir.Response:
@@ -52,8 +52,18 @@ def response_to_ir(name: str, body: Body) -> ir.Response:
 
 def response(upstream: str, client: str, body: Body) -> dict[str, Any]:
     """An ``upstream`` reply body as the ``client`` reply body."""
-    target = dialect(client)
-    return target.response_from_ir(dialect(upstream).response_to_ir(body))
+    source, target = _pair(upstream, client)
+    return target.response_from_ir(source.response_to_ir(body))
+
+
+def _pair(source: str, target: str) -> tuple[Dialect, Dialect]:
+    """The Dialect objects of a translation's two ends (one lookup: this runs for every translated body)."""
+    try:
+        return BY_NAME[source], BY_NAME[target]
+    except KeyError:
+        dialect(target)  # raises, naming the target first when both are unknown
+        dialect(source)
+        raise
 
 
 def stream_to_ir(name: str) -> StreamToIR:

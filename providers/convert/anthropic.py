@@ -52,7 +52,6 @@ from providers.convert.tables import EFFORT_BUDGETS, Lossy, stop_from, stop_to
 from providers.errors import ProviderError
 from providers.types import anthropic as wire
 from providers.types import ir
-from providers.types._base import Wire
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
@@ -161,25 +160,6 @@ _dumps = json.JSONEncoder(
 ).encode  # json.dumps would build one per call
 
 
-def _leftover(model: Wire, consumed: frozenset[str]) -> dict[str, Any]:
-    """The wire fields of ``model`` its IR object does not carry: known fields outside ``consumed``,
-    consumed fields given as explicit ``null``, and unknown fields (in the order they came)."""
-    return leftovers.unconsumed(model, consumed, keep_nulls=True)
-
-
-def _vendor(left: dict[str, Any], *, absent: list[str] | None = None, native: bool = False) -> ir.Vendor:
-    """The ``vendor`` of an IR object whose wire object left ``left`` (its rest) and omitted ``absent``."""
-    entry: dict[str, Any] = {leftovers.REST: left} if left else {}
-    if absent:
-        entry[leftovers.ABSENT] = absent
-    return leftovers.vendor(NAME, entry, native=native)
-
-
-def _mine(vendor: ir.Vendor) -> dict[str, Any]:
-    """The kept wire fields (the rest) of an IR object that came from Anthropic; empty otherwise."""
-    return leftovers.rest(vendor.get(NAME))
-
-
 def _omitted(vendor: ir.Vendor, name: str) -> bool:
     """Whether the wire object had no ``name`` (absent, or a kept value the writer must not replace)."""
     entry = vendor.get(NAME)
@@ -249,10 +229,12 @@ def _media_part(block: Any, *, document: bool) -> ir.Part:
     data = source.data
     if source.type == "text" and data is not None:
         data = base64.b64encode(data.encode("utf-8")).decode("ascii")
-    source_left = _leftover(source, _CONSUMED["source"])
+    source_left = leftovers.unconsumed(source, _CONSUMED["source"], keep_nulls=True)
     if source.type != _source_type(data, source.url, source.file_id, source.media_type, document=document):
         source_left["type"] = source.type
-    left = _leftover(block, _CONSUMED["document"] if document else _CONSUMED["image"])
+    left = leftovers.unconsumed(
+        block, _CONSUMED["document"] if document else _CONSUMED["image"], keep_nulls=True
+    )
     if source_left:
         left["source"] = source_left
     if document:
@@ -263,7 +245,7 @@ def _media_part(block: Any, *, document: bool) -> ir.Part:
             file_id=source.file_id,
             filename=block.title,
             cache_control=_cache(block.cache_control),
-            vendor=_vendor(left),
+            vendor=leftovers.packed(NAME, left),
         )
     return ir.Image(
         url=source.url,
@@ -271,7 +253,7 @@ def _media_part(block: Any, *, document: bool) -> ir.Part:
         media_type=source.media_type,
         file_id=source.file_id,
         cache_control=_cache(block.cache_control),
-        vendor=_vendor(left),
+        vendor=leftovers.packed(NAME, left),
     )
 
 
@@ -283,7 +265,7 @@ def _part(block: Any) -> ir.Part:
             text=block.text,
             cache_control=_cache(block.cache_control),
             citations=block.citations,
-            vendor=_vendor(_leftover(block, _CONSUMED["text"])),
+            vendor=leftovers.packed(NAME, leftovers.unconsumed(block, _CONSUMED["text"], keep_nulls=True)),
         )
     if kind is wire.ToolUseBlock:
         return ir.ToolCall(
@@ -291,10 +273,12 @@ def _part(block: Any) -> ir.Part:
             name=block.name,
             arguments=_dumps(block.input),
             cache_control=_cache(block.cache_control),
-            vendor=_vendor(_leftover(block, _CONSUMED["tool_use"])),
+            vendor=leftovers.packed(
+                NAME, leftovers.unconsumed(block, _CONSUMED["tool_use"], keep_nulls=True)
+            ),
         )
     if kind is wire.ToolResultBlock:
-        left = _leftover(block, _CONSUMED["tool_result"])
+        left = leftovers.unconsumed(block, _CONSUMED["tool_result"], keep_nulls=True)
         absent = None
         content = block.content
         shorthand = isinstance(content, str)
@@ -312,17 +296,20 @@ def _part(block: Any) -> ir.Part:
             is_error=block.is_error,
             shorthand=shorthand,
             cache_control=_cache(block.cache_control),
-            vendor=_vendor(left, absent=absent),
+            vendor=leftovers.packed(NAME, left, absent=absent),
         )
     if kind is wire.ThinkingBlock:
-        left = _leftover(block, _CONSUMED["thinking_block"])
+        left = leftovers.unconsumed(block, _CONSUMED["thinking_block"], keep_nulls=True)
         absent = None if "signature" in block.__pydantic_fields_set__ else ["signature"]
         return ir.Reasoning(
-            text=block.thinking, signature=block.signature, vendor=_vendor(left, absent=absent)
+            text=block.thinking, signature=block.signature, vendor=leftovers.packed(NAME, left, absent=absent)
         )
     if kind is wire.RedactedThinkingBlock:
         return ir.Reasoning(
-            redacted=block.data, vendor=_vendor(_leftover(block, _CONSUMED["redacted_thinking"]))
+            redacted=block.data,
+            vendor=leftovers.packed(
+                NAME, leftovers.unconsumed(block, _CONSUMED["redacted_thinking"], keep_nulls=True)
+            ),
         )
     if kind is wire.ImageBlock:
         return _media_part(block, document=False)
@@ -341,7 +328,7 @@ def _parts(content: str | list[Any]) -> tuple[list[ir.Part], bool]:
 
 
 def _media_block(part: ir.Image | ir.File, error: Any, *, document: bool) -> dict[str, Any]:
-    left = _mine(part.vendor)
+    left = leftovers.rest_of(part.vendor, NAME)
     source_left = left.get("source") or {}
     data, media_type, url = part.data, part.media_type, part.url
     if url is not None and data is None and url.startswith("data:") and ";base64," in url:
@@ -379,7 +366,7 @@ def _media_block(part: ir.Image | ir.File, error: Any, *, document: bool) -> dic
 
 def _block(part: ir.Part, error: Any) -> dict[str, Any] | None:
     """One IR part as a content block dict, or None when the Messages API has no place for it."""
-    left = _mine(part.vendor)
+    left = leftovers.rest_of(part.vendor, NAME)
     if isinstance(part, ir.Text):
         block: dict[str, Any] = {"type": "text", "text": part.text}
         if part.cache_control is not None:
@@ -427,7 +414,7 @@ def _block(part: ir.Part, error: Any) -> dict[str, Any] | None:
 
 def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
     """A Messages request as an IR request; ``request_from_ir`` gives the same JSON back."""
-    left = _leftover(req, _CONSUMED["request"])
+    left = leftovers.unconsumed(req, _CONSUMED["request"], keep_nulls=True)
     out = ir.Request(
         model=req.model,
         max_tokens=req.max_tokens,
@@ -450,12 +437,14 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
                 role=message.role,
                 content=parts,
                 shorthand=shorthand,
-                vendor=_vendor(_leftover(message, _CONSUMED["message"]), native=True),
+                vendor=leftovers.packed(
+                    NAME, leftovers.unconsumed(message, _CONSUMED["message"], keep_nulls=True), native=True
+                ),
             )
         )
     out.messages = messages
     if req.metadata is not None:
-        meta_left = _leftover(req.metadata, _CONSUMED["metadata"])
+        meta_left = leftovers.unconsumed(req.metadata, _CONSUMED["metadata"], keep_nulls=True)
         out.user = req.metadata.user_id
         if meta_left or out.user is None:
             left["metadata"] = meta_left
@@ -467,7 +456,7 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
             if tool.name is None or tool.type not in (None, "custom"):
                 server.append([position, tool.to_json()])
                 continue
-            tool_left = _leftover(tool, _CONSUMED["tool"])
+            tool_left = leftovers.unconsumed(tool, _CONSUMED["tool"], keep_nulls=True)
             absent = None if "input_schema" in tool.__pydantic_fields_set__ else ["input_schema"]
             tools.append(
                 ir.Tool(
@@ -476,7 +465,7 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
                     parameters=tool.input_schema,
                     strict=tool.strict,
                     cache_control=_cache(tool.cache_control),
-                    vendor=_vendor(tool_left, absent=absent),
+                    vendor=leftovers.packed(NAME, tool_left, absent=absent),
                 )
             )
         if tools or not server:
@@ -492,12 +481,14 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
             out.tool_choice = ir.ToolChoice(
                 mode=mode,
                 name=choice.name,
-                vendor=_vendor(_leftover(choice, _CONSUMED["tool_choice"]), native=True),
+                vendor=leftovers.packed(
+                    NAME, leftovers.unconsumed(choice, _CONSUMED["tool_choice"], keep_nulls=True), native=True
+                ),
             )
             if choice.disable_parallel_tool_use is not None:
                 out.parallel_tool_calls = not choice.disable_parallel_tool_use
     _thinking_to_ir(req, out, left)
-    out.vendor = _vendor(left)
+    out.vendor = leftovers.packed(NAME, left)
     if server_tools:
         out.vendor.setdefault(NAME, {})[SERVER_TOOLS] = server_tools
     return out
@@ -507,7 +498,7 @@ def _thinking_to_ir(req: wire.MessagesRequest, out: ir.Request, left: dict[str, 
     config, output = req.thinking, req.output_config
     effort = output.effort if output is not None else None
     if output is not None:
-        output_left = _leftover(output, _CONSUMED["output_config"])
+        output_left = leftovers.unconsumed(output, _CONSUMED["output_config"], keep_nulls=True)
         fmt = output.format
         if fmt is not None and fmt.get("type") == "json_schema":
             out.response_format = fmt
@@ -516,9 +507,9 @@ def _thinking_to_ir(req: wire.MessagesRequest, out: ir.Request, left: dict[str, 
         left["output_config"] = output_left
     if config is None and effort is None:
         return
-    thinking = ir.Thinking(effort=effort, vendor=_vendor({}, native=True))
+    thinking = ir.Thinking(effort=effort, vendor=leftovers.packed(NAME, {}, native=True))
     if config is not None:
-        config_left = _leftover(config, _CONSUMED["thinking"])
+        config_left = leftovers.unconsumed(config, _CONSUMED["thinking"], keep_nulls=True)
         mode = _THINKING_MODES.get(config.type)
         if mode is not None:
             thinking.mode = mode
@@ -542,7 +533,7 @@ def request_from_ir(request: ir.Request) -> wire.MessagesRequest:
 def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
     """:func:`request_from_ir` as wire JSON, built without validating it again (the converters' output is
     proven valid by the tests): what a gateway that forwards bytes needs."""
-    left = _mine(r.vendor)
+    left = leftovers.rest_of(r.vendor, NAME)
     server_tools = (r.vendor.get(NAME) or {}).get(SERVER_TOOLS) or []
     error = ProviderError.invalid_request
     out: dict[str, Any] = {
@@ -664,7 +655,7 @@ def _tools_from_ir(request: ir.Request, server: list[Any]) -> list[dict[str, Any
         return None
     tools = []
     for tool in request.tools or []:
-        tool_left = _mine(tool.vendor)
+        tool_left = leftovers.rest_of(tool.vendor, NAME)
         out: dict[str, Any] = {"name": tool.name}
         if tool.description is not None:
             out["description"] = tool.description
@@ -761,7 +752,7 @@ def _adapt_thinking(thinking: ir.Thinking, out: dict[str, Any], output: dict[str
 
 def response_to_ir(resp: wire.MessagesResponse) -> ir.Response:
     """A Messages reply as an IR response; ``response_from_ir`` gives the same JSON back."""
-    left = _leftover(resp, _CONSUMED["response"])
+    left = leftovers.unconsumed(resp, _CONSUMED["response"], keep_nulls=True)
     given = resp.__pydantic_fields_set__
     omit = [name for name in ("type", "role", "stop_reason", "stop_sequence") if name not in given]
     if "type" in given and resp.type != "message":
@@ -779,7 +770,7 @@ def response_to_ir(resp: wire.MessagesResponse) -> ir.Response:
         content=[_part(block) for block in resp.content],
         stop=stop,
         usage=_usage_to_ir(resp.usage),
-        vendor=_vendor(left, absent=omit),
+        vendor=leftovers.packed(NAME, left, absent=omit),
     )
 
 
@@ -790,7 +781,7 @@ def response_from_ir(response: ir.Response) -> wire.MessagesResponse:
 
 def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
     """:func:`response_from_ir` as wire JSON, built without validating it again."""
-    left = _mine(r.vendor)
+    left = leftovers.rest_of(r.vendor, NAME)
     omit = (r.vendor.get(NAME) or {}).get(leftovers.ABSENT, ())
     content = [
         block for block in (_block(part, ProviderError.decode) for part in r.content) if block is not None
@@ -823,11 +814,11 @@ def _stop_word(stop: ir.Stop, tool_used: bool) -> str:
 
 
 def _usage_to_ir(usage: wire.Usage | wire.MessageDeltaUsage) -> ir.Usage:
-    left = _leftover(usage, _CONSUMED["usage"])
+    left = leftovers.unconsumed(usage, _CONSUMED["usage"], keep_nulls=True)
     output, reasoning = usage.output_tokens, None
     details = usage.output_tokens_details
     if details is not None:
-        details_left = _leftover(details, _CONSUMED["output_tokens_details"])
+        details_left = leftovers.unconsumed(details, _CONSUMED["output_tokens_details"], keep_nulls=True)
         if details.thinking_tokens is not None:
             reasoning = details.thinking_tokens
             output = output - reasoning
@@ -839,14 +830,14 @@ def _usage_to_ir(usage: wire.Usage | wire.MessageDeltaUsage) -> ir.Usage:
         cache_read_tokens=usage.cache_read_input_tokens,
         cache_write_tokens=usage.cache_creation_input_tokens,
         reasoning_tokens=reasoning,
-        vendor=_vendor(left),
+        vendor=leftovers.packed(NAME, left),
     )
 
 
 def _usage_from_ir(usage: ir.Usage | None, *, delta: bool) -> dict[str, Any]:
     if usage is None:
         return {"output_tokens": 0} if delta else {"input_tokens": 0, "output_tokens": 0}
-    left = _mine(usage.vendor)
+    left = leftovers.rest_of(usage.vendor, NAME)
     out: dict[str, Any] = {}
     if usage.input_tokens is not None or not delta:
         out["input_tokens"] = usage.input_tokens or 0
@@ -870,7 +861,7 @@ def _merge_usage(start: ir.Usage | None, update: ir.Usage) -> ir.Usage:
     """Cumulative usage: the update's counts, and the start's where the update says nothing."""
     if start is None:
         return update
-    vendor = {**_mine(start.vendor), **_mine(update.vendor)}
+    vendor = {**leftovers.rest_of(start.vendor, NAME), **leftovers.rest_of(update.vendor, NAME)}
     return ir.Usage(
         input_tokens=update.input_tokens if update.input_tokens is not None else start.input_tokens,
         output_tokens=update.output_tokens if update.output_tokens is not None else start.output_tokens,
@@ -881,7 +872,7 @@ def _merge_usage(start: ir.Usage | None, update: ir.Usage) -> ir.Usage:
         if update.cache_write_tokens is not None
         else start.cache_write_tokens,
         reasoning_tokens=update.reasoning_tokens,
-        vendor=_vendor(vendor),
+        vendor=leftovers.packed(NAME, vendor),
     )
 
 
@@ -944,7 +935,9 @@ class StreamToIR:
                     id=message.id,
                     model=message.model,
                     usage=usage,
-                    vendor=_vendor(_leftover(message, _CONSUMED["message_start"])),
+                    vendor=leftovers.packed(
+                        NAME, leftovers.unconsumed(message, _CONSUMED["message_start"], keep_nulls=True)
+                    ),
                 ),
                 ir.UsageUpdate(usage=usage),
             ]
@@ -955,7 +948,14 @@ class StreamToIR:
             delta = item.delta
             stop = stop_from(NAME, delta.stop_reason, sequence=delta.stop_sequence)
             if stop is not None:
-                out.append(ir.Finish(stop=stop, vendor=_vendor(_leftover(delta, _CONSUMED["message_delta"]))))
+                out.append(
+                    ir.Finish(
+                        stop=stop,
+                        vendor=leftovers.packed(
+                            NAME, leftovers.unconsumed(delta, _CONSUMED["message_delta"], keep_nulls=True)
+                        ),
+                    )
+                )
             return out
         if kind is wire.MessageStop:
             self._ended = True
@@ -995,7 +995,9 @@ class StreamToIR:
                 name=block.name,
                 arguments=_dumps(block.input) if block.input else "",
                 cache_control=_cache(block.cache_control),
-                vendor=_vendor(_leftover(block, _CONSUMED["tool_use"])),
+                vendor=leftovers.packed(
+                    NAME, leftovers.unconsumed(block, _CONSUMED["tool_use"], keep_nulls=True)
+                ),
             )
         else:
             part = _part(block)
@@ -1114,7 +1116,7 @@ class StreamFromIR:
         elif isinstance(event, ir.Finish):
             self._ensure_started(out)
             self._stop = event.stop
-            self._finish_left = _mine(event.vendor)
+            self._finish_left = leftovers.rest_of(event.vendor, NAME)
             self._finished = True
             self._flush(out)
         elif isinstance(event, ir.End):
@@ -1148,7 +1150,7 @@ class StreamFromIR:
     def _start(self, event: ir.MessageStart, out: list[Any]) -> None:
         self._started = True
         self._start_usage = event.usage
-        left = _mine(event.vendor)
+        left = leftovers.rest_of(event.vendor, NAME)
         message = {
             "id": event.id,
             "type": left.get("type", "message"),
@@ -1245,7 +1247,7 @@ class StreamFromIR:
             self._advance(out)
 
     def _new_block(self, part: ir.Part) -> _Block:
-        left = _mine(part.vendor)
+        left = leftovers.rest_of(part.vendor, NAME)
         if isinstance(part, ir.Text):
             start: dict[str, Any] = {"type": "text", "text": ""}
             if part.citations is not None:

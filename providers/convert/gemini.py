@@ -54,11 +54,11 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections import deque
 from collections.abc import Iterable
-from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -103,9 +103,9 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=F
 # client wrote a field snake_case ------------------------------------------------------------------
 
 
-def _keep(model: Any, consumed: AbstractSet[str], into: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The leftovers entry of one Gemini wire object (``leftovers.keep`` with Gemini's spelling)."""
-    return leftovers.keep(model, consumed, into, spelling=leftovers.camel)
+#: The leftovers entry of one Gemini wire object: ``leftovers.keep`` with Gemini's spelling (a partial, not a
+#: wrapper function: it runs for every wire object of a body).
+_keep = functools.partial(leftovers.keep, spelling=leftovers.camel)
 
 
 # --- ids -------------------------------------------------------------------------------------------
@@ -173,6 +173,7 @@ _DATA = (
     "text", "inline_data", "file_data", "function_call", "function_response", "executable_code",
     "code_execution_result", "tool_call", "tool_response",
 )  # fmt: skip
+_DATA_FIELDS = frozenset(_DATA)
 _PLAIN_TEXT = frozenset({"text"})
 _PLAIN_THOUGHT = frozenset({"text", "thought", "thought_signature"})
 
@@ -235,8 +236,10 @@ def _part_to_ir(part: Part, calls: _Calls) -> ir.Part:
     data = part.__dict__
     kind = None
     count = 0
-    for name in _DATA:
-        if data[name] is not None:
+    for (
+        name
+    ) in part.__pydantic_fields_set__:  # the given fields: fewer than the data fields, and unset is None
+        if name in _DATA_FIELDS and data[name] is not None:
             kind = name
             count += 1
     if count > 1:

@@ -48,11 +48,13 @@ __all__ = [
     "is_absent",
     "keep",
     "mark_absent",
+    "packed",
     "put",
     "rest",
     "rest_after",
     "rest_and_spelling",
     "rest_first",
+    "rest_of",
     "take_rest",
     "unconsumed",
     "vendor",
@@ -78,6 +80,16 @@ def entry_of(owner_vendor: ir.Vendor, dialect: str) -> Entry:
     return owner_vendor.get(dialect) or {}
 
 
+def rest_of(owner_vendor: ir.Vendor, dialect: str) -> dict[str, Any]:
+    """The kept wire fields of an IR object from ``dialect`` (read-only; empty when there are none)."""
+    of = owner_vendor.get(dialect)
+    if of:
+        kept = of.get(REST)
+        if kept is not None:
+            return kept
+    return {}
+
+
 def rest(of: Entry | None) -> dict[str, Any]:
     """The kept wire fields of an entry (read-only; empty when there are none)."""
     if not of:
@@ -98,6 +110,21 @@ def vendor(dialect: str, of: Entry, *, native: bool = False) -> ir.Vendor:
     """The ``vendor`` of a new IR object holding ``of``; an empty entry is stored only when ``native`` (the
     object must be known as this dialect's own even with nothing left over)."""
     return {dialect: of} if of or native else {}
+
+
+def packed(
+    dialect: str, kept: dict[str, Any], absent: list[str] | None = None, native: bool = False
+) -> ir.Vendor:
+    """The ``vendor`` of a new IR object whose wire object left ``kept`` (its rest) and omitted ``absent``;
+    with neither, an empty entry only when ``native`` (as :func:`vendor`)."""
+    if kept:
+        of: Entry = {REST: kept}
+        if absent:
+            of[ABSENT] = absent
+        return {dialect: of}
+    if absent:
+        return {dialect: {ABSENT: absent}}
+    return {dialect: {}} if native else {}
 
 
 def attach(owner_vendor: ir.Vendor, dialect: str, of: Entry) -> None:
@@ -242,7 +269,7 @@ def put(out: dict[str, Any], snake: Collection[str], name: str, value: Any) -> N
     """Set field ``name`` (its snake_case Python name) in wire object ``out`` as the client spelled it:
     snake_case when ``name`` is in ``snake``, camelCase otherwise. A kept field of the other spelling is
     dropped, so a value is never written twice."""
-    spelled = camel(name)
+    spelled = _CAMEL.get(name) or camel(name)  # the cache read inline: this runs for every field written
     if name in snake:
         out.pop(spelled, None)
         out[name] = value
