@@ -105,7 +105,7 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=F
 
 #: The leftovers entry of one Gemini wire object: ``leftovers.keep`` with Gemini's spelling (a partial, not a
 #: wrapper function: it runs for every wire object of a body).
-_keep = functools.partial(leftovers.keep, spelling=leftovers.camel)
+_keep = functools.partial(leftovers.keep, leftovers.camel)
 
 
 # --- ids -------------------------------------------------------------------------------------------

@@ -202,19 +202,16 @@ def unconsumed(
 
 
 def keep(
-    model: Wire,
-    consumed: AbstractSet[str],
-    into: Entry | None = None,
-    *,
-    keep_nulls: bool = False,
-    spelling: Callable[[str], str] | None = None,
+    spelling: Callable[[str], str] | None, model: Wire, consumed: AbstractSet[str], into: Entry | None = None
 ) -> Entry:
-    """The entry of one wire model (``into``, filled, or a new one): its :func:`unconsumed` fields as
-    ``rest`` and, when the client spelled consumed fields snake_case, those as ``snake``."""
+    """The entry of one wire model (``into``, filled, or a new one): its :func:`unconsumed` fields, spelled
+    by ``spelling``, as ``rest`` and, when the client spelled consumed fields snake_case, those as ``snake``.
+    ``spelling`` comes first so that a dialect binds it once (``functools.partial``) and each call stays
+    positional: this runs for every wire object of a body."""
     into = {} if into is None else into
     values = model.__dict__
-    if keep_nulls or not model.__pydantic_fields_set__ <= consumed:  # else nothing is left: the common case
-        kept = unconsumed(model, consumed, keep_nulls=keep_nulls, spelling=spelling)
+    if not model.__pydantic_fields_set__ <= consumed:  # else nothing is left over: the common case
+        kept = unconsumed(model, consumed, spelling=spelling)
         if kept:
             into[REST] = kept
     snake = values.get("_snake_keys")

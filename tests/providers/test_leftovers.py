@@ -28,13 +28,13 @@ def test_unconsumed_keeps_explicit_nulls_of_consumed_fields_only_when_asked():
 
 def test_keep_spells_camel_case_unless_the_client_wrote_snake_case():
     part = gemini_wire.Part.parse({"text": "hi", "thought_signature": "c2ln", "videoMetadata": {"fps": 1}})
-    entry = leftovers.keep(part, frozenset({"text"}), spelling=leftovers.camel)
+    entry = leftovers.keep(leftovers.camel, part, frozenset({"text"}))
     assert entry[leftovers.REST] == {"thought_signature": "c2ln", "videoMetadata": {"fps": 1}}
     snake = gemini_wire.Part.parse({"text": "hi", "thought_signature": "c2ln"})
-    entry = leftovers.keep(snake, frozenset({"text", "thought_signature"}), spelling=leftovers.camel)
+    entry = leftovers.keep(leftovers.camel, snake, frozenset({"text", "thought_signature"}))
     assert entry == {leftovers.SNAKE: ["thought_signature"]}
     plain = gemini_wire.Part.parse({"text": "hi"})
-    assert leftovers.keep(plain, frozenset({"text"}), spelling=leftovers.camel) == {}
+    assert leftovers.keep(leftovers.camel, plain, frozenset({"text"})) == {}
 
 
 def test_put_writes_the_clients_spelling_and_never_both():
