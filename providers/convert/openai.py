@@ -473,9 +473,7 @@ def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
     if r.stop is not None:
         out["stop"] = r.stop[0] if r.stop_shorthand and len(r.stop) == 1 else list(r.stop)
     if r.tools is not None or "tools_other" in entry:
-        tools = [_tool_out(t) for t in r.tools or ()]
-        for i, raw in entry.get("tools_other", ()):
-            tools.insert(i, raw)
+        tools = leftovers.insert_at([_tool_out(t) for t in r.tools or ()], entry.get("tools_other", ()))
         if tools or same:
             out["tools"] = tools
     if r.tool_choice is not None:
