@@ -530,40 +530,40 @@ def request_from_ir(request: ir.Request) -> wire.MessagesRequest:
     return wire.MessagesRequest.model_validate(request_json_from_ir(request))
 
 
-def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
+def request_json_from_ir(request: ir.Request) -> dict[str, Any]:
     """:func:`request_from_ir` as wire JSON, built without validating it again (the converters' output is
     proven valid by the tests): what a gateway that forwards bytes needs."""
-    left = leftovers.rest_of(r.vendor, NAME)
-    server_tools = (r.vendor.get(NAME) or {}).get(SERVER_TOOLS) or []
+    left = leftovers.rest_of(request.vendor, NAME)
+    server_tools = (request.vendor.get(NAME) or {}).get(SERVER_TOOLS) or []
     error = ProviderError.invalid_request
     out: dict[str, Any] = {
-        "model": r.model,
-        "max_tokens": r.max_tokens if r.max_tokens is not None else DEFAULT_MAX_TOKENS,
+        "model": request.model,
+        "max_tokens": request.max_tokens if request.max_tokens is not None else DEFAULT_MAX_TOKENS,
     }
-    system, messages = _messages_from_ir(r, error)
+    system, messages = _messages_from_ir(request, error)
     out["messages"] = messages
     if system is not None:
         out["system"] = system
-    if r.stop is not None:
-        out["stop_sequences"] = r.stop
-    if r.stream:
+    if request.stop is not None:
+        out["stop_sequences"] = request.stop
+    if request.stream:
         out["stream"] = True
-    if r.temperature is not None:
-        out["temperature"] = r.temperature
-    if r.top_p is not None:
-        out["top_p"] = r.top_p
-    if r.top_k is not None:
-        out["top_k"] = _integer_top_k(r.top_k)
-    if r.user is not None:
+    if request.temperature is not None:
+        out["temperature"] = request.temperature
+    if request.top_p is not None:
+        out["top_p"] = request.top_p
+    if request.top_k is not None:
+        out["top_k"] = _integer_top_k(request.top_k)
+    if request.user is not None:
         meta = left.get("metadata")
-        out["metadata"] = {**(meta if isinstance(meta, dict) else {}), "user_id": r.user}
-    tools = _tools_from_ir(r, server_tools)
+        out["metadata"] = {**(meta if isinstance(meta, dict) else {}), "user_id": request.user}
+    tools = _tools_from_ir(request, server_tools)
     if tools is not None:
         out["tools"] = tools
-    choice = _choice_from_ir(r, left, server_tools)
+    choice = _choice_from_ir(request, left, server_tools)
     if choice is not None:
         out["tool_choice"] = choice
-    _thinking_from_ir(r, out, left)
+    _thinking_from_ir(request, out, left)
     return leftovers.rest_after(out, left)
 
 
@@ -779,30 +779,34 @@ def response_from_ir(response: ir.Response) -> wire.MessagesResponse:
     return wire.MessagesResponse.model_validate(response_json_from_ir(response))
 
 
-def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
+def response_json_from_ir(response: ir.Response) -> dict[str, Any]:
     """:func:`response_from_ir` as wire JSON, built without validating it again."""
-    left = leftovers.rest_of(r.vendor, NAME)
-    omit = (r.vendor.get(NAME) or {}).get(leftovers.ABSENT, ())
+    left = leftovers.rest_of(response.vendor, NAME)
+    omit = (response.vendor.get(NAME) or {}).get(leftovers.ABSENT, ())
     content = [
-        block for block in (_block(part, ProviderError.decode) for part in r.content) if block is not None
+        block
+        for block in (_block(part, ProviderError.decode) for part in response.content)
+        if block is not None
     ]
-    out: dict[str, Any] = {"id": r.id}
+    out: dict[str, Any] = {"id": response.id}
     if "type" not in omit:
         out["type"] = left.get("type", "message")
     if "role" not in omit:
         out["role"] = left.get("role", "assistant")
     out["content"] = content
-    out["model"] = r.model
-    if r.stop is not None:
-        out["stop_reason"] = _stop_word(r.stop, any(block.get("type") == "tool_use" for block in content))
+    out["model"] = response.model
+    if response.stop is not None:
+        out["stop_reason"] = _stop_word(
+            response.stop, any(block.get("type") == "tool_use" for block in content)
+        )
         if "stop_sequence" not in omit:
-            out["stop_sequence"] = r.stop.sequence
+            out["stop_sequence"] = response.stop.sequence
     else:
         if "stop_reason" not in omit:
             out["stop_reason"] = None
         if "stop_sequence" not in omit and "stop_sequence" not in left:
             out["stop_sequence"] = None
-    out["usage"] = _usage_from_ir(r.usage, delta=False)
+    out["usage"] = _usage_from_ir(response.usage, delta=False)
     return leftovers.rest_after(out, left)
 
 

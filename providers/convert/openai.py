@@ -296,21 +296,21 @@ def _cache_control(part: Any, rest: dict[str, Any]) -> None:
         part.cache_control = cache_control
 
 
-def _part_in(p: dict[str, Any]) -> ir.Part:
-    kind = p["type"]
+def _part_in(part_json: dict[str, Any]) -> ir.Part:
+    kind = part_json["type"]
     entry: dict[str, Any] = {}
     part: ir.Part
     if kind == "text":
-        del p["type"]
-        part = ir.Text(text=p.pop("text"))
-        _cache_control(part, p)
+        del part_json["type"]
+        part = ir.Text(text=part_json.pop("text"))
+        _cache_control(part, part_json)
     elif kind == "refusal":
-        del p["type"]
-        part = ir.Text(text=p.pop("refusal"))
+        del part_json["type"]
+        part = ir.Text(text=part_json.pop("refusal"))
         entry["refusal"] = "part"
     elif kind == "image_url":
-        del p["type"]
-        inner = p.pop("image_url")
+        del part_json["type"]
+        inner = part_json.pop("image_url")
         url = inner.pop("url")
         part = ir.Image()
         split = _split_data_url(url)
@@ -320,18 +320,18 @@ def _part_in(p: dict[str, Any]) -> ir.Part:
             part.url = url
         if isinstance(inner.get("detail"), str):
             part.detail = inner.pop("detail")
-        _cache_control(part, p)
+        _cache_control(part, part_json)
         if inner:
             entry["inner"] = inner
     elif kind == "input_audio":
-        del p["type"]
-        inner = p.pop("input_audio")
+        del part_json["type"]
+        inner = part_json.pop("input_audio")
         part = ir.Audio(data=inner.pop("data"), format=inner.pop("format"))
         if inner:
             entry["inner"] = inner
     elif kind == "file":
-        del p["type"]
-        inner = p.pop("file")
+        del part_json["type"]
+        inner = part_json.pop("file")
         part = ir.File()
         data = inner.get("file_data")
         if isinstance(data, str):
@@ -345,48 +345,48 @@ def _part_in(p: dict[str, Any]) -> ir.Part:
         for key in ("file_id", "filename"):
             if isinstance(inner.get(key), str):
                 setattr(part, key, inner.pop(key))
-        _cache_control(part, p)
+        _cache_control(part, part_json)
         if inner:
             entry["inner"] = inner
     else:
-        return ir.Other(dialect=NAME, data=p)
-    leftovers.take_rest(p, entry)
+        return ir.Other(dialect=NAME, data=part_json)
+    leftovers.take_rest(part_json, entry)
     leftovers.attach(part.vendor, NAME, entry)
     return part
 
 
-def _tool_call_in(c: dict[str, Any]) -> ir.ToolCall | ir.Other:
+def _tool_call_in(call_json: dict[str, Any]) -> ir.ToolCall | ir.Other:
     """A function tool call; anything else (custom tools) is kept whole as an Other."""
-    function = c.get("function")
-    if c.get("type", "function") != "function" or not isinstance(function, dict):
-        return ir.Other(dialect=NAME, data=c, vendor={NAME: {"slot": "tool_calls"}})
+    function = call_json.get("function")
+    if call_json.get("type", "function") != "function" or not isinstance(function, dict):
+        return ir.Other(dialect=NAME, data=call_json, vendor={NAME: {"slot": "tool_calls"}})
     entry: dict[str, Any] = {}
-    if "type" in c:
-        del c["type"]
+    if "type" in call_json:
+        del call_json["type"]
     else:
         leftovers.mark_absent(entry, "type")
-    del c["function"]
-    call = ir.ToolCall(id=c.pop("id"), name=function.pop("name"), arguments=function.pop("arguments"))
-    call.signature = _signature(c)
+    del call_json["function"]
+    call = ir.ToolCall(id=call_json.pop("id"), name=function.pop("name"), arguments=function.pop("arguments"))
+    call.signature = _signature(call_json)
     if function:
         entry["function"] = function
-    leftovers.take_rest(c, entry)
+    leftovers.take_rest(call_json, entry)
     leftovers.attach(call.vendor, NAME, entry)
     return call
 
 
-def _tool_in(t: dict[str, Any]) -> ir.Tool:
+def _tool_in(tool_json: dict[str, Any]) -> ir.Tool:
     entry: dict[str, Any] = {}
-    del t["type"]
-    function = t.pop("function")
+    del tool_json["type"]
+    function = tool_json.pop("function")
     tool = ir.Tool(name=function.pop("name"))
     for key in ("description", "parameters", "strict"):
         if function.get(key) is not None:
             setattr(tool, key, function.pop(key))
-    _cache_control(tool, t)
+    _cache_control(tool, tool_json)
     if function:
         entry["function"] = function
-    leftovers.take_rest(t, entry)
+    leftovers.take_rest(tool_json, entry)
     leftovers.attach(tool.vendor, NAME, entry)
     return tool
 
@@ -434,53 +434,59 @@ def request_from_ir(request: ir.Request) -> ChatCompletionRequest:
     return _build(ChatCompletionRequest, request_json_from_ir(request))
 
 
-def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
+def request_json_from_ir(request: ir.Request) -> dict[str, Any]:
     """:func:`request_from_ir` as wire JSON, built without validating it again (the converters' output is
     proven valid by the tests): what a gateway that forwards bytes needs."""
-    entry = r.vendor.get(NAME)
+    entry = request.vendor.get(NAME)
     same = entry is not None
     entry = entry or {}
     out: dict[str, Any] = leftovers.rest_first(entry)
-    out["model"] = r.model
+    out["model"] = request.model
     messages: list[dict[str, Any]] = []
-    if r.system:
-        texts = [part.text for part in r.system if isinstance(part, ir.Text)]
+    if request.system:
+        texts = [part.text for part in request.system if isinstance(part, ir.Text)]
         if texts:
-            single = r.system_shorthand and len(texts) == 1
+            single = request.system_shorthand and len(texts) == 1
             content = texts[0] if single else [{"type": "text", "text": t} for t in texts]
             messages.append({"role": "system", "content": content})
-    for message in r.messages:
+    for message in request.messages:
         messages.extend(_message_out(message, same))
     out["messages"] = messages
-    if r.stream:
+    if request.stream:
         out["stream"] = True
     if same:
-        if "stream_options" in entry or r.include_usage is not None:
+        if "stream_options" in entry or request.include_usage is not None:
             stream_options = dict(entry.get("stream_options", ()))
-            if r.include_usage is not None:
-                stream_options["include_usage"] = r.include_usage
+            if request.include_usage is not None:
+                stream_options["include_usage"] = request.include_usage
             out["stream_options"] = stream_options
-    elif r.stream:  # ask for the usage chunk: an Anthropic or Gemini client always gets usage (D3 #26)
-        out["stream_options"] = {"include_usage": r.include_usage if r.include_usage is not None else True}
-    if r.max_tokens is not None:
-        out[entry.get("max_tokens_field", "max_completion_tokens")] = r.max_tokens
+    elif request.stream:  # ask for the usage chunk: an Anthropic or Gemini client always gets usage (D3 #26)
+        out["stream_options"] = {
+            "include_usage": request.include_usage if request.include_usage is not None else True
+        }
+    if request.max_tokens is not None:
+        out[entry.get("max_tokens_field", "max_completion_tokens")] = request.max_tokens
     for key in _SAMPLING:
-        value = getattr(r, key)
+        value = getattr(request, key)
         if value is not None:
             out[key] = value
-    if r.parallel_tool_calls is not None:
-        out["parallel_tool_calls"] = r.parallel_tool_calls
-    if r.stop is not None:
-        out["stop"] = r.stop[0] if r.stop_shorthand and len(r.stop) == 1 else list(r.stop)
-    if r.tools is not None or "tools_other" in entry:
-        tools = leftovers.insert_at([_tool_out(t) for t in r.tools or ()], entry.get("tools_other", ()))
+    if request.parallel_tool_calls is not None:
+        out["parallel_tool_calls"] = request.parallel_tool_calls
+    if request.stop is not None:
+        out["stop"] = (
+            request.stop[0] if request.stop_shorthand and len(request.stop) == 1 else list(request.stop)
+        )
+    if request.tools is not None or "tools_other" in entry:
+        tools = leftovers.insert_at([_tool_out(t) for t in request.tools or ()], entry.get("tools_other", ()))
         if tools or same:
             out["tools"] = tools
-    if r.tool_choice is not None:
-        out["tool_choice"] = _tool_choice_out(r.tool_choice)
-    if r.response_format is not None:
-        out["response_format"] = _response_format_out(r.response_format, entry.get("response_format"), same)
-    effort = _effort_out(r.thinking)
+    if request.tool_choice is not None:
+        out["tool_choice"] = _tool_choice_out(request.tool_choice)
+    if request.response_format is not None:
+        out["response_format"] = _response_format_out(
+            request.response_format, entry.get("response_format"), same
+        )
+    effort = _effort_out(request.thinking)
     if effort is not None:
         out["reasoning_effort"] = effort
     return out
@@ -613,17 +619,17 @@ def _assistant_out(message: ir.Message, entry: dict[str, Any], same: bool) -> di
     return out
 
 
-def _tool_call_out(c: ir.ToolCall) -> dict[str, Any]:
-    entry = leftovers.entry_of(c.vendor, NAME)
+def _tool_call_out(call: ir.ToolCall) -> dict[str, Any]:
+    entry = leftovers.entry_of(call.vendor, NAME)
     out: dict[str, Any] = leftovers.rest_first(entry)
-    out["id"] = c.id
+    out["id"] = call.id
     if not leftovers.is_absent(entry, "type"):
         out["type"] = "function"
     function = dict(entry.get("function", ()))
-    function["name"], function["arguments"] = c.name, c.arguments
+    function["name"], function["arguments"] = call.name, call.arguments
     out["function"] = function
-    if c.signature is not None and not entry:
-        out["extra_content"] = {"google": {"thought_signature": c.signature}}
+    if call.signature is not None and not entry:
+        out["extra_content"] = {"google": {"thought_signature": call.signature}}
     return out
 
 
@@ -652,7 +658,7 @@ def _tool_results_out(message: ir.Message, entry: dict[str, Any], same: bool) ->
             if part.shorthand and len(texts) == 1 and len(part.content) == 1:
                 msg["content"] = texts[0].text
             elif texts:
-                msg["content"] = [{"type": "text", "text": t.text} for t in texts]
+                msg["content"] = [{"type": "text", "text": text.text} for text in texts]
             else:
                 msg["content"] = ""
         out.append(msg)
