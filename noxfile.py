@@ -172,7 +172,9 @@ def bench(session: nox.Session) -> None:
     """Speed goals (benchmarks/), each a ratio to a reference timed in the same run: translation vs
     LiteLLM, SSE decoding vs openai and httpx-sse, raw passthrough vs bare httpx (and a 200 MB stream in
     constant memory), the suite's wall time, `wirecheck serve` vs a bare trio+h11 server (under wrk when
-    installed) and vs the third-party mocks aimock (npm, when npm is there) and llmock (PyPI). A table on
+    installed) and vs the third-party mocks aimock (npm, when npm is there) and llmock (PyPI), and
+    `wirecheck serve` under abuse (slowloris sockets and 8 x 60 MB bodies beside real clients: their
+    p50/p99 and the server's peak RSS as ratios to a run without the abuse, benchmarks/abuse.py). A table on
     stdout, reports/bench.json. LiteLLM, llmock and aimock are installed in this session's venv only, never
     as project dependencies. Extra arguments go to `python -m benchmarks` (e.g. --only sse, --quick)."""
     session.install("-e", ".[dev]", "litellm==1.108.*", "httpx-sse", "llmock==0.2.2")

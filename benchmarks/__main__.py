@@ -1,11 +1,12 @@
 """``python -m benchmarks``: every benchmark, a table of goals (met or not) and ``reports/bench.json``.
 
-    python -m benchmarks [--only translation sse passthrough suite mock] [--quick] [--json reports/bench.json]
+    python -m benchmarks [--only translation sse passthrough suite mock abuse] [--quick] [--json reports/bench.json]
 
 Sections: translation (ours vs LiteLLM, 6 directions x request/response/stream event), sse (our decoder vs
 openai's and httpx-sse's), passthrough (raw forwarding overhead vs bare httpx; 200 MB stream in constant
 memory), suite (``wirecheck run`` wall time), mock (``wirecheck serve`` vs a bare trio+h11 server and the
-third-party mocks aimock and llmock when installed, under wrk when installed).
+third-party mocks aimock and llmock when installed, under wrk when installed), abuse (``wirecheck serve``'s
+real clients' latency and its peak RSS under slowloris sockets and 8 x 60 MB bodies, vs no abuse).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from benchmarks._timing import Goal, machine, print_goals, write_json
 
-SECTIONS = ("translation", "sse", "passthrough", "suite", "mock")
+SECTIONS = ("translation", "sse", "passthrough", "suite", "mock", "abuse")
 
 
 def main() -> None:
@@ -48,6 +49,14 @@ def main() -> None:
             from benchmarks import suite
 
             g, e = suite.run(["stream.bytes"] if args.quick else None)
+        elif section == "abuse":
+            from benchmarks import abuse
+
+            g, e = abuse.run(
+                seconds=1 if args.quick else 8,
+                rounds=1 if args.quick else 2,
+                scale=0.02 if args.quick else 1.0,
+            )
         else:
             from benchmarks import mock_server
 

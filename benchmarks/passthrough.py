@@ -154,8 +154,9 @@ def run(rounds: int = 15, batch: int = 50, stream_mb: float = 200.0) -> tuple[li
         text=True,
         cwd=ROOT,
     )
+    assert server.stdout is not None  # stdout=PIPE
     try:
-        port = int(server.stdout.readline().split(":")[1])  # type: ignore[union-attr]
+        port = int(server.stdout.readline().split(":")[1])
         got = trio.run(_measure, port, rounds, batch)
     finally:
         server.terminate()

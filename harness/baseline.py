@@ -20,6 +20,11 @@ Rules, per (case, provider) the run produced:
 - it passed (or a listed check passed) → fail: "stale baseline entry: remove it";
 - not-applicable, error and mock-infidelity verdicts are left as they are.
 
+Loading refuses (a ``BaselineError``, the ``harness.config.ConfigError`` shape: file, line, field) an entry
+whose ``provider`` no run can produce (a reference provider, ``module:Class``, or a gateway's
+``NAME/DIALECT``) or whose ``check`` is not a registered check id: a typo there would excuse nothing and
+say nothing.
+
 An entry naming a case the suite does not have fails the run. An entry for a provider that is not part
 of the run, or for a case filtered out of it, is left alone. A case's own ``xfail:`` works as an entry
 for every provider.
@@ -33,6 +38,7 @@ matches no case of the suite.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import re
 from collections.abc import Iterable, Sequence
@@ -40,7 +46,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.scenario import Case, ScenarioError, dotted, load_yaml, schema_problem
+from harness.config import ConfigError, load_document
+from harness.scenario import REFERENCE_PROVIDERS, Case, ScenarioError, dotted, schema_problem
 from harness.verdicts import CaseResult, Verdict
 from mocks.variants import VARIANTS
 
@@ -105,12 +112,9 @@ class Baseline:
         path = Path(path)
         source = str(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise BaselineError(
-                source, 0, "<file>", "a readable baseline file", f"<{exc.strerror}>"
-            ) from None
-        data, lines = load_yaml(text, source)
+            data, lines = load_document(path, source=source, kind="yaml", what="baseline file")
+        except ConfigError as exc:
+            raise BaselineError(exc.source, exc.line, exc.field, exc.expected, exc.got) from None
         if data is None:
             data = {"entries": []}
         _require_reasons(data, lines, source)
@@ -124,6 +128,20 @@ class Baseline:
                 raise BaselineError(
                     source, lines.get(("entries", i, "case"), 0), f"entries[{i}].check",
                     "a check id (a case pattern must name the check it excuses)", "<nothing>",
+                )  # fmt: skip
+        for i, e in enumerate(data["entries"]):
+            problem = _provider_problem(e["provider"])
+            if problem is not None:
+                raise BaselineError(
+                    source, _line(lines, ("entries", i, "provider")), f"entries[{i}].provider", problem,
+                    e["provider"],
+                )  # fmt: skip
+            if "check" in e and e["check"] not in known_checks():
+                close = difflib.get_close_matches(e["check"], sorted(known_checks()), n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise BaselineError(
+                    source, _line(lines, ("entries", i, "check")), f"entries[{i}].check",
+                    f"a check id of harness/checks{hint}", e["check"],
                 )  # fmt: skip
         for i, e in enumerate(data["entries"]):
             if "variant" in e and e["variant"] not in VARIANTS:
@@ -195,6 +213,36 @@ class Baseline:
                     )
                 )
         return out
+
+
+#: Upstream dialects a gateway provider is named after (``NAME/DIALECT``, harness/gateway/run.py).
+_GATEWAY_DIALECTS = ("openai", "anthropic", "gemini", "azure")
+_MODULE_CLASS = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
+_GATEWAY_NAME = re.compile(r"[^/\s]+/([^/\s]+)")
+
+
+def _provider_problem(provider: str) -> str | None:
+    """What ``provider`` should have been, when no run can produce a result under that name."""
+    if provider in REFERENCE_PROVIDERS or _MODULE_CLASS.fullmatch(provider):
+        return None
+    gateway = _GATEWAY_NAME.fullmatch(provider)
+    if gateway and gateway.group(1) in _GATEWAY_DIALECTS:
+        return None
+    close = difflib.get_close_matches(provider, REFERENCE_PROVIDERS, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return (
+        f"a provider a run names: {', '.join(REFERENCE_PROVIDERS)}, module:Class as given to --provider, "
+        f"or GATEWAY/DIALECT with a dialect among {', '.join(_GATEWAY_DIALECTS)}{hint}"
+    )
+
+
+@functools.cache
+def known_checks() -> frozenset[str]:
+    """Every check id a result can carry: the registered checks and the gateway's transparency check."""
+    from harness.checks import CHECKS
+    from harness.gateway.transparency import CHECK_ID
+
+    return frozenset(CHECKS) | {CHECK_ID}
 
 
 def _require_reasons(data: Any, lines: dict[Any, int], source: str) -> None:

@@ -2,7 +2,7 @@
 
 ``wirecheck run [--provider NAME|module:Class ...] [--scenarios DIR_OR_FILE ...] [-k SUBSTRING]
 [--baseline FILE] [--json F] [--junit F] [--matrix F] [--upstream DIALECT] [--concurrency N]
-[--provider-loop trio|asyncio|auto] [--variants NAMES|default|all]``: run the conformance scenarios (``harness.runner.run``) and report;
+[--provider-loop trio|asyncio|auto] [--variants NAMES|default|all] [--shard K/N]``: run the conformance scenarios (``harness.runner.run``) and report;
 exit 0 only when no verdict is fail, error or mock-infidelity, 1 otherwise, 2 on bad input. Providers
 written for asyncio (``harness.provider_loop``) run on one asyncio loop in a thread
 (``harness.asyncio_bridge``), closed after the results print; the program then ends within
@@ -11,14 +11,23 @@ written for asyncio (``harness.provider_loop``) run on one asyncio loop in a thr
 ``wirecheck run --gateway ADAPTER.yaml`` / ``--gateway-url URL --gateway-adapter ADAPTER.yaml``: the same
 suite through a real gateway's front doors (``harness.gateway.cli``).
 
+``wirecheck run --shard K/N ... --json SHARD.json`` runs only shard K of N of the selected cases (split by
+case id, ``harness.selection.Shard``); ``wirecheck report merge SHARD.json... [--json F] [--junit F]
+[--matrix F]`` joins the shards' reports into the whole run's (``harness.report.merge``), prints its summary
+and exits with its verdict (0 / 1), or 2, with one line naming the file, on reports that are not one run.
+
 ``wirecheck list [--scenarios ...] [-k SUBSTRING]``: the cases with their ids and spec clauses.
+
+Every command's flags are checked before it starts (``harness.flags.check_flags``: durations, counts,
+ports, URLs, report folders, ``--provider`` modules); bad input is one line on stderr, exit 2.
 
 ``wirecheck baseline --from REPORT.json -o FILE [--force]``: draft a baseline from a JSON report, one
 entry per failing (case, provider, check) with an empty reason for a person to fill
 (``harness.baseline_draft``); exit 2 on a report it cannot read or an existing FILE without --force.
 
-``wirecheck serve [SCRIPT_OR_CASSETTE] [--host 127.0.0.1] [--port 0] [--capture-limit N]``: serve mock
-upstreams (``mocks.server.run_server``) until Ctrl-C or SIGTERM: a script's rules, generated replies on every
+``wirecheck serve [SCRIPT_OR_CASSETTE] [--host 127.0.0.1] [--port 0] [--capture-limit N] [--max-connections N]
+[--head-timeout S] [--body-timeout S] [--max-body BYTES]``: serve mock upstreams (``mocks.server.run_server``,
+its limits ``mocks.server.Limits``) until Ctrl-C or SIGTERM: a script's rules, generated replies on every
 route when there is no argument, or the recorded interactions of a cassette (a file with the
 ``wirecheck_cassette`` key) or a folder of cassettes (``harness.cassettes.cli.serve_cassettes``, with
 ``--speed``, ``--ignore``, ``--ignore-query``, ``--ignore-path-version``, ``--repeat``). Exit 0; 1 when a
@@ -28,6 +37,10 @@ that cannot be read or is malformed, a port outside 0..65535 or in use, a host t
 ``wirecheck record --upstream URL --out FILE`` and ``wirecheck cassette scan|import|export|show``: the
 cassette commands (``harness.cassettes.cli``).
 
+Ctrl-C, SIGTERM and SIGHUP stop any command with one line on stderr (``wirecheck: interrupted``) and exit
+status 128 + the signal (130 for Ctrl-C), never a traceback; a run stopped so still writes the reports of
+the cases it finished (``main``).
+
 Default scenarios: ``$WIRECHECK_SCENARIOS``, else ``scenarios/`` of the checkout the ``harness`` package
 is in (``harness.scenario.default_scenarios_dir``); default baseline: ``baselines/reference.yaml`` beside
 it, when the default scenarios run against reference providers only (other runs name theirs).
@@ -36,18 +49,24 @@ it, when the default scenarios run against reference providers only (other runs 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from harness.asyncio_bridge import CLOSE_TIMEOUT, AsyncioBridge, guard_exit
 from harness.cassettes.cli import add_commands as add_cassette_commands
 from harness.cassettes.cli import serve_cassettes
 from harness.cassettes.format import CassetteError, is_cassette
+from harness.flags import JSON_PATH, check_flags, number_or_text
 from harness.gateway import cli as gateway_cli
 from harness.provider_loop import PROVIDER_LOOPS
-from harness.selection import BadInput, select_cases
+from harness.selection import BadInput, Shard, select_cases
 from mocks.script import ScriptError
-from mocks.server import ServeError, run_server
+from mocks.server import Limits, ServeError, run_server
 from mocks.variants import VARIANTS, resolve_names
 
 DIALECT_CHOICES = ("openai", "anthropic", "gemini", "azure")
@@ -83,6 +102,14 @@ def _serve_input(args: argparse.Namespace) -> tuple[int, float, bool]:
                     f"{path}: not UTF-8 text (expected a YAML or JSON script or cassette)"
                 ) from None
         cassettes = path.is_dir() or is_cassette(path)
+    for path in args.ignore or ():
+        if not JSON_PATH.fullmatch(path):
+            raise BadInput(
+                f"--ignore {path!r}: expected a JSON path such as metadata.user_id or messages[*].cache_control"
+            )
+    for name in args.ignore_query or ():
+        if not name or any(c in name for c in "&=#?\r\n"):
+            raise BadInput(f"--ignore-query {name!r}: expected a query parameter name such as api-version")
     replay_flags = (
         args.speed is not None or args.ignore or args.ignore_query or args.ignore_path_version or args.repeat
     )
@@ -99,10 +126,66 @@ def _whole(text: str) -> int | str:
         return text
 
 
+def _count(text: str) -> int:
+    """An argparse type: a whole number above 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0, not {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds above 0, not {text!r}")
+    return value
+
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1 << 10,
+    "kib": 1 << 10,
+    "m": 1 << 20,
+    "mib": 1 << 20,
+    "g": 1 << 30,
+    "gib": 1 << 30,
+}
+
+
+def _size(text: str) -> int:
+    """An argparse type: bytes, as a whole number with an optional binary unit (``16MiB``, ``512k``)."""
+    digits = text.strip().rstrip("BbIiKkMmGg")
+    unit = text.strip()[len(digits) :].lower()
+    if not digits.isdigit() or unit not in _UNITS:
+        raise argparse.ArgumentTypeError(f"expected bytes such as 33554432, 32MiB or 512KiB, not {text!r}")
+    return int(digits) * _UNITS[unit]
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(
+        connections=args.max_connections,
+        head=args.head_timeout,
+        body=args.body_timeout,
+        body_bytes=args.max_body,
+    )
+
+
 def _serve(args: argparse.Namespace) -> int:
     try:
         port, speed, cassettes = _serve_input(args)
         if cassettes:
+            if _limits(args) != Limits():
+                raise BadInput(
+                    "--max-connections, --head-timeout, --body-timeout and --max-body apply to a script"
+                )
             return serve_cassettes(
                 args.script,
                 args.host,
@@ -113,7 +196,9 @@ def _serve(args: argparse.Namespace) -> int:
                 ignore_path_version=args.ignore_path_version,
                 once=not args.repeat,
             )
-        return run_server(args.script, args.host, port, capture_limit=args.capture_limit or None)
+        return run_server(
+            args.script, args.host, port, capture_limit=args.capture_limit or None, limits=_limits(args)
+        )
     except (BadInput, ScriptError, CassetteError, ServeError) as exc:
         print(f"wirecheck serve: {exc}", file=sys.stderr)
         return 2
@@ -144,7 +229,9 @@ def _run(args: argparse.Namespace) -> int:
     from harness.scenario import ScenarioError
 
     try:
-        selected, every = _cases(args)
+        shard = Shard.parse(args.shard) if args.shard is not None else None
+        whole, every = _cases(args)
+        selected = shard.keep(whole) if shard is not None else whole
         providers = resolve_providers(args.provider, args.upstream, args.provider_loop)
         try:
             variants = resolve_names(args.variants)
@@ -159,9 +246,11 @@ def _run(args: argparse.Namespace) -> int:
     except (BadInput, RunnerError, ScenarioError) as exc:
         print(f"wirecheck run: {exc}", file=sys.stderr)
         return 2
-    if not selected:
+    if not whole:
         print(f"wirecheck run: no case matches -k {' '.join(args.k)}", file=sys.stderr)
         return 2
+    if shard is not None:
+        print(f"wirecheck run: shard {shard}: {len(selected)} of {len(whole)} cases", file=sys.stderr)
     for put in providers:
         if not put.reference:
             print(f"wirecheck run: {put.name} runs on {put.loop} ({put.loop_reason})", file=sys.stderr)
@@ -189,10 +278,25 @@ def _run(args: argparse.Namespace) -> int:
             text += f"\nbaseline: {baseline.source} ({len(baseline.entries)} entries)"
         print(text)
         code = result.exit_code
+        record = None
+        if shard is not None:
+            from harness.report.merge import record as shard_record
+
+            record = shard_record(
+                shard, whole, every, result, variants=variants, profile=args.profile, baseline=baseline
+            )
         written = write_reports(
-            result, json=args.json, junit_xml=args.junit, matrix_md=args.matrix, summary_text=text
+            result,
+            json=args.json,
+            junit_xml=args.junit,
+            matrix_md=args.matrix,
+            summary_text=text,
+            shard=record,
         )
         code = code if written else max(code, 1)
+    except KeyboardInterrupt:
+        progress.close()  # the line main prints starts a line of its own
+        raise
     finally:
         _close_bridge(bridge, code, program=args.program)
     return code
@@ -257,6 +361,7 @@ def _baseline(args: argparse.Namespace) -> int:
         print(f"wirecheck baseline: {exc}", file=sys.stderr)
         return 2
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(draft.render(str(output)), encoding="utf-8")
     except OSError as exc:
         print(f"wirecheck baseline: {output}: cannot write it: {exc.strerror}", file=sys.stderr)
@@ -313,8 +418,15 @@ def build_parser() -> argparse.ArgumentParser:
         f"per variant, named case[provider]{{variant}} ({', '.join(VARIANTS)}; mocks/variants.py; "
         "default: plain only)",
     )
-    run.add_argument("--concurrency", type=int, default=8, help="cases run at once (default: %(default)s)")
-    run.add_argument("--deadline", type=float, default=10.0, help="seconds per call (default: %(default)s)")
+    run.add_argument(
+        "--concurrency", type=_whole, default=8, help="cases run at once, from 1 (default: %(default)s)"
+    )
+    run.add_argument(
+        "--deadline",
+        type=number_or_text,
+        default=10.0,
+        help="seconds per call, above 0 (default: %(default)s)",
+    )
     run.add_argument("--no-sdk", action="store_true", help="skip the official-SDK oracle checks")
     run.add_argument(
         "--profile",
@@ -331,6 +443,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="event loop of module:Class providers: trio, asyncio (one asyncio loop in a thread), or auto: "
         "a class attribute event_loop, else asyncio when the class's module refers to an asyncio-bound "
         "library (asyncio, aiohttp, litellm, ...) and not to trio (default: %(default)s)",
+    )
+    run.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="run only shard K of N (1 <= K <= N) of the selected cases, split by a hash of the case id "
+        "(every case in exactly one shard, with all its providers and variants); join the shards' --json "
+        "reports with `wirecheck report merge`",
     )
     run.add_argument(
         "-v",
@@ -391,10 +510,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--capture-limit",
-        type=int,
+        type=_whole,
         default=10_000,
         help="captured requests kept for /__wirecheck/requests (default: %(default)s; 0: all; a cassette "
         "replay keeps all)",
+    )
+    limits = serve.add_argument_group(
+        "limits", "what one client may take (with a script; a cassette replay keeps the defaults)"
+    )
+    defaults = Limits()
+    limits.add_argument(
+        "--max-connections",
+        type=_count,
+        default=defaults.connections,
+        metavar="N",
+        help="connections open at once (default: %(default)s, at most the open-file limit less 64); at the "
+        "cap a new one closes the connection that has waited longest for a request head, else it waits",
+    )
+    limits.add_argument(
+        "--head-timeout",
+        type=_seconds,
+        default=defaults.head,
+        metavar="SECONDS",
+        help="a request head must be complete this long after the connection opened, or after its first "
+        "byte on a kept-alive connection (default: %(default)g; then 408 and close)",
+    )
+    limits.add_argument(
+        "--body-timeout",
+        type=_seconds,
+        default=defaults.body,
+        metavar="SECONDS",
+        help="a request body must be complete this long after its head (default: %(default)g; then 408, "
+        "captured as such, and close)",
+    )
+    limits.add_argument(
+        "--max-body",
+        type=_size,
+        default=defaults.body_bytes,
+        metavar="BYTES",
+        help="larger request bodies are answered 413 and captured as their first 16 KiB (at most BYTES), length and "
+        "SHA-256, never held whole (default: 32MiB; units KiB, MiB, GiB)",
     )
     replay = serve.add_argument_group("replaying cassettes")
     replay.add_argument(
@@ -426,8 +581,52 @@ def build_parser() -> argparse.ArgumentParser:
         help="let each interaction answer any number of times (default: once)",
     )
     serve.set_defaults(run=_serve)
+    _report_commands(commands)
     add_cassette_commands(commands)
     return parser
+
+
+def _report_commands(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser("report", help="work with the JSON reports of runs")
+    actions = report.add_subparsers(dest="action", required=True, metavar="ACTION")
+    merging = actions.add_parser(
+        "merge",
+        help="join the JSON reports of a run's shards (wirecheck run --shard K/N --json F) into one",
+        description="Join the JSON reports of every shard of one run (wirecheck run --shard K/N --json F) "
+        "into the report of the whole run, print its summary and write the reports asked for.",
+        epilog="Exit status: 0 when the merged run has no fail, error or mock-infidelity verdict, 1 when it "
+        "has; 2 (one line on stderr naming the file) on reports that are not the shards of one run: "
+        "another split, selection, providers, profile, variants or baseline, a shard twice or missing, a "
+        "case in two shards.",
+    )
+    merging.add_argument("reports", nargs="+", metavar="SHARD.json", help="every shard's JSON report")
+    merging.add_argument("--json", metavar="FILE", help="write the merged run as JSON")
+    merging.add_argument("--junit", metavar="FILE", help="write JUnit XML")
+    merging.add_argument("--matrix", metavar="FILE", help="write the markdown provider × feature matrix")
+    merging.set_defaults(run=_merge)
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from harness.report import terminal
+    from harness.report.files import write_reports
+    from harness.report.merge import MergeError, merge
+
+    try:
+        merged = merge(args.reports)
+    except MergeError as exc:
+        print(f"wirecheck report merge: {exc}", file=sys.stderr)
+        return 2
+    text = terminal.summary(merged.run) + f"\nmerged {merged.shards} shards: {', '.join(merged.sources)}"
+    print(text)
+    written = write_reports(
+        merged.run,
+        json=args.json,
+        junit_xml=args.junit,
+        matrix_md=args.matrix,
+        summary_text=text,
+        command="wirecheck report merge",
+    )
+    return merged.run.exit_code if written else max(merged.run.exit_code, 1)
 
 
 def _scenario_args(parser: argparse.ArgumentParser) -> None:
@@ -442,13 +641,93 @@ def _scenario_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: Exit status and the one line printed for each way the program is stopped from outside.
+STOPPED = {
+    signal.SIGINT: (130, "interrupted"),
+    signal.SIGTERM: (143, "terminated"),
+    signal.SIGHUP: (129, "hung up"),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command. ``argv=None`` (the process's own command line) means this is the program, whose exit
     ``wirecheck run`` may guard (``harness.asyncio_bridge.guard_exit``); a caller that passes ``argv``
-    goes on running, so its process is never ended for it."""
+    goes on running, so its process is never ended for it.
+
+    Ctrl-C (SIGINT), SIGTERM and SIGHUP stop any command the same way: as a ``KeyboardInterrupt`` raised
+    where the command is (so its cleanup runs: a gateway's process tree is ended, temporary folders are
+    removed, reports already written stay), then one line on stderr (``wirecheck: interrupted``) and
+    exit status 128 + the signal's number (130 for Ctrl-C). No traceback."""
     args = build_parser().parse_args(argv)
+    if (problem := check_flags(args)) is not None:  # harness/flags.py: one line, exit 2
+        return problem.report()
     args.program = argv is None
-    return args.run(args)
+    received: list[int] = []
+    with _stop_signals(received):
+        try:
+            return args.run(args)
+        except (KeyboardInterrupt, BaseExceptionGroup) as exc:
+            # trio raises it from a nursery inside a group, with what the cancellation caused beside it
+            if isinstance(exc, BaseExceptionGroup) and exc.subgroup(KeyboardInterrupt) is None:
+                raise
+            code, word = STOPPED[received[-1] if received else signal.SIGINT]
+            with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: the line all the same
+                _write_finished(args, exc, word)
+            print(f"wirecheck: {word}", file=sys.stderr)
+            return code
+
+
+def _write_finished(args: argparse.Namespace, exc: BaseException, word: str) -> None:
+    """The reports of the cases a run finished before it was stopped (``harness.runner.RunInterrupted``),
+    written where the run writes them (``--json``, ``--junit``, ``--matrix``, ``--summary``)."""
+    from harness.report import terminal
+    from harness.report.files import write_reports
+    from harness.runner import RunInterrupted
+
+    if isinstance(exc, BaseExceptionGroup):
+        found = exc.subgroup(RunInterrupted)
+        while isinstance(found, BaseExceptionGroup):
+            found = found.exceptions[0]
+        exc = found if found is not None else exc
+    if not isinstance(exc, RunInterrupted):
+        return
+    paths = {name: getattr(args, name, None) for name in ("json", "junit", "matrix", "summary")}
+    if not any(paths.values()):
+        return
+    text = terminal.summary(exc.result, verbose=getattr(args, "verbose", False))
+    text += f"\nthe run was {word}: the cases it had not finished are not in these reports"
+    write_reports(
+        exc.result, json=paths["json"], junit_xml=paths["junit"], matrix_md=paths["matrix"],
+        summary=paths["summary"], summary_text=text,
+    )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _stop_signals(received: list[int]) -> Iterator[None]:
+    """While the command runs: SIGTERM and SIGHUP (where not ignored) raise ``KeyboardInterrupt`` as Ctrl-C
+    does, by way of the SIGINT handler in place (trio's, which delivers it where it is safe, or Python's
+    own); ``received`` collects the signals that came. Only in the main thread; the handlers are put back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        received.append(signum)
+        interrupt = signal.getsignal(signal.SIGINT)
+        if callable(interrupt):
+            interrupt(signal.SIGINT, frame)
+        else:  # SIGINT ignored or default: stop all the same
+            raise KeyboardInterrupt
+
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            previous[sig] = signal.signal(sig, stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

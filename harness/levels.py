@@ -26,18 +26,23 @@ Where a level comes from, first match wins:
    the exact upstream form is reference;
 4. the case's ``level:``, else its clause: a clause of the contract is contract, one of a vendor's
    spec (openai, anthropic, gemini, azure, sse, http) is spec.
+
+Then a **situation** of the call can only raise that level, never lower it (``SITUATIONS``): an
+expectation that a vendor's spec requires of that vendor's own client is only the Provider contract's
+once the call crosses dialects or a stream has already started.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from enum import StrEnum
 
 __all__ = [
     "INHERITED",
     "INTRINSIC",
     "LEVELS",
+    "SITUATIONS",
     "Level",
     "case_level",
     "check_level",
@@ -86,6 +91,21 @@ INTRINSIC: tuple[tuple[str, Level], ...] = (
 #: level.
 INHERITED: tuple[str, ...] = ("upstream.request", "fields.result", "equivalence.raw")
 
+#: Situations of a call, each with the checks that in it judge only what the Provider contract requires
+#: (their level is raised to at least ``contract``):
+#:
+#: - ``translated``: the client's dialect is not the upstream's. How one vendor's error status and type
+#:   reach another vendor's client is the contract's rule (a ``ProviderError`` keeps the upstream's own,
+#:   docs/contract.md#errors-upstream); no vendor's spec speaks of another vendor's errors, and a gateway's
+#:   front door may answer in its own vocabulary.
+#: - ``stream_started``: the upstream fails after its stream began (an in-stream error, a drop or a stall
+#:   after some events). That such a call is not sent again is the contract's retry rule
+#:   (docs/contract.md#retries); the vendors' specs do not forbid a client's retry.
+SITUATIONS: dict[str, tuple[str, ...]] = {
+    "translated": ("error.status", "error.type"),
+    "stream_started": ("upstream.attempts",),
+}
+
 #: Clause ``spec`` values that name the Provider contract or the reference's own choices; any other
 #: value names a vendor's or a standard's spec.
 _CLAUSE_LEVELS: dict[str, Level] = {"contract": Level.CONTRACT, "reference": Level.REFERENCE}
@@ -99,10 +119,23 @@ def case_level(explicit: str | None, clause_spec: str) -> Level:
 
 
 def check_level(
-    check_id: str, case: Level, overrides: Mapping[str, str] | None = None, inherited: bool = False
+    check_id: str,
+    case: Level,
+    overrides: Mapping[str, str] | None = None,
+    inherited: bool = False,
+    situations: Collection[str] = (),
 ) -> Level:
     """The level of check ``check_id`` on a case of level ``case`` with its ``levels:`` map; ``inherited``:
-    the call it judges went through a translating default the provider inherits (``INHERITED``)."""
+    the call it judges went through a translating default the provider inherits (``INHERITED``);
+    ``situations``: names from ``SITUATIONS`` that hold for the call."""
+    level = _stated_level(check_id, case, overrides, inherited)
+    for situation in situations:
+        if check_id in SITUATIONS[situation] and level.rank < Level.CONTRACT.rank:
+            level = Level.CONTRACT
+    return level
+
+
+def _stated_level(check_id: str, case: Level, overrides: Mapping[str, str] | None, inherited: bool) -> Level:
     if inherited and any(fnmatch.fnmatchcase(check_id, pattern) for pattern in INHERITED):
         return Level.REFERENCE
     for pattern, level in (overrides or {}).items():

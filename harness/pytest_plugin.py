@@ -16,7 +16,10 @@ or in the ini file::
 
 Items are named ``<case id>[<provider>]`` (``-k`` selects them), carry the marker
 ``wirecheck(case, provider)`` and live under their scenario file. The selected items run as one
-``harness.runner`` run, the first time one of them executes; each item then reports its own verdict:
+``harness.runner`` run, the first time one of them executes (under pytest-xdist, ``-n N``: each worker runs
+the items of a scenario file as one run, the first time it executes one of them, so ``--dist loadfile``
+runs every file once; with ``--dist load`` a file split between workers runs in each of them, with the
+same verdicts); each item then reports its own verdict:
 pass passes, not-applicable skips, fail / error / mock-infidelity fail with the readable diff. A baseline
 entry (or the case's ``xfail:``) for the whole case marks the item ``xfail(strict=True)``, so a stale
 entry fails as XPASS(strict); an entry naming one check xfails the item only while exactly the listed
@@ -138,7 +141,7 @@ class WirecheckItem(pytest.Item):
             self.add_marker(pytest.mark.xfail(strict=True, reason=f"wirecheck baseline: {reason}"))
 
     def runtest(self) -> None:
-        result = _results(self.session)[(self.case.id, self.put.name)]
+        result = _results(self)[(self.case.id, self.put.name)]
         self.result = result
         if result.verdict is Verdict.NOT_APPLICABLE:
             pytest.skip(result.message)
@@ -167,21 +170,32 @@ class WirecheckFailure(Exception):
         super().__init__(result.summary())
 
 
-def _results(session: pytest.Session) -> dict[tuple[str, str], CaseResult]:
-    """Run every selected wirecheck item once (the first time one executes) and index the verdicts."""
-    state = session.config.stash[_STATE]
-    if state.get("results") is None:
+def _results(item: WirecheckItem) -> dict[tuple[str, str], CaseResult]:
+    """The verdicts of ``item``'s batch, run once, the first time one of its items executes: every
+    selected wirecheck item of the session, or on a pytest-xdist worker (which collects every item but
+    runs only those it is sent) the selected items of ``item``'s scenario file."""
+    config = item.session.config
+    state = config.stash[_STATE]
+    worker = hasattr(config, "workerinput")  # set by pytest-xdist on its workers
+    scope = item.parent.nodeid if worker and item.parent is not None else ""
+    batches: dict[str, dict[tuple[str, str], CaseResult]] = state["results"]
+    if scope not in batches:
         from harness.runner import run
 
-        items = [i for i in session.items if isinstance(i, WirecheckItem)]
+        items = [
+            i
+            for i in item.session.items
+            if isinstance(i, WirecheckItem)
+            and (not scope or (i.parent is not None and i.parent.nodeid == scope))
+        ]
         cases = list({id(i.case): i.case for i in items}.values())
         providers = list({i.put.name: i.put for i in items}.values())
         wanted = {(i.case.id, i.put.name) for i in items}
         outcome = run(cases, providers, apply_baseline=False, sdk=state["sdk"])
-        state["results"] = {
+        batches[scope] = {
             (r.case_id, r.provider): r for r in outcome.results if (r.case_id, r.provider) in wanted
         }
-    return state["results"]
+    return batches[scope]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -209,7 +223,7 @@ def pytest_collection_modifyitems(
         "providers": providers,
         "baseline": baseline,
         "sdk": settings["sdk"],
-        "results": None,
+        "results": {},  # batch ("": the session's; a scenario file's node id under xdist) -> verdicts
     }
     for path in scenario_files(settings["paths"]):
         path = Path(path).resolve()

@@ -58,12 +58,15 @@ from mocks.reply import Frame, Reply
 from mocks.server import serve
 from mocks.variants import DEFAULT as DEFAULT_VARIANTS
 from mocks.variants import VARIANTS
+from providers import contract
 from providers.base import NOT_IMPLEMENTED_DEFAULTS, TRANSLATING_DEFAULTS, Provider
 from providers.registry import PROVIDERS, provider_class
+from providers.transport import Timeouts
 
 __all__ = [
     "REFERENCE_DIALECTS",
     "ProviderUnderTest",
+    "RunInterrupted",
     "RunnerError",
     "resolve_providers",
     "run",
@@ -78,26 +81,10 @@ REFERENCE_DIALECTS: dict[str, str] = {
     "azure": "azure",
 }
 
-#: Streaming method → its non-streaming twin (equivalence.stream).
-STREAM_TWIN: dict[str, str] = {
-    "chat_completion_stream": "chat_completion",
-    "anthropic_messages_stream": "anthropic_messages",
-    "gemini_generate_content_stream": "gemini_generate_content",
-    "complete_stream": "complete",
-    "chat_completion_stream_raw": "chat_completion_raw",
-    "anthropic_messages_stream_raw": "anthropic_messages_raw",
-    "gemini_generate_content_stream_raw": "gemini_generate_content_raw",
-}
-#: Typed method ↔ raw method (equivalence.raw).
-RAW_TWIN: dict[str, str] = {
-    "chat_completion": "chat_completion_raw",
-    "chat_completion_stream": "chat_completion_stream_raw",
-    "anthropic_messages": "anthropic_messages_raw",
-    "anthropic_messages_stream": "anthropic_messages_stream_raw",
-    "gemini_generate_content": "gemini_generate_content_raw",
-    "gemini_generate_content_stream": "gemini_generate_content_stream_raw",
-}
-RAW_TWIN.update({raw: typed for typed, raw in list(RAW_TWIN.items())})
+#: Streaming method → its non-streaming twin (equivalence.stream; ``providers.contract``).
+STREAM_TWIN: dict[str, str] = {m.name: m.stream_twin for m in contract.METHODS if m.stream_twin}
+#: Typed method ↔ raw method, both ways (equivalence.raw; ``providers.contract``).
+RAW_TWIN: dict[str, str] = {m.name: m.raw_twin for m in contract.METHODS if m.raw_twin}
 
 
 class RunnerError(ValueError):
@@ -106,6 +93,22 @@ class RunnerError(ValueError):
 
 class HarnessError(Exception):
     """The harness could not build a call (e.g. a scenario request the wire model rejects)."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or a stop signal, ``harness.cli.main``) during a run: ``result`` holds the cases that had
+    finished, so their reports can still be written; the cases cut short are left out."""
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__("the run was interrupted")
+        self.result = result
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` is a ``KeyboardInterrupt``, alone or in a (trio nursery's) exception group."""
+    if isinstance(exc, BaseExceptionGroup):
+        return exc.subgroup(KeyboardInterrupt) is not None
+    return isinstance(exc, KeyboardInterrupt)
 
 
 # --- providers under test ---------------------------------------------------------------------------------
@@ -289,7 +292,7 @@ def _fields(request: Any) -> list[Any]:
     return out
 
 
-async def _body_stream(body: bytes) -> Any:
+def _body_stream(body: bytes) -> Any:
     from providers.streams import Stream
 
     async def pieces() -> Any:
@@ -301,40 +304,40 @@ async def _body_stream(body: bytes) -> Any:
     return Stream(pieces())
 
 
+def _request_argument(method: contract.Method, case: Case, request: Any) -> Any:
+    """The typed request: the wire model the method takes, parsed; the IR from the case's OpenAI chat JSON."""
+    from providers.convert import openai as openai_convert
+    from providers.types import ir
+
+    if method.request is ir.Request:
+        return openai_convert.request_to_ir(request)
+    return method.request.parse(request)
+
+
+def _model_argument(method: contract.Method, case: Case, request: Any) -> str:
+    """The case's ``model:``, else (for a JSON body) the request's ``model``."""
+    if "fields" in method.arguments:
+        return case.model or ""
+    return _model(case, request)
+
+
+#: How the runner builds each argument of a contract method (``providers.contract.Method.arguments``).
+_ARGUMENTS: dict[str, Callable[[contract.Method, Case, Any], Any]] = {
+    "model": _model_argument,
+    "request": _request_argument,
+    "raw_body": lambda method, case, request: _compact(request),
+    "body": lambda method, case, request: _body_stream(_compact(request)),
+    "fields": lambda method, case, request: _fields(request),
+}
+
+
 async def build_args(method: str, case: Case, request: Any) -> tuple[Any, ...]:
     """The positional arguments of ``method`` for this case's request (raises ``HarnessError``)."""
-    from providers.convert import openai as openai_convert
     from providers.errors import ProviderError
-    from providers.types.anthropic import MessagesRequest
-    from providers.types.gemini import GenerateContentRequest
-    from providers.types.media import AudioSpeechRequest, EmbeddingRequest, ImageRequest
-    from providers.types.openai import ChatCompletionRequest
 
-    model = _model(case, request)
     try:
-        if method in ("chat_completion", "chat_completion_stream"):
-            return (ChatCompletionRequest.parse(request),)
-        if method in ("anthropic_messages", "anthropic_messages_stream"):
-            return (MessagesRequest.parse(request),)
-        if method in ("gemini_generate_content", "gemini_generate_content_stream"):
-            return (model, GenerateContentRequest.parse(request))
-        if method in ("complete", "complete_stream"):
-            return (openai_convert.request_to_ir(request),)
-        if method == "embedding":
-            return (EmbeddingRequest.parse(request),)
-        if method == "image_generation":
-            return (ImageRequest.parse(request),)
-        if method == "audio_speech":
-            return (AudioSpeechRequest.parse(request),)
-        if method == "audio_transcription":
-            return (case.model or "", _fields(request))
-        if method.startswith("is_"):
-            return ()
-        if method in ("anthropic_messages_raw", "anthropic_messages_stream_raw"):
-            return (_compact(request),)
-        if method == "chat_completion_stream_passthrough":
-            return (model, await _body_stream(_compact(request)))
-        return (model, _compact(request))  # chat_*_raw, gemini_*_raw
+        row = contract.BY_NAME[method]
+        return tuple(_ARGUMENTS[name](row, case, request) for name in row.arguments)
     except ProviderError as exc:
         raise HarnessError(f"case {case.id}: its request is not a valid {method} request: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
@@ -342,16 +345,17 @@ async def build_args(method: str, case: Case, request: Any) -> tuple[Any, ...]:
 
 
 def twin_request(case: Case, method: str) -> Any:
-    """The case's request as ``method`` takes it: raw streaming bodies carry ``"stream": true`` (they are
-    forwarded unparsed); non-streaming ones carry no streaming switches."""
+    """The case's request as twin ``method`` takes it: a raw streaming twin whose wire asks for the stream
+    in the body (``providers.contract.Method.stream_switch``) carries ``"stream": true`` (it is forwarded
+    unparsed); non-streaming ones carry no streaming switches."""
     request = case.request
     if not isinstance(request, dict):
         return request
     request = dict(request)
-    streams = method in STREAM_METHODS
-    if streams and method in ("chat_completion_stream_raw", "anthropic_messages_stream_raw"):
+    row = contract.BY_NAME[method]
+    if row.streams and row.raw and row.stream_twin and row.stream_switch == "body":
         request["stream"] = True
-    if not streams:
+    if not row.streams:
         request.pop("stream", None)
         request.pop("stream_options", None)
     return request
@@ -471,6 +475,8 @@ async def _build_provider(
         kwargs["sleep"] = record_wait
     if "client" in params and ctx.client is not None and not on_asyncio:
         kwargs["client"] = ctx.client  # building an httpx client costs ~50 ms (its SSL context)
+    if takes_total(put):
+        kwargs["timeouts"] = Timeouts(total=ctx.deadline)
     try:
         if not on_asyncio:
             return put.cls(**kwargs), recorded
@@ -481,6 +487,24 @@ async def _build_provider(
         raise HarnessError(f"cannot construct provider {put.name}: took over {ctx.deadline:g}s") from None
     except Exception as exc:
         raise HarnessError(f"cannot construct provider {put.name}: {type(exc).__name__}: {exc}") from exc
+
+
+#: Seconds the runner's own deadline waits past a provider's ``Timeouts.total`` (the same case deadline),
+#: so a provider that keeps it reports its own timeout error first.
+TOTAL_GRACE = 1.0
+
+
+def takes_total(put: ProviderUnderTest) -> bool:
+    """Whether the provider's constructor takes ``timeouts=`` as a ``providers.transport.Timeouts`` (by its
+    annotation; trio providers only): the runner then sets ``total`` to the case deadline. Constructors that
+    do not name it, or name something else so, are built as before."""
+    if put.loop == "asyncio":
+        return False
+    try:
+        parameter = inspect.signature(put.cls).parameters.get("timeouts")
+    except (TypeError, ValueError):
+        return False
+    return parameter is not None and "Timeouts" in str(parameter.annotation)
 
 
 def _named_parameters(cls: type) -> set[str]:
@@ -521,7 +545,7 @@ async def _call(
         args = await build_args(method, case, request)
         start = trio.current_time()
         try:
-            with trio.fail_after(ctx.deadline):
+            with trio.fail_after(ctx.deadline + (TOTAL_GRACE if takes_total(put) else 0.0)):
                 await _invoke(provider, method, args, outcome, start)
         except trio.TooSlowError:
             outcome.deadline_exceeded = True
@@ -771,6 +795,7 @@ async def run_async(
 
     import httpx
 
+    interrupted = False
     async with (
         _asyncio_bridge(providers, asyncio_bridge) as bridge,
         httpx.AsyncClient(follow_redirects=False) as client,
@@ -786,17 +811,20 @@ async def run_async(
 
         async def job(i: int, case: Case, put: ProviderUnderTest, variant: str) -> None:
             async with limiter:
-                results[i] = await run_one(ctx, put, case, variant)
+                results[i] = shown = await run_one(ctx, put, case, variant)
             if progress is not None:
-                shown = results[i]
                 if apply_baseline and (baseline is not None or case.xfail):  # show the verdict it will get
                     shown = (baseline or Baseline.empty()).apply([shown], {case.id}, names, [case])[0]
-                progress(shown)  # type: ignore[arg-type]
+                progress(shown)
 
         try:
             async with trio.open_nursery() as jobs_nursery:
                 for i, (case, put, variant) in enumerate(jobs):
                     jobs_nursery.start_soon(job, i, case, put, variant)
+        except BaseException as exc:  # Ctrl-C: the cases that finished are still reported
+            if not is_interrupt(exc) or not any(results):
+                raise
+            interrupted = True
         finally:
             with trio.CancelScope(shield=True):
                 await _stop_js_oracles()
@@ -807,15 +835,18 @@ async def run_async(
         ran = {c.id for c in cases}
         known = set(known_cases) if known_cases is not None else ran
         done = (baseline or Baseline.empty()).apply(
-            done, known, [p.name for p in providers], cases, whole_suite=known <= ran
+            done, known, [p.name for p in providers], cases, whole_suite=known <= ran and not interrupted
         )
-    return RunResult(
+    result = RunResult(
         done,
         [p.name for p in providers],
         duration=time.perf_counter() - started,
         case_count=len(cases),
         secrets=[api_key],
     )
+    if interrupted:
+        raise RunInterrupted(result)
+    return result
 
 
 def run(
@@ -854,7 +885,7 @@ def run(
     return trio.run(
         lambda: run_async(
             scenarios,
-            puts,  # type: ignore[arg-type]
+            puts,
             baseline=baseline,
             known_cases=known_cases,
             concurrency=concurrency,

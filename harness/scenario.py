@@ -42,8 +42,11 @@ A scenario file is YAML; one file holds one family of cases. Its shape is the JS
                               # reference; default: contract for a contract clause, else spec
         levels: {upstream.attempts: reference}   # per check id or glob, for one expectation
 
-Errors are ``ScenarioError``s naming the file, the line and the field, what was expected and what was
-found: the YAML is composed into nodes first so every JSON pointer keeps its line.
+Errors are ``ScenarioError``s (``harness.config.ConfigError``s) naming the file, the line and the field,
+what was expected and what was found: files are read with ``harness.config.load_document`` (UTF-8, size
+and alias limits, finite numbers), which keeps the line of every JSON pointer. Expectations' matchers are
+checked at load (``mocks.matching.matcher_problem``: known names, ``$regex`` compiled), as is each
+upstream behaviour (a mocks script).
 """
 
 from __future__ import annotations
@@ -51,18 +54,20 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from harness.config import ConfigError, Pointer, dotted, line_of, load_document, parse_document
 from harness.levels import Level, case_level, check_level
+from mocks.matching import matcher_problem
 from mocks.script import ScriptError, parse_script
+from providers import contract
 
 __all__ = [
     "DIALECT_NAMES",
@@ -83,44 +88,18 @@ __all__ = [
 REFERENCE_PROVIDERS: tuple[str, ...] = ("openai", "anthropic", "google", "azure")
 #: Upstream dialects a case may script separately (``azure`` falls back to ``openai``).
 DIALECT_NAMES: tuple[str, ...] = ("openai", "anthropic", "gemini", "azure")
-#: Methods whose first argument is a model name (``model:`` in the case).
-MODEL_METHODS: frozenset[str] = frozenset(
-    {
-        "gemini_generate_content",
-        "gemini_generate_content_stream",
-        "gemini_generate_content_raw",
-        "gemini_generate_content_stream_raw",
-        "chat_completion_raw",
-        "chat_completion_stream_raw",
-        "chat_completion_stream_passthrough",
-        "audio_transcription",
-    }
-)
+#: Methods whose first argument is a model name (``model:`` in the case; ``providers.contract``).
+MODEL_METHODS: frozenset[str] = frozenset(m.name for m in contract.METHODS if m.takes_model)
 #: Methods that take no request.
-_NO_REQUEST = frozenset({"is_openai_compat", "is_anthropic_compat", "is_gemini_compat"})
+_NO_REQUEST = frozenset(m.name for m in contract.METHODS if not m.arguments)
 #: Methods that need ``model:`` (the Gemini path model).
-_NEED_MODEL = frozenset(m for m in MODEL_METHODS if m.startswith("gemini_"))
+_NEED_MODEL = frozenset(m.name for m in contract.METHODS if m.model == "path")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(ConfigError):
     """A scenario that cannot be used: ``source`` file, ``line`` (1-based, 0 if unknown), ``field`` (a
-    dotted path such as ``cases[3].expect.stop``), what was ``expected`` and what was ``got``."""
-
-    def __init__(self, source: str, line: int, field: str, expected: str, got: Any) -> None:
-        self.source = source
-        self.line = line
-        self.field = field
-        self.expected = expected
-        self.got = got
-        where = f"{source}:{line}" if line else source
-        super().__init__(f"{where}: {field}: expected {expected}, got {_show(got)}")
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str) and value.startswith("<") and value.endswith(">"):
-        return value  # already a description ("<nothing>")
-    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 100 else text[:97] + "..."
+    dotted path such as ``cases[3].expect.stop``), what was ``expected`` and what was ``got``
+    (``harness.config.ConfigError``'s shape, also the baseline's and the gateway adapter's errors)."""
 
 
 # --- the model ---------------------------------------------------------------------------------------
@@ -168,10 +147,11 @@ class Case:
     level: Level = Level.SPEC
     levels: Mapping[str, str] = field(default_factory=dict)
 
-    def check_level(self, check_id: str, inherited: bool = False) -> Level:
+    def check_level(self, check_id: str, inherited: bool = False, situations: Collection[str] = ()) -> Level:
         """What requires check ``check_id`` on this case (``harness.levels``); ``inherited``: the call it
-        judges went through a translating default the provider inherits."""
-        return check_level(check_id, self.level, self.levels, inherited)
+        judges went through a translating default the provider inherits; ``situations``: those of
+        ``harness.levels.SITUATIONS`` that hold for the call."""
+        return check_level(check_id, self.level, self.levels, inherited, situations)
 
     def applies_to(self, provider: str) -> bool:
         """Whether this case runs for reference provider ``provider`` (a user's provider: see the runner)."""
@@ -201,6 +181,13 @@ class Case:
         reply = up.get("reply") or {}
         return isinstance(reply.get("status"), int) and reply["status"] >= 400
 
+    def fails_after_stream_start(self, dialect: str | None) -> bool:
+        """Whether the upstream for ``dialect`` fails after its stream began: an in-stream error, or a
+        drop, stall or malformed event after some events or bytes (a fault of the case or of its rules)."""
+        up = self.upstream_for(dialect)
+        faults = [up.get("fault") or {}, *((r.get("fault") or {}) for r in up.get("rules", ()))]
+        return any(_after_start(fault) for fault in faults)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -210,6 +197,16 @@ class Case:
             "family": self.family,
             "source": f"{self.source}:{self.line}",
         }
+
+
+def _after_start(fault: Mapping[str, Any]) -> bool:
+    if "stream_error" in fault:
+        return True
+    return any(
+        isinstance(fault.get(name), Mapping)
+        and ("after_events" in fault[name] or "after_bytes" in fault[name])
+        for name in ("drop", "stall", "malformed_sse")
+    )
 
 
 def script_data(up: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -234,59 +231,24 @@ class ScenarioFile:
 
 # --- YAML with line numbers ------------------------------------------------------------------------------
 
-Pointer = tuple[str | int, ...]
-
 
 def load_yaml(text: str, source: str) -> tuple[Any, dict[Pointer, int]]:
     """Parse YAML ``text`` into plain data plus the 1-based line of every JSON pointer in it (a mapping
-    key's pointer gets the key's line)."""
-    loader = yaml.SafeLoader(text)
+    key's pointer gets the key's line), with ``harness.config.parse_document``'s checks (alias limit,
+    finite numbers); raises ``ScenarioError``."""
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(source, line, "<yaml>", "valid YAML", f"<{problem}>") from None
-    finally:
-        loader.dispose()
-    lines: dict[Pointer, int] = {}
-    if node is not None:
-        _record_lines(node, (), node.start_mark.line + 1, lines)
-    return data, lines
+        return parse_document(text, source)
+    except ConfigError as exc:
+        raise _as_scenario_error(exc) from None
 
 
-def _record_lines(node: yaml.Node, pointer: Pointer, line: int, out: dict[Pointer, int]) -> None:
-    out.setdefault(pointer, line)
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                _record_lines(value, (*pointer, key.value), key.start_mark.line + 1, out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _record_lines(item, (*pointer, i), item.start_mark.line + 1, out)
+def _as_scenario_error(exc: ConfigError) -> ScenarioError:
+    if isinstance(exc, ScenarioError):
+        return exc
+    return ScenarioError(exc.source, exc.line, exc.field, exc.expected, exc.got)
 
 
-def _line_of(lines: Mapping[Pointer, int], pointer: Sequence[str | int]) -> int:
-    """The line of ``pointer``, or of its nearest ancestor present in the file."""
-    pointer = tuple(pointer)
-    while pointer:
-        if pointer in lines:
-            return lines[pointer]
-        pointer = pointer[:-1]
-    return lines.get((), 0)
-
-
-def dotted(pointer: Iterable[str | int]) -> str:
-    """``("cases", 3, "expect", "stop")`` → ``cases[3].expect.stop``."""
-    out = ""
-    for part in pointer:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "<file>"
+_line_of = line_of
 
 
 # --- schema validation -------------------------------------------------------------------------------------
@@ -396,10 +358,9 @@ def load_file(path: str | Path, *, display: str | None = None) -> ScenarioFile:
     path = Path(path)
     source = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(source, 0, "<file>", "a readable scenario file", f"<{exc.strerror}>") from None
-    data, lines = load_yaml(text, source)
+        data, lines = load_document(path, source=source, kind="yaml", what="scenario file")
+    except ConfigError as exc:
+        raise _as_scenario_error(exc) from None
     return parse(data, lines, source)
 
 
@@ -444,6 +405,18 @@ def _case(raw: dict[str, Any], at: Pointer, family: str | None, source: str, lin
         raise fail((*at, "model"), f"the path model ({method} takes one)", "<nothing>")
     upstream = raw.get("upstream") or {}
     _check_upstream(upstream, raw["id"], (*at, "upstream"), fail)
+    expect = raw.get("expect") or {}
+    problem = matcher_problem(expect, (*at, "expect"))
+    if problem is not None:
+        raise fail(*problem)
+    message = expect.get("error", {}).get("message") if isinstance(expect.get("error"), dict) else None
+    if isinstance(message, str):
+        try:
+            re.compile(message)
+        except re.error as exc:
+            raise fail(
+                (*at, "expect", "error", "message"), f"a regular expression that compiles ({exc})", message
+            ) from None
     clause = raw["clause"]
     case_id = raw["id"]
     return Case(

@@ -10,13 +10,26 @@ Secrets: the values of credential headers (``Authorization``, ``x-api-key``, ``a
 ``<redacted:N chars>`` (an ``Authorization`` scheme such as ``Bearer`` is kept), because captures end up in
 reports. The engine checks credentials before anything is stored.
 
+Bodies: a body up to the server's limit (``mocks.server.Limits.body_bytes``) is kept whole. A larger one is
+refused by the server (413) and kept as its first bytes only (``body_truncated``), with its full length
+(``body_length``) and the SHA-256 of all of it (``body_sha256``), hashed as it streamed in; a body the
+client was too slow to send (408) keeps what arrived.
+
+How a reply ended: ``completed`` (all of it was handed to the socket), ``disconnected`` (the client went
+away first, at ``disconnect_frame``) or ``dropped`` (the mock closed the connection on purpose, a ``drop``
+fault: ``status`` is ``None`` when no response head was sent at all, since no status reached the client).
+``outcome`` says it in a few words for anything that prints a capture.
+
 Thread- and trio-safe: one ``threading.Lock`` guards the lists and is never held across a wait, so the
 threaded in-process server and the trio server can both record without losing entries.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+import re
 import threading
 import time
 from collections import deque
@@ -27,6 +40,7 @@ __all__ = ["CaptureLog", "CapturedRequest", "NearMiss", "redact"]
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key"})
 SECRET_QUERY = frozenset({"key"})
+_SIZE_ONLY = re.compile(r"<\d+ bytes>")  # how ``to_json`` shows a body that is not UTF-8
 
 
 def redact(value: str, *, keep_scheme: bool = False) -> str:
@@ -45,7 +59,7 @@ class CapturedRequest:
     ``frame_times`` are seconds from arrival to the moment each frame was handed to the socket (marked just
     before the write, so a client that has read a reply always finds it recorded); ``completed`` is set
     likewise before the last write; ``disconnect_frame`` is the index of the first frame the client did not
-    get when it went away early.
+    get when it went away early, or at which the mock dropped the connection (``dropped``).
     """
 
     seq: int
@@ -68,7 +82,35 @@ class CapturedRequest:
     completed: bool = False
     disconnected: bool = False
     disconnect_frame: int | None = None
+    dropped: bool = False  # the mock closed the connection on purpose (a ``drop`` fault)
+    body_length: int = -1  # the whole body's length in bytes (``len(body)`` unless ``body_truncated``)
+    body_truncated: bool = False  # ``body`` holds only the first bytes of a body over the limit
+    _digest: str | None = field(default=None, repr=False)  # SHA-256 of a truncated body, taken as it streamed
     _t0: float = field(default_factory=time.monotonic, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.body_length < 0:
+            self.body_length = len(self.body)
+
+    @property
+    def body_sha256(self) -> str:
+        """The SHA-256 (hex) of the whole body as received, also when only its first bytes are kept."""
+        return self._digest if self._digest is not None else hashlib.sha256(self.body).hexdigest()
+
+    @property
+    def outcome(self) -> str:
+        """How the exchange ended, for people: ``"200"``, ``"dropped (no response)"``, ``"200, dropped after
+        frame 3"``, ``"200, client gone at frame 1"``, ``"413 (body too large)"``."""
+        if self.dropped and self.status is None:
+            return "dropped (no response)"
+        shown = "no reply" if self.status is None else str(self.status)
+        if self.dropped:
+            return f"{shown}, dropped after frame {self.disconnect_frame}"
+        if self.disconnected:
+            return f"{shown}, client gone at frame {self.disconnect_frame}"
+        if self.rejected is not None and self.status is not None and self.status in (408, 413):
+            return f"{shown} ({self.rejected})"
+        return shown
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), redacted if it is a credential."""
@@ -86,8 +128,62 @@ class CapturedRequest:
     def finished(self) -> None:
         self.completed = True
 
+    def dropped_at(self, frame: int, *, head_sent: bool) -> None:
+        """The mock closes the connection on purpose before frame ``frame``; without ``head_sent`` no
+        response reached the client, so there is no status (``None``)."""
+        self.dropped = True
+        self.disconnect_frame = frame
+        self.completed = False
+        if not head_sent:
+            self.status = None
+
+    def truncated(self, length: int, sha256: str) -> None:
+        """``body`` is only the first bytes of a body of ``length`` bytes whose SHA-256 (hex) is ``sha256``."""
+        self.body_length = length
+        self.body_truncated = length > len(self.body)
+        self._digest = sha256
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CapturedRequest:
+        """A capture back from ``to_json`` (e.g. read over ``GET /__wirecheck/requests``): a body shown as
+        ``<N bytes>`` (not UTF-8) comes back empty; its length and hash are kept."""
+        body = data.get("body") or ""
+        raw = body.encode("utf-8") if isinstance(body, str) and not _SIZE_ONLY.fullmatch(body) else b""
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = None
+        capture = cls(
+            seq=data.get("seq", 0),
+            method=data.get("method", ""),
+            path=data.get("path", ""),
+            query={k: list(v) for k, v in (data.get("query") or {}).items()},
+            headers=[(k, v) for k, v in data.get("headers") or ()],
+            body=raw,
+            json=parsed,
+            received_at=data.get("received_at", time.time()),
+            dialect=data.get("dialect"),
+            endpoint=data.get("endpoint"),
+            rule=data.get("rule"),
+            status=data.get("status"),
+            rejected=data.get("rejected"),
+            faults=list(data.get("faults") or ()),
+            frame_times=list(data.get("frame_times") or ()),
+            completed=bool(data.get("completed")),
+            disconnected=bool(data.get("disconnected")),
+            disconnect_frame=data.get("disconnect_frame"),
+            dropped=bool(data.get("dropped")),
+        )
+        length = data.get("body_length")
+        if isinstance(length, int) and isinstance(data.get("body_sha256"), str):
+            capture.body_length = length
+            capture.body_truncated = bool(data.get("body_truncated"))
+            capture._digest = data["body_sha256"]
+        return capture
+
     def to_json(self) -> dict[str, Any]:
-        """A plain dict for reports (the body as text when it is UTF-8, else its size)."""
+        """A plain dict for reports and ``GET /__wirecheck/requests`` (the body as text when it is UTF-8,
+        else its size; ``status`` is ``null`` for a connection dropped before any response)."""
         try:
             body: Any = self.body.decode("utf-8")
         except UnicodeDecodeError:
@@ -110,6 +206,11 @@ class CapturedRequest:
             "completed": self.completed,
             "disconnected": self.disconnected,
             "disconnect_frame": self.disconnect_frame,
+            "dropped": self.dropped,
+            "outcome": self.outcome,
+            "body_length": self.body_length,
+            "body_truncated": self.body_truncated,
+            "body_sha256": self.body_sha256,
         }
 
 

@@ -103,6 +103,8 @@ class InProcessServer(HostedUpstream):
                 reply.capture.client_gone(0)
             _shutdown(sock)
         elif not reply.send_head:
+            if reply.capture is not None:
+                reply.capture.dropped_at(0, head_sent=False)
             _shutdown(sock)
         headers = list(reply.headers)
         if reply.content_length is not None:
@@ -126,9 +128,13 @@ class InProcessServer(HostedUpstream):
                     if index == last and reply.end == "complete":
                         capture.finished()
                     capture.frame_sent()
+                    if index == last and reply.end == "drop":
+                        capture.dropped_at(index + 1, head_sent=True)
                 if frame.data:
                     yield frame.data
             if reply.end == "drop":
+                if capture is not None and last < 0:
+                    capture.dropped_at(0, head_sent=True)
                 _shutdown(sock)
             elif last < 0 and capture is not None:
                 capture.finished()

@@ -39,13 +39,17 @@ Faults (``mocks.faults``): ``error: {status, message, type, code, retry_after, h
 ``malformed_sse: {after_events, text}``, ``malformed_json: {}``, ``drop: {after_events | after_bytes}``
 (empty: no response at all), ``stall: {ms, after_events}``, ``drip: {bytes_per_second, piece}``.
 
-First matching rule wins. Errors are ``ScriptError``s naming the file, the field and what was expected.
+``match.json`` takes the matchers of scenario expectations (``mocks/matching.py``: ``{$regex: "^gpt-"}``,
+``{$type: string}``, ``{$not: ...}``, ...), checked at load like every other field: numbers finite and
+within range (delays and durations), header names tokens and values without CR/LF, path patterns compiled.
+
+First matching rule wins. Errors are ``ScriptError``s (the ``mocks.config.ConfigError`` shape) naming the
+file, the line (read from a file), the field and what was expected.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,7 +57,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mocks import faults as f
+from mocks.config import ConfigError, check_header, finite_number, line_of, load_document, pointer_of
 from mocks.framing import Event
+from mocks.matching import differences, is_matcher, matcher_problem
 from mocks.variants import VARIANTS
 
 __all__ = ["AuthPolicy", "Match", "ReplySpec", "Rule", "Script", "ScriptError", "load_script", "parse_script"]
@@ -61,15 +67,16 @@ __all__ = ["AuthPolicy", "Match", "ReplySpec", "Rule", "Script", "ScriptError", 
 DIALECTS = ("openai", "anthropic", "gemini", "azure")
 
 
-class ScriptError(ValueError):
-    """A script that cannot be used: where (``source`` and ``field``), what was ``expected``, what it ``got``."""
+#: The longest delay or stall a script may ask for, in milliseconds (a day: anything longer is a typo).
+MAX_MS = 86_400_000
 
-    def __init__(self, source: str, field: str, expected: str, got: Any) -> None:
-        self.source = source
-        self.field = field
-        self.expected = expected
-        self.got = got
-        super().__init__(f"{source}: {field}: expected {expected}, got {_show(got)}")
+
+class ScriptError(ConfigError):
+    """A script that cannot be used: where (``source``, ``field`` and, read from a file, ``line``), what
+    was ``expected``, what it ``got`` (a ``ConfigError``)."""
+
+    def __init__(self, source: str, field: str, expected: str, got: Any, line: int = 0) -> None:
+        super().__init__(source, line, field, expected, got)
 
 
 def _show(value: Any) -> str:
@@ -144,14 +151,19 @@ def _same(want: Any, got: Any) -> bool:
 
 def _subset_reasons(want: Any, got: Any, where: str) -> list[str]:
     """How ``got`` fails to contain ``want``: objects by key subset, lists item by item (same length),
-    ``null`` for "null or absent", everything else by equality (``true`` is not ``1``)."""
+    ``null`` for "null or absent", a matcher (``mocks.matching``) as it says, everything else by equality
+    (``true`` is not ``1``)."""
+    if is_matcher(want):
+        return differences(want, got, where)
     if isinstance(want, dict):
         if not isinstance(got, dict):
             return [f"{where}: expected an object, got {_show(got)}"]
         out: list[str] = []
         for key, sub in want.items():
             if key not in got:
-                if sub is not None:
+                if is_matcher(sub):
+                    out.extend(differences({key: sub}, {}, where))
+                elif sub is not None:
                     out.append(f"{where}.{key}: missing (expected {_show(sub)})")
             else:
                 out.extend(_subset_reasons(sub, got[key], f"{where}.{key}"))
@@ -209,33 +221,25 @@ class Script:
 
 
 def load_script(path: str | Path) -> Script:
-    """Read a script from a ``.yaml``/``.yml`` or ``.json`` file."""
+    """Read a script from a ``.yaml``/``.yml`` or ``.json`` file (``mocks.config.load_document``: UTF-8,
+    size and alias limits, finite numbers); a ``ScriptError`` names the file, line and field."""
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScriptError(source, "<file>", "a readable file", exc.strerror) from None
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ScriptError(source, f"<line {exc.lineno}>", "valid JSON", exc.msg) from None
-    else:
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"<line {mark.line + 1}>" if mark else "<yaml>"
-            raise ScriptError(source, where, "valid YAML", str(getattr(exc, "problem", exc))) from None
-    return parse_script(data if data is not None else {}, source=source)
+        data, lines = load_document(path, source=source, what="script file")
+    except ScriptError:
+        raise
+    except ConfigError as exc:
+        raise ScriptError(exc.source, exc.field, exc.expected, exc.got, exc.line) from None
+    return parse_script(data if data is not None else {}, source=source, lines=lines)
 
 
-def parse_script(data: Any, *, source: str = "<script>") -> Script:
-    """Validate a script given as plain data (a mapping, or just the list of rules)."""
-    r = _Reader(source)
+def parse_script(
+    data: Any, *, source: str = "<script>", lines: Mapping[tuple[str | int, ...], int] | None = None
+) -> Script:
+    """Validate a script given as plain data (a mapping, or just the list of rules); ``lines`` (from
+    ``mocks.config.load_document``) give errors their line."""
+    r = _Reader(source, lines or {}, listed=isinstance(data, list))
     if isinstance(data, list):
         data = {"rules": data}
     top = r.mapping(data, "<script>", {"seed", "fallback", "auth", "rules", "variant"})
@@ -266,11 +270,16 @@ _FAULT_FIELDS: dict[str, tuple[type, set[str], set[str]]] = {
 class _Reader:
     """Typed reads of script fields that fail with a ``ScriptError`` naming the field."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, lines: Mapping[tuple[str | int, ...], int], listed: bool = False) -> None:
         self.source = source
+        self.lines = lines
+        self.listed = listed  # the file is just the list of rules
 
     def fail(self, where: str, expected: str, got: Any) -> ScriptError:
-        return ScriptError(self.source, where, expected, got)
+        pointer = pointer_of(where)
+        if self.listed and pointer[:1] == ("rules",):
+            pointer = pointer[1:]
+        return ScriptError(self.source, where, expected, got, line_of(self.lines, pointer))
 
     def mapping(self, value: Any, where: str, allowed: set[str] | None = None) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -295,15 +304,36 @@ class _Reader:
             raise self.fail(where, "a string", value)
         return value
 
-    def integer(self, value: Any, where: str, minimum: int = 0) -> int:
+    def integer(self, value: Any, where: str, minimum: int = 0, maximum: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.fail(where, f"an integer >= {minimum}", value)
+        if maximum is not None and value > maximum:
+            raise self.fail(where, f"an integer from {minimum} to {maximum}", value)
         return value
 
-    def number(self, value: Any, where: str, minimum: float = 0.0) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-            raise self.fail(where, f"a number >= {minimum:g}", value)
+    def number(self, value: Any, where: str, minimum: float = 0.0, maximum: float = float("inf")) -> float:
+        """A finite number in ``minimum..maximum`` (NaN and infinities are refused: a delay of NaN
+        crashes the server's sleep, one of infinity never ends)."""
+        if not finite_number(value, minimum, maximum):
+            bound = f" and <= {maximum:.15g}" if maximum != float("inf") else ""
+            raise self.fail(where, f"a number >= {minimum:g}{bound} (finite)", value)
         return float(value)
+
+    def ms(self, value: Any, where: str) -> float:
+        """A duration in milliseconds (``0..MAX_MS``), in seconds."""
+        return self.number(value, where, 0, MAX_MS) / 1000
+
+    def headers(
+        self, value: Any, where: str, *, nullable: bool = False, lower: bool = False
+    ) -> dict[str, Any]:
+        """Header names and values: names are tokens, values have no CR, LF or NUL (a match on such a
+        header could never meet a real request; a reply with one would split its head)."""
+        out = self.str_map(value, where, nullable=nullable, lower=lower)
+        for name, item in self.mapping(value, where).items():
+            problem = check_header(name, item)
+            if problem is not None:
+                raise self.fail(f"{where}.{name}", *problem)
+        return out
 
     def str_map(
         self, value: Any, where: str, *, nullable: bool = False, lower: bool = False
@@ -355,12 +385,26 @@ class _Reader:
         dialect = m.get("dialect")
         if dialect is not None and dialect not in DIALECTS:
             raise self.fail(f"{where}.dialect", "one of " + ", ".join(DIALECTS), dialect)
+        path_re = None
+        if path:
+            try:
+                path_re = compile_path(path)
+            except ValueError as exc:
+                raise self.fail(f"{where}.path", f"a path pattern ({exc})", path) from None
+        if "json" in m:
+            problem = matcher_problem(m["json"])
+            if problem is not None:
+                pointer, expected, got = problem
+                field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in pointer)
+                raise self.fail(f"{where}.json{field}", expected, got)
+        if method is not None and not re.fullmatch(r"[A-Z]+", method):
+            raise self.fail(f"{where}.method", "an HTTP method (letters only)", m["method"])
         return Match(
             method=method,
             path=path,
-            path_re=compile_path(path) if path else None,
+            path_re=path_re,
             dialect=dialect,
-            headers=self.str_map(m.get("headers", {}), f"{where}.headers", nullable=True, lower=True),
+            headers=self.headers(m.get("headers", {}), f"{where}.headers", nullable=True, lower=True),
             query=self.str_map(m.get("query", {}), f"{where}.query", nullable=True),
             json=m.get("json", _ANY),
         )
@@ -387,7 +431,7 @@ class _Reader:
             raw = self.events(
                 raw,
                 f"{where}.events",
-                self.number(m.get("event_delay_ms", 0), f"{where}.event_delay_ms") / 1000,
+                self.ms(m.get("event_delay_ms", 0), f"{where}.event_delay_ms"),
             )
         elif kind == "body":
             raw = self.string(raw, f"{where}.body").encode("utf-8")
@@ -407,12 +451,12 @@ class _Reader:
             kind=kind,
             value=raw,
             status=status,
-            headers=self.str_map(m.get("headers", {}), f"{where}.headers"),
+            headers=self.headers(m.get("headers", {}), f"{where}.headers"),
             content_type=self.string(m["content_type"], f"{where}.content_type")
             if "content_type" in m
             else None,
-            delay=self.number(m.get("delay_ms", 0), f"{where}.delay_ms") / 1000,
-            event_delay=self.number(m.get("event_delay_ms", 0), f"{where}.event_delay_ms") / 1000,
+            delay=self.ms(m.get("delay_ms", 0), f"{where}.delay_ms"),
+            event_delay=self.ms(m.get("event_delay_ms", 0), f"{where}.event_delay_ms"),
             chunks=self.chunks(m["chunks"], f"{where}.chunks") if "chunks" in m else (),
             done=done,
         )
@@ -442,7 +486,7 @@ class _Reader:
             name = self.string(m["event"], f"{at}.event") if "event" in m else None
             if name is not None and ("\n" in name or "\r" in name):
                 raise self.fail(f"{at}.event", "a name without CR or LF", name)
-            delay = self.number(m["delay_ms"], f"{at}.delay_ms") / 1000 if "delay_ms" in m else default_delay
+            delay = self.ms(m["delay_ms"], f"{at}.delay_ms") if "delay_ms" in m else default_delay
             out.append(Event(data=data, raw=raw, name=name, delay=delay, scripted=True))
         return tuple(out)
 
@@ -488,11 +532,13 @@ class _Reader:
             if name in ("after_events", "after_bytes"):
                 args[name] = self.integer(item, at)
             elif name == "status":
-                args[name] = self.integer(item, at, 100)
-            elif name in ("retry_after", "bytes_per_second"):
+                args[name] = self.integer(item, at, 100, 599)
+            elif name == "retry_after":
+                args[name] = self.number(item, at, 0, MAX_MS / 1000)
+            elif name == "bytes_per_second":
                 args[name] = self.number(item, at)
             elif name == "ms":
-                args["seconds"] = self.number(item, at) / 1000
+                args["seconds"] = self.ms(item, at)
             elif name == "piece":
                 args[name] = self.integer(item, at, 1)
             elif name == "missing":
@@ -500,7 +546,7 @@ class _Reader:
                     raise self.fail(at, "true or false", item)
                 args[name] = item
             elif name == "headers":
-                args[name] = self.str_map(item, at)
+                args[name] = self.headers(item, at)
             elif name == "text":
                 args[name] = self.string(item, at).encode("utf-8")
             else:
@@ -530,13 +576,23 @@ _PATH_TOKEN = re.compile(r"\{(\w+)\}|\*\*|\*")
 
 def compile_path(pattern: str) -> re.Pattern[str]:
     """``/v1beta/models/{model}:generateContent`` → a regex: ``{name}`` is one segment without ``/`` or
-    ``:``, ``*`` anything inside a segment, ``**`` anything at all; the rest is literal."""
+    ``:``, ``*`` anything inside a segment, ``**`` anything at all; the rest is literal. Raises
+    ``ValueError`` for a name that is not an identifier or is used twice."""
     out = []
     pos = 0
+    names: set[str] = set()
     for m in _PATH_TOKEN.finditer(pattern):
         out.append(re.escape(pattern[pos : m.start()]))
         if m.group(1):
-            out.append(f"(?P<{m.group(1)}>[^/:]+)")
+            name = m.group(1)
+            if not name.isidentifier():
+                raise ValueError(
+                    f"{{{name}}}: a name must be an identifier (letters, digits, _; not first a digit)"
+                )
+            if name in names:
+                raise ValueError(f"{{{name}}} appears twice: each name once")
+            names.add(name)
+            out.append(f"(?P<{name}>[^/:]+)")
         else:
             out.append(".*" if m.group(0) == "**" else "[^/]*")
         pos = m.end()

@@ -16,6 +16,37 @@ prints one base URL per dialect, reports requests no rule answered on stderr as 
 cleanly on Ctrl-C or SIGTERM. A host or port it cannot listen on is a ``ServeError`` with a one-line
 reason (``port 18555 on 127.0.0.1 is already in use``).
 
+Limits (``Limits``; ``wirecheck serve --max-connections --head-timeout --body-timeout --max-body``) keep
+one abusive client from taking the server down for the others:
+
+- **Connections.** At most ``connections`` are open at once. When a new one arrives at the cap, the
+  connection that has waited longest for a request head is closed to make room (first those that never
+  sent a whole request, such as slowloris sockets, then idle kept-alive ones); when every open connection
+  is busy with a request, new ones **wait** until one ends or goes idle (the first accepted and held
+  unread, the rest in the kernel's listen backlog); none is accepted and closed. Real clients keep being
+  served while idle sockets pile up.
+- **Request head.** A head must be complete ``head`` seconds after the connection was accepted (for a later
+  request on a kept-alive connection: after its first byte; the wait before that is ``Timeouts.idle``).
+  A client that sent part of a head by then gets ``408`` and the connection is closed; one that sent
+  nothing is closed silently. Neither is captured: without a whole head there is no request to route.
+- **Request body.** A body must be complete ``body`` seconds after its head (each read also waits at most
+  ``Timeouts.read``). A slow body is answered ``408`` (``connection: close``) and captured with status 408,
+  ``rejected`` ``"body deadline"`` and the bytes that arrived.
+- **Body size.** A body up to ``body_bytes`` is handed to the script whole, as the dialects need its parsed
+  JSON. The default, 32 MiB, is above Anthropic's 32 MB request limit, Gemini's 20 MB request limit and
+  OpenAI's 25 MB file uploads, so what those vendors accept passes (OpenAI chat requests with images may
+  reach 50 MB: raise it to test those), and eight such bodies at once stay well under a GB. A larger one
+  is refused (413, as the vendors refuse an oversized request): it is read to its end through a SHA-256 (never held: only its first ``body_prefix`` bytes are kept), then
+  answered ``413`` with a JSON error (``request_too_large``) on a connection that stays usable, and
+  captured with status 413, ``rejected`` ``"body too large"``, the prefix, the full length and the hash.
+  A refused request never reaches the script (no rule counts it); it is recorded straight into the
+  served upstream's capture log.
+- **Descriptors.** An ``accept`` that fails (``EMFILE``: out of file descriptors, ``ENFILE``, ``ENOBUFS``,
+  ``ENOMEM``, ...) closes the connection waiting longest for a head, if any, waits a moment and tries
+  again: the server keeps serving as soon as descriptors free up. Such conditions, and connections that
+  fail, are logged one line per condition per ``log_interval`` seconds (with the count of repeats since
+  the last line), never a traceback each.
+
 Requests no rule answered (a near miss, or a request the dialect turned away) go to ``on_unanswered``,
 when given, as an ``Unanswered``; a base URL it returns makes the server forward that request there (with
 httpx, streaming the answer back piece by piece as it arrives, timeouts ``Timeouts.forward``) instead of
@@ -28,27 +59,35 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import hashlib
 import http
+import json
 import math
+import os
+import resource
 import signal
 import socket
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
+from urllib.parse import parse_qs
 
 import h11
 import httpx
 import trio
 
 from mocks.capture import CapturedRequest, NearMiss
+from mocks.dialects import resolve
 from mocks.engine import HostedUpstream, MockUpstream, Request, as_script
 from mocks.reply import Reply
 
 __all__ = [
     "HOP_BY_HOP",
     "BackgroundServer",
+    "Limits",
     "ServeError",
     "Timeouts",
     "TrioThread",
@@ -59,8 +98,8 @@ __all__ = [
 ]
 
 _MAX_HEAD = 1 << 20
-_MAX_BODY = 64 << 20
 _RECEIVE = 65536
+_RECEIVE_BODY = 1 << 18  # a body is read in larger pieces: one read per scheduling round, so fewer rounds
 _REASONS = {s.value: s.phrase.encode() for s in http.HTTPStatus}
 _SLACK = 1.0625  # a wait may last this much longer than its timeout (see _Connection._allow)
 
@@ -92,6 +131,109 @@ class Timeouts:
     read: float = 30.0  # for each piece of a request once it has started
     write: float = 30.0  # for each write of the reply
     forward: float = 600.0  # for each wait on the upstream a request is forwarded to (30 s to connect)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one client may take (see the module doc): open ``connections`` (at most the process's
+    open-file limit less 64, kept for forwarding sockets and files), seconds for a request ``head`` and
+    for a ``body``, bytes of a body handed to the script (``body_bytes``) and bytes kept of a larger one
+    (``body_prefix``, at most ``body_bytes``); ``log_interval``: seconds between two log lines about the same condition."""
+
+    connections: int = 512
+    head: float = 10.0
+    body: float = 60.0
+    body_bytes: int = 32 << 20
+    body_prefix: int = 16 << 10
+    log_interval: float = 10.0
+
+    def __post_init__(self) -> None:
+        for name in ("connections", "head", "body", "log_interval"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"Limits.{name} must be above 0, not {getattr(self, name)!r}")
+        for name in ("body_bytes", "body_prefix"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"Limits.{name} must be 0 or more, not {getattr(self, name)!r}")
+
+    def open_connections(self) -> int:
+        """``connections``, lowered to leave 64 descriptors of the process's soft open-file limit."""
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft == resource.RLIM_INFINITY:
+            return self.connections
+        return max(1, min(self.connections, soft - 64))
+
+
+class _Notes:
+    """A log that prints at most one line per condition per ``interval`` seconds on ``err`` (``None``:
+    ``sys.stderr`` as it is when the line is printed); a line after a quiet spell says how many times
+    the condition came back meanwhile."""
+
+    def __init__(self, err: TextIO | None, interval: float) -> None:
+        self.err = err
+        self.interval = interval
+        self._last: dict[str, tuple[float, int]] = {}  # condition: (time of its last line, repeats since)
+
+    def note(self, condition: str, message: str) -> None:
+        now = time.monotonic()
+        last, repeats = self._last.get(condition, (-math.inf, 0))
+        if now - last < self.interval:
+            self._last[condition] = (last, repeats + 1)
+            return
+        self._last[condition] = (now, 0)
+        more = f" (and {repeats} more since the last such line)" if repeats else ""
+        with contextlib.suppress(OSError, ValueError):  # a closed or full stderr never stops the server
+            print(f"wirecheck mock: {message}{more}", file=self.err or sys.stderr, flush=True)
+
+
+#: ``accept`` errors that mean "out of a resource", not "this listener is broken".
+_ACCEPT_CAPACITY = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+_ACCEPT_RETRY = 0.1  # seconds between accept attempts while descriptors are exhausted
+
+
+class _Gate:
+    """Admission of connections under ``Limits.connections``: which are open, and which of them wait
+    for a request head (those may be closed to make room, oldest first: never-served ones before
+    kept-alive ones)."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.open: set[_Connection] = set()
+        self.fresh: dict[_Connection, None] = {}  # waiting for their first head, oldest first
+        self.idle: dict[_Connection, None] = {}  # served before, waiting for the next head
+        self._freed = trio.Event()
+        self.evicted = 0
+
+    def waiting(self, connection: _Connection) -> None:
+        (self.idle if connection.served else self.fresh)[connection] = None
+        self._freed.set()  # room() may close it now
+
+    def busy(self, connection: _Connection) -> None:
+        self.fresh.pop(connection, None)
+        self.idle.pop(connection, None)
+
+    def closed(self, connection: _Connection) -> None:
+        self.busy(connection)
+        if connection in self.open:
+            self.open.discard(connection)
+            self._freed.set()
+
+    def evict(self) -> bool:
+        """Close the connection that has waited longest for a head; False when none waits."""
+        for waiting in (self.fresh, self.idle):
+            if waiting:
+                connection = next(iter(waiting))
+                self.closed(connection)
+                connection.evict()
+                self.evicted += 1
+                return True
+        return False
+
+    async def room(self) -> None:
+        """Return once one more connection may be accepted (closing a waiting one if that makes room)."""
+        while len(self.open) >= self.cap and not self.evict():
+            if self._freed.is_set():
+                self._freed = trio.Event()
+            await self._freed.wait()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,25 +298,69 @@ async def serve(
     port: int = 0,
     *,
     timeouts: Timeouts = Timeouts(),
+    limits: Limits = Limits(),
     on_unanswered: UnansweredHook | None = None,
+    listeners: Sequence[trio.abc.Listener[trio.SocketStream]] | None = None,
+    err: TextIO | None = None,
     task_status: trio.TaskStatus[HostedUpstream] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve ``script`` (a ``MockUpstream``, a ``Script``, plain data or a file path) until cancelled.
     ``task_status.started`` receives a ``HostedUpstream``: ``.url``, ``.urls`` per dialect, ``.requests``.
-    ``on_unanswered``: see the module doc. ``ServeError`` when ``host``:``port`` cannot be listened on."""
+    ``limits``: see the module doc; ``on_unanswered``: see the module doc. ``listeners``: serve on these
+    (already listening; the URL is ``http://host:PORT`` with the port of the first one's ``socket``)
+    instead of opening ``host``:``port``. ``err``: where the rate-limited log lines go (``None``: stderr).
+    ``ServeError`` when ``host``:``port`` cannot be listened on."""
     upstream = script if isinstance(script, MockUpstream) else MockUpstream(as_script(script))
-    listeners, url = await listen(host, port)
+    if listeners is None:
+        listeners, url = await listen(host, port)
+    else:
+        shown = f"[{host}]" if ":" in host else host
+        url = f"http://{shown}:{listeners[0].socket.getsockname()[1]}"  # type: ignore[attr-defined]
     forwarder = _Forwarder(timeouts) if on_unanswered is not None else None
+    notes = _Notes(err, limits.log_interval)
+    gate = _Gate(limits.open_connections())
     task_status.started(HostedUpstream(upstream, url))
 
-    async def handler(stream: trio.SocketStream) -> None:
+    async def handle(connection: _Connection) -> None:
         try:
-            await _Connection(upstream, stream, timeouts, on_unanswered, forwarder).run()
+            await connection.run()
         except Exception as exc:  # one connection's failure never stops the server (nor the run it serves)
-            print(f"wirecheck mock: a connection failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            notes.note(f"failed:{type(exc).__name__}", f"a connection failed: {type(exc).__name__}: {exc}")
+        finally:
+            gate.closed(connection)
+
+    async def accept(listener: trio.abc.Listener[trio.SocketStream], nursery: trio.Nursery) -> None:
+        async with listener:
+            while True:
+                try:
+                    stream = await listener.accept()
+                except OSError as exc:
+                    name = errno.errorcode.get(exc.errno or 0, "error")
+                    if exc.errno in _ACCEPT_CAPACITY:
+                        notes.note(
+                            f"accept:{name}",
+                            f"cannot accept connections: {name} ({os.strerror(exc.errno or 0)}); "
+                            f"{len(gate.open)} open; retrying every {_ACCEPT_RETRY:g} s",
+                        )
+                        gate.evict()  # a descriptor back from a connection that only waits for a head
+                    else:
+                        notes.note(f"accept:{name}", f"accept failed: {name}: {exc}; retrying")
+                    await trio.sleep(_ACCEPT_RETRY)
+                    continue
+                try:
+                    await gate.room()  # room is made only for a connection that is there
+                except BaseException:  # the server stops while this one waits for room
+                    await trio.aclose_forcefully(stream)
+                    raise
+                connection = _Connection(upstream, stream, timeouts, limits, gate, on_unanswered, forwarder)
+                gate.open.add(connection)
+                gate.waiting(connection)
+                nursery.start_soon(handle, connection)
 
     try:
-        await trio.serve_listeners(handler, listeners)
+        async with trio.open_nursery() as nursery:
+            for listener in listeners:
+                nursery.start_soon(accept, listener, nursery)
     finally:
         if forwarder is not None:
             with trio.CancelScope(shield=True):
@@ -208,38 +394,107 @@ class _ClientGone(Exception):
 _CONNECTION_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError, OSError)
 
 
+class _Body:
+    """A request body as it arrives: kept whole up to ``Limits.body_bytes``; past that (or when the head
+    announces more) only its first ``body_prefix`` bytes are kept and everything goes through a SHA-256."""
+
+    __slots__ = ("_limit", "_prefix", "digest", "head", "kept", "length")
+
+    def __init__(self, head: h11.Request, limits: Limits) -> None:
+        self.head = head
+        self._limit = limits.body_bytes
+        self._prefix = min(limits.body_prefix, limits.body_bytes)
+        self.kept = bytearray()
+        self.length = 0
+        self.digest: Any = None  # a hashlib sha256 once the body is over the limit
+        announced = next((v for k, v in head.headers if k == b"content-length"), b"")
+        if announced.isdigit() and int(announced) > self._limit:
+            self.digest = hashlib.sha256()
+
+    def add(self, data: bytes) -> None:
+        self.length += len(data)
+        if self.digest is None:
+            self.kept += data
+            if len(self.kept) > self._limit:
+                self.digest = hashlib.sha256(self.kept)
+                self.kept = self.kept[: self._prefix]
+            return
+        self.digest.update(data)
+        room = self._prefix - len(self.kept)
+        if room > 0:
+            self.kept += data[:room]
+
+    def refused(self, status: int, reason: str) -> _Refused:
+        digest = self.digest if self.digest is not None else hashlib.sha256(self.kept)
+        prefix = bytes(self.kept[: self._prefix])
+        return _Refused(self.head, status, reason, prefix, self.length, digest.hexdigest())
+
+
+@dataclass(slots=True)
+class _Refused:
+    """A request the server answers itself, without the script: its head, its body as kept, why."""
+
+    head: h11.Request
+    status: int
+    reason: str  # the capture's ``rejected``: "body too large" or "body deadline"
+    prefix: bytes
+    length: int
+    sha256: str
+
+
 class _Connection:
-    """One client connection: requests in, replies out, until either side stops."""
+    """One client connection: requests in, replies out, until either side stops (or the gate closes it)."""
 
     def __init__(
         self,
         upstream: MockUpstream,
         stream: trio.SocketStream,
         timeouts: Timeouts,
+        limits: Limits,
+        gate: _Gate,
         on_unanswered: UnansweredHook | None = None,
         forwarder: _Forwarder | None = None,
     ) -> None:
         self.upstream = upstream
         self.stream = stream
         self.timeouts = timeouts
+        self.limits = limits
+        self.gate = gate
         self.on_unanswered = on_unanswered
         self.forwarder = forwarder
         self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_HEAD)
         self.early: list[bytes] = []  # bytes of a next request read while watching for a disconnect
         self.gone = False  # the watcher saw the client close
+        self.served = 0  # requests answered on this connection
+        self.evicted = False  # closed by the gate to make room
         # One scope for the whole connection bounds every wait; its deadline moves before each wait
         # (``_allow``): a scope per request or per reply, or a move per write, costs more than the
         # rest of a small reply.
         self._scope = trio.CancelScope()
+        self._accepted = trio.current_time()
         self._replying: CapturedRequest | None = None  # the capture of the reply being sent
         self._progress = 0
+        self._head_started = False  # bytes of the current request's head have arrived
+        self._head_wait: trio.CancelScope | None = None  # the wait for a head, which an eviction ends
+        self._reading: _Body | None = None  # the body being read, while it is
+
+    def evict(self) -> None:
+        """Close this connection (it waits for a head) to make room for another."""
+        self.evicted = True
+        if self._head_wait is not None:
+            self._head_wait.cancel()
 
     async def run(self) -> None:
         try:
             with self._scope:
                 await self._serve()
-            if self._scope.cancelled_caught and self._replying is not None:  # the client stopped reading
-                self._replying.client_gone(self._progress)
+            if self._scope.cancelled_caught and not self.evicted:
+                if self._replying is not None:  # the client stopped reading
+                    self._replying.client_gone(self._progress)
+                elif self._reading is not None:  # the body did not arrive in time
+                    await self._answer_refused(self._reading.refused(408, "body deadline"), close=True)
+                elif self._head_started:  # part of a head, then nothing in time
+                    await self._request_timeout()
         except h11.RemoteProtocolError as exc:
             await self._reject(exc)
         except _CONNECTION_ERRORS:
@@ -254,16 +509,20 @@ class _Connection:
             request = await self._read_request()
             if request is None:  # closed, or not a request
                 return
-            reply = self.upstream.handle(request)
-            target = None
-            if self.on_unanswered is not None:
-                unanswered = _unanswered(self.upstream, reply)
-                if unanswered is not None:
-                    target = self.on_unanswered(unanswered)
-            if target is not None:
-                reusable = await self._forward(target, request, reply.capture)
+            if isinstance(request, _Refused):
+                reusable = await self._answer_refused(request, close=False)
             else:
-                reusable = await self._send(reply)
+                reply = self.upstream.handle(request)
+                target = None
+                if self.on_unanswered is not None:
+                    unanswered = _unanswered(self.upstream, reply)
+                    if unanswered is not None:
+                        target = self.on_unanswered(unanswered)
+                if target is not None:
+                    reusable = await self._forward(target, request, reply.capture)
+                else:
+                    reusable = await self._send(reply)
+            self.served += 1
             if not reusable or self.h11.our_state is h11.MUST_CLOSE:
                 return
             self.h11.start_next_cycle()
@@ -281,35 +540,147 @@ class _Connection:
 
     # -- reading --
 
-    async def _event(self, timeout: float) -> Any:
-        """The next h11 event, reading as needed; each read waits at most ``timeout``."""
+    async def _event(self, timeout: float, deadline: float = math.inf) -> Any:
+        """The next event of a request body, reading as needed; each read waits at most ``timeout``, and
+        none past ``deadline`` (trio time)."""
         while True:
             event = self.h11.next_event()
             if event is not h11.NEED_DATA:
                 return event
-            self._allow(timeout)
-            self.h11.receive_data(await self.stream.receive_some(_RECEIVE))
+            self._allow(max(0.0, min(timeout, deadline - trio.current_time())))
+            self.h11.receive_data(await self.stream.receive_some(_RECEIVE_BODY))
 
-    async def _read_request(self) -> Request | None:
-        head = await self._event(self.timeouts.idle)
+    async def _read_head(self) -> Any:
+        """The next head (or whatever h11 makes of the bytes), under ``Limits.head``: counted from the
+        accept for a connection's first request, else from the request's first byte (before it, the wait
+        is ``Timeouts.idle``). While it waits, the gate may close the connection (``None``); only the wait
+        is ended, so a head that has arrived is always served."""
+        event = self.h11.next_event()
+        if event is not h11.NEED_DATA:  # pipelined: no wait
+            self.gate.busy(self)
+            return event
+        if self.evicted:  # closed by the gate before this task first ran
+            return None
+        self.gate.waiting(self)
+        self._head_started = bool(self.h11.trailing_data[0])
+        if self.served == 0:
+            deadline = self._accepted + self.limits.head
+        elif self._head_started:
+            deadline = trio.current_time() + self.limits.head
+        else:
+            deadline = math.inf
+        self._head_wait = trio.CancelScope()
+        with self._head_wait:
+            while event is h11.NEED_DATA:
+                if deadline == math.inf:
+                    self._allow(self.timeouts.idle)
+                else:
+                    self._allow(max(0.0, min(self.timeouts.read, deadline - trio.current_time())))
+                data = await self.stream.receive_some(_RECEIVE)
+                if data and not self._head_started:
+                    self._head_started = True
+                    if deadline == math.inf:
+                        deadline = trio.current_time() + self.limits.head
+                self.h11.receive_data(data)
+                event = self.h11.next_event()
+        self._head_wait = None
+        if event is h11.NEED_DATA:  # evicted while waiting
+            return None
+        if self.evicted:  # the head came in just as the gate chose this connection: serve it after all
+            self.evicted = False
+            self.gate.open.add(self)
+        self.gate.busy(self)
+        self._head_started = False
+        return event
+
+    async def _read_request(self) -> Request | _Refused | None:
+        head = await self._read_head()
         if not isinstance(head, h11.Request):
             return None
         if self.h11.client_is_waiting_for_100_continue:
             self._allow(self.timeouts.write)
             await self.stream.send_all(self.h11.send(h11.InformationalResponse(status_code=100, headers=[])))
-        body = bytearray()
+        body = _Body(head, self.limits)
+        self._reading = body
+        deadline = trio.current_time() + self.limits.body
         while True:
-            event = await self._event(self.timeouts.read)
+            event = await self._event(self.timeouts.read, deadline)
             if isinstance(event, h11.Data):
-                body += event.data
-                if len(body) > _MAX_BODY:
-                    raise h11.RemoteProtocolError("request body too large", error_status_hint=413)
+                body.add(event.data)
             elif isinstance(event, h11.EndOfMessage):
                 break
             else:
                 return None
+        self._reading = None
+        if body.digest is not None:
+            return body.refused(413, "body too large")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in head.headers]
-        return Request(head.method.decode("ascii"), head.target.decode("latin-1"), headers, bytes(body))
+        return Request(head.method.decode("ascii"), head.target.decode("latin-1"), headers, bytes(body.kept))
+
+    def _record(self, refused: _Refused) -> CapturedRequest:
+        """Capture a refused request as the engine captures any (credentials redacted, its route), straight
+        into the upstream's log: the script never sees it."""
+        head = refused.head
+        method = head.method.decode("ascii").upper()
+        path, _, query_text = head.target.decode("latin-1").partition("?")
+        pairs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in head.headers]
+        capture = self.upstream.log.record(
+            method, path, parse_qs(query_text, keep_blank_values=True), pairs, refused.prefix
+        )
+        capture.truncated(refused.length, refused.sha256)
+        found = resolve(method, path, dict(pairs))
+        if found is not None:
+            capture.dialect, capture.endpoint = found[0].name, found[1]
+        capture.rejected = refused.reason
+        capture.status = refused.status
+        return capture
+
+    async def _answer_refused(self, refused: _Refused, *, close: bool) -> bool:
+        """Capture ``refused`` and answer it with its status and a JSON error; True when the connection
+        can carry another request (never after a body cut short, ``close``)."""
+        capture = self._record(refused)
+        if refused.status == 413:
+            kind = "request_too_large"
+            message = (
+                f"wirecheck mock: the request body ({refused.length} bytes) is over the limit of "
+                f"{self.limits.body_bytes} bytes"
+            )
+        else:
+            kind = "request_timeout"
+            message = (
+                f"wirecheck mock: the request body was not sent in time ({refused.length} bytes came; "
+                f"each read may wait {self.timeouts.read:g} s, the whole body {self.limits.body:g} s)"
+            )
+        payload = json.dumps({"error": {"type": kind, "message": message}}).encode()
+        headers = [("content-type", "application/json"), ("content-length", str(len(payload)))]
+        if close:
+            headers.append(("connection", "close"))
+        capture.frame_sent()
+        capture.finished()
+        with trio.move_on_after(self.timeouts.write) as scope:
+            with contextlib.suppress(*_CONNECTION_ERRORS, h11.LocalProtocolError):
+                response = h11.Response(
+                    status_code=refused.status, headers=headers, reason=_REASONS[refused.status]
+                )
+                await self.stream.send_all(
+                    self.h11.send(response)
+                    + self.h11.send(h11.Data(data=payload))
+                    + self.h11.send(h11.EndOfMessage())
+                )
+                return not close
+        if scope.cancelled_caught:
+            capture.client_gone(0)
+        return False
+
+    async def _request_timeout(self) -> None:
+        """A 408 for a head that did not complete in time (written by hand: h11 has no request to answer)."""
+        body = f"wirecheck mock: the request head did not arrive within {self.limits.head:g} s\n".encode()
+        head = (
+            b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\nconnection: close\r\n"
+            b"content-length: %d\r\n\r\n" % len(body)
+        )
+        with trio.move_on_after(self.timeouts.write), contextlib.suppress(*_CONNECTION_ERRORS):
+            await self.stream.send_all(head + body)
 
     async def _reject(self, exc: h11.RemoteProtocolError) -> None:
         if self.h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
@@ -443,17 +814,20 @@ class _Connection:
 
     async def _send_frames(self, reply: Reply) -> bool:
         """Walk the frames: wait, write, record; False when the connection must close afterwards."""
+        capture = reply.capture
         if reply.head_delay:
             await self._sleep(reply.head_delay)
         if not reply.send_head:
+            if capture is not None:
+                capture.dropped_at(0, head_sent=False)
             return False
         headers = list(reply.headers)
         if reply.content_length is not None:
             headers.append(("content-length", str(reply.content_length)))
         reason = _REASONS.get(reply.status, b"")
         pending = self.h11.send(h11.Response(status_code=reply.status, headers=headers, reason=reason))
-        capture = reply.capture
         last = len(reply.frames) - 1
+        dropping = reply.end == "drop"
         for i, frame in enumerate(reply.frames):
             if frame.delay > 0:
                 if pending:
@@ -468,11 +842,15 @@ class _Connection:
                     capture.finished()
             if capture is not None:
                 capture.frame_sent()
+                if dropping and i == last:  # recorded before the last write, as ``finished`` is
+                    capture.dropped_at(i + 1, head_sent=True)
             if pending:
                 await self._write(pending)
                 pending = b""
             self._progress = i + 1
-        if reply.end == "drop":
+        if dropping:
+            if capture is not None and last < 0:
+                capture.dropped_at(0, head_sent=True)
             if pending:
                 await self._write(pending)
             return False
@@ -565,7 +943,7 @@ class BackgroundServer(HostedUpstream):
         client = openai.OpenAI(base_url=server.urls["openai"], api_key="sk-test")
 
     Starting waits at most 10 s (a ``ServeError`` when the host or port cannot be listened on), closing
-    at most 10 s."""
+    at most 10 s. ``timeouts``, ``limits``, ``on_unanswered`` and ``err`` are ``serve``'s."""
 
     def __init__(
         self,
@@ -574,10 +952,21 @@ class BackgroundServer(HostedUpstream):
         port: int = 0,
         *,
         timeouts: Timeouts = Timeouts(),
+        limits: Limits = Limits(),
         on_unanswered: UnansweredHook | None = None,
+        err: TextIO | None = None,
     ) -> None:
         upstream = script if isinstance(script, MockUpstream) else MockUpstream(as_script(script))
-        start = functools.partial(serve, upstream, host, port, timeouts=timeouts, on_unanswered=on_unanswered)
+        start = functools.partial(
+            serve,
+            upstream,
+            host,
+            port,
+            timeouts=timeouts,
+            limits=limits,
+            on_unanswered=on_unanswered,
+            err=err,
+        )
         self._thread = TrioThread(start, name="wirecheck-mock-server")
         super().__init__(upstream, self._thread.value.url)
 
@@ -597,13 +986,15 @@ def run_server(
     port: int = 0,
     *,
     capture_limit: int | None = 10_000,
+    limits: Limits = Limits(),
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> int:
     """Serve ``script`` (a file path, a ``Script``, plain data, ``None`` for generated replies on every
     route, or a ready ``MockUpstream``) until Ctrl-C or SIGTERM; print one base URL per dialect first,
     and each request no rule answered on ``err`` as it comes (captures are read over
-    ``/__wirecheck/requests``; only the latest ``capture_limit`` are kept). Returns the exit status (0);
+    ``/__wirecheck/requests``; only the latest ``capture_limit`` are kept; ``limits``: see the module
+    doc, its log lines go to ``err``). Returns the exit status (0);
     ``ScriptError`` for a bad script, ``ServeError`` when the host or port cannot be listened on."""
     if isinstance(script, MockUpstream):
         upstream = script
@@ -617,7 +1008,9 @@ def run_server(
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async with trio.open_nursery() as nursery:
                 hosted: HostedUpstream = await nursery.start(
-                    functools.partial(serve, upstream, host, port, on_unanswered=report)
+                    functools.partial(
+                        serve, upstream, host, port, limits=limits, on_unanswered=report, err=err
+                    )
                 )
                 for name, url in hosted.urls.items():
                     print(f"{name}: {url}", file=out, flush=True)

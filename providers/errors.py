@@ -5,8 +5,9 @@ Every failure a provider reports is a ``ProviderError`` with a ``kind``:
 - ``not_implemented``: the provider does not offer the method; ``method`` names it.
 - ``upstream``: the upstream answered with an HTTP error or an in-stream error event; carries the status,
   the provider's own error type and message, ``retry_after`` (seconds) when given, and the raw body.
-- ``transport``: the connection failed; ``reason`` is ``connect``, ``connect_timeout``, ``read_timeout``
-  or ``disconnect`` (the peer closed mid-stream).
+- ``transport``: the connection failed; ``reason`` is ``connect``, ``connect_timeout``, ``read_timeout``,
+  ``write_timeout``, ``total_timeout`` (the call, or the stream to its end, took longer than its total
+  deadline) or ``disconnect`` (the peer closed mid-stream).
 - ``decode``: the upstream sent JSON or SSE we cannot read; ``raw`` holds the offending bytes.
 - ``invalid_request``: the caller's request cannot be sent (bad JSON, a field the target cannot express).
 
@@ -19,7 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 ErrorKind = Literal["not_implemented", "upstream", "transport", "decode", "invalid_request"]
-TransportReason = Literal["connect", "connect_timeout", "read_timeout", "write_timeout", "disconnect"]
+TransportReason = Literal[
+    "connect", "connect_timeout", "read_timeout", "write_timeout", "total_timeout", "disconnect"
+]
 
 #: Statuses an idempotent call is retried on (docs/contract.md#retries); every 5xx is retried too.
 RETRY_STATUSES = frozenset({408, 409, 429})

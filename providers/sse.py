@@ -80,11 +80,14 @@ class SSEEvent:
 
 # Dispatching is the hot path: a frozen dataclass's generated __init__ goes through object.__setattr__ once
 # per field, so events are built by filling the slots directly (same object, same equality, same repr).
+# The slots' member descriptors are read from the class namespace (attribute access on the class would
+# give the fields' defaults to a type checker).
 _new_event = SSEEvent.__new__
-_set_data = SSEEvent.data.__set__  # type: ignore[attr-defined]
-_set_event = SSEEvent.event.__set__  # type: ignore[attr-defined]
-_set_id = SSEEvent.id.__set__  # type: ignore[attr-defined]
-_set_retry = SSEEvent.retry.__set__  # type: ignore[attr-defined]
+_slots = vars(SSEEvent)
+_set_data = _slots["data"].__set__
+_set_event = _slots["event"].__set__
+_set_id = _slots["id"].__set__
+_set_retry = _slots["retry"].__set__
 
 
 def _make_event(data: str, event: str | None, id: str | None, retry: int | None) -> SSEEvent:

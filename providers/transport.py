@@ -2,12 +2,17 @@
 
 The rules (docs/contract.md#errors, docs/contract.md#retries, docs/contract.md#streams):
 - every network wait has a timeout: connect, write, pool, and read, where read bounds the wait for each
-  next chunk of a body, so it is also the idle limit between stream chunks;
+  next chunk of a body, so it is also the idle limit between stream chunks; and ``total``, when set, bounds
+  the whole call (every attempt and backoff wait included) and, for a stream, everything up to its end,
+  so an upstream that drips one byte at a time cannot hold a call forever: past it the call (or the
+  stream's iterator) raises ``ProviderError(kind="transport", reason="total_timeout")``;
 - an HTTP error becomes ``ProviderError(kind="upstream")`` with status, the provider's error type and
   message (read by the provider's own ``ErrorParser``), ``retry_after`` and the raw body;
 - idempotent calls are retried on 408/409/429/5xx and on connect failures, with exponential backoff that
   honours ``retry-after-ms`` / ``retry-after`` (seconds or HTTP date); a wait longer than the policy's
-  ``max_retry_after`` is not retried (as the official SDKs do);
+  ``max_retry_after`` is not retried (as the official SDKs do); a wait that is no wait at all (negative,
+  NaN, infinite) is not honoured: the policy's own backoff is used, and ``retry_after`` stays unset;
+  an unusable or too long wait is logged (``logging``, logger ``providers.transport``) once per response;
 - a stream is retried only while it is being opened: once the status was 200 the stream belongs to the
   caller, and any later failure is raised from the iterator, never retried;
 - passthrough bodies (an async byte stream) are sent once, never retried.
@@ -15,11 +20,14 @@ The rules (docs/contract.md#errors, docs/contract.md#retries, docs/contract.md#s
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
+import logging
+import math
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +37,8 @@ import trio
 from providers.errors import ProviderError
 from providers.streams import Stream
 
+log = logging.getLogger(__name__)
+
 #: Reads (error_type, message) out of an error body, optionally with a third item: the retry delay the
 #: body asks for (seconds), used when no retry-after header gives one. Each provider supplies its dialect's.
 ErrorParser = Callable[[int, bytes], tuple[str | None, str] | tuple[str | None, str, float | None]]
@@ -36,12 +46,14 @@ ErrorParser = Callable[[int, bytes], tuple[str | None, str] | tuple[str | None, 
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Seconds. ``read`` bounds each wait for the next bytes, so it is the stream idle limit too."""
+    """Seconds. ``read`` bounds each wait for the next bytes, so it is the stream idle limit too. ``total``
+    bounds a whole call, retries and their waits included, and a stream until its end (None: no limit)."""
 
     connect: float = 10.0
     read: float = 60.0
     write: float = 30.0
     pool: float = 10.0
+    total: float | None = None
 
     def to_httpx(self) -> httpx.Timeout:
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
@@ -62,25 +74,33 @@ class RetryPolicy:
         """Seconds to wait before retry number ``attempt`` (from 0), or None when not to retry."""
         if attempt >= self.max_retries or not error.retryable:
             return None
-        if error.retry_after is not None:
-            return error.retry_after if 0 <= error.retry_after <= self.max_retry_after else None
+        asked = error.retry_after
+        if asked is not None and usable_wait(asked):
+            return asked if asked <= self.max_retry_after else None
         backoff = min(self.cap, self.base * 2**attempt)
         return backoff * (1 - 0.25 * self.rng.random()) if self.jitter else backoff
 
 
+def usable_wait(seconds: float) -> bool:
+    """Whether a wait an upstream asked for can be honoured at all: finite and not negative."""
+    return math.isfinite(seconds) and seconds >= 0
+
+
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (delta seconds or an HTTP date)."""
+    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (delta seconds or an HTTP date), as the
+    upstream wrote them: a negative or NaN number is returned as is, for the caller to judge
+    (``usable_wait``); an HTTP date in the past is 0 (retry now)."""
     millis = headers.get("retry-after-ms")
     if millis is not None:
         try:
-            return max(0.0, float(millis) / 1000)
+            return float(millis) / 1000
         except ValueError:
             pass
     value = headers.get("retry-after")
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        return float(value)
     except ValueError:
         pass
     try:
@@ -165,11 +185,15 @@ class Transport:
         params: Mapping[str, str] | None = None,
         idempotent: bool = True,
     ) -> httpx.Response:
-        """Send and read the whole body; retried per the policy when ``idempotent``."""
-        return await self._with_retries(
-            lambda: self._send(self._build(method, path, content=content, headers=headers, params=params)),
-            idempotent,
-        )
+        """Send and read the whole body; retried per the policy when ``idempotent``; all of it within
+        ``timeouts.total``."""
+        with self._within(self._deadline()):
+            return await self._with_retries(
+                lambda: self._send(
+                    self._build(method, path, content=content, headers=headers, params=params)
+                ),
+                idempotent,
+            )
 
     async def stream(
         self,
@@ -187,11 +211,32 @@ class Transport:
         not. An async-iterator ``content`` is consumed by the first attempt, so it is never retried.
         """
         retryable = idempotent and not isinstance(content, AsyncIterator)
-        response = await self._with_retries(
-            lambda: self._open(self._build(method, path, content=content, headers=headers, params=params)),
-            retryable,
-        )
-        return Stream(self._body(response), on_close=response.aclose)
+        deadline = self._deadline()
+        with self._within(deadline):
+            response = await self._with_retries(
+                lambda: self._open(
+                    self._build(method, path, content=content, headers=headers, params=params)
+                ),
+                retryable,
+            )
+        return Stream(self._body(response, deadline), on_close=response.aclose)
+
+    def _deadline(self) -> float:
+        """When a call starting now must be over (trio's clock), or ``inf`` without ``timeouts.total``."""
+        total = self.timeouts.total
+        return math.inf if total is None else trio.current_time() + total
+
+    @contextlib.contextmanager
+    def _within(self, deadline: float) -> Iterator[None]:
+        """Cancel what runs inside at ``deadline`` and raise the ``total_timeout`` transport error."""
+        with trio.move_on_at(deadline) as scope:
+            yield
+        if scope.cancelled_caught:
+            raise ProviderError.transport(
+                "total_timeout",
+                f"total deadline exceeded: the call (its retries, and a stream to its end) took over "
+                f"{self.timeouts.total:g}s",
+            )
 
     async def _with_retries(self, attempt: Callable[[], Awaitable[httpx.Response]], retryable: bool):
         tries = 0
@@ -224,11 +269,18 @@ class Transport:
             await self._raise_for_status(response)
         return response
 
-    async def _body(self, response: httpx.Response) -> AsyncIterator[bytes]:
-        with _mapped_transport_errors():
-            async for chunk in response.aiter_bytes():
-                if chunk:
-                    yield chunk
+    async def _body(self, response: httpx.Response, deadline: float) -> AsyncIterator[bytes]:
+        """The body's chunks; each wait for the next one ends at ``deadline`` (no cancel scope is held
+        across a ``yield``: the consumer's own code between chunks is never cancelled by it)."""
+        chunks = response.aiter_bytes()
+        while True:
+            with _mapped_transport_errors(), self._within(deadline):
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    return
+            if chunk:
+                yield chunk
 
     async def _raise_for_status(self, response: httpx.Response) -> None:
         if response.status_code < 400:
@@ -238,9 +290,34 @@ class Transport:
         retry_after = parse_retry_after(response.headers)
         if retry_after is None and body_delay:
             retry_after = body_delay[0]
+        retry_after = self._judge_wait(retry_after, response)
         raise ProviderError.upstream(
             response.status_code, message, error_type=error_type, retry_after=retry_after, body=body
         )
+
+    def _judge_wait(self, asked: float | None, response: httpx.Response) -> float | None:
+        """The wait an error response asked for, once judged: an unusable one (negative, NaN, infinite)
+        becomes None, so the policy's own backoff applies; one beyond ``max_retry_after`` is kept (the
+        error reports it, the policy does not wait for it). Either is logged, once for this response."""
+        if asked is None:
+            return None
+        where = f"{response.request.method} {response.request.url} → {response.status_code}"
+        if not usable_wait(asked):
+            log.warning(
+                "%s asked to retry after %r s, which is no wait: ignored, the retry policy's own backoff "
+                "applies",
+                where,
+                asked,
+            )
+            return None
+        if asked > self.retry.max_retry_after:
+            log.warning(
+                "%s asked to retry after %g s, more than max_retry_after (%g s): not retried",
+                where,
+                asked,
+                self.retry.max_retry_after,
+            )
+        return asked
 
 
 class _mapped_transport_errors:

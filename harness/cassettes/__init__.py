@@ -10,6 +10,7 @@ One concept per module:
 - ``replay``: cassettes → a mocks ``Script`` (strict or relaxed matching, once mode, unused-interaction
   failure), and ``replaying`` in a trio nursery;
 - ``record``: the recording proxy (``wirecheck record``);
+- ``journal``: the append-only cassette file the recorder writes (each interaction fsynced as it completes);
 - ``session``: a cassette served from a background thread under a record mode (none, once,
   new_episodes), for code of any style;
 - ``pytest_plugin``: the ``wirecheck_cassette`` marker and ``wirecheck_replay`` fixture over ``session``;

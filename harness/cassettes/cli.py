@@ -12,8 +12,10 @@ thin face over a library call of this package:
   the exit status is 1 if there was any (0 otherwise);
 
 - ``wirecheck record --upstream URL --out FILE [--host H] [--port 0] [--name N]``: the recording proxy
-  (``record.run_recorder``) until Ctrl-C;
-- ``wirecheck cassette scan PATH...``: ``scrub.scan``; exit 1 listing ``file:line`` findings, 0 when clean;
+  (``record.run_recorder``) until Ctrl-C, each exchange appended to FILE as it completes; exit 1 when an
+  exchange was left out as still secret-looking (named on stderr; the file holds the others);
+- ``wirecheck cassette scan PATH...``: ``scrub.scan``; exit 1 listing ``file:line`` findings (a file that
+  cannot be read or parsed is one: it is not proven clean; a journal's torn tail is searched as text), 0 when clean;
 - ``wirecheck cassette import SOURCE... --out DIR [--from vcr|har]``: VCR.py YAML files/folders or HAR files
   to cassettes, one line per file with its outcome (imported, out of scope and why, failed); exit 1 if a
   file failed;
@@ -21,6 +23,9 @@ thin face over a library call of this package:
 - ``wirecheck cassette show PATH... [--where key=value]... [--json] [--check [--max-age-days N]]``: the
   index of every interaction; ``--check`` also reports drift (``drift.drift``: a stale index, bodies the
   current wire schemas reject, old recordings) and then exits 1.
+
+Bad input (a file that cannot be read or is malformed, a flag out of range: ``harness.cli.check_flags``)
+is one line on stderr naming the file (line and field) or the flag, and exit status 2.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
+
+from harness.flags import number_or_text, whole_or_text
 
 __all__ = ["add_commands", "serve_cassettes"]
 
@@ -80,9 +87,11 @@ def serve_cassettes(
 
 
 def _record(args: argparse.Namespace) -> int:
+    """``wirecheck record``: 0; 1 when an exchange was left out (still secret-looking after scrubbing; each
+    named on stderr, the file holds the others); 2 when the address or the file cannot be used."""
     from harness.cassettes.record import run_recorder
 
-    return run_recorder(args.upstream, args.out, args.host, args.port, name=args.name)
+    return run_recorder(args.upstream, args.out, args.host, args.port, name=args.name, stderr=sys.stderr)
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -102,7 +111,12 @@ def _scan(args: argparse.Namespace) -> int:
     for finding in findings:
         print(finding)
     if findings:
-        print(f"{len(findings)} possible secrets in {files} files", file=sys.stderr)
+        unreadable = sum(1 for f in findings if f.unreadable)
+        secrets = len(findings) - unreadable
+        print(
+            f"{secrets} possible secrets and {unreadable} unreadable files (not proven clean) in {files} files",
+            file=sys.stderr,
+        )
         return 1
     print(f"clean: {files} files scanned, no secrets found")
     return 0
@@ -130,17 +144,31 @@ def _import(args: argparse.Namespace) -> int:
                     print(f"{path}: failed: {exc}")
                     failed += 1
                     continue
-                fmt.save(cassette, target)
-                print(f"{path}: imported: {len(cassette.interactions)} interactions -> {target}")
+                if _save(fmt, cassette, target, path):
+                    print(f"{path}: imported: {len(cassette.interactions)} interactions -> {target}")
+                else:
+                    failed += 1
                 continue
             result = import_file(path)
             if result.cassette is None:
                 failed += 1
                 print(result.summary())
                 continue
-            fmt.save(result.cassette, target)
-            print(f"{result.summary()} -> {target}")
+            if _save(fmt, result.cassette, target, path):
+                print(f"{result.summary()} -> {target}")
+            else:
+                failed += 1
     return 1 if failed else 0
+
+
+def _save(fmt: Any, cassette: Any, target: Path, path: Path) -> bool:
+    """Save an imported cassette; a target that cannot be written is that file's failure (one line)."""
+    try:
+        fmt.save(cassette, target)
+    except (OSError, fmt.CassetteError) as exc:
+        print(f"{path}: failed: cannot write {target}: {getattr(exc, 'strerror', None) or exc}")
+        return False
+    return True
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -148,7 +176,11 @@ def _export(args: argparse.Namespace) -> int:
     from harness.cassettes.har import export_har
     from harness.cassettes.vcr import export_vcr
 
-    cassette = fmt.load(args.cassette)
+    try:
+        cassette = fmt.load(args.cassette)
+    except fmt.CassetteError as exc:
+        print(f"wirecheck cassette export: {exc}", file=sys.stderr)
+        return 2
     if args.to == "har":
         text = json.dumps(export_har(cassette), ensure_ascii=False, indent=2) + "\n"
         suffix = ".har"
@@ -165,7 +197,12 @@ def _export(args: argparse.Namespace) -> int:
         if args.out
         else Path(args.cassette).with_suffix(suffix if args.to == "har" else ".vcr.yaml")
     )
-    target.write_text(text, encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"wirecheck cassette export: {target}: cannot write it: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"wrote {target}")
     return 0
 
@@ -200,7 +237,7 @@ def _show(args: argparse.Namespace) -> int:
             cassettes.extend(fmt.load_folder(path) if path.is_dir() else [fmt.load(path)])
     except fmt.CassetteError as exc:
         print(f"wirecheck cassette show: {exc}", file=sys.stderr)
-        return 1
+        return 2
     drifted = 0
     rows = []
     for cassette in cassettes:
@@ -239,15 +276,18 @@ def add_commands(subparsers: Any) -> None:
     record = subparsers.add_parser(
         "record",
         help="record an upstream through a loopback proxy into a cassette",
-        description="Forward requests to --upstream, stream the answers back as they arrive, and write "
-        "every exchange (secrets scrubbed, chunks and timing exact) to --out on Ctrl-C.",
+        description="Forward requests to --upstream, stream the answers back as they arrive, and append "
+        "every exchange (secrets scrubbed, chunks and timing exact) to --out as soon as it completes; "
+        "stop with Ctrl-C.",
     )
     record.add_argument(
         "--upstream", required=True, help="base URL to forward to, e.g. https://api.openai.com"
     )
     record.add_argument("--out", required=True, help="the cassette to write (.yaml or .json)")
     record.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    record.add_argument("--port", type=int, default=0, help="port to bind (default: 0, any free port)")
+    record.add_argument(
+        "--port", type=whole_or_text, default=0, help="port to bind, 0..65535 (default: 0, any free port)"
+    )
     record.add_argument("--name", default=None, help="the cassette's name (default: the file name)")
     record.set_defaults(run=_record)
 
@@ -300,6 +340,6 @@ def add_commands(subparsers: Any) -> None:
         "--max-age-days) an old recording",
     )
     show.add_argument(
-        "--max-age-days", type=float, default=None, help="with --check: the oldest recording allowed"
+        "--max-age-days", type=number_or_text, default=None, help="with --check: the oldest recording allowed"
     )
     show.set_defaults(run=_show)

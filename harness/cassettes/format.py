@@ -41,6 +41,18 @@ from typing import Any, Literal
 
 import yaml
 
+from harness.config import (
+    MAX_BYTES,
+    ConfigError,
+    Pointer,
+    check_header,
+    line_of,
+    parse_document,
+    pointer_of,
+    show,
+)
+from harness.config import decode as config_decode
+
 __all__ = [
     "FORMAT_VERSION",
     "JSON_STYLES",
@@ -70,15 +82,24 @@ Source = Literal["recorded", "imported-vcr", "imported-har", "synthetic"]
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
-class CassetteError(ValueError):
-    """A cassette that cannot be used: ``source`` (the file), ``field`` (e.g. ``interactions[2].response.status``)
-    and what is wrong."""
+class CassetteError(ConfigError):
+    """A cassette that cannot be used: ``source`` (the file), ``field`` (e.g. ``interactions[2].response.status``),
+    ``line`` (1-based, 0 if unknown) and what is wrong (``message``); a ``harness.config.ConfigError``
+    rendered ``FILE:LINE: FIELD: MESSAGE``."""
 
-    def __init__(self, source: str, field: str, message: str) -> None:
-        self.source = source
-        self.field = field
+    def __init__(self, source: str, field: str, message: str, line: int = 0) -> None:
         self.message = message
-        super().__init__(f"{source}: {field}: {message}")
+        super().__init__(source, line, field, message, "<see message>")
+
+    def render(self) -> str:
+        return f"{self.where}: {self.field}: {self.message}"
+
+    @classmethod
+    def from_config(cls, exc: ConfigError) -> CassetteError:
+        """The loader's ``ConfigError`` (bad bytes, bad YAML, an alias bomb...) as a ``CassetteError``."""
+        if isinstance(exc, CassetteError):
+            return exc
+        return cls(exc.source, exc.field, f"expected {exc.expected}, got {show(exc.got)}", exc.line)
 
 
 # --- the model ------------------------------------------------------------------------------------------
@@ -232,6 +253,8 @@ class Cassette:
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     match: MatchPolicy = field(default_factory=MatchPolicy)
+    #: loaded from a recording journal whose last append was torn (``harness.cassettes.journal``)
+    truncated: bool = False
 
     @property
     def id(self) -> str:
@@ -421,10 +444,27 @@ def problems(data: Any) -> list[tuple[str, str]]:
 
 
 def parse(
-    data: Any, source: str = "<cassette>", path: Path | None = None, *, validate: bool = True
+    data: Any,
+    source: str = "<cassette>",
+    path: Path | None = None,
+    *,
+    validate: bool = True,
+    lines: Mapping[Pointer, int] | None = None,
 ) -> Cassette:
     """A ``Cassette`` from plain data, validated against the JSON Schema (a ``CassetteError`` names the
-    field). ``validate=False`` is for data this module has just written."""
+    field, and its line when ``lines`` come from ``harness.config.load_document``). ``validate=False`` is
+    for data this module has just written."""
+    try:
+        return _parse(data, source, path, validate)
+    except CassetteError as exc:
+        if exc.line or not lines:
+            raise
+        raise CassetteError(
+            exc.source, exc.field, exc.message, line_of(lines, pointer_of(exc.field))
+        ) from None
+
+
+def _parse(data: Any, source: str, path: Path | None, validate: bool) -> Cassette:
     if isinstance(data, dict) and data.get(VERSION_KEY) not in (None, FORMAT_VERSION):
         raise CassetteError(
             source,
@@ -444,6 +484,8 @@ def parse(
     for i, item in enumerate(data["interactions"]):
         at = f"interactions[{i}]"
         req, resp = item["request"], item["response"]
+        _check_headers(req.get("headers", {}), f"{at}.request.headers", source)
+        _check_headers(resp.get("headers", {}), f"{at}.response.headers", source)
         request = Request(
             method=req["method"].upper(),
             path=req["path"],
@@ -486,37 +528,64 @@ def parse(
     )
 
 
+def _check_headers(headers: Mapping[str, Any], where: str, source: str) -> None:
+    """Header values without CR, LF or NUL: replayed, one would split the response head (or never
+    match a real request)."""
+    for name, values in headers.items():
+        for value in values if isinstance(values, list) else [values]:
+            problem = check_header(name, value)
+            if problem is not None:
+                expected, got = problem
+                raise CassetteError(source, f"{where}.{name}", f"expected {expected}, got {show(got)}")
+
+
 def _loader() -> Any:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load(path: str | Path) -> Cassette:
-    """Read and validate one cassette file (``.yaml``/``.yml`` or ``.json``)."""
+    """Read and validate one cassette file (``.yaml``/``.yml`` or ``.json``). A recording journal whose
+    last append was torn (``harness.cassettes.journal.recover``) loads its complete interactions, with
+    ``truncated`` set and a ``TornTailWarning`` naming the file."""
+    from harness.cassettes.journal import decode, recover, warn_torn
+
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise CassetteError(source, "<file>", f"cannot read: {exc.strerror}") from None
+        problem = ConfigError(source, 0, "<file>", "a readable cassette file", f"<{exc.strerror or exc}>")
+        raise CassetteError.from_config(problem) from None
+    if len(raw) > MAX_BYTES:
+        problem = ConfigError(
+            source, 0, "<file>", f"a cassette file of at most {MAX_BYTES} bytes", "<a larger file>"
+        )
+        raise CassetteError.from_config(problem)
+    try:
+        text = decode(raw)
     except UnicodeDecodeError:
+        try:
+            config_decode(raw, source)  # names the offset and line of the first byte that is not UTF-8
+        except ConfigError as exc:
+            raise CassetteError.from_config(exc) from None
         raise CassetteError(source, "<file>", "not UTF-8 text") from None
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CassetteError(source, f"<line {exc.lineno}>", f"invalid JSON: {exc.msg}") from None
-    else:
-        try:
-            data = yaml.load(text, Loader=_loader())
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"<line {mark.line + 1}>" if mark else "<yaml>"
-            raise CassetteError(source, where, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    text, torn = recover(text)  # a recording journal: only its complete interactions
+    try:
+        data, lines = parse_document(text, source, kind="json" if path.suffix.lower() == ".json" else "yaml")
+    except ConfigError as exc:
+        raise CassetteError.from_config(exc) from None
     if not isinstance(data, dict) or VERSION_KEY not in data:
         raise CassetteError(
             source, VERSION_KEY, f"missing: not a wirecheck cassette (expected `{VERSION_KEY}: 1`)"
         )
-    return parse(data, source, path)
+    if "interactions" in data and data["interactions"] is None:
+        data["interactions"] = []  # a journal with no interaction yet ends with `interactions:`
+    cassette = parse(data, source, path, lines=lines)
+    if torn is not None:
+        cassette.truncated = True
+        warn_torn(source, len(cassette.interactions), torn)
+    return cassette
 
 
 def load_folder(folder: str | Path) -> list[Cassette]:
@@ -536,11 +605,13 @@ def load_folder(folder: str | Path) -> list[Cassette]:
 def is_cassette(path: str | Path) -> bool:
     """Whether ``path`` is a cassette file: its top level has the ``wirecheck_cassette`` key (a file that
     cannot be read or parsed is not one; ``load`` says why)."""
+    from harness.cassettes.journal import decode, recover
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=_loader())
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        text, _ = recover(decode(path.read_bytes()))
+        data, _ = parse_document(text, str(path), kind="json" if path.suffix.lower() == ".json" else "yaml")
+    except (OSError, UnicodeDecodeError, ConfigError):
         return False
     return isinstance(data, dict) and VERSION_KEY in data
 

@@ -17,6 +17,11 @@ a test checks it). A foreign HAR has no ``_chunks``: a ``text/event-stream`` bod
 per event with ``t_ms`` at the entry's ``wait`` time, and the interactions' source is ``imported-har``.
 HTTP/2 pseudo-headers (``:authority``) and the request's connection headers are dropped; secrets are
 scrubbed and the index derived, as for every import.
+
+Scanning (``scan_interactions``, for ``harness.cassettes.scrub.scan``): every entry of any HAR document as an
+interaction exactly as stored (nothing scrubbed, nothing dropped), its ``encoding: base64`` content,
+``_encoding: base64`` post data and ``b64`` chunks decoded strictly (bad base64 is a ``CassetteError``,
+never skipped), so the scanner searches what the bytes say rather than their base64 text.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from harness.cassettes.format import (
 from harness.cassettes.scrub import scrub
 from harness.cassettes.vcr import DROPPED_REQUEST_HEADERS, split_sse
 
-__all__ = ["export_har", "import_har", "read_har", "write_har"]
+__all__ = ["export_har", "import_har", "read_har", "scan_interactions", "write_har"]
 
 _EPOCH = "1970-01-01T00:00:00.000Z"
 
@@ -311,3 +316,78 @@ def read_har(path: str | Path) -> Cassette:
     if not cassette.name:
         cassette.name = path.stem
     return cassette
+
+
+# --- scanning -------------------------------------------------------------------------------------------
+
+
+def _strict(text: Any, b64: bool, where: str, source: str) -> bytes:
+    if not isinstance(text, str):
+        return b""
+    if not b64:
+        return text.encode("utf-8")
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        raise CassetteError(source, where, "not valid base64") from None
+
+
+def _scanned(entry: Any, where: str, source: str, *, with_chunks: bool) -> Interaction:
+    entry = entry if isinstance(entry, dict) else {}
+    request = entry.get("request") if isinstance(entry.get("request"), dict) else {}
+    response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
+    parts = urlsplit(request.get("url") if isinstance(request.get("url"), str) else "")
+    query: dict[str, list[str]] = {}
+    for k, v in parse_qsl(parts.query, keep_blank_values=True):
+        query.setdefault(k, []).append(v)
+    post = request.get("postData") if isinstance(request.get("postData"), dict) else {}
+    body = _strict(post.get("text"), post.get("_encoding") == "base64", f"{where}.request.postData", source)
+    content = response.get("content") if isinstance(response.get("content"), dict) else {}
+    data = _strict(
+        content.get("text"), content.get("encoding") == "base64", f"{where}.response.content", source
+    )
+    chunks = None
+    if with_chunks and isinstance(response.get("_chunks"), list):
+        chunks = [
+            Chunk(
+                0.0,
+                _strict(c.get("b64"), True, f"{where}.response._chunks[{k}]", source)
+                if "b64" in c
+                else _strict(c.get("text"), False, "", source),
+            )
+            for k, c in enumerate(response["_chunks"])
+            if isinstance(c, dict)
+        ]
+    status = response.get("status")
+    return Interaction(
+        request=Request(
+            method=str(request.get("method", "GET")).upper(),
+            path=parts.path or "/",
+            query=query,
+            headers=_multi(request.get("headers") or [], True),
+            body=body,
+        ),
+        response=Response(
+            status=status if isinstance(status, int) else 0,
+            headers=_multi(response.get("headers") or [], True),
+            body=data if chunks is None else b"",
+            chunks=chunks,
+        ),
+    )
+
+
+def scan_interactions(doc: Any, source: str = "<har>") -> list[tuple[str, Interaction]]:
+    """(``log.entries[i]``, interaction) for every entry of a HAR document, unscrubbed, bodies decoded (module
+    doc); a ``CassetteError`` for base64 that does not decode."""
+    log = doc.get("log") if isinstance(doc, dict) else None
+    entries = log.get("entries") if isinstance(log, dict) else None
+    if not isinstance(entries, list):
+        return []
+    out = []
+    for i, entry in enumerate(entries):
+        where = f"log.entries[{i}]"
+        it = _scanned(entry, where, source, with_chunks=True)
+        out.append((where, it))
+        if it.response.chunks is not None:  # content.text too, in case it is not what the chunks say
+            out.append((f"{where}.response.content", _scanned(entry, where, source, with_chunks=False)))
+    return out

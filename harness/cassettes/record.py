@@ -2,13 +2,15 @@
 
 A loopback HTTP/1.1 server (h11 over trio sockets, like ``mocks.server``) that forwards each request to the
 upstream with httpx and streams the response back chunk by chunk *as it arrives*, while it records every
-chunk's bytes and the time it arrived (milliseconds from the moment the request was sent upstream). The
-cassette is written when the recorder stops (Ctrl-C, or the end of ``serve_recorder``'s nursery).
+chunk's bytes and the time it arrived (milliseconds from the moment the request was sent upstream).
 
-Secrets never reach the disk: each interaction is scrubbed (``harness.cassettes.scrub``) the moment it is
-complete, in memory, and only scrubbed interactions are kept; before writing, the cassette text is scanned
-(``scan_text``) and a cassette that still holds anything key-shaped is not written (the findings are
-reported instead).
+Nothing recorded is lost, and secrets never reach the disk. The cassette is a journal
+(``harness.cassettes.journal``): its header is written when the recorder starts, and each interaction, the
+moment it is complete, is scrubbed (``harness.cassettes.scrub.scrub``), rendered, its text scanned
+(``scan_text``), then appended and fsynced. An interaction the scan still finds something in is left out:
+one stderr line names it (exchange number, method, path) and why (the kind of finding and where, never the
+value), and the rest are kept; ``wirecheck record`` then exits 1. A recorder killed (even SIGKILL) loses at
+most the exchanges in flight; a torn last append loads with a warning (``format.load``).
 
 What the recorder changes on the way: it asks the upstream for ``Accept-Encoding: identity`` so the
 recorded chunks are the bytes as sent (a compressed answer, if the upstream insists, is forwarded as is and
@@ -39,10 +41,19 @@ import trio
 
 from harness.cassettes import index as ix
 from harness.cassettes.format import Cassette, Chunk, Interaction, Request, Response, dump_text, save, to_data
+from harness.cassettes.journal import Journal, prepare
 from harness.cassettes.scrub import Finding, scan_text, scrub
 from mocks.server import HOP_BY_HOP, ServeError, listen
 
-__all__ = ["Recorder", "RecordingRefused", "run_recorder", "serve_recorder", "write_scanned"]
+__all__ = [
+    "InteractionsLeftOut",
+    "LeftOut",
+    "Recorder",
+    "RecordingRefused",
+    "run_recorder",
+    "serve_recorder",
+    "write_scanned",
+]
 
 _MAX_HEAD = 1 << 20
 _RECEIVE = 65536
@@ -57,6 +68,33 @@ class RecordingRefused(RuntimeError):
             "cassette not written: it still holds secret-looking values:\n  "
             + "\n  ".join(map(str, findings))
         )
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """An exchange the recorder left out because its scrubbed text still looked secret: its ``number``
+    (1-based, in the order this recorder's exchanges ended), ``method``, ``path`` and the ``findings``."""
+
+    number: int
+    method: str
+    path: str
+    findings: tuple[Finding, ...]
+
+    def __str__(self) -> str:
+        """One line naming the exchange and what was found where, never the value: a path with a finding
+        in it is withheld."""
+        wheres = [f.where.removeprefix("[0].") for f in self.findings]
+        path = "<path withheld: it holds a finding>" if "request.path" in wheres else self.path
+        why = "; ".join(f"{f.kind} at {where}" for f, where in zip(self.findings, wheres, strict=True))
+        return f"exchange #{self.number} ({self.method} {path}) left out, still secret-looking: {why}"
+
+
+class InteractionsLeftOut(RuntimeError):
+    """Some exchanges were left out of a recording (``left_out``); everything else was written."""
+
+    def __init__(self, left_out: list[LeftOut]) -> None:
+        self.left_out = left_out
+        super().__init__("\n  ".join(["recorded, but not everything:", *map(str, left_out)]))
 
 
 def write_scanned(cassette: Cassette, path: str | Path) -> Path:
@@ -74,8 +112,10 @@ def _now() -> str:
 
 @dataclass
 class Recorder:
-    """What a running recorder has: the ``url`` clients use, the ``upstream`` it forwards to, and the
-    interactions recorded so far (already scrubbed)."""
+    """What a running recorder has: the ``url`` clients use, the ``upstream`` it forwards to, the
+    interactions recorded so far (scrubbed and scanned: only safe ones), the ``journal`` each is appended to
+    as it completes (``None``: kept in memory only) and the exchanges ``left_out`` (each reported on
+    ``err``, default ``sys.stderr``, as it happens)."""
 
     upstream: str
     out: Path | None = None
@@ -84,6 +124,10 @@ class Recorder:
     interactions: list[Interaction] = field(default_factory=list)
     clock: Callable[[], float] = time.monotonic
     source: str = "recorded"
+    journal: Journal | None = None
+    left_out: list[LeftOut] = field(default_factory=list)
+    err: TextIO | None = None
+    exchanges: int = 0  # exchanges filed so far, kept or left out
 
     def cassette(self) -> Cassette:
         return Cassette(
@@ -93,16 +137,31 @@ class Recorder:
         )
 
     def save(self, path: str | Path | None = None) -> Path:
-        """Write the cassette (scanned first: ``RecordingRefused`` when a secret survived scrubbing)."""
+        """Write the whole cassette at once (scanned first: ``RecordingRefused`` when a secret survived
+        scrubbing). The journal, when there is one, is written already: this is for a copy elsewhere."""
         target = Path(path) if path is not None else self.out
         if target is None:
             raise ValueError("no output path")
         return write_scanned(self.cassette(), target)
 
-    def add(self, it: Interaction) -> None:
+    def add(self, it: Interaction) -> LeftOut | None:
+        """File a completed exchange: scrub it, derive its index, scan its rendered text; then keep it (in
+        ``interactions`` and, appended and fsynced, in the journal) or, when the scan finds anything, leave
+        it out with one line on ``err``. Returns the ``LeftOut``, or ``None`` when it was kept."""
         scrub(it)
         it.index = ix.derive(it)
+        self.exchanges += 1
+        suffix = self.journal.path.suffix if self.journal is not None else ".yaml"
+        entry = prepare(it, suffix, f"exchange #{self.exchanges}")
+        if entry.findings:
+            left = LeftOut(self.exchanges, it.request.method, it.request.path, tuple(entry.findings))
+            self.left_out.append(left)
+            print(f"wirecheck record: {left}", file=self.err or sys.stderr, flush=True)
+            return left
+        if self.journal is not None:
+            self.journal.write(entry)
         self.interactions.append(it)
+        return None
 
 
 async def serve_recorder(
@@ -115,15 +174,28 @@ async def serve_recorder(
     client: httpx.AsyncClient | None = None,
     save_on_exit: bool = True,
     into: list[Interaction] | None = None,
+    journal: Journal | None = None,
+    err: TextIO | None = None,
     task_status: trio.TaskStatus[Recorder] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Run the recording proxy until cancelled; ``task_status.started`` gets the ``Recorder``. On the way
-    out (cancellation, Ctrl-C) the cassette is written to ``out`` when ``save_on_exit``. ``into``: the
-    list to file interactions in (several recorders can share one, in the order exchanges end).
+    """Run the recording proxy until cancelled; ``task_status.started`` gets the ``Recorder``.
+
+    ``out``: the cassette file (replaced), a journal started (header written) before the recorder takes
+    requests, each interaction appended to it as it completes; ``journal``: a journal to append to instead (several
+    recorders may share one; it is opened on its first append and not closed here). ``save_on_exit`` is
+    kept for callers of the former write-at-exit recorder and changes nothing (everything is written as it
+    completes). ``into``: the list to file interactions in (several recorders can share one, in the order
+    exchanges end). ``err``: where left-out exchanges are reported (default stderr).
     ``mocks.server.ServeError`` when ``host``:``port`` cannot be listened on."""
-    recorder = Recorder(upstream.rstrip("/"), Path(out) if out is not None else None, name)
+    del save_on_exit
+    recorder = Recorder(upstream.rstrip("/"), Path(out) if out is not None else None, name, err=err)
     if into is not None:
         recorder.interactions = into
+    own_journal = journal is None and recorder.out is not None
+    if own_journal:
+        assert recorder.out is not None
+        journal = Journal(recorder.out, recorder.cassette())
+    recorder.journal = journal
     own_client = client is None
     http = client or httpx.AsyncClient(timeout=httpx.Timeout(600.0, connect=30.0), follow_redirects=False)
     try:
@@ -132,6 +204,17 @@ async def serve_recorder(
         if own_client:
             await http.aclose()
         raise
+    if own_journal:
+        assert journal is not None
+        try:
+            journal.open()
+        except BaseException:
+            with trio.CancelScope(shield=True):
+                for listener in listeners:
+                    await listener.aclose()
+                if own_client:
+                    await http.aclose()
+            raise
     try:
         task_status.started(recorder)
 
@@ -143,8 +226,9 @@ async def serve_recorder(
         if own_client:
             with trio.CancelScope(shield=True):
                 await http.aclose()
-        if save_on_exit and recorder.out is not None:
-            recorder.save()
+        if own_journal:
+            assert journal is not None
+            journal.close()
 
 
 class _Proxy:
@@ -316,21 +400,26 @@ def run_recorder(
     *,
     name: str | None = None,
     stdout: TextIO = sys.stdout,
+    stderr: TextIO | None = None,
 ) -> int:
-    """``wirecheck record``: serve until Ctrl-C (or SIGTERM), then write the cassette. Returns the exit
-    status. The signal is received as a message and cancels the recorder cleanly (no ``KeyboardInterrupt``
-    in the middle of filing an exchange), so every exchange completed before it is in the file."""
+    """``wirecheck record``: start the cassette at ``out`` (its header), then serve until Ctrl-C (or
+    SIGTERM), appending each interaction as it completes. Returns the exit status: 0, or 1 when an exchange
+    was left out (each named on stderr as it happened; the file holds all the others), 2 when the address
+    cannot be listened on or the file cannot be written. The signal is received as a message and cancels the recorder cleanly (no
+    ``KeyboardInterrupt`` in the middle of filing an exchange); even a SIGKILL loses only the exchanges in
+    flight, since the others are on disk already."""
     state: dict[str, Recorder] = {}
+    err = stderr if stderr is not None else sys.stderr
 
     async def main() -> None:
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async with trio.open_nursery() as nursery:
                 recorder: Recorder = await nursery.start(
-                    functools.partial(serve_recorder, upstream, out, host, port, name=name)
+                    functools.partial(serve_recorder, upstream, out, host, port, name=name, err=err)
                 )
                 state["recorder"] = recorder
                 print(
-                    f"recording {recorder.url} -> {upstream} (Ctrl-C to stop and write {out})",
+                    f"recording {recorder.url} -> {upstream} (appending to {out}; Ctrl-C to stop)",
                     file=stdout,
                     flush=True,
                 )
@@ -338,24 +427,25 @@ def run_recorder(
                     nursery.cancel_scope.cancel()
                     break
 
-    refused: list[BaseException] = []
     unbound: list[BaseException] = []
     try:
         trio.run(main)
     except* KeyboardInterrupt:
         pass
-    except* RecordingRefused as group:
-        refused.extend(group.exceptions)
-    except* ServeError as group:
+    except* (ServeError, OSError) as group:  # the address, or the cassette file (cannot be created)
         unbound.extend(group.exceptions)
     if unbound:
-        print(f"wirecheck record: {unbound[0]}", file=sys.stderr)
+        print(f"wirecheck record: {unbound[0]}", file=err)
         return 2
-    if refused:
-        for exc in refused:
-            print(f"wirecheck record: {exc}", file=sys.stderr)
-        return 1
     recorder = state.get("recorder")
     count = len(recorder.interactions) if recorder else 0
     print(f"wrote {count} interactions to {out}", file=stdout, flush=True)
+    if recorder is not None and recorder.left_out:
+        print(
+            f"wirecheck record: {len(recorder.left_out)} exchanges left out of {out} (named above); "
+            f"the {count} others are in it",
+            file=err,
+            flush=True,
+        )
+        return 1
     return 0

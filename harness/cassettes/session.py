@@ -5,18 +5,21 @@ tests (the pytest face is ``harness.cassettes.pytest_plugin``). Inside, the one 
 (``mocks.server``) runs the one replay engine (``harness.cassettes.replay.Replay``) in a thread with its own
 trio loop; when the mode records, the recording proxy (``harness.cassettes.record``) runs in a thread of
 its own per upstream, and the mock server forwards every request no interaction answered to it
-(``mocks.server``'s ``on_unanswered``). So what is recorded is scrubbed in memory and scanned before it is
-written, exactly as ``wirecheck record`` does it: no key reaches the disk.
+(``mocks.server``'s ``on_unanswered``). So what is recorded is scrubbed, scanned and appended to the cassette
+(a journal, ``harness.cassettes.journal``) as each exchange completes, exactly as ``wirecheck record`` does
+it: no key reaches the disk, and a crash loses only the exchanges in flight.
 
 Record modes, as in VCR.py:
 
 - ``none``: replay only. The cassette must exist; a request it does not hold gets the dialect's 404 and is
   a failure (``problems()``).
 - ``once``: the cassette exists: as ``none``. It does not: every request goes through the recording proxy
-  to the upstream, and on ``close()`` the recorded interactions are written as the new cassette.
+  to the upstream, and the cassette is created at the first recorded interaction, each appended as it
+  completes.
 - ``new_episodes``: replay what the cassette holds; every other request goes through the recording proxy
-  to the upstream, and on ``close()`` the new interactions are appended to the file (which is rewritten
-  from the model: comments in it are not kept). The cassette is created when it does not exist.
+  to the upstream, and each new interaction is appended to the file as it completes (at the first one the
+  file is rewritten from the model as a journal: comments in it are not kept). The cassette is created
+  when it does not exist.
 
 Upstreams (only needed when recording): ``upstream="https://api.openai.com"`` for every request, or per
 dialect ``{"openai": ..., "anthropic": ..., "gemini": ..., "azure": ..., "*": default}`` (the dialect of
@@ -38,7 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.cassettes import format as fmt
-from harness.cassettes.record import serve_recorder, write_scanned
+from harness.cassettes.journal import Journal
+from harness.cassettes.record import InteractionsLeftOut, serve_recorder
 from harness.cassettes.replay import Replay, ReplayError
 from mocks.dialects import guess
 from mocks.engine import MockUpstream
@@ -148,12 +152,23 @@ class CassetteSession:
         self._via: dict[str, str] = {}  # dialect or * -> the URL of the recorder in front of its upstream
         self._closed = False
         self.written: Path | None = None
+        self.journal = Journal(
+            self.path,
+            self.cassettes[0]
+            if self.cassettes
+            else fmt.Cassette(
+                meta={
+                    "upstream": next(iter(self.targets.values())) if len(self.targets) == 1 else self.targets,
+                    "recorder": f"wirecheck record_mode {self.record_mode}",
+                }
+            ),
+        )  # opened at the first recorded interaction
         try:
             by_url: dict[str, str] = {}
             for key, url in self.targets.items():
                 if url not in by_url:
                     start = functools.partial(
-                        serve_recorder, url, None, host, 0, save_on_exit=False, into=self.recorded
+                        serve_recorder, url, None, host, 0, into=self.recorded, journal=self.journal
                     )
                     thread = TrioThread(start, name=f"wirecheck-recorder {url}")
                     self._recorders.append(thread)
@@ -221,33 +236,26 @@ class CassetteSession:
             raise errors[0]
 
     def close(self) -> Path | None:
-        """Stop the servers (each within its timeout) and write what was recorded: the new cassette
-        (``once``) or the cassette with the new interactions appended (``new_episodes``). Returns the path
-        written, or None when nothing was recorded. ``RecordingRefused`` when the recording still held
-        something secret-looking (nothing is written then)."""
+        """Stop the servers (each within its timeout); what was recorded is in the file already (the new
+        cassette in ``once``, appended in ``new_episodes``). Returns the path written, or None when nothing
+        was recorded. ``InteractionsLeftOut`` when an exchange still held something secret-looking: it was
+        left out (the others are written)."""
         if self._closed:
             return self.written
         self._closed = True
+        left_out = []
         try:
             if self.recording:
                 self._settle()
             self.server.close()
         finally:
+            left_out = [item for thread in self._recorders for item in thread.value.left_out]
             self._stop_recorders()
-        if not self.recorded:
-            return None
-        if self.cassettes:
-            cassette = self.cassettes[0]
-            cassette.interactions = [*cassette.interactions, *self.recorded]
-        else:
-            cassette = fmt.Cassette(
-                interactions=list(self.recorded),
-                meta={
-                    "upstream": next(iter(self.targets.values())) if len(self.targets) == 1 else self.targets,
-                    "recorder": f"wirecheck record_mode {self.record_mode}",
-                },
-            )
-        self.written = write_scanned(cassette, self.path)
+            self.journal.close()
+        if self.journal.written:
+            self.written = self.path
+        if left_out:
+            raise InteractionsLeftOut(left_out)
         return self.written
 
     def __enter__(self) -> CassetteSession:

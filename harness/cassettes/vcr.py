@@ -33,11 +33,10 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import yaml
-
 from harness.cassettes import index as ix
 from harness.cassettes.format import Cassette, CassetteError, Chunk, Interaction, Request, Response
 from harness.cassettes.scrub import scrub
+from harness.config import ConfigError, line_of, load_document, pointer_of
 
 __all__ = ["ImportResult", "export_vcr", "import_file", "import_folder", "read_vcr", "split_sse"]
 
@@ -237,17 +236,20 @@ def read_vcr(path: str | Path) -> Cassette:
     path = Path(path)
     source = str(path)
     try:
-        with open(path, "rb") as fh:
-            doc = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except OSError as exc:
-        raise CassetteError(source, "<file>", f"cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise CassetteError(source, "<yaml>", f"invalid YAML: {exc}") from None
+        doc, lines = load_document(path, source=source, kind="yaml", what="VCR cassette file")
+    except ConfigError as exc:
+        raise CassetteError.from_config(exc) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("interactions"), list):
         raise CassetteError(source, "interactions", "not a VCR cassette (no interactions list)")
     interactions = []
     for i, item in enumerate(doc["interactions"]):
-        it = scrub(read_interaction(item, f"interactions[{i}]", source))
+        try:
+            it = scrub(read_interaction(item, f"interactions[{i}]", source))
+        except CassetteError as exc:
+            if exc.line:
+                raise
+            line = line_of(lines, pointer_of(exc.field))
+            raise CassetteError(exc.source, exc.field, exc.message, line) from None
         it.index = ix.derive(it)
         interactions.append(it)
     return Cassette(

@@ -20,7 +20,9 @@ from typing import Any
 from harness.levels import Level
 from harness.scenario import Case
 from mocks.capture import CapturedRequest
+from providers import contract
 from providers.sse import SSEEvent, decode_all, is_done
+from providers.translate import DIALECTS
 
 __all__ = [
     "METHOD_OUTPUT",
@@ -34,54 +36,11 @@ __all__ = [
     "semantic",
 ]
 
-#: The dialect of what each method returns: a wire dialect, ``ir``, ``embeddings``, ``media`` or ``bool``.
-METHOD_OUTPUT: dict[str, str] = {
-    "chat_completion": "openai",
-    "chat_completion_stream": "openai",
-    "chat_completion_raw": "openai",
-    "chat_completion_stream_raw": "openai",
-    "chat_completion_stream_passthrough": "openai",
-    "anthropic_messages": "anthropic",
-    "anthropic_messages_stream": "anthropic",
-    "anthropic_messages_raw": "anthropic",
-    "anthropic_messages_stream_raw": "anthropic",
-    "gemini_generate_content": "gemini",
-    "gemini_generate_content_stream": "gemini",
-    "gemini_generate_content_raw": "gemini",
-    "gemini_generate_content_stream_raw": "gemini",
-    "complete": "ir",
-    "complete_stream": "ir",
-    "embedding": "embeddings",
-    "image_generation": "media",
-    "audio_speech": "media",
-    "audio_transcription": "media",
-    "is_openai_compat": "bool",
-    "is_anthropic_compat": "bool",
-    "is_gemini_compat": "bool",
-}
-STREAM_METHODS = frozenset(
-    {
-        "chat_completion_stream",
-        "anthropic_messages_stream",
-        "gemini_generate_content_stream",
-        "complete_stream",
-        "chat_completion_stream_passthrough",
-        "chat_completion_stream_raw",
-        "anthropic_messages_stream_raw",
-        "gemini_generate_content_stream_raw",
-    }
-)
-RAW_METHODS = frozenset(
-    {
-        "chat_completion_raw",
-        "chat_completion_stream_raw",
-        "chat_completion_stream_passthrough",
-        "anthropic_messages_raw",
-        "anthropic_messages_stream_raw",
-        "gemini_generate_content_raw",
-        "gemini_generate_content_stream_raw",
-    }
-)
+#: What each method returns (``providers.contract.Method.output``): a wire dialect, ``ir``, ``embeddings``,
+#: ``media`` or ``bool``.
+METHOD_OUTPUT: dict[str, str] = {method.name: method.output for method in contract.METHODS}
+STREAM_METHODS: frozenset[str] = frozenset(method.name for method in contract.METHODS if method.streams)
+RAW_METHODS: frozenset[str] = frozenset(method.name for method in contract.METHODS if method.raw)
 
 
 @dataclass(slots=True)
@@ -245,6 +204,18 @@ class Facts:
         if check_id.startswith(("upstream.", "fields.")):
             return self.main.method in self.inherited
         return any(o.method in self.inherited for o in self.outcomes())
+
+    def situations(self) -> tuple[str, ...]:
+        """The situations of ``harness.levels.SITUATIONS`` that hold for the main call: ``translated`` when
+        the method's dialect is not the upstream's, ``stream_started`` when the upstream fails after its
+        stream began."""
+        out: list[str] = []
+        client = METHOD_OUTPUT.get(self.main.method)
+        if client in DIALECTS and client != self.schema_dialect:
+            out.append("translated")
+        if self.case.fails_after_stream_start(self.upstream_dialect):
+            out.append("stream_started")
+        return tuple(out)
 
     @property
     def expect(self) -> Any:

@@ -281,7 +281,7 @@ def _read_openai(client: Any) -> dict[str, Any]:
         try:
             completion = stream.get_final_completion()
         except finished as exc:
-            completion = exc.completion  # type: ignore[attr-defined]
+            completion = exc.completion
     if not completion.choices:
         return {"text": "", "tool_calls": [], "stop": None}
     choice = completion.choices[0]

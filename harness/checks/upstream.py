@@ -131,7 +131,7 @@ def attempts(f: Facts) -> list[str] | None:
     want = f.expect["attempts"]
     if got == want:
         return []
-    statuses = ", ".join(str(s.status) for s in f.main.sent) or "none"
+    statuses = ", ".join(_shown_status(s) for s in f.main.sent) or "none"
     return [f"expected {want} requests upstream, got {got} (replies: {statuses})"]
 
 
@@ -144,6 +144,14 @@ def waits(f: Facts) -> list[str] | None:
     if len(want) == len(got) and all(abs(w - g) <= 0.01 for w, g in zip(want, got, strict=True)):
         return []
     return [f"retry waits: expected {want}, got {[round(g, 3) for g in got]}"]
+
+
+def _shown_status(sent: Any) -> str:
+    """The status the provider got, or ``dropped`` when the mock closed the connection before any."""
+    capture = sent.capture
+    if capture is not None and capture.dropped and capture.status is None:
+        return "dropped"
+    return str(sent.status)
 
 
 def _answered_stream(sent: Any) -> bool:

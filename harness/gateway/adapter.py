@@ -52,7 +52,9 @@ Request headers (of a front door or a model route) know every placeholder plus t
 is to send upstream). Every template is rendered once with dummy values at load time, so a placeholder a
 field cannot have is an error then, naming the file, line and field.
 
-Errors are ``AdapterError``s (the ``ScenarioError`` shape) naming the file, the line and the field.
+Errors are ``AdapterError``s (the ``harness.config.ConfigError`` shape) naming the file, the line and the
+field. The file is read with ``harness.config.load_document`` (UTF-8, size and alias limits, finite
+numbers); request header names must be tokens and their templates free of CR and LF.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.scenario import ScenarioError, dotted, load_yaml, schema_problem
+from harness.config import ConfigError, check_header, load_document
+from harness.scenario import ScenarioError, dotted, schema_problem
 
 __all__ = [
     "CAPABILITIES",
@@ -283,12 +286,9 @@ def load_adapter(path: str | Path) -> Adapter:
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AdapterError(
-            source, 0, "<file>", "a readable gateway adapter file", f"<{exc.strerror}>"
-        ) from None
-    data, lines = load_yaml(text, source)
+        data, lines = load_document(path, source=source, kind="yaml", what="gateway adapter file")
+    except ConfigError as exc:
+        raise AdapterError(exc.source, exc.line, exc.field, exc.expected, exc.got) from None
     return parse_adapter(data, lines, source, base=path.parent)
 
 
@@ -325,11 +325,19 @@ def parse_adapter(data: Any, lines: Mapping[Any, int], source: str, base: Path |
         check(("master_key",), data["master_key"])
         if "{{master_key}}" in data["master_key"].replace(" ", ""):
             raise fail(("master_key",), "a key that does not name itself", data["master_key"])
+
+    def header(pointer: tuple[str | int, ...], name: Any, value: Any) -> None:
+        problem = check_header(name, value)
+        if problem is not None:
+            raise fail(pointer, *problem)
+
     for dialect, door in data["front_doors"].items():
         for name, value in (door.get("headers") or {}).items():
+            header(("front_doors", dialect, "headers", name), name, value)
             check(("front_doors", dialect, "headers", name), value, HEADER_PLACEHOLDERS)
     for dialect, route in data["models"].items():
         for name, value in ((route.get("headers") or {}) if isinstance(route, dict) else {}).items():
+            header(("models", dialect, "headers", name), name, value)
             check(("models", dialect, "headers", name), value, HEADER_PLACEHOLDERS)
         for i, door in enumerate(route.get("doors", ()) if isinstance(route, dict) else ()):
             if door not in data["front_doors"]:
@@ -339,6 +347,7 @@ def parse_adapter(data: Any, lines: Mapping[Any, int], source: str, base: Path |
                     door,
                 )
     for key, value in (data.get("readiness", {}).get("headers") or {}).items():
+        header(("readiness", "headers", key), key, value)
         check(("readiness", "headers", key), value)
 
     models: dict[str, ModelRoute] = {}
@@ -409,7 +418,12 @@ def parse_adapter(data: Any, lines: Mapping[Any, int], source: str, base: Path |
                 tuple(entry.get("checks", ())),
             )
         )
+    from harness.baseline import known_checks
+
     for i, entry in enumerate(not_applicable):
+        for k, check_id in enumerate(entry.checks):
+            if check_id not in known_checks():
+                raise fail(("not_applicable", i, "checks", k), "a check id of harness/checks", check_id)
         bad = [d for d in entry.upstream if d not in models]
         if bad:
             raise fail(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 __all__ = ["add_arguments", "run", "wanted"]
@@ -34,7 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--gateway-key", metavar="KEY", help="the key clients send to the gateway (default: the adapter's)"
     )
-    group.add_argument("--gateway-log", metavar="FILE", help="write the started gateway's stdout/stderr here")
+    group.add_argument(
+        "--gateway-log",
+        metavar="FILE",
+        help="keep the started gateway's stdout/stderr in FILE (by default it goes to the run's temporary folder, removed at the end)",
+    )
     group.add_argument("--gateway-doc", metavar="FILE", help="write the markdown deviations page of the run")
     group.add_argument("--summary", metavar="FILE", help="also write the terminal summary to FILE")
     group.add_argument(
@@ -46,6 +51,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--no-transparency", action="store_true", help="skip the streaming-transparency probes"
     )
+
+
+def _port_problem(port: int) -> str | None:
+    """Why the in-process mock cannot listen on 127.0.0.1:``port`` (``None`` for 0, any free port)."""
+    import socket
+
+    if not port:
+        return None
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            return f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}"
+    return None
+
+
+def _first(group: BaseExceptionGroup) -> BaseException:
+    error: BaseException = group
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
 
 
 def wanted(args: argparse.Namespace) -> bool:
@@ -60,12 +87,18 @@ def _fail(message: str, code: int = 2) -> int:
 def run(args: argparse.Namespace) -> int:
     from harness.baseline import Baseline
     from harness.gateway.adapter import load_adapter
-    from harness.gateway.process import AttachLauncher, GatewayError, GatewayStartError, ProcessLauncher
+    from harness.gateway.process import (
+        AttachLauncher,
+        GatewayError,
+        GatewayStartError,
+        ProcessLauncher,
+        RunningGateway,
+    )
     from harness.gateway.run import all_cases, gateway_providers, run_gateway
     from harness.report import terminal
     from harness.report.files import write_reports
     from harness.scenario import ScenarioError
-    from harness.selection import BadInput, select_cases
+    from harness.selection import BadInput, Shard, select_cases
     from mocks.variants import resolve_names
 
     if args.gateway and args.gateway_url:
@@ -74,9 +107,14 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--gateway-url needs --gateway-adapter ADAPTER.yaml (its front doors and model routes)")
     if args.provider or args.upstream:
         return _fail("--provider / --upstream do not apply in gateway mode (the adapter names the upstreams)")
+    busy = _port_problem(args.mock_port)
+    if busy is not None:
+        return _fail(f"--mock-port {args.mock_port}: {busy}")
     try:
         adapter = load_adapter(args.gateway or args.gateway_adapter)
-        selected, every = select_cases(args.scenarios, args.k)
+        shard = Shard.parse(args.shard) if getattr(args, "shard", None) is not None else None
+        whole, every = select_cases(args.scenarios, args.k)
+        selected = shard.keep(whole) if shard is not None else whole
         try:
             variants = resolve_names(args.variants)
         except ValueError as exc:
@@ -87,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
             baseline = Baseline.load(path)
     except (BadInput, ScenarioError) as exc:
         return _fail(str(exc))
-    if not selected:
+    if not whole:
         return _fail(f"no case matches -k {' '.join(args.k or [])}")
     if args.gateway:
         launcher = ProcessLauncher(adapter, log_path=args.gateway_log, master_key=args.gateway_key)
@@ -99,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     total = sum(1 for c in cases for p in puts if p.applies(c)) * len(variants)
     progress = terminal.Progress(total)
 
-    def ready(gateway, upstreams) -> None:  # type: ignore[no-untyped-def]
+    def ready(gateway: RunningGateway, upstreams: Mapping[str, str]) -> None:
         routes = ", ".join(f"{d} → {upstreams[d]}" for d in adapter.dialects)
         log = f"; log {gateway.log_path}" if gateway.log_path else ""
         print(f"gateway {adapter.name} ready at {gateway.url} (upstreams: {routes}){log}", file=sys.stderr)
@@ -125,11 +163,22 @@ def run(args: argparse.Namespace) -> int:
     except GatewayStartError as exc:
         progress.close()
         return _fail(str(exc), 2)
+    except BaseExceptionGroup as group:  # the mock could not listen after all (taken since the check)
+        from mocks.server import ServeError
+
+        found, rest = group.split(ServeError)
+        if found is None or rest is not None:
+            raise
+        progress.close()
+        return _fail(f"--mock-port {args.mock_port}: {_first(found)}", 2)
     except GatewayError as exc:  # died, or the run stopped: report what was collected
         progress.close()
         if exc.result is None:
             return _fail(str(exc), 1)
         error, result = exc, exc.result
+    except KeyboardInterrupt:
+        progress.close()  # the line main prints starts a line of its own
+        raise
     progress.close()
     version = f" {adapter.version}" if adapter.version else ""
     text = (
@@ -141,8 +190,16 @@ def run(args: argparse.Namespace) -> int:
     if error is not None:
         text += f"\nthe run stopped early: {error}"
     print(text)
+    record = None
+    if shard is not None:  # every shard runs the transparency probes; the merge keeps one shard's
+        from harness.report.merge import record as shard_record
+
+        record = shard_record(
+            shard, whole, every, result, variants=variants, profile=args.profile, baseline=baseline
+        )
     written = write_reports(
         result,
+        shard=record,
         json=args.json,
         junit_xml=args.junit,
         matrix_md=args.matrix,

@@ -3,20 +3,24 @@
 A launcher turns the mock upstreams' URLs into a ``RunningGateway`` (its URL and the key clients send):
 
 - ``ProcessLauncher`` (``wirecheck run --gateway ADAPTER.yaml``) renders the adapter's templates, writes
-  its config files to a fresh temporary directory, starts the command in a new session (its own process
-  group, so the gateway's workers are stopped with it) with stdout and stderr in a log file, and polls the
+  its config files to a fresh temporary directory, starts the command under the supervisor
+  (``harness.gateway.supervisor``: it ends the gateway's whole process tree, workers that left the
+  process group included, when wirecheck stops it, exits, is interrupted or is killed, even by SIGKILL,
+  and then removes the temporary directory) with stdout and stderr in a log file, and polls the
   readiness path until it answers the expected status. A process that exits first, a command that is not
   on PATH, and a gateway that is not ready within ``timeout_s`` are ``GatewayStartError``s that name the
   gateway and quote the end of its log. Once ready, a watcher task waits on the process: if it exits
   before wirecheck stops it, ``died`` is set and the runner's ``on_death`` callbacks cancel the case in
-  flight, which the runner reports as ``GatewayDied`` (never a hang). ``stop`` sends SIGTERM to the
-  group, then SIGKILL after the grace period.
+  flight, which the runner reports as ``GatewayDied`` (never a hang). ``stop`` closes the supervisor's
+  control pipe: SIGTERM to the tree, SIGKILL to what is left after the grace period; then any process of
+  the tree still there (the supervisor itself killed) gets SIGKILL from wirecheck, and the temporary
+  directory is removed (unless ``keep_tmp``).
 - ``AttachLauncher`` (``--gateway-url URL --gateway-adapter ADAPTER.yaml``) starts nothing: it checks that
   the readiness path answers and hands the URL on. Its gateway was configured by the user, with its
   upstreams pointed at the URLs ``wirecheck serve`` (or ``--mock-port``) serves. Death is found by
   probing the readiness path again after a call that could not connect.
 
-Only processes wirecheck started are ever signalled, by their process group id.
+Only processes wirecheck started (the supervisor and its descendants) are ever signalled.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from typing import Any, Protocol
 import trio
 
 from harness.gateway.adapter import Adapter, TemplateError, render
+from harness.gateway.supervisor import alive, descendants
 
 __all__ = [
     "AttachLauncher",
@@ -99,6 +104,10 @@ async def probe(client: Any, url: str, headers: Mapping[str, str] | None = None)
         return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+#: Seconds a gateway process that stopped answering is given for its exit to be reported.
+DEATH_NOTICE = 2.0
+
+
 @dataclass
 class RunningGateway:
     """A gateway ready for requests: its base ``url``, the ``master_key`` clients send, and how to stop it.
@@ -134,8 +143,9 @@ class RunningGateway:
         return GatewayDied(f"gateway {self.name!r} ({self.url}) {self.death}{where}{log}")
 
     async def still_alive(self, client: Any) -> bool:
-        """For an attached gateway (no process to watch): whether its readiness path still answers; marks
-        it dead when not."""
+        """Whether the gateway still answers its readiness path (asked after a case that did not pass). An
+        attached gateway that does not is marked dead; for a process, its end is the word: it is waited for
+        up to ``DEATH_NOTICE`` seconds (its exit reaches wirecheck a moment after its connections break)."""
         if self.died.is_set():
             return False
         if self.readiness_url is None:
@@ -143,6 +153,10 @@ class RunningGateway:
         got = await probe(client, self.readiness_url, self.readiness_headers)
         if got == self.readiness_status:
             return True
+        if self.pid is not None:
+            with trio.move_on_after(DEATH_NOTICE):
+                await self.died.wait()
+            return not self.died.is_set()
         self.mark_dead(f"stopped answering: GET {self.readiness_url} → {got}")
         return False
 
@@ -241,8 +255,8 @@ async def wait_ready(
 
 class ProcessLauncher:
     """Starts the adapter's command (see the module docstring). ``log_path``: where its output goes
-    (default: ``gateway.log`` in the temporary directory); ``keep_tmp``: leave the directory (its config
-    files and log) in place after ``stop``."""
+    (default: ``gateway.log`` in the temporary directory, removed with it); ``keep_tmp``: leave the
+    directory (its config files and log) in place after ``stop``."""
 
     def __init__(
         self,
@@ -275,45 +289,66 @@ class ProcessLauncher:
     ) -> RunningGateway:
         a = self.adapter
         tmp = Path(tempfile.mkdtemp(prefix=f"wirecheck-{a.name}-"))
-        port = a.port or free_port(self.host)
-        random = secrets.token_hex(8)
-        base = template_values(
-            port=port, host=self.host, tmp=tmp, master_key="", upstreams=upstreams,
-            upstream_key=upstream_key, random=random, adapter_dir=str(Path(a.source).resolve().parent),
-        )  # fmt: skip
-        master_key = self.master_key or (
-            self._render(a.master_key, base, "master_key") if a.master_key else None
-        )
-        values = {**base, "master_key": master_key or ""}
-        for name, template in a.config:
-            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
-            (tmp / name).write_text(self._render(template, values, f"config {name}"), encoding="utf-8")
-        argv = [self._render(item, values, f"command[{i}]") for i, item in enumerate(a.command)]
-        env = dict(os.environ)
-        env.update({k: self._render(v, values, f"env.{k}") for k, v in a.env.items()})
-        found = shutil.which(argv[0], path=env.get("PATH"))
-        if found is None:
-            hint = f"; install it: {a.install}" if a.install else ""
-            raise GatewayStartError(f"gateway {a.name!r}: command {argv[0]!r} not found on PATH{hint}")
-        argv[0] = found
-        log_path = self.log_path or tmp / "gateway.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(log_path, "wb")  # noqa: SIM115 - the child writes to it until it is stopped
-        log.write(f"# wirecheck: {' '.join(argv)}\n# started {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
-        log.flush()
+        try:
+            port = a.port or free_port(self.host)
+            random = secrets.token_hex(8)
+            base = template_values(
+                port=port, host=self.host, tmp=tmp, master_key="", upstreams=upstreams,
+                upstream_key=upstream_key, random=random, adapter_dir=str(Path(a.source).resolve().parent),
+            )  # fmt: skip
+            master_key = self.master_key or (
+                self._render(a.master_key, base, "master_key") if a.master_key else None
+            )
+            values = {**base, "master_key": master_key or ""}
+            for name, template in a.config:
+                (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+                (tmp / name).write_text(self._render(template, values, f"config {name}"), encoding="utf-8")
+            argv = [self._render(item, values, f"command[{i}]") for i, item in enumerate(a.command)]
+            env = dict(os.environ)
+            env.update({k: self._render(v, values, f"env.{k}") for k, v in a.env.items()})
+            found = shutil.which(argv[0], path=env.get("PATH"))
+            if found is None:
+                hint = f"; install it: {a.install}" if a.install else ""
+                raise GatewayStartError(f"gateway {a.name!r}: command {argv[0]!r} not found on PATH{hint}")
+            argv[0] = found
+            log_path = self.log_path or tmp / "gateway.log"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            log = open(log_path, "wb")  # noqa: SIM115 - the child writes to it until it is stopped
+            log.write(
+                f"# wirecheck: {' '.join(argv)}\n# started {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode()
+            )
+            log.flush()
+        except BaseException:
+            _remove(tmp, self.keep_tmp)
+            raise
+        supervised = [sys.executable, "-I", str(SUPERVISOR), "--grace", repr(float(a.stop_grace))]
+        if not self.keep_tmp:
+            supervised += ["--remove", str(tmp)]
+        # The control pipe: only wirecheck holds its write end (os.pipe's ends are not inherited by other
+        # programs wirecheck starts), so it closes when wirecheck stops the gateway or dies in any way.
+        # The status pipe: the supervisor writes the gateway's exit code to it the moment the gateway ends.
+        control, control_write = os.pipe()
+        status_read, status_write = os.pipe()
         try:
             process = await trio.lowlevel.open_process(
-                argv,
-                stdin=subprocess.DEVNULL,
+                [*supervised, "--status-fd", str(status_write), "--", *argv],
+                stdin=control,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=str(tmp),
                 env=env,
                 start_new_session=True,
+                pass_fds=(status_write,),
             )
         except OSError as exc:
             log.close()
+            os.close(control_write)
+            os.close(status_read)
+            _remove(tmp, self.keep_tmp)
             raise GatewayStartError(f"gateway {a.name!r}: cannot run {argv[0]}: {exc}") from None
+        finally:
+            os.close(control)
+            os.close(status_write)
         log.close()  # the child holds its own copy
 
         stopping = False
@@ -321,9 +356,8 @@ class ProcessLauncher:
         async def stop() -> None:
             nonlocal stopping
             stopping = True
-            await _terminate(process, a.stop_grace)
-            if not self.keep_tmp and self.log_path is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
+            await _terminate(process, control_write, a.stop_grace)
+            _remove(tmp, self.keep_tmp)
 
         gateway = RunningGateway(
             a.name,
@@ -340,33 +374,69 @@ class ProcessLauncher:
             tmp=tmp,
             values=values,
         )
-        try:
-            await wait_ready(gateway, client, self.readiness_timeout, exited=lambda: process.returncode)
-        except BaseException:
-            await gateway.stop()
-            raise
+        ended: list[int] = []  # the gateway's exit code, once it ended
 
         async def watch() -> None:
-            code = await process.wait()
+            """The status pipe until it closes: the gateway's exit code, or the supervisor's own."""
+            received = b""
+            async with trio.lowlevel.FdStream(status_read) as status:
+                while chunk := await status.receive_some(64):
+                    received += chunk
+            try:
+                code = int(received.strip())
+            except ValueError:  # the supervisor ended without a word: stopped, or killed itself
+                code = await process.wait()
+            ended.append(code)
             if not stopping:
                 how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
                 gateway.mark_dead(f"(pid {process.pid}) {how}")
 
         nursery.start_soon(watch)
+        try:
+            await wait_ready(
+                gateway, client, self.readiness_timeout, exited=lambda: ended[0] if ended else None
+            )
+        except BaseException:
+            await gateway.stop()
+            raise
         return gateway
 
 
-async def _terminate(process: trio.Process, grace: float) -> None:
-    """SIGTERM to the process group, SIGKILL after ``grace`` seconds; then SIGKILL to any member left."""
+#: The supervisor script, run by path with ``python -I`` (stdlib only, whatever the gateway's environment).
+SUPERVISOR = Path(__file__).with_name("supervisor.py")
+
+
+def _remove(tmp: Path, keep: bool) -> None:
+    if not keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def _terminate(process: trio.Process, control: int, grace: float) -> None:
+    """Close the supervisor's control pipe (it ends the tree: SIGTERM, ``grace`` seconds, SIGKILL) and wait
+    for it; a supervisor that does not end in time is killed, and so is every process of the tree it had."""
     with trio.CancelScope(shield=True):
+        tree = [(pid, _start_time(pid)) for pid in descendants(process.pid)]
+        with contextlib.suppress(OSError):
+            os.close(control)
         if process.returncode is None:
-            _signal_group(process.pid, signal.SIGTERM)
-            with trio.move_on_after(grace):
+            with trio.move_on_after(grace + 5.0):
                 await process.wait()
             if process.returncode is None:
                 _signal_group(process.pid, signal.SIGKILL)
                 await process.wait()
-        _signal_group(process.pid, signal.SIGKILL)  # workers the leader left behind
+        for pid, started in tree:  # the supervisor could not finish: nothing of its tree may stay
+            if started is not None and _start_time(pid) == started and alive(pid):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def _start_time(pid: int) -> str | None:
+    """The start time of ``pid`` (``/proc/PID/stat`` field 22), to tell it from a later process with its id."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rfind(")") + 2 :].split()[19]
 
 
 def _signal_group(pgid: int, sig: int) -> None:

@@ -11,7 +11,8 @@ One class per (gateway, upstream dialect) (``bind``): the runner runs each scena
 the gateway routes to, and the model alias the case's request carries picks that upstream. The clients
 never retry (``max_retries=0``): any retry the mock sees is the gateway's own. Methods of a front door
 the gateway does not have raise ``not_implemented``; the gateway runner reports those cases as
-not-applicable before calling.
+not-applicable before calling. The forwarding methods are made from the contract's table
+(``providers.contract``): one per method with a front door, with ``Provider``'s signature.
 
 The runner hands every provider the base URL of its per-call mock upstream (``base_url``); a gateway
 provider ignores it and talks to the gateway, whose upstreams are the mock's gateway lane
@@ -20,10 +21,13 @@ provider ignores it and talks to the gateway, whose upstreams are the mock's gat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+import abc
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, ClassVar, Literal, cast
 
 from harness.gateway.adapter import FrontDoor, ModelRoute, render
+from providers import contract
 from providers.anthropic import AnthropicProvider
 from providers.base import Provider
 from providers.errors import ProviderError
@@ -33,45 +37,42 @@ from providers.transport import RetryPolicy
 
 __all__ = ["METHOD_DOOR", "GatewayProvider"]
 
-#: The front door (dialect) each contract method calls; methods not listed have none (the IR methods
-#: ``complete``/``complete_stream`` and the ``is_*_compat`` capability queries describe a Provider
-#: implementation, not HTTP behaviour).
-METHOD_DOOR: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            "chat_completion",
-            "chat_completion_stream",
-            "chat_completion_raw",
-            "chat_completion_stream_raw",
-            "chat_completion_stream_passthrough",
-            "embedding",
-            "image_generation",
-            "audio_speech",
-            "audio_transcription",
-        ),
-        "openai",
-    ),
-    **dict.fromkeys(
-        (
-            "anthropic_messages",
-            "anthropic_messages_stream",
-            "anthropic_messages_raw",
-            "anthropic_messages_stream_raw",
-        ),
-        "anthropic",
-    ),
-    **dict.fromkeys(
-        (
-            "gemini_generate_content",
-            "gemini_generate_content_stream",
-            "gemini_generate_content_raw",
-            "gemini_generate_content_stream_raw",
-        ),
-        "gemini",
-    ),
-}
+#: How the Anthropic client sends the key (``AnthropicProvider`` refuses any other value).
+_AnthropicAuth = Literal["x-api-key", "bearer"]
+
+#: The front door (dialect) each contract method calls: the spec-level methods, a vendor's HTTP calls
+#: (``providers.contract.Method.level``). The others have none: the IR methods ``complete``/``complete_stream``
+#: and the ``is_*_compat`` capability queries describe a Provider implementation, not HTTP behaviour.
+METHOD_DOOR: dict[str, str] = {m.name: m.dialect for m in contract.METHODS if m.level == "spec"}
 
 
+def _forwarder(method: contract.Method) -> Callable[..., Awaitable[Any]]:
+    """``method`` of ``GatewayProvider``: the same call on the reference client of its front door."""
+    name = method.name
+
+    async def forward(self: GatewayProvider, *args: Any, **kwargs: Any) -> Any:
+        return await getattr(self._door(name), name)(*args, **kwargs)
+
+    forward.__name__ = name
+    forward.__qualname__ = f"GatewayProvider.{name}"
+    forward.__doc__ = (
+        f"``{name}`` ({method.anchor}) at the gateway's {method.dialect} front door; "
+        "``not_implemented`` when the gateway has none."
+    )
+    forward.__dict__["__signature__"] = inspect.signature(getattr(Provider, name))
+    return forward
+
+
+def _forwarding(cls: type[GatewayProvider]) -> type[GatewayProvider]:
+    """``cls`` with a forwarder for every method that has a front door (``METHOD_DOOR``)."""
+    for method in contract.METHODS:
+        if method.name in METHOD_DOOR:
+            setattr(cls, method.name, _forwarder(method))
+    abc.update_abstractmethods(cls)
+    return cls
+
+
+@_forwarding
 class GatewayProvider(Provider):
     """The contract over a gateway's front doors. Use ``bind`` to get the class for one gateway and
     upstream dialect; instances take the gateway's key as ``api_key``."""
@@ -151,7 +152,7 @@ class GatewayProvider(Provider):
             if dialect == "openai":
                 self._doors[dialect] = OpenAIProvider(key, **common)
             elif dialect == "anthropic":
-                self._doors[dialect] = AnthropicProvider(key, auth=door.auth, **common)  # type: ignore[arg-type]
+                self._doors[dialect] = AnthropicProvider(key, auth=cast(_AnthropicAuth, door.auth), **common)
             elif dialect == "gemini":
                 self._doors[dialect] = GoogleProvider(key, api_version=door.api_version, **common)
 
@@ -165,64 +166,3 @@ class GatewayProvider(Provider):
     async def aclose(self) -> None:
         for door in self._doors.values():
             await door.aclose()
-
-    # --- OpenAI front door ----------------------------------------------------------------------------
-
-    async def chat_completion(self, request):  # type: ignore[no-untyped-def]
-        return await self._door("chat_completion").chat_completion(request)
-
-    async def chat_completion_stream(self, request):  # type: ignore[no-untyped-def]
-        return await self._door("chat_completion_stream").chat_completion_stream(request)
-
-    async def chat_completion_raw(self, model, raw_body):  # type: ignore[no-untyped-def]
-        return await self._door("chat_completion_raw").chat_completion_raw(model, raw_body)
-
-    async def chat_completion_stream_raw(self, model, raw_body):  # type: ignore[no-untyped-def]
-        return await self._door("chat_completion_stream_raw").chat_completion_stream_raw(model, raw_body)
-
-    async def chat_completion_stream_passthrough(self, model, body):  # type: ignore[no-untyped-def]
-        door = self._door("chat_completion_stream_passthrough")
-        return await door.chat_completion_stream_passthrough(model, body)
-
-    async def embedding(self, request):  # type: ignore[no-untyped-def]
-        return await self._door("embedding").embedding(request)
-
-    async def image_generation(self, request):  # type: ignore[no-untyped-def]
-        return await self._door("image_generation").image_generation(request)
-
-    async def audio_speech(self, request):  # type: ignore[no-untyped-def]
-        return await self._door("audio_speech").audio_speech(request)
-
-    async def audio_transcription(self, model, fields):  # type: ignore[no-untyped-def]
-        return await self._door("audio_transcription").audio_transcription(model, fields)
-
-    # --- Anthropic front door -------------------------------------------------------------------------
-
-    async def anthropic_messages(self, request):  # type: ignore[no-untyped-def]
-        return await self._door("anthropic_messages").anthropic_messages(request)
-
-    async def anthropic_messages_stream(self, request):  # type: ignore[no-untyped-def]
-        return await self._door("anthropic_messages_stream").anthropic_messages_stream(request)
-
-    async def anthropic_messages_raw(self, raw_body):  # type: ignore[no-untyped-def]
-        return await self._door("anthropic_messages_raw").anthropic_messages_raw(raw_body)
-
-    async def anthropic_messages_stream_raw(self, raw_body):  # type: ignore[no-untyped-def]
-        return await self._door("anthropic_messages_stream_raw").anthropic_messages_stream_raw(raw_body)
-
-    # --- Gemini front door ----------------------------------------------------------------------------
-
-    async def gemini_generate_content(self, model, request):  # type: ignore[no-untyped-def]
-        return await self._door("gemini_generate_content").gemini_generate_content(model, request)
-
-    async def gemini_generate_content_stream(self, model, request):  # type: ignore[no-untyped-def]
-        return await self._door("gemini_generate_content_stream").gemini_generate_content_stream(
-            model, request
-        )
-
-    async def gemini_generate_content_raw(self, model, raw_body):  # type: ignore[no-untyped-def]
-        return await self._door("gemini_generate_content_raw").gemini_generate_content_raw(model, raw_body)
-
-    async def gemini_generate_content_stream_raw(self, model, raw_body):  # type: ignore[no-untyped-def]
-        door = self._door("gemini_generate_content_stream_raw")
-        return await door.gemini_generate_content_stream_raw(model, raw_body)

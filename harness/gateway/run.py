@@ -46,7 +46,9 @@ connection the gateway dropped can never fail the next case.
 **Death.** A gateway that exits during the run cancels the case in flight and ends the run with
 ``GatewayDied`` naming the gateway, its exit status, the case and its log's last lines. Any error that
 stops the run is raised as a ``GatewayError`` whose ``result`` holds every result collected so far plus an
-error result for the case in flight, so the reports are still written.
+error result for the case in flight, so the reports are still written. Ctrl-C (or SIGTERM, see
+``harness.cli.main``) stops the gateway and raises ``harness.runner.RunInterrupted`` with the cases that
+finished, whose reports ``main`` still writes.
 """
 
 from __future__ import annotations
@@ -73,8 +75,10 @@ from harness.runner import (
     CallUpstream,
     Context,
     PathIsolation,
+    RunInterrupted,
     RunnerError,
     decide,
+    is_interrupt,
     not_applicable_result,
     run_one,
 )
@@ -239,39 +243,10 @@ class RemoteLane:
 
     def fetch(self) -> list[CapturedRequest]:
         data = self.client.get(self.url + CONTROL_PREFIX + "requests").json()
-        return [_captured(r) for r in data.get("requests", [])]
+        return [CapturedRequest.from_json(r) for r in data.get("requests", [])]
 
     def close(self) -> None:
         self.client.close()
-
-
-def _captured(data: Mapping[str, Any]) -> CapturedRequest:
-    body = data.get("body") or ""
-    raw = body.encode("utf-8") if isinstance(body, str) and not re.fullmatch(r"<\d+ bytes>", body) else b""
-    try:
-        parsed = json.loads(raw) if raw else None
-    except ValueError:
-        parsed = None
-    return CapturedRequest(
-        seq=data.get("seq", 0),
-        method=data.get("method", ""),
-        path=data.get("path", ""),
-        query={k: list(v) for k, v in (data.get("query") or {}).items()},
-        headers=[(k, v) for k, v in data.get("headers") or ()],
-        body=raw,
-        json=parsed,
-        received_at=data.get("received_at", time.time()),
-        dialect=data.get("dialect"),
-        endpoint=data.get("endpoint"),
-        rule=data.get("rule"),
-        status=data.get("status"),
-        rejected=data.get("rejected"),
-        faults=list(data.get("faults") or ()),
-        frame_times=list(data.get("frame_times") or ()),
-        completed=bool(data.get("completed")),
-        disconnected=bool(data.get("disconnected")),
-        disconnect_frame=data.get("disconnect_frame"),
-    )
 
 
 # --- cases through the gateway ---------------------------------------------------------------------------------
@@ -517,6 +492,7 @@ async def _run(
 
     in_flight: list[tuple[Case, Put]] = []  # the case being run, while it runs
     stopped: BaseException | None = None
+    interrupted = False  # Ctrl-C: the gateway is stopped, the cases that finished are still reported
     # Fresh connections for every request (no keep-alive): a connection the gateway dropped while it sat
     # in the pool would fail the next case with a reset and no upstream request. Measured on loopback
     # against the mock: 2.3 ms a request without keep-alive, 1.2 ms with it; a new httpx client per case
@@ -580,12 +556,21 @@ async def _run(
                 if isinstance(lane, RemoteLane):
                     lane.close()
                 nursery.cancel_scope.cancel()
-    except BaseExceptionGroup as group:  # a task of the run (the mock server, the watcher) failed
-        if group.subgroup(lambda e: not isinstance(e, Exception)) is not None or not results:
+    except BaseException as exc:
+        if is_interrupt(exc) and results:
+            interrupted = True
+        elif (  # a task of the run (the mock server, the watcher) failed, and something finished
+            isinstance(exc, BaseExceptionGroup)
+            and exc.subgroup(lambda e: not isinstance(e, Exception)) is None
+            and results
+        ):
+            stopped = _unwrap(exc)
+        else:
             raise
-        stopped = _unwrap(group)
 
     ran = {c.id for c in every}
+    if interrupted:
+        ran = {r.case_id for r in results}
     if stopped is not None:
         if in_flight:
             case, put = in_flight[-1]
@@ -593,7 +578,7 @@ async def _run(
         ran = {r.case_id for r in results}
     if apply_baseline:
         known = (set(known_cases) | ran) if known_cases is not None else ran
-        whole = known <= ran and stopped is None
+        whole = known <= ran and stopped is None and not interrupted
         results = (baseline or Baseline.empty()).apply(results, known, names, every, whole_suite=whole)
     run = RunResult(
         results,
@@ -602,6 +587,8 @@ async def _run(
         case_count=len(every),
         secrets=secrets_used,
     )
+    if interrupted:
+        raise RunInterrupted(run)
     if stopped is not None:
         error = (
             stopped
@@ -643,8 +630,8 @@ async def _cases(
             bound = dataclasses.replace(put, cls=put.cls.for_model(route.upstream_model(_model_of(case))))
             result = await _one(ctx, gateway, bound, route_case(case, route), variant)
             waive(result, adapter, put.upstream_dialect)
-            unwatched = gateway.pid is None  # attached: probe it when something went wrong
-            if result.verdict is not Verdict.PASS and unwatched and not await gateway.still_alive(client):
+            # something went wrong: a gateway that no longer answers is dead (the case failed on that)
+            if result.verdict is not Verdict.PASS and not await gateway.still_alive(client):
                 raise gateway.died_error(during=f"case {case.id} [{put.name}]{{{variant}}}")
             in_flight.clear()
         strays = lane.take_strays()

@@ -40,6 +40,7 @@ from harness.checks import CHECKS, Check
 from harness.checks.facts import Facts, Outcome
 from harness.scenario import Case, Clause
 from harness.verdicts import CheckResult
+from providers import contract
 from providers.sse import SSEDecoder, decode_all, is_done
 
 __all__ = ["CHECK_ID", "Figures", "measure", "probe_cases", "registered"]
@@ -309,7 +310,7 @@ def registered() -> Iterator[None]:
 
 _PROBES: dict[str, tuple[str, dict[str, Any], str | None, Clause]] = {
     "openai": (
-        "chat_completion_stream_raw",
+        contract.raw_stream_method("openai"),
         {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "Count to sixteen."}]},
         None,
         Clause(
@@ -320,7 +321,7 @@ _PROBES: dict[str, tuple[str, dict[str, Any], str | None, Clause]] = {
         ),
     ),
     "anthropic": (
-        "anthropic_messages_stream_raw",
+        contract.raw_stream_method("anthropic"),
         {
             "model": "claude-sonnet-4-6",
             "max_tokens": 256,
@@ -335,7 +336,7 @@ _PROBES: dict[str, tuple[str, dict[str, Any], str | None, Clause]] = {
         ),
     ),
     "gemini": (
-        "gemini_generate_content_stream_raw",
+        contract.raw_stream_method("gemini"),
         {"contents": [{"role": "user", "parts": [{"text": "Count to sixteen."}]}]},
         "gemini-2.5-flash",
         Clause(

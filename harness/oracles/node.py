@@ -82,7 +82,8 @@ class _Process:
                 self.ready.set()
                 continue
             with self.lock:
-                waiting = self.pending.pop(message.get("id"), None)  # type: ignore[arg-type]
+                key = message.get("id")
+                waiting = self.pending.pop(key, None) if isinstance(key, int) else None
             if waiting is not None:
                 waiting.answer = message
                 waiting.done.set()

@@ -1,7 +1,8 @@
 """Reports of a run, for four audiences (as IPFS gateway-conformance does): the terminal (progress and
 summary), JSON (every verdict, for tools), JUnit XML (for CI), and a markdown provider × feature matrix (for
 people). All of them are generated from the same ``RunResult`` and scrubbed of secrets: credential header
-values are never written, and any secret the run used (its API key) is replaced.
+values are never written, and any secret the run used (its API key) is replaced. The JSON reports of a run's
+shards merge into the whole run's (``harness.report.merge``, ``wirecheck report merge``).
 """
 
 from __future__ import annotations

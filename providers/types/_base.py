@@ -143,7 +143,7 @@ class CamelWire(Wire):
 def _camel_only_validator(cls: type[CamelWire]) -> SchemaValidator:
     """``cls``'s validator with every CamelWire object strict about names: camelCase only, no unknown
     field, and no ``_remember_snake_case`` wrapper (see :meth:`CamelWire.parse`)."""
-    remember = CamelWire._remember_snake_case.__func__  # type: ignore[attr-defined]
+    remember = CamelWire._remember_snake_case.__func__
 
     def strip(node: Any) -> Any:
         if isinstance(node, list):
@@ -168,7 +168,8 @@ def _camel_only_validator(cls: type[CamelWire]) -> SchemaValidator:
             out["schema"] = {**out["schema"], "extra_behavior": "forbid"}
         return out
 
-    return SchemaValidator(strip(cls.__pydantic_core_schema__), cls.model_config)  # type: ignore[arg-type]
+    config: Any = cls.model_config  # the model's own config, which pydantic_core reads as its CoreConfig
+    return SchemaValidator(strip(cls.__pydantic_core_schema__), config)
 
 
 def open_union(tag: str, variants: Mapping[str, type[BaseModel]], fallback: type[BaseModel]) -> Any:

@@ -343,6 +343,18 @@ def test_upstream_checks_read_the_captures() -> None:
     assert check("upstream.retry.after_stream", again).failed
 
 
+def test_upstream_attempts_shows_a_dropped_connection_as_dropped_not_200() -> None:
+    log = CaptureLog()
+    first, second = (log.record("POST", "/v1/messages", {}, [], b"{}") for _ in range(2))
+    first.status, second.status = 200, 200  # as the engine sets them before the server walks the reply
+    first.dropped_at(0, head_sent=False)  # a `drop: {}` fault: closed before any response
+    sent = [Sent(200, [], b"", first, complete=False), Sent(200, [], b"{}", second)]
+    f = facts("anthropic_messages", expect={"attempts": 1}, dialect="anthropic", captured=[first, second],
+              sent=sent)  # fmt: skip
+    result = check("upstream.attempts", f)
+    assert result.failed and "(replies: dropped, 200)" in result.message
+
+
 def test_verdict_rules() -> None:
     ok = CheckResult("fields.text", "fields", "pass")
     bad = CheckResult("fields.text", "fields", "fail", "x")

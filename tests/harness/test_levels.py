@@ -81,6 +81,45 @@ def test_where_a_level_comes_from() -> None:
     assert check_level("equivalence.stream", Level.SPEC, inherited=True) is Level.CONTRACT  # by meaning: kept
 
 
+def test_a_situation_raises_a_level_to_the_contract_and_never_lowers_it() -> None:
+    assert check_level("error.type", Level.SPEC, situations=["translated"]) is Level.CONTRACT
+    assert check_level("error.status", Level.SPEC, situations=["translated"]) is Level.CONTRACT
+    assert (
+        check_level("error.kind", Level.SPEC, situations=["translated"]) is Level.SPEC
+    )  # not swallowed: spec
+    assert check_level("upstream.attempts", Level.SPEC, situations=["stream_started"]) is Level.CONTRACT
+    assert check_level("upstream.attempts", Level.SPEC, situations=["translated"]) is Level.SPEC
+    assert check_level("error.type", Level.REFERENCE, situations=["translated"]) is Level.REFERENCE
+    assert (
+        check_level(
+            "upstream.attempts", Level.SPEC, {"upstream.*": "reference"}, situations=["stream_started"]
+        )
+        is Level.REFERENCE
+    )
+
+
+def test_which_situations_a_case_puts_its_calls_in(suite) -> None:
+    from harness.checks.facts import Facts, Outcome
+
+    cases = {case.id: case for case in suite}
+
+    def situations(case_id: str, method: str, dialect: str) -> tuple[str, ...]:
+        return Facts(cases[case_id], "p", dialect, Outcome(method=method)).situations()
+
+    # an Anthropic error event mid-stream, met by an OpenAI client: both
+    assert situations(
+        "faults.stream.error_event.anthropic_to_openai.001", "chat_completion_stream", "anthropic"
+    ) == (
+        "translated",
+        "stream_started",
+    )
+    # the same dialect on both sides (Azure speaks OpenAI's), an error before any stream: neither
+    assert situations("errors.http.rate_limit.001", "chat_completion", "azure") == ()
+    assert situations("faults.stream.drop.openai_raw.001", "chat_completion_stream_raw", "openai") == (
+        "stream_started",
+    )
+
+
 def _check(check_id: str, status: str, level: Level, profile: Level, family: str = "fields") -> CheckResult:
     return CheckResult(
         check_id,

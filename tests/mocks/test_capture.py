@@ -172,3 +172,20 @@ def test_control_endpoints_report_and_reset(upstream: HostedUpstream) -> None:
         assert client.post("/__wirecheck/reset").json() == {"reset": True}
         assert client.get("/__wirecheck/requests").json() == {"requests": []}
         assert client.get("/v1/models").status_code == 200  # the rule counters restarted
+
+
+def test_a_capture_read_back_from_json_keeps_drops_and_truncated_bodies() -> None:
+    from mocks.capture import CapturedRequest
+
+    log = CaptureLog()
+    dropped = log.record("POST", "/v1/messages", {}, [("x-api-key", "sk-secret")], b'{"model": "m"}')
+    dropped.status = 200
+    dropped.dropped_at(0, head_sent=False)
+    cut = log.record("POST", "/v1/chat/completions", {}, [], b"head of it")
+    cut.status, cut.rejected = 413, "body too large"
+    cut.truncated(5_000_000, "ab" * 32)
+    back = [CapturedRequest.from_json(json.loads(json.dumps(c.to_json()))) for c in (dropped, cut)]
+    assert [c.to_json() for c in back] == [dropped.to_json(), cut.to_json()]
+    assert (back[0].status, back[0].dropped, back[0].outcome) == (None, True, "dropped (no response)")
+    assert back[0].json == {"model": "m"} and back[0].header("x-api-key") == "<redacted:9 chars>"
+    assert (back[1].body_length, back[1].body_truncated, back[1].body_sha256) == (5_000_000, True, "ab" * 32)

@@ -207,6 +207,9 @@ def test_dropped_stream_raises_in_every_sdk(
     with pytest.raises(httpx2.RemoteProtocolError):
         gemini_stream(gemini_client())
     assert all(r.completed is False and r.faults == ["drop(after_events=3)"] for r in upstream.requests)
+    # The head said 200; then the mock closed the connection on purpose, after the frames it kept.
+    assert all(r.status == 200 and r.dropped and not r.disconnected for r in upstream.requests)
+    assert {r.outcome for r in upstream.requests} <= {f"200, dropped after frame {n}" for n in range(3, 6)}
 
 
 def test_dropped_json_body_and_no_response(openai_client: openai.OpenAI, upstream: HostedUpstream) -> None:
@@ -216,6 +219,17 @@ def test_dropped_json_body_and_no_response(openai_client: openai.OpenAI, upstrea
     upstream.script(fault({"drop": {}}))
     with pytest.raises(openai.APIConnectionError):
         openai_client.chat.completions.create(model="gpt-4o", messages=HELLO)
+    cut, dropped = upstream.requests
+    assert (cut.status, cut.dropped, cut.completed) == (200, True, False)  # the head went out
+    # Nothing was sent: no status reached the client, and the capture says so (not 200).
+    assert (dropped.status, dropped.dropped, dropped.completed) == (None, True, False)
+    assert dropped.outcome == "dropped (no response)"
+    shown = httpx.get(upstream.url + "/__wirecheck/requests", timeout=5).json()["requests"]
+    assert [(r["status"], r["dropped"], r["outcome"]) for r in shown][1] == (
+        None,
+        True,
+        "dropped (no response)",
+    )
 
 
 def test_malformed_replies_raise(

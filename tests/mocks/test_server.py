@@ -93,13 +93,16 @@ def test_a_connection_left_idle_is_closed_after_the_idle_timeout() -> None:
         assert 0.3 <= time.monotonic() - started < 3
 
 
-def test_a_request_that_stops_halfway_is_dropped_unanswered() -> None:
+def test_a_request_that_stops_halfway_gets_408_and_is_captured_as_such() -> None:
     with BackgroundServer(timeouts=Timeouts(read=0.3)) as server, _connect(server) as sock:
         sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{}")
         started = time.monotonic()
-        assert sock.recv(65536) == b""
+        answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 408 ") and b"connection: close" in answer
         assert 0.3 <= time.monotonic() - started < 3
-        assert server.requests == []
+        assert sock.recv(65536) == b""
+        (seen,) = server.requests
+        assert (seen.status, seen.rejected, seen.body, seen.body_length) == (408, "body deadline", b"{}", 2)
 
 
 def test_a_client_that_stops_reading_is_recorded_as_gone() -> None:
@@ -204,4 +207,51 @@ def test_wirecheck_serve_reports_script_errors(tmp_path: Path) -> None:
         timeout=30,
     )
     assert result.returncode == 2
-    assert "broken.json: rules[0].times: expected an integer >= 1, got 'twice'" in result.stderr
+    assert "broken.json:1: rules[0].times: expected an integer >= 1, got 'twice'" in result.stderr
+
+
+def test_wirecheck_serve_limits_flags_reach_the_server() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "serve", "--max-body", "1KiB", "--head-timeout", "0.3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = dict(process.stdout.readline().strip().split(": ", 1) for _ in range(4))
+        base = lines["openai"].removesuffix("/v1")
+        headers = {"authorization": "Bearer k"}
+        reply = httpx.post(
+            lines["openai"] + "/chat/completions", content=b"x" * 2048, headers=headers, timeout=5
+        )
+        assert reply.status_code == 413
+        (seen,) = httpx.get(base + "/__wirecheck/requests", timeout=5).json()["requests"]
+        assert (seen["status"], seen["body_length"], seen["body_truncated"]) == (413, 2048, True)
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(b"GET /v1/models HTTP/1.1\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 408 ")  # after the 0.3 s head deadline
+    finally:
+        process.kill()
+        process.communicate(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--max-body", "lots"], "argument --max-body: expected bytes"),
+        (["--max-connections", "0"], "argument --max-connections: expected a whole number above 0"),
+        (["--head-timeout", "-1"], "argument --head-timeout: expected seconds above 0"),
+        (["cassettes/openai-chat.yaml", "--max-connections", "3"], "apply to a script"),
+    ],
+)
+def test_wirecheck_serve_refuses_bad_limits(flags: list[str], message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "serve", *flags],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 2
+    assert message in result.stderr

@@ -15,6 +15,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openai._streaming import ServerSentEvent
 from openai._streaming import SSEDecoder as OpenAISSEDecoder
 
 from providers.errors import ProviderError
@@ -133,7 +134,7 @@ def _openai_oracle(pieces: list[bytes]) -> list[tuple[str | None, str, str | Non
     block with no data line (after any event:, id: or retry:), which WHATWG does not."""
 
     class Oracle(OpenAISSEDecoder):
-        def decode(self, line: str):  # type: ignore[no-untyped-def]
+        def decode(self, line: str) -> ServerSentEvent | None:
             had_data = bool(self._data)
             sse = super().decode(line)
             return sse if had_data else None

@@ -224,7 +224,8 @@ def test_invalid_cassettes_name_the_file_and_the_field(tmp_path, changes, field,
     assert caught.value.source == str(path)
     assert caught.value.field == field, str(caught.value)
     assert message in caught.value.message
-    assert str(caught.value).startswith(f"{path}: {field}: ")
+    assert caught.value.line > 0, str(caught.value)
+    assert str(caught.value).startswith(f"{path}:{caught.value.line}: {field}: ")
 
 
 def test_bad_base64_and_unknown_style_name_the_field(tmp_path):
@@ -248,7 +249,7 @@ def test_other_versions_and_other_files_are_refused(tmp_path):
         fmt.load(other)
     broken = tmp_path / "broken.yaml"
     broken.write_text("wirecheck_cassette: 1\ninteractions: [\n")
-    with pytest.raises(fmt.CassetteError, match=r"<line \d+>: invalid YAML"):
+    with pytest.raises(fmt.CassetteError, match=r"broken\.yaml:3: <yaml>: expected valid YAML"):
         fmt.load(broken)
     assert fmt.load_folder(tmp_path / "nothing-here") == []
 

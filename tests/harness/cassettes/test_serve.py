@@ -282,10 +282,10 @@ def _bad_inputs(tmp: Path, busy: int) -> dict[str, tuple[list[str], str]]:
         "port not a number": (["--port", "http"], "--port 'http': expected a whole number in 0..65535"),
         "missing file": ([str(tmp / "nope.yaml")], f"{tmp / 'nope.yaml'}: no such file or folder"),
         "not text": ([str(not_text)], f"{not_text}: not UTF-8 text"),
-        "malformed script": ([str(bad_yaml)], f"{bad_yaml}: <line 2>: expected valid YAML"),
+        "malformed script": ([str(bad_yaml)], f"{bad_yaml}:2: <yaml>: expected valid YAML"),
         "malformed cassette": (
             [str(bad_cassette)],
-            f"{bad_cassette}: match.ignore_query: 'beta' is not of type 'array'",
+            f"{bad_cassette}:2: match.ignore_query: 'beta' is not of type 'array'",
         ),
         "folder without cassettes": ([str(empty)], f"{empty}: <folder>: no cassettes in it"),
         "bad speed": ([str(STARTER_DIR), "--speed", "-2"], "--speed -2: expected a number >= 0"),

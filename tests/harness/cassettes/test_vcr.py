@@ -164,7 +164,7 @@ def test_broken_files_fail_with_file_and_field(tmp_path):
     bad.write_text("interactions:\n- request: {method: GET}\n  response: {status: {code: 200}}\n")
     result = import_file(bad)
     assert result.outcome == "failed"
-    assert result.error == f"{bad}: interactions[0].request.uri: expected a URL"
+    assert result.error == f"{bad}:2: interactions[0].request.uri: expected a URL"
     notvcr = tmp_path / "other.yaml"
     notvcr.write_text("a: 1\n")
     assert "not a VCR cassette" in import_file(notvcr).error
