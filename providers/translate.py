@@ -12,100 +12,82 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from providers.convert import anthropic as anthropic_convert
-from providers.convert import gemini as gemini_convert
-from providers.convert import openai as openai_convert
+from providers.convert import anthropic, gemini, openai
+from providers.convert.dialect import Body, Dialect, StreamFromIR, StreamToIR
 from providers.types import ir
-from providers.types.anthropic import MessagesRequest, MessagesResponse
-from providers.types.gemini import GenerateContentRequest, GenerateContentResponse
 
-Body = Mapping[str, Any] | bytes | str
-DIALECTS = ("openai", "anthropic", "gemini")
+__all__ = ["DIALECTS", "Body", "Stream", "dialect", "request", "request_to_ir", "response", "response_to_ir"]
 
-
-def _check(dialect: str) -> None:
-    if dialect not in DIALECTS:
-        raise ValueError(f"unknown dialect {dialect!r}: expected one of {', '.join(DIALECTS)}")
+#: The Dialect object of each dialect name.
+BY_NAME: Mapping[str, Dialect] = {
+    each.name: each for each in (openai.DIALECT, anthropic.DIALECT, gemini.DIALECT)
+}
+DIALECTS = tuple(BY_NAME)
 
 
-def request_to_ir(dialect: str, body: Body, *, model: str | None = None) -> ir.Request:
+def dialect(name: str) -> Dialect:
+    """The converters of dialect ``name``; ``ValueError`` for a name that is not one."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown dialect {name!r}: expected one of {', '.join(DIALECTS)}") from None
+
+
+def request_to_ir(name: str, body: Body, *, model: str | None = None) -> ir.Request:
     """A client request as IR. Gemini names the model in the URL, not the body: pass ``model``."""
-    _check(dialect)
-    if dialect == "openai":
-        return openai_convert.request_to_ir(body)
-    if dialect == "anthropic":
-        return anthropic_convert.request_to_ir(MessagesRequest.parse(body))
-    if model is None:
-        raise ValueError("a Gemini request needs the model from its URL (models/{model}:generateContent)")
-    return gemini_convert.request_to_ir(GenerateContentRequest.parse(body), model)
+    return dialect(name).request_to_ir(body, model=model)
 
 
 def request(client: str, upstream: str, body: Body, *, model: str | None = None) -> dict[str, Any]:
     """A ``client`` request body as the ``upstream`` body (for Gemini the model goes in the URL path:
     it is the IR request's ``model``, which :func:`request_to_ir` gives)."""
-    _check(upstream)
-    return _REQUEST_OUT[upstream](request_to_ir(client, body, model=model))
+    source, target = _pair(client, upstream)
+    return target.request_from_ir(source.request_to_ir(body, model=model))
 
 
-def response_to_ir(dialect: str, body: Body) -> ir.Response:
-    _check(dialect)
-    if dialect == "openai":
-        return openai_convert.response_to_ir(body)
-    if dialect == "anthropic":
-        return anthropic_convert.response_to_ir(MessagesResponse.parse(body))
-    return gemini_convert.response_to_ir(GenerateContentResponse.parse(body))
+def response_to_ir(name: str, body: Body) -> ir.Response:
+    """An upstream reply body as IR."""
+    return dialect(name).response_to_ir(body)
 
 
 def response(upstream: str, client: str, body: Body) -> dict[str, Any]:
     """An ``upstream`` reply body as the ``client`` reply body."""
-    _check(client)
-    return _RESPONSE_OUT[client](response_to_ir(upstream, body))
+    source, target = _pair(upstream, client)
+    return target.response_from_ir(source.response_to_ir(body))
 
 
-def stream_to_ir(dialect: str) -> Any:
-    """A fresh ``StreamToIR`` of ``dialect``: ``feed`` its stream events, ``close`` at the end."""
-    _check(dialect)
-    return _STREAM_IN[dialect]()
+def _pair(source: str, target: str) -> tuple[Dialect, Dialect]:
+    """The Dialect objects of a translation's two ends (one lookup: this runs for every translated body)."""
+    try:
+        return BY_NAME[source], BY_NAME[target]
+    except KeyError:
+        dialect(target)  # raises, naming the target first when both are unknown
+        dialect(source)
+        raise
+
+
+def stream_to_ir(name: str) -> StreamToIR:
+    """A fresh ``StreamToIR`` of dialect ``name``: ``feed`` its stream events, ``close`` at the end."""
+    return dialect(name).stream_to_ir()
 
 
 class Stream:
     """An ``upstream`` stream's events (parsed ``data:`` JSON objects) → the ``client``'s events.
 
     ``feed`` each upstream event, then ``close`` when the upstream ended; both return the client events to
-    write, in order. The stream grammar of each side is the converters' (see their ``StreamFromIR``, which
-    takes ``options``: e.g. OpenAI's ``include_usage``, Anthropic's ``message_id`` and ``model``)."""
+    write, in order. ``options`` are the keyword options of ``Dialect.stream_from_ir`` (``include_usage``
+    for an OpenAI client, ``message_id`` and ``model`` for an Anthropic one; a dialect ignores the others).
+    """
 
     def __init__(self, upstream: str, client: str, **options: Any) -> None:
-        _check(client)
-        self._into: Any = stream_to_ir(upstream)
-        self._out_of: Any = _STREAM_OUT[client](as_json=True, **options)
+        target = dialect(client)
+        self._into = dialect(upstream).stream_to_ir()
+        self._out_of: StreamFromIR = target.stream_from_ir(as_json=True, **options)
 
     def feed(self, event: Body) -> list[dict[str, Any]]:
-        return [item for ev in self._into.feed(event) for item in self._out_of.feed(ev)]
+        return [item for each in self._into.feed(event) for item in self._out_of.feed(each)]
 
     def close(self) -> list[dict[str, Any]]:
-        out = [item for ev in self._into.close() for item in self._out_of.feed(ev)]
+        out = [item for each in self._into.close() for item in self._out_of.feed(each)]
         out.extend(self._out_of.close())
         return out
-
-
-_REQUEST_OUT = {
-    "openai": openai_convert.request_json_from_ir,
-    "anthropic": anthropic_convert.request_json_from_ir,
-    "gemini": gemini_convert.request_json_from_ir,
-}
-_RESPONSE_OUT = {
-    "openai": openai_convert.response_json_from_ir,
-    "anthropic": anthropic_convert.response_json_from_ir,
-    "gemini": gemini_convert.response_json_from_ir,
-}
-_STREAM_IN = {
-    "openai": openai_convert.StreamToIR,
-    "anthropic": anthropic_convert.StreamToIR,
-    "gemini": gemini_convert.StreamToIR,
-}
-_STREAM_OUT = {
-    "openai": openai_convert.StreamFromIR,
-    "anthropic": anthropic_convert.StreamFromIR,
-    "gemini": gemini_convert.StreamFromIR,
-}

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib
 import itertools
 import re
 import zlib
@@ -25,10 +26,9 @@ __all__ = ["Part", "Undecodable", "codings", "decode", "encode", "multipart"]
 
 def _brotli() -> ModuleType | None:
     try:
-        import brotli  # type: ignore[import-not-found]
+        return importlib.import_module("brotli")
     except ImportError:
         return None
-    return brotli
 
 
 class Undecodable(ValueError):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import collections
 import email.utils
 import gzip
+import importlib
 import json
 import re
 import zlib
@@ -87,7 +88,7 @@ def _decompress(data: bytes, encoding: str) -> bytes:
             return zlib.decompress(data, -zlib.MAX_WBITS)  # raw deflate, as some servers send it
     if encoding == "br":
         try:
-            import brotli  # type: ignore[import-not-found]
+            brotli = importlib.import_module("brotli")
         except ImportError:
             raise ValueError(
                 "the body is brotli-compressed and the 'brotli' package is not installed"

@@ -4,12 +4,13 @@ Same-dialect round trips are exact: every wire field the IR has no slot for, eve
 every field the writer would otherwise add by default is kept in the IR object's ``vendor["anthropic"]``
 and restored on the way back. Two conventions make that work:
 
-- *Leftovers.* ``vendor["anthropic"]`` of an IR object holds the JSON of the wire fields its IR object does
-  not carry (unknown fields, known-but-unmapped fields such as ``stop_details``, explicit nulls). Writing
-  back adds them after the fields built from the IR, never over them. Two reserved keys are meta data, not
-  wire fields: ``OMIT`` lists fields that were absent and that the writer would otherwise add (a thinking
-  block's ``signature``, a custom tool's ``input_schema``), ``SERVER_TOOLS`` keeps server tools with their
-  positions (the IR has no server-tool concept, so other dialects never see them).
+- *Leftovers.* ``vendor["anthropic"]`` of an IR object is its entry in the layout of
+  ``providers.convert.leftovers``: ``rest`` holds the JSON of the wire fields its IR object does not carry
+  (unknown fields, known-but-unmapped fields such as ``stop_details``, explicit nulls), which writing back
+  adds after the fields built from the IR, never over them; ``absent`` lists fields that were absent and
+  that the writer would otherwise add (a thinking block's ``signature``, a custom tool's
+  ``input_schema``); a request's ``server_tools`` fact keeps server tools with their positions (the IR has
+  no server-tool concept, so other dialects never see them).
 - *Native objects.* A ``Message``, ``ToolChoice`` or ``Thinking`` whose ``vendor`` has an ``"anthropic"``
   entry (possibly empty) was read from Anthropic and is written back verbatim. Objects from other dialects
   are adapted to what the Messages API accepts: leading system/developer messages fold into ``system``, a
@@ -43,19 +44,22 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Literal
 
+from providers.convert import leftovers
+from providers.convert.dialect import Body, parse_body
 from providers.convert.tables import EFFORT_BUDGETS, Lossy, stop_from, stop_to
 from providers.errors import ProviderError
 from providers.types import anthropic as wire
 from providers.types import ir
-from providers.types._base import Wire
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
     "DIALECT",
     "ERROR_STATUS",
     "LOSSY",
+    "NAME",
+    "AnthropicDialect",
     "StreamFromIR",
     "StreamToIR",
     "request_from_ir",
@@ -66,13 +70,12 @@ __all__ = [
     "response_to_ir",
 ]
 
-DIALECT = "anthropic"
+NAME = "anthropic"
 #: ``max_tokens`` sent when the IR request has none (the Messages API requires it).
 DEFAULT_MAX_TOKENS = 4096
 #: Reserved ``vendor["anthropic"]`` keys (meta data, never wire fields).
-OMIT = "__wirecheck_omit__"
-SERVER_TOOLS = "__wirecheck_server_tools__"
-_META = frozenset({OMIT, SERVER_TOOLS})
+#: The named fact of a request entry: the server tools, as ``[position, tool]`` (the IR has no server tools).
+SERVER_TOOLS = "server_tools"
 
 #: Anthropic error ``type`` → HTTP status (docs.claude.com/en/api/errors), for in-stream errors.
 ERROR_STATUS: dict[str, int] = {
@@ -91,7 +94,11 @@ _STATUS_ERROR = {status: name for name, status in ERROR_STATUS.items()}
 
 _CHOICE_IN: dict[str, Any] = {"auto": "auto", "any": "required", "tool": "tool", "none": "none"}
 _CHOICE_OUT = {"auto": "auto", "required": "any", "tool": "tool", "none": "none"}
-_THINKING_MODES = frozenset({"enabled", "disabled", "adaptive"})
+_THINKING_MODES: dict[str, Literal["enabled", "disabled", "adaptive"]] = {
+    "enabled": "enabled",
+    "disabled": "disabled",
+    "adaptive": "adaptive",
+}
 _DISPLAY_IN = {"summarized": True, "omitted": False}
 _EFFORTS_OUT = {
     "minimal": "low",
@@ -108,52 +115,41 @@ _SYSTEM_ROLES = frozenset({"system", "developer"})
 _FOREIGN_CITATIONS = frozenset({"url_citation", "file_citation", "file_path"})
 _DELTA_USAGE_SKIP = frozenset({"service_tier", "inference_geo", "speed", "cache_creation"})
 
-# Wire fields each IR object carries (everything else of the wire object goes to its leftovers).
-_REQUEST_MAPPED = frozenset(
-    {
-        "model",
-        "max_tokens",
-        "messages",
-        "system",
-        "stop_sequences",
-        "stream",
-        "temperature",
-        "top_p",
-        "top_k",
-        "metadata",
-        "tools",
-        "tool_choice",
-        "thinking",
-        "output_config",
-    }
-)
-_MESSAGE_MAPPED = frozenset({"role", "content"})
-_TEXT_MAPPED = frozenset({"type", "text", "cache_control", "citations"})
-_IMAGE_MAPPED = frozenset({"type", "source", "cache_control"})
-_DOCUMENT_MAPPED = frozenset({"type", "source", "title", "cache_control"})
-_SOURCE_MAPPED = frozenset({"type", "media_type", "data", "url", "file_id"})
-_TOOL_USE_MAPPED = frozenset({"type", "id", "name", "input", "cache_control"})
-_TOOL_RESULT_MAPPED = frozenset({"type", "tool_use_id", "content", "is_error", "cache_control"})
-_THINKING_BLOCK_MAPPED = frozenset({"type", "thinking", "signature"})
-_REDACTED_MAPPED = frozenset({"type", "data"})
-_TOOL_MAPPED = frozenset({"name", "description", "input_schema", "cache_control", "strict"})
-_CHOICE_MAPPED = frozenset({"type", "name", "disable_parallel_tool_use"})
-_THINKING_MAPPED = frozenset({"type", "budget_tokens", "display"})
-_OUTPUT_CONFIG_MAPPED = frozenset({"effort", "format"})
-_RESPONSE_MAPPED = frozenset(
-    {"id", "type", "role", "content", "model", "stop_reason", "stop_sequence", "usage"}
-)
-_USAGE_MAPPED = frozenset(
-    {
-        "input_tokens",
-        "output_tokens",
-        "cache_creation_input_tokens",
-        "cache_read_input_tokens",
-        "output_tokens_details",
-    }
-)
-_START_MAPPED = frozenset({"id", "model", "usage", "content"})
-_DELTA_MAPPED = frozenset({"stop_reason", "stop_sequence"})
+#: The wire fields of each wire object that its IR object carries (consumed): everything else of the
+#: object is kept in its leftovers (``providers.convert.leftovers``), and so are consumed fields given as
+#: explicit ``null``.
+_CONSUMED: dict[str, frozenset[str]] = {
+    "request": frozenset(
+        {
+            "model", "max_tokens", "messages", "system", "stop_sequences", "stream", "temperature", "top_p",
+            "top_k", "metadata", "tools", "tool_choice", "thinking", "output_config",
+        }
+    ),
+    "metadata": frozenset({"user_id"}),
+    "message": frozenset({"role", "content"}),
+    "text": frozenset({"type", "text", "cache_control", "citations"}),
+    "image": frozenset({"type", "source", "cache_control"}),
+    "document": frozenset({"type", "source", "title", "cache_control"}),
+    "source": frozenset({"type", "media_type", "data", "url", "file_id"}),
+    "tool_use": frozenset({"type", "id", "name", "input", "cache_control"}),
+    "tool_result": frozenset({"type", "tool_use_id", "content", "is_error", "cache_control"}),
+    "thinking_block": frozenset({"type", "thinking", "signature"}),
+    "redacted_thinking": frozenset({"type", "data"}),
+    "tool": frozenset({"name", "description", "input_schema", "cache_control", "strict"}),
+    "tool_choice": frozenset({"type", "name", "disable_parallel_tool_use"}),
+    "thinking": frozenset({"type", "budget_tokens", "display"}),
+    "output_config": frozenset({"effort", "format"}),
+    "response": frozenset({"id", "type", "role", "content", "model", "stop_reason", "stop_sequence", "usage"}),
+    "usage": frozenset(
+        {
+            "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+            "output_tokens_details",
+        }
+    ),
+    "output_tokens_details": frozenset({"thinking_tokens"}),
+    "message_start": frozenset({"id", "model", "usage", "content"}),
+    "message_delta": frozenset({"stop_reason", "stop_sequence"}),
+}  # fmt: skip
 
 
 # --- small helpers ---------------------------------------------------------------------------------
@@ -164,59 +160,10 @@ _dumps = json.JSONEncoder(
 ).encode  # json.dumps would build one per call
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, Wire):
-        return value.to_json()
-    if isinstance(value, list):
-        return [_json(item) for item in value]
-    return value
-
-
-def _leftover(model: Wire, mapped: frozenset[str]) -> dict[str, Any]:
-    """The wire fields of ``model`` its IR object does not carry: known fields outside ``mapped``, mapped
-    fields given as explicit ``null``, and unknown fields (in the order they came)."""
-    given = model.__pydantic_fields_set__
-    extra = model.__pydantic_extra__
-    out: dict[str, Any] = {}
-    if given <= mapped and not extra:  # the common case: only explicit nulls can be left over
-        values = model.__dict__
-        nulls = [name for name in given if values[name] is None]
-        if not nulls:
-            return {}
-        if len(nulls) > 1:  # keep the declared order, so the output does not depend on set order
-            nulls = [name for name in type(model).__pydantic_fields__ if name in nulls]
-        return dict.fromkeys(nulls)
-    for name in type(model).__pydantic_fields__:
-        if name in given:
-            value = getattr(model, name)
-            if name not in mapped:
-                out[name] = _json(value)
-            elif value is None:
-                out[name] = None
-    if extra:
-        out.update(extra)
-    return out
-
-
-def _vendor(left: dict[str, Any], *, native: bool = False) -> ir.Vendor:
-    return {DIALECT: left} if left or native else {}
-
-
-def _mine(vendor: ir.Vendor) -> dict[str, Any]:
-    return vendor.get(DIALECT) or {}
-
-
-def _overlay(out: dict[str, Any], left: dict[str, Any] | None) -> dict[str, Any]:
-    """Add the leftovers ``out`` does not already hold (the IR's values win)."""
-    if left:
-        for key, value in left.items():
-            if key not in out and key not in _META:
-                out[key] = value
-    return out
-
-
-def _omitted(left: dict[str, Any], name: str) -> bool:
-    return name in left or name in left.get(OMIT, ())
+def _omitted(vendor: ir.Vendor, name: str) -> bool:
+    """Whether the wire object had no ``name`` (absent, or a kept value the writer must not replace)."""
+    entry = vendor.get(NAME)
+    return name in leftovers.rest(entry) or leftovers.is_absent(entry, name)
 
 
 def _cache(value: wire.CacheControl | None) -> dict[str, Any] | None:
@@ -231,7 +178,7 @@ def _plain_text(parts: list[ir.Part]) -> str | None:
             isinstance(part, ir.Text)
             and part.cache_control is None
             and part.citations is None
-            and DIALECT not in part.vendor
+            and NAME not in part.vendor
         ):
             return part.text
     return None
@@ -278,14 +225,16 @@ def _media_part(block: Any, *, document: bool) -> ir.Part:
     source: wire.Source = block.source
     kinds = ("base64", "url", "file", "text") if document else ("base64", "url", "file")
     if source.type not in kinds:
-        return ir.Other(dialect=DIALECT, data=block.to_json())
+        return ir.Other(dialect=NAME, data=block.to_json())
     data = source.data
     if source.type == "text" and data is not None:
         data = base64.b64encode(data.encode("utf-8")).decode("ascii")
-    source_left = _leftover(source, _SOURCE_MAPPED)
+    source_left = leftovers.unconsumed(source, _CONSUMED["source"], keep_nulls=True)
     if source.type != _source_type(data, source.url, source.file_id, source.media_type, document=document):
         source_left["type"] = source.type
-    left = _leftover(block, _DOCUMENT_MAPPED if document else _IMAGE_MAPPED)
+    left = leftovers.unconsumed(
+        block, _CONSUMED["document"] if document else _CONSUMED["image"], keep_nulls=True
+    )
     if source_left:
         left["source"] = source_left
     if document:
@@ -296,7 +245,7 @@ def _media_part(block: Any, *, document: bool) -> ir.Part:
             file_id=source.file_id,
             filename=block.title,
             cache_control=_cache(block.cache_control),
-            vendor=_vendor(left),
+            vendor=leftovers.packed(NAME, left),
         )
     return ir.Image(
         url=source.url,
@@ -304,7 +253,7 @@ def _media_part(block: Any, *, document: bool) -> ir.Part:
         media_type=source.media_type,
         file_id=source.file_id,
         cache_control=_cache(block.cache_control),
-        vendor=_vendor(left),
+        vendor=leftovers.packed(NAME, left),
     )
 
 
@@ -316,7 +265,7 @@ def _part(block: Any) -> ir.Part:
             text=block.text,
             cache_control=_cache(block.cache_control),
             citations=block.citations,
-            vendor=_vendor(_leftover(block, _TEXT_MAPPED)),
+            vendor=leftovers.packed(NAME, leftovers.unconsumed(block, _CONSUMED["text"], keep_nulls=True)),
         )
     if kind is wire.ToolUseBlock:
         return ir.ToolCall(
@@ -324,10 +273,13 @@ def _part(block: Any) -> ir.Part:
             name=block.name,
             arguments=_dumps(block.input),
             cache_control=_cache(block.cache_control),
-            vendor=_vendor(_leftover(block, _TOOL_USE_MAPPED)),
+            vendor=leftovers.packed(
+                NAME, leftovers.unconsumed(block, _CONSUMED["tool_use"], keep_nulls=True)
+            ),
         )
     if kind is wire.ToolResultBlock:
-        left = _leftover(block, _TOOL_RESULT_MAPPED)
+        left = leftovers.unconsumed(block, _CONSUMED["tool_result"], keep_nulls=True)
+        absent = None
         content = block.content
         shorthand = isinstance(content, str)
         if shorthand:
@@ -335,7 +287,7 @@ def _part(block: Any) -> ir.Part:
         elif content is None:
             parts = []
             if "content" not in block.__pydantic_fields_set__:
-                left[OMIT] = ["content"]
+                absent = ["content"]
         else:
             parts = [_part(item) for item in content]
         return ir.ToolResult(
@@ -344,20 +296,26 @@ def _part(block: Any) -> ir.Part:
             is_error=block.is_error,
             shorthand=shorthand,
             cache_control=_cache(block.cache_control),
-            vendor=_vendor(left),
+            vendor=leftovers.packed(NAME, left, absent=absent),
         )
     if kind is wire.ThinkingBlock:
-        left = _leftover(block, _THINKING_BLOCK_MAPPED)
-        if "signature" not in block.__pydantic_fields_set__:
-            left[OMIT] = ["signature"]
-        return ir.Reasoning(text=block.thinking, signature=block.signature, vendor=_vendor(left))
+        left = leftovers.unconsumed(block, _CONSUMED["thinking_block"], keep_nulls=True)
+        absent = None if "signature" in block.__pydantic_fields_set__ else ["signature"]
+        return ir.Reasoning(
+            text=block.thinking, signature=block.signature, vendor=leftovers.packed(NAME, left, absent=absent)
+        )
     if kind is wire.RedactedThinkingBlock:
-        return ir.Reasoning(redacted=block.data, vendor=_vendor(_leftover(block, _REDACTED_MAPPED)))
+        return ir.Reasoning(
+            redacted=block.data,
+            vendor=leftovers.packed(
+                NAME, leftovers.unconsumed(block, _CONSUMED["redacted_thinking"], keep_nulls=True)
+            ),
+        )
     if kind is wire.ImageBlock:
         return _media_part(block, document=False)
     if kind is wire.DocumentBlock:
         return _media_part(block, document=True)
-    return ir.Other(dialect=DIALECT, data=block.to_json())
+    return ir.Other(dialect=NAME, data=block.to_json())
 
 
 def _parts(content: str | list[Any]) -> tuple[list[ir.Part], bool]:
@@ -370,7 +328,7 @@ def _parts(content: str | list[Any]) -> tuple[list[ir.Part], bool]:
 
 
 def _media_block(part: ir.Image | ir.File, error: Any, *, document: bool) -> dict[str, Any]:
-    left = _mine(part.vendor)
+    left = leftovers.rest_of(part.vendor, NAME)
     source_left = left.get("source") or {}
     data, media_type, url = part.data, part.media_type, part.url
     if url is not None and data is None and url.startswith("data:") and ";base64," in url:
@@ -397,57 +355,56 @@ def _media_block(part: ir.Image | ir.File, error: Any, *, document: bool) -> dic
         source["file_id"] = part.file_id
     block: dict[str, Any] = {
         "type": "document" if document else "image",
-        "source": _overlay(source, source_left),
+        "source": leftovers.rest_after(source, source_left),
     }
-    if document and part.filename is not None:  # type: ignore[union-attr]
-        block["title"] = part.filename  # type: ignore[union-attr]
+    if isinstance(part, ir.File) and part.filename is not None:
+        block["title"] = part.filename
     if part.cache_control is not None:
         block["cache_control"] = part.cache_control
-    return _overlay(block, left)
+    return leftovers.rest_after(block, left)
 
 
 def _block(part: ir.Part, error: Any) -> dict[str, Any] | None:
     """One IR part as a content block dict, or None when the Messages API has no place for it."""
-    kind = type(part)
-    left = _mine(part.vendor)
-    if kind is ir.Text:
+    left = leftovers.rest_of(part.vendor, NAME)
+    if isinstance(part, ir.Text):
         block: dict[str, Any] = {"type": "text", "text": part.text}
         if part.cache_control is not None:
             block["cache_control"] = part.cache_control
         if part.citations is not None:
             block["citations"] = _citations(part.citations)
-        return _overlay(block, left)
-    if kind is ir.ToolCall:
+        return leftovers.rest_after(block, left)
+    if isinstance(part, ir.ToolCall):
         block = {"type": "tool_use", "id": part.id, "name": part.name, "input": _tool_input(part, error)}
         if part.cache_control is not None:
             block["cache_control"] = part.cache_control
-        return _overlay(block, left)
-    if kind is ir.ToolResult:
+        return leftovers.rest_after(block, left)
+    if isinstance(part, ir.ToolResult):
         block = {"type": "tool_result", "tool_use_id": part.call_id}
         text = _plain_text(part.content) if part.shorthand else None
         if text is not None:
             block["content"] = text
-        elif part.content or not _omitted(left, "content"):
+        elif part.content or not _omitted(part.vendor, "content"):
             block["content"] = [b for b in (_block(p, error) for p in part.content) if b is not None]
         if part.is_error is not None:
             block["is_error"] = part.is_error
         if part.cache_control is not None:
             block["cache_control"] = part.cache_control
-        return _overlay(block, left)
-    if kind is ir.Reasoning:
+        return leftovers.rest_after(block, left)
+    if isinstance(part, ir.Reasoning):
         if part.redacted is not None:
-            return _overlay({"type": "redacted_thinking", "data": part.redacted}, left)
+            return leftovers.rest_after({"type": "redacted_thinking", "data": part.redacted}, left)
         block = {"type": "thinking", "thinking": part.text}
         if part.signature is not None:
             block["signature"] = part.signature
-        elif not _omitted(left, "signature"):
+        elif not _omitted(part.vendor, "signature"):
             block["signature"] = ""
-        return _overlay(block, left)
-    if kind is ir.Image:
+        return leftovers.rest_after(block, left)
+    if isinstance(part, ir.Image):
         return _media_block(part, error, document=False)
-    if kind is ir.File:
+    if isinstance(part, ir.File):
         return _media_block(part, error, document=True)
-    if kind is ir.Other and part.dialect == DIALECT:
+    if isinstance(part, ir.Other) and part.dialect == NAME:
         return dict(part.data)
     return None  # Audio, or a part only another dialect understands
 
@@ -457,7 +414,7 @@ def _block(part: ir.Part, error: Any) -> dict[str, Any] | None:
 
 def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
     """A Messages request as an IR request; ``request_from_ir`` gives the same JSON back."""
-    left = _leftover(req, _REQUEST_MAPPED)
+    left = leftovers.unconsumed(req, _CONSUMED["request"], keep_nulls=True)
     out = ir.Request(
         model=req.model,
         max_tokens=req.max_tokens,
@@ -480,15 +437,18 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
                 role=message.role,
                 content=parts,
                 shorthand=shorthand,
-                vendor=_vendor(_leftover(message, _MESSAGE_MAPPED), native=True),
+                vendor=leftovers.packed(
+                    NAME, leftovers.unconsumed(message, _CONSUMED["message"], keep_nulls=True), native=True
+                ),
             )
         )
     out.messages = messages
     if req.metadata is not None:
-        meta_left = _leftover(req.metadata, frozenset({"user_id"}))
+        meta_left = leftovers.unconsumed(req.metadata, _CONSUMED["metadata"], keep_nulls=True)
         out.user = req.metadata.user_id
         if meta_left or out.user is None:
             left["metadata"] = meta_left
+    server_tools = None
     if req.tools is not None:
         tools: list[ir.Tool] = []
         server: list[list[Any]] = []
@@ -496,9 +456,8 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
             if tool.name is None or tool.type not in (None, "custom"):
                 server.append([position, tool.to_json()])
                 continue
-            tool_left = _leftover(tool, _TOOL_MAPPED)
-            if "input_schema" not in tool.__pydantic_fields_set__:
-                tool_left[OMIT] = ["input_schema"]
+            tool_left = leftovers.unconsumed(tool, _CONSUMED["tool"], keep_nulls=True)
+            absent = None if "input_schema" in tool.__pydantic_fields_set__ else ["input_schema"]
             tools.append(
                 ir.Tool(
                     name=tool.name,
@@ -506,13 +465,13 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
                     parameters=tool.input_schema,
                     strict=tool.strict,
                     cache_control=_cache(tool.cache_control),
-                    vendor=_vendor(tool_left),
+                    vendor=leftovers.packed(NAME, tool_left, absent=absent),
                 )
             )
         if tools or not server:
             out.tools = tools
         if server:
-            left[SERVER_TOOLS] = server
+            server_tools = server
     choice = req.tool_choice
     if choice is not None:
         mode = _CHOICE_IN.get(choice.type)
@@ -520,12 +479,18 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
             left["tool_choice"] = choice.to_json()
         else:
             out.tool_choice = ir.ToolChoice(
-                mode=mode, name=choice.name, vendor=_vendor(_leftover(choice, _CHOICE_MAPPED), native=True)
+                mode=mode,
+                name=choice.name,
+                vendor=leftovers.packed(
+                    NAME, leftovers.unconsumed(choice, _CONSUMED["tool_choice"], keep_nulls=True), native=True
+                ),
             )
             if choice.disable_parallel_tool_use is not None:
                 out.parallel_tool_calls = not choice.disable_parallel_tool_use
     _thinking_to_ir(req, out, left)
-    out.vendor = _vendor(left)
+    out.vendor = leftovers.packed(NAME, left)
+    if server_tools:
+        out.vendor.setdefault(NAME, {})[SERVER_TOOLS] = server_tools
     return out
 
 
@@ -533,7 +498,7 @@ def _thinking_to_ir(req: wire.MessagesRequest, out: ir.Request, left: dict[str, 
     config, output = req.thinking, req.output_config
     effort = output.effort if output is not None else None
     if output is not None:
-        output_left = _leftover(output, _OUTPUT_CONFIG_MAPPED)
+        output_left = leftovers.unconsumed(output, _CONSUMED["output_config"], keep_nulls=True)
         fmt = output.format
         if fmt is not None and fmt.get("type") == "json_schema":
             out.response_format = fmt
@@ -542,11 +507,12 @@ def _thinking_to_ir(req: wire.MessagesRequest, out: ir.Request, left: dict[str, 
         left["output_config"] = output_left
     if config is None and effort is None:
         return
-    thinking = ir.Thinking(effort=effort, vendor=_vendor({}, native=True))
+    thinking = ir.Thinking(effort=effort, vendor=leftovers.packed(NAME, {}, native=True))
     if config is not None:
-        config_left = _leftover(config, _THINKING_MAPPED)
-        if config.type in _THINKING_MODES:
-            thinking.mode = config.type  # type: ignore[assignment]
+        config_left = leftovers.unconsumed(config, _CONSUMED["thinking"], keep_nulls=True)
+        mode = _THINKING_MODES.get(config.type)
+        if mode is not None:
+            thinking.mode = mode
         else:
             config_left["type"] = config.type
         thinking.budget_tokens = config.budget_tokens
@@ -554,50 +520,51 @@ def _thinking_to_ir(req: wire.MessagesRequest, out: ir.Request, left: dict[str, 
             thinking.include_thoughts = _DISPLAY_IN.get(config.display)
             if thinking.include_thoughts is None:
                 config_left["display"] = config.display
-        thinking.vendor[DIALECT] = config_left
+        thinking.vendor[NAME] = {leftovers.REST: config_left} if config_left else {}
     out.thinking = thinking
 
 
-def request_from_ir(r: ir.Request) -> wire.MessagesRequest:
+def request_from_ir(request: ir.Request) -> wire.MessagesRequest:
     """An IR request as a Messages request (raises ``invalid_request`` for tool arguments that are not a
     JSON object)."""
-    return wire.MessagesRequest.model_validate(request_json_from_ir(r))
+    return wire.MessagesRequest.model_validate(request_json_from_ir(request))
 
 
-def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
+def request_json_from_ir(request: ir.Request) -> dict[str, Any]:
     """:func:`request_from_ir` as wire JSON, built without validating it again (the converters' output is
     proven valid by the tests): what a gateway that forwards bytes needs."""
-    left = _mine(r.vendor)
+    left = leftovers.rest_of(request.vendor, NAME)
+    server_tools = (request.vendor.get(NAME) or {}).get(SERVER_TOOLS) or []
     error = ProviderError.invalid_request
     out: dict[str, Any] = {
-        "model": r.model,
-        "max_tokens": r.max_tokens if r.max_tokens is not None else DEFAULT_MAX_TOKENS,
+        "model": request.model,
+        "max_tokens": request.max_tokens if request.max_tokens is not None else DEFAULT_MAX_TOKENS,
     }
-    system, messages = _messages_from_ir(r, error)
+    system, messages = _messages_from_ir(request, error)
     out["messages"] = messages
     if system is not None:
         out["system"] = system
-    if r.stop is not None:
-        out["stop_sequences"] = r.stop
-    if r.stream:
+    if request.stop is not None:
+        out["stop_sequences"] = request.stop
+    if request.stream:
         out["stream"] = True
-    if r.temperature is not None:
-        out["temperature"] = r.temperature
-    if r.top_p is not None:
-        out["top_p"] = r.top_p
-    if r.top_k is not None:
-        out["top_k"] = _integer_top_k(r.top_k)
-    if r.user is not None:
+    if request.temperature is not None:
+        out["temperature"] = request.temperature
+    if request.top_p is not None:
+        out["top_p"] = request.top_p
+    if request.top_k is not None:
+        out["top_k"] = _integer_top_k(request.top_k)
+    if request.user is not None:
         meta = left.get("metadata")
-        out["metadata"] = {**(meta if isinstance(meta, dict) else {}), "user_id": r.user}
-    tools = _tools_from_ir(r, left)
+        out["metadata"] = {**(meta if isinstance(meta, dict) else {}), "user_id": request.user}
+    tools = _tools_from_ir(request, server_tools)
     if tools is not None:
         out["tools"] = tools
-    choice = _choice_from_ir(r, left)
+    choice = _choice_from_ir(request, left, server_tools)
     if choice is not None:
         out["tool_choice"] = choice
-    _thinking_from_ir(r, out, left)
-    return _overlay(out, left)
+    _thinking_from_ir(request, out, left)
+    return leftovers.rest_after(out, left)
 
 
 def _integer_top_k(value: Any) -> int:
@@ -609,24 +576,24 @@ def _integer_top_k(value: Any) -> int:
     return value
 
 
-def _messages_from_ir(r: ir.Request, error: Any) -> tuple[Any, list[dict[str, Any]]]:
-    messages = r.messages
+def _messages_from_ir(request: ir.Request, error: Any) -> tuple[Any, list[dict[str, Any]]]:
+    messages = request.messages
     lead = 0
-    while (
-        lead < len(messages) and messages[lead].role in _SYSTEM_ROLES and DIALECT not in messages[lead].vendor
-    ):
+    while lead < len(messages) and messages[lead].role in _SYSTEM_ROLES and NAME not in messages[lead].vendor:
         lead += 1
-    system = _system_from_ir(r, messages[:lead], error)
+    system = _system_from_ir(request, messages[:lead], error)
     out: list[dict[str, Any]] = []
     tool_results_last = False  # the last message written is an adapted user turn of tool_result blocks only
     for message in messages[lead:]:
-        native = message.vendor.get(DIALECT)
+        native = message.vendor.get(NAME)
         if native is not None:
             text = _plain_text(message.content) if message.shorthand else None
             content: Any = text if text is not None else [_block(p, error) for p in message.content]
             if text is None:
                 content = [b for b in content if b is not None]
-            out.append(_overlay({"role": message.role, "content": content}, native))
+            out.append(
+                leftovers.rest_after({"role": message.role, "content": content}, leftovers.rest(native))
+            )
             tool_results_last = False
             continue
         role = "assistant" if message.role == "assistant" else "user"
@@ -658,14 +625,16 @@ def _messages_from_ir(r: ir.Request, error: Any) -> tuple[Any, list[dict[str, An
     return system, out
 
 
-def _system_from_ir(r: ir.Request, lead: list[ir.Message], error: Any) -> Any:
-    if r.system is None and not lead:
+def _system_from_ir(request: ir.Request, lead: list[ir.Message], error: Any) -> Any:
+    if request.system is None and not lead:
         return None
-    parts = list(r.system or [])
+    parts = list(request.system or [])
     for message in lead:
         parts.extend(message.content)
     shorthand = (
-        r.system_shorthand if not lead else (r.system is None and len(lead) == 1 and lead[0].shorthand)
+        request.system_shorthand
+        if not lead
+        else (request.system is None and len(lead) == 1 and lead[0].shorthand)
     )
     if shorthand:
         text = _plain_text(parts)
@@ -681,57 +650,54 @@ def _system_from_ir(r: ir.Request, lead: list[ir.Message], error: Any) -> Any:
     return blocks
 
 
-def _tools_from_ir(r: ir.Request, left: dict[str, Any]) -> list[dict[str, Any]] | None:
-    server = left.get(SERVER_TOOLS) or []
-    if r.tools is None and not server:
+def _tools_from_ir(request: ir.Request, server: list[Any]) -> list[dict[str, Any]] | None:
+    if request.tools is None and not server:
         return None
     tools = []
-    for tool in r.tools or []:
-        tool_left = _mine(tool.vendor)
+    for tool in request.tools or []:
+        tool_left = leftovers.rest_of(tool.vendor, NAME)
         out: dict[str, Any] = {"name": tool.name}
         if tool.description is not None:
             out["description"] = tool.description
         if tool.parameters is not None:
             out["input_schema"] = tool.parameters
-        elif not _omitted(tool_left, "input_schema"):
+        elif not _omitted(tool.vendor, "input_schema"):
             out["input_schema"] = {"type": "object", "properties": {}}
         if tool.strict is not None:
             out["strict"] = tool.strict
         if tool.cache_control is not None:
             out["cache_control"] = tool.cache_control
-        tools.append(_overlay(out, tool_left))
-    for position, tool in server:
-        tools.insert(position, tool)
-    return tools
+        tools.append(leftovers.rest_after(out, tool_left))
+    return leftovers.insert_at(tools, server)
 
 
-def _choice_from_ir(r: ir.Request, left: dict[str, Any]) -> dict[str, Any] | None:
-    choice = r.tool_choice
-    parallel = r.parallel_tool_calls
+def _choice_from_ir(request: ir.Request, left: dict[str, Any], server: list[Any]) -> dict[str, Any] | None:
+    choice = request.tool_choice
+    parallel = request.parallel_tool_calls
     if choice is None:
-        if parallel is False and (r.tools or left.get(SERVER_TOOLS)) and "tool_choice" not in left:
+        if parallel is False and (request.tools or server) and "tool_choice" not in left:
             return {"type": "auto", "disable_parallel_tool_use": True}
         return None
-    native = choice.vendor.get(DIALECT)
+    native = choice.vendor.get(NAME)
     out: dict[str, Any] = {"type": _CHOICE_OUT[choice.mode]}
     if choice.name is not None:
         out["name"] = choice.name
     if parallel is not None and (native is not None or out["type"] != "none"):
         out["disable_parallel_tool_use"] = not parallel
-    return _overlay(out, native)
+    return leftovers.rest_after(out, leftovers.rest(native))
 
 
-def _thinking_from_ir(r: ir.Request, out: dict[str, Any], left: dict[str, Any]) -> None:
-    thinking = r.thinking
+def _thinking_from_ir(request: ir.Request, out: dict[str, Any], left: dict[str, Any]) -> None:
+    thinking = request.thinking
     output: dict[str, Any] = {}
-    if r.response_format is not None:
-        fmt = r.response_format
+    if request.response_format is not None:
+        fmt = request.response_format
         if isinstance(fmt.get("json_schema"), dict):  # OpenAI's shape
             fmt = {"type": "json_schema", "schema": fmt["json_schema"].get("schema", {})}
         if fmt.get("type") == "json_schema":
             output["format"] = fmt
     if thinking is not None:
-        native = thinking.vendor.get(DIALECT)
+        native = thinking.vendor.get(NAME)
         if native is not None:
             config: dict[str, Any] = {}
             if thinking.mode is not None:
@@ -741,14 +707,16 @@ def _thinking_from_ir(r: ir.Request, out: dict[str, Any], left: dict[str, Any]) 
             if thinking.include_thoughts is not None:
                 config["display"] = "summarized" if thinking.include_thoughts else "omitted"
             if config or native:
-                out["thinking"] = _overlay(config, native)
+                out["thinking"] = leftovers.rest_after(config, leftovers.rest(native))
             if thinking.effort is not None:
                 output["effort"] = thinking.effort
         else:
             _adapt_thinking(thinking, out, output)
     output_left = left.get("output_config", ...)
     if output or (output_left is not ... and output_left is not None):
-        out["output_config"] = _overlay(output, output_left if isinstance(output_left, dict) else None)
+        out["output_config"] = leftovers.rest_after(
+            output, output_left if isinstance(output_left, dict) else None
+        )
 
 
 def _adapt_thinking(thinking: ir.Thinking, out: dict[str, Any], output: dict[str, Any]) -> None:
@@ -784,7 +752,7 @@ def _adapt_thinking(thinking: ir.Thinking, out: dict[str, Any], output: dict[str
 
 def response_to_ir(resp: wire.MessagesResponse) -> ir.Response:
     """A Messages reply as an IR response; ``response_from_ir`` gives the same JSON back."""
-    left = _leftover(resp, _RESPONSE_MAPPED)
+    left = leftovers.unconsumed(resp, _CONSUMED["response"], keep_nulls=True)
     given = resp.__pydantic_fields_set__
     omit = [name for name in ("type", "role", "stop_reason", "stop_sequence") if name not in given]
     if "type" in given and resp.type != "message":
@@ -793,64 +761,68 @@ def response_to_ir(resp: wire.MessagesResponse) -> ir.Response:
         left["role"] = resp.role
     stop = None
     if resp.stop_reason is not None:
-        stop = stop_from(DIALECT, resp.stop_reason, sequence=resp.stop_sequence)
+        stop = stop_from(NAME, resp.stop_reason, sequence=resp.stop_sequence)
     elif resp.stop_sequence is not None:
         left["stop_sequence"] = resp.stop_sequence
-    if omit:
-        left[OMIT] = omit
     return ir.Response(
         id=resp.id,
         model=resp.model,
         content=[_part(block) for block in resp.content],
         stop=stop,
         usage=_usage_to_ir(resp.usage),
-        vendor=_vendor(left),
+        vendor=leftovers.packed(NAME, left, absent=omit),
     )
 
 
-def response_from_ir(r: ir.Response) -> wire.MessagesResponse:
+def response_from_ir(response: ir.Response) -> wire.MessagesResponse:
     """An IR response as a Messages reply (raises ``decode`` for tool arguments that are not a JSON object)."""
-    return wire.MessagesResponse.model_validate(response_json_from_ir(r))
+    return wire.MessagesResponse.model_validate(response_json_from_ir(response))
 
 
-def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
+def response_json_from_ir(response: ir.Response) -> dict[str, Any]:
     """:func:`response_from_ir` as wire JSON, built without validating it again."""
-    left = _mine(r.vendor)
-    omit = left.get(OMIT, ())
-    content = [b for b in (_block(p, ProviderError.decode) for p in r.content) if b is not None]
-    out: dict[str, Any] = {"id": r.id}
+    left = leftovers.rest_of(response.vendor, NAME)
+    omit = (response.vendor.get(NAME) or {}).get(leftovers.ABSENT, ())
+    content = [
+        block
+        for block in (_block(part, ProviderError.decode) for part in response.content)
+        if block is not None
+    ]
+    out: dict[str, Any] = {"id": response.id}
     if "type" not in omit:
         out["type"] = left.get("type", "message")
     if "role" not in omit:
         out["role"] = left.get("role", "assistant")
     out["content"] = content
-    out["model"] = r.model
-    if r.stop is not None:
-        out["stop_reason"] = _stop_word(r.stop, any(b.get("type") == "tool_use" for b in content))
+    out["model"] = response.model
+    if response.stop is not None:
+        out["stop_reason"] = _stop_word(
+            response.stop, any(block.get("type") == "tool_use" for block in content)
+        )
         if "stop_sequence" not in omit:
-            out["stop_sequence"] = r.stop.sequence
+            out["stop_sequence"] = response.stop.sequence
     else:
         if "stop_reason" not in omit:
             out["stop_reason"] = None
         if "stop_sequence" not in omit and "stop_sequence" not in left:
             out["stop_sequence"] = None
-    out["usage"] = _usage_from_ir(r.usage, delta=False)
-    return _overlay(out, left)
+    out["usage"] = _usage_from_ir(response.usage, delta=False)
+    return leftovers.rest_after(out, left)
 
 
 def _stop_word(stop: ir.Stop, tool_used: bool) -> str:
-    word = stop_to(DIALECT, stop)
-    if tool_used and stop.dialect != DIALECT and stop.reason in ("end_turn", "other"):
+    word = stop_to(NAME, stop)
+    if tool_used and stop.dialect != NAME and stop.reason in ("end_turn", "other"):
         return "tool_use"  # bifrost#6123: a turn with tool calls ends in tool_use
     return word or "end_turn"
 
 
 def _usage_to_ir(usage: wire.Usage | wire.MessageDeltaUsage) -> ir.Usage:
-    left = _leftover(usage, _USAGE_MAPPED)
+    left = leftovers.unconsumed(usage, _CONSUMED["usage"], keep_nulls=True)
     output, reasoning = usage.output_tokens, None
     details = usage.output_tokens_details
     if details is not None:
-        details_left = _leftover(details, frozenset({"thinking_tokens"}))
+        details_left = leftovers.unconsumed(details, _CONSUMED["output_tokens_details"], keep_nulls=True)
         if details.thinking_tokens is not None:
             reasoning = details.thinking_tokens
             output = output - reasoning
@@ -862,14 +834,14 @@ def _usage_to_ir(usage: wire.Usage | wire.MessageDeltaUsage) -> ir.Usage:
         cache_read_tokens=usage.cache_read_input_tokens,
         cache_write_tokens=usage.cache_creation_input_tokens,
         reasoning_tokens=reasoning,
-        vendor=_vendor(left),
+        vendor=leftovers.packed(NAME, left),
     )
 
 
 def _usage_from_ir(usage: ir.Usage | None, *, delta: bool) -> dict[str, Any]:
     if usage is None:
         return {"output_tokens": 0} if delta else {"input_tokens": 0, "output_tokens": 0}
-    left = _mine(usage.vendor)
+    left = leftovers.rest_of(usage.vendor, NAME)
     out: dict[str, Any] = {}
     if usage.input_tokens is not None or not delta:
         out["input_tokens"] = usage.input_tokens or 0
@@ -886,14 +858,14 @@ def _usage_from_ir(usage: ir.Usage | None, *, delta: bool) -> dict[str, Any]:
         }
     if delta:
         left = {k: v for k, v in left.items() if k not in _DELTA_USAGE_SKIP}
-    return _overlay(out, left)
+    return leftovers.rest_after(out, left)
 
 
 def _merge_usage(start: ir.Usage | None, update: ir.Usage) -> ir.Usage:
     """Cumulative usage: the update's counts, and the start's where the update says nothing."""
     if start is None:
         return update
-    vendor = {**_mine(start.vendor), **_mine(update.vendor)}
+    vendor = {**leftovers.rest_of(start.vendor, NAME), **leftovers.rest_of(update.vendor, NAME)}
     return ir.Usage(
         input_tokens=update.input_tokens if update.input_tokens is not None else start.input_tokens,
         output_tokens=update.output_tokens if update.output_tokens is not None else start.output_tokens,
@@ -904,7 +876,7 @@ def _merge_usage(start: ir.Usage | None, update: ir.Usage) -> ir.Usage:
         if update.cache_write_tokens is not None
         else start.cache_write_tokens,
         reasoning_tokens=update.reasoning_tokens,
-        vendor=_vendor(vendor),
+        vendor=leftovers.packed(NAME, vendor),
     )
 
 
@@ -954,7 +926,7 @@ class StreamToIR:
                     except ValueError:
                         self.skipped += 1
                 return [
-                    ir.BlockStart(index=index, part=ir.Other(dialect=DIALECT, data=data)),
+                    ir.BlockStart(index=index, part=ir.Other(dialect=NAME, data=data)),
                     ir.BlockStop(index=index),
                 ]
             return [ir.BlockStop(index=index)]
@@ -967,7 +939,9 @@ class StreamToIR:
                     id=message.id,
                     model=message.model,
                     usage=usage,
-                    vendor=_vendor(_leftover(message, _START_MAPPED)),
+                    vendor=leftovers.packed(
+                        NAME, leftovers.unconsumed(message, _CONSUMED["message_start"], keep_nulls=True)
+                    ),
                 ),
                 ir.UsageUpdate(usage=usage),
             ]
@@ -976,11 +950,14 @@ class StreamToIR:
                 ir.UsageUpdate(usage=_merge_usage(self._start_usage, _usage_to_ir(item.usage)))
             ]
             delta = item.delta
-            if delta.stop_reason is not None:
+            stop = stop_from(NAME, delta.stop_reason, sequence=delta.stop_sequence)
+            if stop is not None:
                 out.append(
                     ir.Finish(
-                        stop=stop_from(DIALECT, delta.stop_reason, sequence=delta.stop_sequence),  # type: ignore[arg-type]
-                        vendor=_vendor(_leftover(delta, _DELTA_MAPPED)),
+                        stop=stop,
+                        vendor=leftovers.packed(
+                            NAME, leftovers.unconsumed(delta, _CONSUMED["message_delta"], keep_nulls=True)
+                        ),
                     )
                 )
             return out
@@ -1022,7 +999,9 @@ class StreamToIR:
                 name=block.name,
                 arguments=_dumps(block.input) if block.input else "",
                 cache_control=_cache(block.cache_control),
-                vendor=_vendor(_leftover(block, _TOOL_USE_MAPPED)),
+                vendor=leftovers.packed(
+                    NAME, leftovers.unconsumed(block, _CONSUMED["tool_use"], keep_nulls=True)
+                ),
             )
         else:
             part = _part(block)
@@ -1123,33 +1102,32 @@ class StreamFromIR:
             self.dropped += 1
             return []
         out: list[Any] = []
-        kind = type(event)
-        if kind is ir.BlockDelta:
+        if isinstance(event, ir.BlockDelta):
             self._ensure_started(out)
-            self._on_delta(event, out)  # type: ignore[arg-type]
-        elif kind is ir.BlockStart:
+            self._on_delta(event, out)
+        elif isinstance(event, ir.BlockStart):
             self._ensure_started(out)
-            self._on_start(event, out)  # type: ignore[arg-type]
-        elif kind is ir.BlockStop:
-            self._on_stop(event.index, out)  # type: ignore[union-attr]
-        elif kind is ir.MessageStart:
+            self._on_start(event, out)
+        elif isinstance(event, ir.BlockStop):
+            self._on_stop(event.index, out)
+        elif isinstance(event, ir.MessageStart):
             if self._started:
                 self.dropped += 1
             else:
-                self._start(event, out)  # type: ignore[arg-type]
-        elif kind is ir.UsageUpdate:
-            self._usage = event.usage  # type: ignore[union-attr]
-        elif kind is ir.Finish:
+                self._start(event, out)
+        elif isinstance(event, ir.UsageUpdate):
+            self._usage = event.usage
+        elif isinstance(event, ir.Finish):
             self._ensure_started(out)
-            self._stop = event.stop  # type: ignore[union-attr]
-            self._finish_left = _mine(event.vendor)  # type: ignore[union-attr]
+            self._stop = event.stop
+            self._finish_left = leftovers.rest_of(event.vendor, NAME)
             self._finished = True
             self._flush(out)
-        elif kind is ir.End:
+        elif isinstance(event, ir.End):
             self._ensure_started(out)
             self._finish(out)
-        elif kind is ir.StreamError:
-            out.append(self._error(event))  # type: ignore[arg-type]
+        elif isinstance(event, ir.StreamError):
+            out.append(self._error(event))
             self._done = True
         else:
             self.dropped += 1
@@ -1176,7 +1154,7 @@ class StreamFromIR:
     def _start(self, event: ir.MessageStart, out: list[Any]) -> None:
         self._started = True
         self._start_usage = event.usage
-        left = _mine(event.vendor)
+        left = leftovers.rest_of(event.vendor, NAME)
         message = {
             "id": event.id,
             "type": left.get("type", "message"),
@@ -1187,7 +1165,7 @@ class StreamFromIR:
             "stop_sequence": None,
             "usage": _usage_from_ir(event.usage, delta=False),
         }
-        out.append({"type": "message_start", "message": _overlay(message, left)})
+        out.append({"type": "message_start", "message": leftovers.rest_after(message, left)})
 
     def _finish(self, out: list[Any]) -> None:
         self._flush(out)
@@ -1205,7 +1183,9 @@ class StreamFromIR:
         out.append(
             {
                 "type": "message_delta",
-                "delta": _overlay({"stop_reason": word, "stop_sequence": sequence}, self._finish_left),
+                "delta": leftovers.rest_after(
+                    {"stop_reason": word, "stop_sequence": sequence}, self._finish_left
+                ),
                 "usage": _usage_from_ir(usage, delta=True),
             }
         )
@@ -1271,32 +1251,35 @@ class StreamFromIR:
             self._advance(out)
 
     def _new_block(self, part: ir.Part) -> _Block:
-        kind = type(part)
-        left = _mine(part.vendor)
-        if kind is ir.Text:
+        left = leftovers.rest_of(part.vendor, NAME)
+        if isinstance(part, ir.Text):
             start: dict[str, Any] = {"type": "text", "text": ""}
             if part.citations is not None:
                 start["citations"] = _citations(part.citations)
-            block = _Block("text", self._start_event(_overlay(start, left)))
+            block = _Block("text", self._start_event(leftovers.rest_after(start, left)))
             if part.text:
                 block.pending.append(ir.BlockDelta(index=0, text=part.text))
             return block
-        if kind is ir.Reasoning:
+        if isinstance(part, ir.Reasoning):
             if part.redacted is not None:
-                start = _overlay({"type": "redacted_thinking", "data": part.redacted}, left)
+                start = leftovers.rest_after({"type": "redacted_thinking", "data": part.redacted}, left)
                 return _Block("redacted_thinking", self._start_event(start))
-            start = _overlay({"type": "thinking", "thinking": "", "signature": part.signature or ""}, left)
+            start = leftovers.rest_after(
+                {"type": "thinking", "thinking": "", "signature": part.signature or ""}, left
+            )
             block = _Block("thinking", self._start_event(start))
             if part.text:
                 block.pending.append(ir.BlockDelta(index=0, reasoning=part.text))
             return block
-        if kind is ir.ToolCall:
-            start = _overlay({"type": "tool_use", "id": part.id, "name": part.name, "input": {}}, left)
+        if isinstance(part, ir.ToolCall):
+            start = leftovers.rest_after(
+                {"type": "tool_use", "id": part.id, "name": part.name, "input": {}}, left
+            )
             block = _Block("tool_use", self._start_event(start))
             if part.arguments:
                 block.pending.append(ir.BlockDelta(index=0, arguments=part.arguments))
             return block
-        if kind is ir.Other and part.dialect == DIALECT:
+        if isinstance(part, ir.Other) and part.dialect == NAME:
             data = dict(part.data)
             block_type = str(data.get("type"))
             payload = data.get("input")
@@ -1459,6 +1442,50 @@ _INTO_ANTHROPIC: list[tuple[str, str]] = [
 ]
 # fmt: on
 
-LOSSY: list[Lossy] = [Lossy(DIALECT, "*", f, r) for f, r in _FROM_ANTHROPIC] + [
-    Lossy("*", DIALECT, f, r) for f, r in _INTO_ANTHROPIC
+LOSSY: list[Lossy] = [Lossy(NAME, "*", f, r) for f, r in _FROM_ANTHROPIC] + [
+    Lossy("*", NAME, f, r) for f, r in _INTO_ANTHROPIC
 ]
+
+
+# --- the Dialect object ----------------------------------------------------------------------------
+
+
+class AnthropicDialect:
+    """Anthropic Messages as a :class:`providers.convert.dialect.Dialect`. The request body names its model,
+    so ``model`` is ignored by ``request_to_ir``; ``stream_from_ir`` uses ``message_id`` and ``model``
+    (the names of a message whose IR stream has no ``MessageStart``)."""
+
+    name: Final = NAME
+    lossy: Final = LOSSY
+
+    def request_to_ir(self, body: Body, *, model: str | None = None) -> ir.Request:
+        return request_to_ir(parse_body(body, wire.MessagesRequest))
+
+    def request_from_ir(self, request: ir.Request) -> dict[str, Any]:
+        return request_json_from_ir(request)
+
+    def response_to_ir(self, body: Body) -> ir.Response:
+        return response_to_ir(parse_body(body, wire.MessagesResponse))
+
+    def response_from_ir(self, response: ir.Response) -> dict[str, Any]:
+        return response_json_from_ir(response)
+
+    def stream_to_ir(self) -> StreamToIR:
+        return StreamToIR()
+
+    def stream_from_ir(
+        self,
+        *,
+        include_usage: bool = True,
+        message_id: str | None = None,
+        model: str | None = None,
+        as_json: bool = True,
+    ) -> StreamFromIR:
+        return StreamFromIR(
+            message_id="msg_unknown" if message_id is None else message_id,
+            model="" if model is None else model,
+            as_json=as_json,
+        )
+
+
+DIALECT: Final = AnthropicDialect()

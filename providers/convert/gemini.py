@@ -13,10 +13,10 @@ Public API (the same names in every dialect module):
 
 Losslessness. Whatever the IR has no slot for is kept in ``vendor["gemini"]`` of the IR object that
 came from it, so Gemini → IR → Gemini gives back the same JSON, unknown fields, explicit nulls and
-snake_case spellings included. A vendor entry holds: ``rest`` (the wire fields not mapped to the IR,
-as wire JSON), ``snake`` (mapped fields the client spelled snake_case), ``absent`` (IR slots that got a
-default because the wire field was missing: a synthetic call id, an empty model name...), and a few
-named facts (``split``: lengths of merged text parts; ``openapi``: the original OpenAPI-subset schema).
+snake_case spellings included. The entry has the layout of ``providers.convert.leftovers``: ``rest``
+(the wire fields not mapped to the IR, as wire JSON, placed first when written back), ``snake`` (mapped
+fields the client spelled snake_case), ``absent`` (IR slots that got a default because the wire field was
+missing: a synthetic call id, an empty model name...), and a few named facts (``split``: lengths of merged text parts; ``openapi``: the original OpenAPI-subset schema).
 Another dialect never reads them.
 
 Decisions worth knowing (each one is also a ``LOSSY`` row where data is lost):
@@ -54,15 +54,16 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, Literal
 
-from pydantic.alias_generators import to_camel
-
+from providers.convert import leftovers
+from providers.convert.dialect import Body, parse_body
 from providers.convert.tables import Lossy, stop_from, stop_to
 from providers.errors import ProviderError
 from providers.types import ir
@@ -79,7 +80,10 @@ from providers.types.gemini import (
 )
 
 __all__ = [
+    "DIALECT",
     "LOSSY",
+    "NAME",
+    "GeminiDialect",
     "StreamFromIR",
     "StreamToIR",
     "openapi_to_json_schema",
@@ -91,89 +95,17 @@ __all__ = [
     "response_to_ir",
 ]
 
-D = "gemini"
+NAME = "gemini"
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
-# --- vendor bookkeeping ----------------------------------------------------------------------------
-
-_CAMEL: dict[str, str] = {}
-
-
-def _camel(name: str) -> str:
-    alias = _CAMEL.get(name)
-    if alias is None:
-        alias = _CAMEL[name] = to_camel(name)
-    return alias
+# --- leftovers (providers/convert/leftovers.py), spelled as Gemini spells them: camelCase, unless the
+# client wrote a field snake_case ------------------------------------------------------------------
 
 
-def _json(value: Any) -> Any:
-    """A field value as wire JSON (models dumped with their own spelling, plain JSON as is)."""
-    if hasattr(value, "to_json"):
-        return value.to_json()
-    if isinstance(value, list):
-        return [_json(v) for v in value]
-    return value
-
-
-def _pack(model: Any, consumed: set[str], entry: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The vendor entry of one wire object: its fields the IR did not take (``rest``, wire JSON with the
-    client's spelling, unknown fields included) and the taken fields it spelled snake_case."""
-    entry = {} if entry is None else entry
-    fields_set = model.__pydantic_fields_set__  # unknown keys are in it too
-    if not fields_set <= consumed:
-        data = model.__dict__
-        rest = {}
-        snake = data.get("_snake_keys") or ()
-        for name, value in data.items():  # field order, so the output is the same from run to run
-            if name in fields_set and name not in consumed:
-                rest[name if name in snake else _camel(name)] = _json(value)
-        extra = model.__pydantic_extra__
-        if extra:
-            rest.update(extra)
-        entry["rest"] = rest
-    snake = model.__dict__.get("_snake_keys")
-    if snake:
-        taken = snake & consumed
-        if taken:
-            entry["snake"] = sorted(taken)
-    return entry
-
-
-def _start(entry: dict[str, Any] | None) -> tuple[dict[str, Any], Any]:
-    """A wire object to fill: the vendor ``rest`` (copied) and the snake_case spellings to honour."""
-    if not entry:
-        return {}, ()
-    rest = entry.get("rest")
-    return (dict(rest) if rest else {}), entry.get("snake", ())
-
-
-def _put(out: dict[str, Any], snake: Any, name: str, value: Any) -> None:
-    """Set field ``name`` in wire object ``out``, spelled as the client spelled it (camelCase by default)."""
-    camel = _camel(name)
-    if name in snake:
-        out.pop(camel, None)
-        out[name] = value
-    else:
-        if name != camel:
-            out.pop(name, None)
-        out[camel] = value
-
-
-def _vendor(entry: dict[str, Any]) -> ir.Vendor:
-    return {D: entry} if entry else {}
-
-
-def _gv(vendor: ir.Vendor) -> dict[str, Any] | None:
-    return vendor.get(D)
-
-
-def _absent(entry: dict[str, Any] | None, name: str) -> bool:
-    return bool(entry) and name in entry.get("absent", ())
-
-
-def _set_absent(entry: dict[str, Any], name: str) -> None:
-    entry.setdefault("absent", []).append(name)
+#: The leftovers entry of one Gemini wire object: ``leftovers.keep`` with Gemini's spelling (a partial, not a
+#: wrapper function: it runs for every wire object of a body).
+_keep = functools.partial(leftovers.keep, leftovers.camel)
 
 
 # --- ids -------------------------------------------------------------------------------------------
@@ -241,6 +173,7 @@ _DATA = (
     "text", "inline_data", "file_data", "function_call", "function_response", "executable_code",
     "code_execution_result", "tool_call", "tool_response",
 )  # fmt: skip
+_DATA_FIELDS = frozenset(_DATA)
 _PLAIN_TEXT = frozenset({"text"})
 _PLAIN_THOUGHT = frozenset({"text", "thought", "thought_signature"})
 
@@ -265,12 +198,12 @@ def _audio_mime(fmt: str | None) -> str:
 
 
 def _other(part: Any) -> ir.Other:
-    return ir.Other(dialect=D, data=part.to_json())
+    return ir.Other(dialect=NAME, data=part.to_json())
 
 
 def _sub(entry: dict[str, Any], model: Any, consumed: set[str]) -> None:
     """Record the vendor entry of a part's inner object (functionCall, inlineData...) if it has one."""
-    inner = _pack(model, consumed)
+    inner = _keep(model, consumed)
     if inner:
         entry["sub"] = inner
 
@@ -282,20 +215,20 @@ def _media_to_ir(part: Any, entry: dict[str, Any]) -> ir.Part:
         mime, data = blob.mime_type, blob.data
         _sub(entry, blob, {n for n in ("mime_type", "data") if getattr(blob, n) is not None})
         if mime is not None and mime.startswith("image/"):
-            return ir.Image(data=data, media_type=mime, vendor=_vendor(entry))
+            return ir.Image(data=data, media_type=mime, vendor=leftovers.vendor(NAME, entry))
         if mime is not None and mime.startswith("audio/") and data is not None:
             fmt = _audio_format(mime)
             if _audio_mime(fmt) != mime:
                 entry["mime"] = mime
-            return ir.Audio(data=data, format=fmt, vendor=_vendor(entry))
-        return ir.File(data=data, media_type=mime, vendor=_vendor(entry))
+            return ir.Audio(data=data, format=fmt, vendor=leftovers.vendor(NAME, entry))
+        return ir.File(data=data, media_type=mime, vendor=leftovers.vendor(NAME, entry))
     ref = part.file_data
     mime, uri = ref.mime_type, ref.file_uri
     _sub(entry, ref, {n for n in ("mime_type", "file_uri") if getattr(ref, n) is not None})
     entry["via"] = "fileData"
     if mime is not None and mime.startswith("image/"):
-        return ir.Image(url=uri, media_type=mime, vendor=_vendor(entry))
-    return ir.File(url=uri, media_type=mime, vendor=_vendor(entry))
+        return ir.Image(url=uri, media_type=mime, vendor=leftovers.vendor(NAME, entry))
+    return ir.File(url=uri, media_type=mime, vendor=leftovers.vendor(NAME, entry))
 
 
 def _part_to_ir(part: Part, calls: _Calls) -> ir.Part:
@@ -303,15 +236,17 @@ def _part_to_ir(part: Part, calls: _Calls) -> ir.Part:
     data = part.__dict__
     kind = None
     count = 0
-    for name in _DATA:
-        if data[name] is not None:
+    for (
+        name
+    ) in part.__pydantic_fields_set__:  # the given fields: fewer than the data fields, and unset is None
+        if name in _DATA_FIELDS and data[name] is not None:
             kind = name
             count += 1
     if count > 1:
         return _other(part)
     sig = part.thought_signature
     if kind == "text" and part.thought is not True:
-        return ir.Text(text=part.text, vendor=_vendor(_pack(part, {"text"})))
+        return ir.Text(text=part.text, vendor=leftovers.vendor(NAME, _keep(part, _PLAIN_TEXT)))
     if (kind == "text" and part.thought is True) or (
         kind is None and (part.thought is True or (part.thought is None and sig is not None))
     ):
@@ -319,21 +254,21 @@ def _part_to_ir(part: Part, calls: _Calls) -> ir.Part:
         consumed = {"text"} if part.text is not None else set()
         entry: dict[str, Any] = {}
         if part.text is None:
-            _set_absent(entry, "text")
+            leftovers.mark_absent(entry, "text")
         if part.thought is not None:
             consumed.add("thought")
         else:
-            _set_absent(entry, "thought")
+            leftovers.mark_absent(entry, "thought")
         if sig is not None:
             consumed.add("thought_signature")
         # always marked as Gemini's: an empty thought part is kept, where another dialect's is dropped
-        return ir.Reasoning(text=part.text or "", signature=sig, vendor={D: _pack(part, consumed, entry)})
+        return ir.Reasoning(text=part.text or "", signature=sig, vendor={NAME: _keep(part, consumed, entry)})
     if kind == "function_call":
         return _call_to_ir(part, calls)
     if kind == "function_response":
         return _result_to_ir(part, calls)
     if kind == "inline_data" or kind == "file_data":
-        return _media_to_ir(part, _pack(part, {kind}))
+        return _media_to_ir(part, _keep(part, {kind}))
     return _other(part)
 
 
@@ -343,31 +278,31 @@ def _call_to_ir(part: Part, calls: _Calls) -> ir.ToolCall:
     consumed = {"function_call"}
     if part.thought_signature is not None:
         consumed.add("thought_signature")
-    entry = _pack(part, consumed)
+    entry = _keep(part, consumed)
     _sub(entry, call, {n for n in ("id", "name", "args") if getattr(call, n) is not None})
     if call.id is not None:
         cid = call.id
     else:
         cid = calls.new_id()
-        _set_absent(entry, "id")
+        leftovers.mark_absent(entry, "id")
     if call.name is None:
-        _set_absent(entry, "name")
+        leftovers.mark_absent(entry, "name")
     if call.args is None:
-        _set_absent(entry, "args")
+        leftovers.mark_absent(entry, "args")
     calls.called(call.name, cid)
     return ir.ToolCall(
         id=cid,
         name=call.name or "",
         arguments=_dumps(call.args) if call.args is not None else "{}",
         signature=part.thought_signature,
-        vendor=_vendor(entry),
+        vendor=leftovers.vendor(NAME, entry),
     )
 
 
 def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
     resp = part.function_response
     assert resp is not None
-    entry = _pack(part, {"function_response"})
+    entry = _keep(part, {"function_response"})
     taken = {n for n in ("id", "name", "response") if getattr(resp, n) is not None}
     if resp.parts:
         taken.add("parts")
@@ -377,9 +312,9 @@ def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
         calls.answered(resp.name, cid)
     else:
         cid = calls.pair(resp.name)
-        _set_absent(entry, "id")
+        leftovers.mark_absent(entry, "id")
     if resp.name is None:
-        _set_absent(entry, "name")
+        leftovers.mark_absent(entry, "name")
     content: list[ir.Part] = []
     error = _error_of(resp.response)
     if error is not None:
@@ -387,19 +322,19 @@ def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
     elif resp.response is not None:
         content.append(ir.Text(text=_dumps(resp.response)))
     else:
-        _set_absent(entry, "response")
+        leftovers.mark_absent(entry, "response")
     for media in resp.parts or ():
         if (media.inline_data is None) == (media.file_data is None):
             content.append(_other(media))
         else:
             kind = "inline_data" if media.inline_data is not None else "file_data"
-            content.append(_media_to_ir(media, _pack(media, {kind})))
+            content.append(_media_to_ir(media, _keep(media, {kind})))
     return ir.ToolResult(
         call_id=cid,
         name=resp.name,
         content=content,
         is_error=True if error is not None else None,
-        vendor=_vendor(entry),
+        vendor=leftovers.vendor(NAME, entry),
     )
 
 
@@ -423,22 +358,22 @@ def _error_of(response: Any) -> str | None:
 def _content_entry(content: Content) -> dict[str, Any]:
     """Vendor entry of a Content: unknown fields, a role other than user/model, absent role or parts."""
     consumed = {n for n in ("parts", "role") if getattr(content, n) is not None}
-    entry = _pack(content, consumed)
+    entry = _keep(content, consumed)
     if content.role is None:
-        _set_absent(entry, "role")
+        leftovers.mark_absent(entry, "role")
     elif content.role not in ("user", "model"):
         entry["role"] = content.role
     if content.parts is None:
-        _set_absent(entry, "parts")
+        leftovers.mark_absent(entry, "parts")
     return entry
 
 
 def _message_to_ir(content: Content, calls: _Calls) -> ir.Message:
-    parts = [_part_to_ir(p, calls) for p in content.parts] if content.parts else []
+    parts = [_part_to_ir(part, calls) for part in content.parts] if content.parts else []
     return ir.Message(
         role="assistant" if content.role == "model" else "user",
         content=parts,
-        vendor={D: _content_entry(content)},  # always marked: an empty Gemini turn is kept, not dropped
+        vendor={NAME: _content_entry(content)},  # always marked: an empty Gemini turn is kept, not dropped
     )
 
 
@@ -453,14 +388,14 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
     def seal() -> None:
         if current is not None and len(lengths) > 1:
             current.text = "".join(chunks)
-            current.vendor.setdefault(D, {})["split"] = list(lengths)
+            current.vendor.setdefault(NAME, {})["split"] = list(lengths)
 
     for part in parts:
         fields_set = part.__pydantic_fields_set__
         text = part.text
         plain = text is not None and "_snake_keys" not in part.__dict__
         if plain and part.thought is None and fields_set == _PLAIN_TEXT:
-            if type(current) is ir.Text:
+            if isinstance(current, ir.Text):
                 chunks.append(text)
                 lengths.append(len(text))
                 continue
@@ -468,19 +403,20 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
             current = ir.Text(text=text)
         elif plain and part.thought is True and fields_set <= _PLAIN_THOUGHT:
             sig = part.thought_signature
-            if type(current) is ir.Reasoning and current.signature is None:
+            if isinstance(current, ir.Reasoning) and current.signature is None:
                 chunks.append(text)
                 lengths.append(len(text))
                 current.signature = sig
                 continue
             seal()
-            current = ir.Reasoning(text=text, signature=sig, vendor={D: {}})
+            current = ir.Reasoning(text=text, signature=sig, vendor={NAME: {}})
         else:
             seal()
             converted = _part_to_ir(part, calls)
             out.append(converted)
-            if type(converted) is ir.Text or (
-                type(converted) is ir.Reasoning and not _absent(_gv(converted.vendor), "text")
+            if isinstance(converted, ir.Text) or (
+                isinstance(converted, ir.Reasoning)
+                and not leftovers.is_absent(leftovers.entry(converted.vendor, NAME), "text")
             ):
                 current = converted
                 chunks = [converted.text]
@@ -510,98 +446,98 @@ def _split(text: str, entry: dict[str, Any] | None) -> list[str]:
 
 
 def _text_parts(p: ir.Text, out: list[dict[str, Any]]) -> None:
-    entry = _gv(p.vendor)
+    entry = leftovers.entry(p.vendor, NAME)
     for i, piece in enumerate(_split(p.text, entry)):
         if i == 0:
-            part, snake = _start(entry)
-            _put(part, snake, "text", piece)
+            part, snake = leftovers.rest_and_spelling(entry)
+            leftovers.put(part, snake, "text", piece)
             out.append(part)
         else:
             out.append({"text": piece})
 
 
 def _reasoning_parts(p: ir.Reasoning, out: list[dict[str, Any]]) -> None:
-    entry = _gv(p.vendor)
+    entry = leftovers.entry(p.vendor, NAME)
     if entry is None and not p.text and p.signature is None:
         return  # nothing Gemini can carry (Anthropic redacted thinking, say)
     pieces = _split(p.text, entry)
     last = len(pieces) - 1
     for i, piece in enumerate(pieces):
         if i == 0:
-            part, snake = _start(entry)
-            if not (piece == "" and _absent(entry, "text")):
-                _put(part, snake, "text", piece)
-            if not _absent(entry, "thought"):
-                _put(part, snake, "thought", True)
+            part, snake = leftovers.rest_and_spelling(entry)
+            if not (piece == "" and leftovers.is_absent(entry, "text")):
+                leftovers.put(part, snake, "text", piece)
+            if not leftovers.is_absent(entry, "thought"):
+                leftovers.put(part, snake, "thought", True)
         else:
             part, snake = {"text": piece, "thought": True}, ()
         if i == last and p.signature is not None:
-            _put(part, snake, "thought_signature", p.signature)
+            leftovers.put(part, snake, "thought_signature", p.signature)
         out.append(part)
 
 
-def _args_object(tc: ir.ToolCall) -> dict[str, Any]:
-    text = tc.arguments
+def _args_object(call: ir.ToolCall) -> dict[str, Any]:
+    text = call.arguments
     if not text.strip():
         return {}
     try:
         args = json.loads(text)
     except ValueError:
         raise ProviderError.invalid_request(
-            f"tool call {tc.id!r} ({tc.name}) has arguments that are not valid JSON: {text[:200]!r}"
+            f"tool call {call.id!r} ({call.name}) has arguments that are not valid JSON: {text[:200]!r}"
         ) from None
     if not isinstance(args, dict):
         raise ProviderError.invalid_request(
-            f"tool call {tc.id!r} ({tc.name}) arguments must be a JSON object for Gemini, got {text[:200]!r}"
+            f"tool call {call.id!r} ({call.name}) arguments must be a JSON object for Gemini, got {text[:200]!r}"
         )
     return args
 
 
-def _call_part(tc: ir.ToolCall) -> dict[str, Any]:
-    entry = _gv(tc.vendor)
-    part, snake = _start(entry)
-    call, csnake = _start(entry.get("sub") if entry else None)
-    if not _absent(entry, "id"):
-        _put(call, csnake, "id", tc.id)
-    if not (tc.name == "" and _absent(entry, "name")):
-        _put(call, csnake, "name", tc.name)
-    if not (_absent(entry, "args") and tc.arguments in ("{}", "")):
-        _put(call, csnake, "args", _args_object(tc))
-    _put(part, snake, "function_call", call)
-    if tc.signature is not None:
-        _put(part, snake, "thought_signature", tc.signature)
+def _call_part(tool_call: ir.ToolCall) -> dict[str, Any]:
+    entry = leftovers.entry(tool_call.vendor, NAME)
+    part, snake = leftovers.rest_and_spelling(entry)
+    call, csnake = leftovers.rest_and_spelling(entry.get("sub") if entry else None)
+    if not leftovers.is_absent(entry, "id"):
+        leftovers.put(call, csnake, "id", tool_call.id)
+    if not (tool_call.name == "" and leftovers.is_absent(entry, "name")):
+        leftovers.put(call, csnake, "name", tool_call.name)
+    if not (leftovers.is_absent(entry, "args") and tool_call.arguments in ("{}", "")):
+        leftovers.put(call, csnake, "args", _args_object(tool_call))
+    leftovers.put(part, snake, "function_call", call)
+    if tool_call.signature is not None:
+        leftovers.put(part, snake, "thought_signature", tool_call.signature)
     return part
 
 
-def _result_part(tr: ir.ToolResult, names: dict[str, str]) -> dict[str, Any]:
-    entry = _gv(tr.vendor)
-    part, snake = _start(entry)
-    resp, rsnake = _start(entry.get("sub") if entry else None)
-    if not _absent(entry, "id"):
-        _put(resp, rsnake, "id", tr.call_id)
-    name = tr.name if tr.name is not None else names.get(tr.call_id)
-    if name is None and not _absent(entry, "name"):
+def _result_part(result: ir.ToolResult, names: dict[str, str]) -> dict[str, Any]:
+    entry = leftovers.entry(result.vendor, NAME)
+    part, snake = leftovers.rest_and_spelling(entry)
+    resp, rsnake = leftovers.rest_and_spelling(entry.get("sub") if entry else None)
+    if not leftovers.is_absent(entry, "id"):
+        leftovers.put(resp, rsnake, "id", result.call_id)
+    name = result.name if result.name is not None else names.get(result.call_id)
+    if name is None and not leftovers.is_absent(entry, "name"):
         raise ProviderError.invalid_request(
-            f"tool result for call {tr.call_id!r} has no function name and answers no earlier call; "
+            f"tool result for call {result.call_id!r} has no function name and answers no earlier call; "
             "Gemini needs the name"
         )
-    if tr.name is not None or not _absent(entry, "name"):
-        _put(resp, rsnake, "name", name)
+    if result.name is not None or not leftovers.is_absent(entry, "name"):
+        leftovers.put(resp, rsnake, "name", name)
     texts: list[str] = []
     media: list[dict[str, Any]] = []
-    for p in tr.content:
-        if type(p) is ir.Text:
-            texts.append(p.text)  # type: ignore[union-attr]
-        elif type(p) is ir.Other:
-            if p.dialect == D:  # type: ignore[union-attr]
-                media.append(p.data)  # type: ignore[union-attr]
-        elif type(p) in (ir.Image, ir.File, ir.Audio):
-            media.append(_media_part(p))  # type: ignore[arg-type]
-    if texts or not _absent(entry, "response"):
-        _put(resp, rsnake, "response", _response_object(texts, tr.is_error))
+    for p in result.content:
+        if isinstance(p, ir.Text):
+            texts.append(p.text)
+        elif isinstance(p, ir.Other):
+            if p.dialect == NAME:
+                media.append(p.data)
+        elif isinstance(p, ir.Image | ir.File | ir.Audio):
+            media.append(_media_part(p))
+    if texts or not leftovers.is_absent(entry, "response"):
+        leftovers.put(resp, rsnake, "response", _response_object(texts, result.is_error))
     if media:
-        _put(resp, rsnake, "parts", media)
-    _put(part, snake, "function_response", resp)
+        leftovers.put(resp, rsnake, "parts", media)
+    leftovers.put(part, snake, "function_response", resp)
     return part
 
 
@@ -645,70 +581,69 @@ def _data_url(url: str) -> tuple[str, str] | None:
 
 
 def _media_part(p: ir.Image | ir.File | ir.Audio) -> dict[str, Any]:
-    entry = _gv(p.vendor)
-    part, snake = _start(entry)
-    sub, ssnake = _start(entry.get("sub") if entry else None)
-    if type(p) is ir.Audio:
+    entry = leftovers.entry(p.vendor, NAME)
+    part, snake = leftovers.rest_and_spelling(entry)
+    sub, ssnake = leftovers.rest_and_spelling(entry.get("sub") if entry else None)
+    if isinstance(p, ir.Audio):
         mime = entry.get("mime") if entry else None
         if mime is None or _audio_format(mime) != p.format:
             mime = _audio_mime(p.format)
-        _put(sub, ssnake, "mime_type", mime)
-        _put(sub, ssnake, "data", p.data)
-        _put(part, snake, "inline_data", sub)
+        leftovers.put(sub, ssnake, "mime_type", mime)
+        leftovers.put(sub, ssnake, "data", p.data)
+        leftovers.put(part, snake, "inline_data", sub)
         return part
     if entry is not None and entry.get("via") == "fileData":
         if p.media_type is not None:
-            _put(sub, ssnake, "mime_type", p.media_type)
+            leftovers.put(sub, ssnake, "mime_type", p.media_type)
         if p.url is not None:
-            _put(sub, ssnake, "file_uri", p.url)
-        _put(part, snake, "file_data", sub)
+            leftovers.put(sub, ssnake, "file_uri", p.url)
+        leftovers.put(part, snake, "file_data", sub)
         return part
     if p.data is None and p.url is not None:
         inline = _data_url(p.url)
         if inline is None:
             mime = p.media_type
-            if mime is None and type(p) is ir.Image:
+            if mime is None and isinstance(p, ir.Image):
                 mime = _image_mime(p.url)
             if mime is not None:
-                _put(sub, ssnake, "mime_type", mime)
-            _put(sub, ssnake, "file_uri", p.url)
-            _put(part, snake, "file_data", sub)
+                leftovers.put(sub, ssnake, "mime_type", mime)
+            leftovers.put(sub, ssnake, "file_uri", p.url)
+            leftovers.put(part, snake, "file_data", sub)
             return part
         mime, data = inline
-        _put(sub, ssnake, "mime_type", p.media_type or mime)
-        _put(sub, ssnake, "data", data)
-        _put(part, snake, "inline_data", sub)
+        leftovers.put(sub, ssnake, "mime_type", p.media_type or mime)
+        leftovers.put(sub, ssnake, "data", data)
+        leftovers.put(part, snake, "inline_data", sub)
         return part
     if p.data is None and p.file_id is not None:
         raise ProviderError.invalid_request(
             f"Gemini cannot reference an uploaded file by id ({p.file_id!r}); send it inline or by URI"
         )
     if p.media_type is not None:
-        _put(sub, ssnake, "mime_type", p.media_type)
+        leftovers.put(sub, ssnake, "mime_type", p.media_type)
     if p.data is not None:
-        _put(sub, ssnake, "data", p.data)
-    _put(part, snake, "inline_data", sub)
+        leftovers.put(sub, ssnake, "data", p.data)
+    leftovers.put(part, snake, "inline_data", sub)
     return part
 
 
 def _parts_from_ir(parts: list[ir.Part], names: dict[str, str]) -> list[dict[str, Any]]:
     """IR parts → Gemini part objects; ``names`` maps call ids seen so far to function names."""
     out: list[dict[str, Any]] = []
-    for p in parts:
-        kind = type(p)
-        if kind is ir.Text:
-            _text_parts(p, out)  # type: ignore[arg-type]
-        elif kind is ir.ToolCall:
-            names[p.id] = p.name  # type: ignore[union-attr]
-            out.append(_call_part(p))  # type: ignore[arg-type]
-        elif kind is ir.ToolResult:
-            out.append(_result_part(p, names))  # type: ignore[arg-type]
-        elif kind is ir.Reasoning:
-            _reasoning_parts(p, out)  # type: ignore[arg-type]
-        elif kind is ir.Image or kind is ir.File or kind is ir.Audio:
-            out.append(_media_part(p))  # type: ignore[arg-type]
-        elif kind is ir.Other and p.dialect == D:  # type: ignore[union-attr]
-            out.append(p.data)  # type: ignore[union-attr]
+    for part in parts:
+        if isinstance(part, ir.Text):
+            _text_parts(part, out)
+        elif isinstance(part, ir.ToolCall):
+            names[part.id] = part.name
+            out.append(_call_part(part))
+        elif isinstance(part, ir.ToolResult):
+            out.append(_result_part(part, names))
+        elif isinstance(part, ir.Reasoning):
+            _reasoning_parts(part, out)
+        elif isinstance(part, ir.Image | ir.File | ir.Audio):
+            out.append(_media_part(part))
+        elif isinstance(part, ir.Other) and part.dialect == NAME:
+            out.append(part.data)
     return out
 
 
@@ -716,15 +651,15 @@ def _content_from_entry(
     entry: dict[str, Any] | None, ir_role: str | None, parts: list[dict[str, Any]]
 ) -> dict:
     """A Content object. ``ir_role`` None: a candidate's content (the IR keeps no role for it)."""
-    out, snake = _start(entry)
-    if parts or not _absent(entry, "parts"):
-        _put(out, snake, "parts", parts)
-    raw_known = entry is not None and ("role" in entry or _absent(entry, "role"))
+    out, snake = leftovers.rest_and_spelling(entry)
+    if parts or not leftovers.is_absent(entry, "parts"):
+        leftovers.put(out, snake, "parts", parts)
+    raw_known = entry is not None and ("role" in entry or leftovers.is_absent(entry, "role"))
     if raw_known and (ir_role is None or ir_role == "user"):  # a missing or unusual role was read as user
-        if "role" in entry:  # type: ignore[operator]
-            _put(out, snake, "role", entry["role"])  # type: ignore[index]
+        if entry is not None and "role" in entry:
+            leftovers.put(out, snake, "role", entry["role"])
     else:
-        _put(out, snake, "role", "user" if ir_role not in ("assistant", None) else "model")
+        leftovers.put(out, snake, "role", "user" if ir_role not in ("assistant", None) else "model")
     return out
 
 
@@ -760,7 +695,7 @@ def openapi_to_json_schema(schema: Any) -> Any:
 
 # --- request ---------------------------------------------------------------------------------------
 
-_MODE_IN = {
+_MODE_IN: dict[str, Literal["auto", "none", "required", "tool"]] = {
     "AUTO": "auto",
     "ANY": "required",
     "NONE": "none",
@@ -771,9 +706,9 @@ _MODE_OUT = {"auto": "AUTO", "required": "ANY", "tool": "ANY", "none": "NONE"}
 _LEVELS = frozenset({"minimal", "low", "medium", "high", "xhigh"})
 
 
-def _thinking_to_ir(tc: Any) -> ir.Thinking:
-    budget, level = tc.thinking_budget, tc.thinking_level
-    consumed = {n for n in ("include_thoughts", "thinking_budget") if getattr(tc, n) is not None}
+def _thinking_to_ir(config: Any) -> ir.Thinking:
+    budget, level = config.thinking_budget, config.thinking_level
+    consumed = {n for n in ("include_thoughts", "thinking_budget") if getattr(config, n) is not None}
     effort = None
     entry: dict[str, Any] = {}
     if isinstance(level, str) and level.lower() in _LEVELS:
@@ -784,48 +719,48 @@ def _thinking_to_ir(tc: Any) -> ir.Thinking:
     mode = None
     if budget is not None:
         mode = "disabled" if budget == 0 else "adaptive" if budget < 0 else "enabled"
-    _pack(tc, consumed, entry)
+    _keep(config, consumed, entry)
     return ir.Thinking(
         mode=mode,
         budget_tokens=budget,
         effort=effort,
-        include_thoughts=tc.include_thoughts,
-        vendor={D: entry},
+        include_thoughts=config.include_thoughts,
+        vendor={NAME: entry},
     )
 
 
-def _thinking_from_ir(th: ir.Thinking) -> dict[str, Any]:
-    entry = _gv(th.vendor)
-    out, snake = _start(entry)
-    if th.include_thoughts is not None:
-        _put(out, snake, "include_thoughts", th.include_thoughts)
-    elif entry is None and th.mode in ("enabled", "adaptive"):
-        _put(out, snake, "include_thoughts", True)  # the other dialects show thinking when it is on
-    budget = th.budget_tokens
+def _thinking_from_ir(thinking_config: ir.Thinking) -> dict[str, Any]:
+    entry = leftovers.entry(thinking_config.vendor, NAME)
+    out, snake = leftovers.rest_and_spelling(entry)
+    if thinking_config.include_thoughts is not None:
+        leftovers.put(out, snake, "include_thoughts", thinking_config.include_thoughts)
+    elif entry is None and thinking_config.mode in ("enabled", "adaptive"):
+        leftovers.put(out, snake, "include_thoughts", True)  # the other dialects show thinking when it is on
+    budget = thinking_config.budget_tokens
     if budget is None and entry is None:
-        budget = {"disabled": 0, "adaptive": -1}.get(th.mode or "")
-        if budget is None and th.effort == "none":
+        budget = {"disabled": 0, "adaptive": -1}.get(thinking_config.mode or "")
+        if budget is None and thinking_config.effort == "none":
             budget = 0
     if budget is not None:
-        _put(out, snake, "thinking_budget", budget)
-    effort = th.effort
-    if effort is not None and (entry is not None or th.budget_tokens is None):
+        leftovers.put(out, snake, "thinking_budget", budget)
+    effort = thinking_config.effort
+    if effort is not None and (entry is not None or thinking_config.budget_tokens is None):
         raw = entry.get("level") if entry else None
         if raw is not None and raw.lower() == effort:
-            _put(out, snake, "thinking_level", raw)
+            leftovers.put(out, snake, "thinking_level", raw)
         elif effort in _LEVELS:
-            _put(out, snake, "thinking_level", effort.upper())
+            leftovers.put(out, snake, "thinking_level", effort.upper())
         elif effort == "max":
-            _put(out, snake, "thinking_level", "XHIGH")
+            leftovers.put(out, snake, "thinking_level", "XHIGH")
     return out
 
 
-def _generation_to_ir(gc: Any, r: ir.Request, gv: dict[str, Any]) -> None:
+def _generation_to_ir(config: Any, request: ir.Request, body_entry: dict[str, Any]) -> None:
     consumed: set[str] = set()
     entry: dict[str, Any] = {}
-    d = gc.__dict__
-    if d["max_output_tokens"] is not None:
-        r.max_tokens = d["max_output_tokens"]
+    fields = config.__dict__
+    if fields["max_output_tokens"] is not None:
+        request.max_tokens = fields["max_output_tokens"]
         consumed.add("max_output_tokens")
     for name, slot in (
         ("temperature", "temperature"),
@@ -834,246 +769,257 @@ def _generation_to_ir(gc: Any, r: ir.Request, gv: dict[str, Any]) -> None:
         ("presence_penalty", "presence_penalty"),
         ("frequency_penalty", "frequency_penalty"),
     ):
-        if d[name] is not None:
-            setattr(r, slot, d[name])
+        if fields[name] is not None:
+            setattr(request, slot, fields[name])
             consumed.add(name)
-    top_k = d["top_k"]
+    top_k = fields["top_k"]
     if top_k is not None:
         consumed.add("top_k")
         if isinstance(top_k, float) and top_k.is_integer():
             top_k = int(top_k)
             entry["top_k_float"] = True
-        r.top_k = top_k
-    if d["stop_sequences"] is not None:
-        r.stop = list(d["stop_sequences"])
+        request.top_k = top_k
+    if fields["stop_sequences"] is not None:
+        request.stop = list(fields["stop_sequences"])
         consumed.add("stop_sequences")
-    if d["thinking_config"] is not None:
-        r.thinking = _thinking_to_ir(d["thinking_config"])
+    if fields["thinking_config"] is not None:
+        request.thinking = _thinking_to_ir(fields["thinking_config"])
         consumed.add("thinking_config")
-    mime, js, oas = d["response_mime_type"], d["response_json_schema"], d["response_schema"]
+    mime, json_schema, openapi_schema = (
+        fields["response_mime_type"],
+        fields["response_json_schema"],
+        fields["response_schema"],
+    )
     if mime == "application/json":
         consumed.add("response_mime_type")
-        if js is not None:
-            r.response_format = {"type": "json_schema", "schema": js}
+        if json_schema is not None:
+            request.response_format = {"type": "json_schema", "schema": json_schema}
             consumed.add("response_json_schema")
-        elif oas is not None:
-            r.response_format = {"type": "json_schema", "schema": openapi_to_json_schema(oas)}
-            entry["openapi"] = oas
+        elif openapi_schema is not None:
+            request.response_format = {
+                "type": "json_schema",
+                "schema": openapi_to_json_schema(openapi_schema),
+            }
+            entry["openapi"] = openapi_schema
             consumed.add("response_schema")
         else:
-            r.response_format = {"type": "json_object"}
-    elif mime == "text/plain" and js is None and oas is None:
+            request.response_format = {"type": "json_object"}
+    elif mime == "text/plain" and json_schema is None and openapi_schema is None:
         consumed.add("response_mime_type")
-        r.response_format = {"type": "text"}
-    gv["gen"] = _pack(gc, consumed, entry)
+        request.response_format = {"type": "text"}
+    body_entry["gen"] = _keep(config, consumed, entry)
 
 
-def _generation_from_ir(r: ir.Request, entry: dict[str, Any] | None) -> dict[str, Any] | None:
-    out, snake = _start(entry)
-    if r.max_tokens is not None:
-        _put(out, snake, "max_output_tokens", r.max_tokens)
-    if r.temperature is not None:
-        _put(out, snake, "temperature", r.temperature)
-    if r.top_p is not None:
-        _put(out, snake, "top_p", r.top_p)
-    if r.top_k is not None:
-        top_k = r.top_k
+def _generation_from_ir(request: ir.Request, entry: dict[str, Any] | None) -> dict[str, Any] | None:
+    out, snake = leftovers.rest_and_spelling(entry)
+    if request.max_tokens is not None:
+        leftovers.put(out, snake, "max_output_tokens", request.max_tokens)
+    if request.temperature is not None:
+        leftovers.put(out, snake, "temperature", request.temperature)
+    if request.top_p is not None:
+        leftovers.put(out, snake, "top_p", request.top_p)
+    if request.top_k is not None:
+        top_k = request.top_k
         if entry and entry.get("top_k_float") and isinstance(top_k, int):
             top_k = float(top_k)
-        _put(out, snake, "top_k", top_k)
-    if r.stop is not None:
-        _put(out, snake, "stop_sequences", list(r.stop))
-    if r.seed is not None:
-        _put(out, snake, "seed", r.seed)
-    if r.presence_penalty is not None:
-        _put(out, snake, "presence_penalty", r.presence_penalty)
-    if r.frequency_penalty is not None:
-        _put(out, snake, "frequency_penalty", r.frequency_penalty)
-    rf = r.response_format
-    if rf is not None:
-        kind = rf.get("type")
+        leftovers.put(out, snake, "top_k", top_k)
+    if request.stop is not None:
+        leftovers.put(out, snake, "stop_sequences", list(request.stop))
+    if request.seed is not None:
+        leftovers.put(out, snake, "seed", request.seed)
+    if request.presence_penalty is not None:
+        leftovers.put(out, snake, "presence_penalty", request.presence_penalty)
+    if request.frequency_penalty is not None:
+        leftovers.put(out, snake, "frequency_penalty", request.frequency_penalty)
+    response_format = request.response_format
+    if response_format is not None:
+        kind = response_format.get("type")
         if kind == "json_schema":
-            inner = rf.get("json_schema")  # OpenAI's nested shape, accepted too
-            schema = inner.get("schema") if isinstance(inner, dict) else rf.get("schema")
-            _put(out, snake, "response_mime_type", "application/json")
+            inner = response_format.get("json_schema")  # OpenAI's nested shape, accepted too
+            schema = inner.get("schema") if isinstance(inner, dict) else response_format.get("schema")
+            leftovers.put(out, snake, "response_mime_type", "application/json")
             if schema is not None:
                 original = entry.get("openapi") if entry else None
                 if original is not None and openapi_to_json_schema(original) == schema:
-                    _put(out, snake, "response_schema", original)
+                    leftovers.put(out, snake, "response_schema", original)
                 else:
-                    _put(out, snake, "response_json_schema", schema)
+                    leftovers.put(out, snake, "response_json_schema", schema)
         elif kind == "json_object":
-            _put(out, snake, "response_mime_type", "application/json")
+            leftovers.put(out, snake, "response_mime_type", "application/json")
         elif kind == "text":
-            _put(out, snake, "response_mime_type", "text/plain")
-    if r.thinking is not None:
-        thinking = _thinking_from_ir(r.thinking)
-        if thinking or _gv(r.thinking.vendor) is not None:
-            _put(out, snake, "thinking_config", thinking)
+            leftovers.put(out, snake, "response_mime_type", "text/plain")
+    if request.thinking is not None:
+        thinking = _thinking_from_ir(request.thinking)
+        if thinking or leftovers.entry(request.thinking.vendor, NAME) is not None:
+            leftovers.put(out, snake, "thinking_config", thinking)
     if out or entry is not None:
         return out
     return None
 
 
-def _tool_to_ir(fd: FunctionDeclaration) -> ir.Tool:
+def _tool_to_ir(declaration: FunctionDeclaration) -> ir.Tool:
     consumed = {"name"}
-    if fd.description is not None:
+    if declaration.description is not None:
         consumed.add("description")
     entry: dict[str, Any] = {}
     params = None
-    if isinstance(fd.parameters_json_schema, dict):
-        params = fd.parameters_json_schema
+    if isinstance(declaration.parameters_json_schema, dict):
+        params = declaration.parameters_json_schema
         consumed.add("parameters_json_schema")
-    elif fd.parameters is not None:
-        params = openapi_to_json_schema(fd.parameters)
-        entry["openapi"] = fd.parameters
+    elif declaration.parameters is not None:
+        params = openapi_to_json_schema(declaration.parameters)
+        entry["openapi"] = declaration.parameters
         consumed.add("parameters")
     return ir.Tool(
-        name=fd.name,
-        description=fd.description,
+        name=declaration.name,
+        description=declaration.description,
         parameters=params,
-        vendor=_vendor(_pack(fd, consumed, entry)),
+        vendor=leftovers.vendor(NAME, _keep(declaration, consumed, entry)),
     )
 
 
-def _tool_from_ir(t: ir.Tool) -> dict[str, Any]:
-    entry = _gv(t.vendor)
-    out, snake = _start(entry)
-    _put(out, snake, "name", t.name)
-    if t.description is not None:
-        _put(out, snake, "description", t.description)
-    if t.parameters is not None:
+def _tool_from_ir(tool: ir.Tool) -> dict[str, Any]:
+    entry = leftovers.entry(tool.vendor, NAME)
+    out, snake = leftovers.rest_and_spelling(entry)
+    leftovers.put(out, snake, "name", tool.name)
+    if tool.description is not None:
+        leftovers.put(out, snake, "description", tool.description)
+    if tool.parameters is not None:
         original = entry.get("openapi") if entry else None
-        if original is not None and openapi_to_json_schema(original) == t.parameters:
-            _put(out, snake, "parameters", original)
+        if original is not None and openapi_to_json_schema(original) == tool.parameters:
+            leftovers.put(out, snake, "parameters", original)
         else:
-            _put(out, snake, "parameters_json_schema", t.parameters)
+            leftovers.put(out, snake, "parameters_json_schema", tool.parameters)
     return out
 
 
-def _tools_from_ir(r: ir.Request, layout: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-    decls = [_tool_from_ir(t) for t in r.tools or ()]
+def _tools_from_ir(request: ir.Request, layout: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    decls = [_tool_from_ir(tool) for tool in request.tools or ()]
     if layout is not None and sum(e.get("n") or 0 for e in layout) == len(decls):
         out, at = [], 0
         for e in layout:
-            obj, snake = _start(e)
+            obj, snake = leftovers.rest_and_spelling(e)
             n = e.get("n")
             if n is not None:
-                _put(obj, snake, "function_declarations", decls[at : at + n])
+                leftovers.put(obj, snake, "function_declarations", decls[at : at + n])
                 at += n
             out.append(obj)
         return out
     out = [{"functionDeclarations": decls}] if decls else []
     for e in layout or ():
-        if e.get("rest"):  # a built-in tool (googleSearch...) with nothing in the IR: keep it as it was
-            out.append(dict(e["rest"]))
+        if leftovers.rest(e):  # a built-in tool (googleSearch...) with nothing in the IR: keep it as it was
+            out.append(dict(leftovers.rest(e)))
     return out if out or layout is not None else None
 
 
-def _tool_config_to_ir(tc: Any, r: ir.Request, gv: dict[str, Any]) -> None:
-    fcc = tc.function_calling_config
+def _tool_config_to_ir(tool_config: Any, request: ir.Request, body_entry: dict[str, Any]) -> None:
+    calling_config = tool_config.function_calling_config
     consumed: set[str] = set()
-    if fcc is not None and isinstance(fcc.mode, str):
+    if calling_config is not None and isinstance(calling_config.mode, str):
         consumed.add("function_calling_config")
-        mode, allowed = fcc.mode, fcc.allowed_function_names
+        mode, allowed = calling_config.mode, calling_config.allowed_function_names
         taken = {"mode"}
         entry: dict[str, Any] = {}
         if mode == "ANY" and allowed is not None and len(allowed) == 1:
             choice = ir.ToolChoice(mode="tool", name=allowed[0])
             taken.add("allowed_function_names")
         else:
-            choice = ir.ToolChoice(mode=_MODE_IN.get(mode, "auto"))  # type: ignore[arg-type]
+            choice = ir.ToolChoice(mode=_MODE_IN.get(mode, "auto"))
             if _MODE_OUT[choice.mode] != mode:
                 entry["mode"] = mode
-        choice.vendor = {D: _pack(fcc, taken, entry)}
-        r.tool_choice = choice
-    gv["tool_config"] = _pack(tc, consumed)
+        choice.vendor = {NAME: _keep(calling_config, taken, entry)}
+        request.tool_choice = choice
+    body_entry["tool_config"] = _keep(tool_config, consumed)
 
 
-def _tool_config_from_ir(r: ir.Request, entry: dict[str, Any] | None) -> dict[str, Any] | None:
-    choice = r.tool_choice
+def _tool_config_from_ir(request: ir.Request, entry: dict[str, Any] | None) -> dict[str, Any] | None:
+    choice = request.tool_choice
     if choice is None and entry is None:
         return None
-    out, snake = _start(entry)
+    out, snake = leftovers.rest_and_spelling(entry)
     if choice is not None:
-        centry = _gv(choice.vendor)
-        fcc, fsnake = _start(centry)
-        raw = centry.get("mode") if centry else None
+        candidate_entry = leftovers.entry(choice.vendor, NAME)
+        calling_config, fsnake = leftovers.rest_and_spelling(candidate_entry)
+        raw = candidate_entry.get("mode") if candidate_entry else None
         mode = raw if raw is not None and _MODE_IN.get(raw, "auto") == choice.mode else _MODE_OUT[choice.mode]
-        _put(fcc, fsnake, "mode", mode)
+        leftovers.put(calling_config, fsnake, "mode", mode)
         if choice.mode == "tool" and choice.name is not None:
-            _put(fcc, fsnake, "allowed_function_names", [choice.name])
-        _put(out, snake, "function_calling_config", fcc)
+            leftovers.put(calling_config, fsnake, "allowed_function_names", [choice.name])
+        leftovers.put(out, snake, "function_calling_config", calling_config)
     return out
 
 
 def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
     """A generateContent body → IR (``model`` from the URL path: ``models/{model}:generateContent``)."""
     needs_ids = any(
-        (p.function_call is not None and p.function_call.id is None)
-        or (p.function_response is not None and p.function_response.id is None)
+        (part.function_call is not None and part.function_call.id is None)
+        or (part.function_response is not None and part.function_response.id is None)
         for c in req.contents
-        for p in c.parts or ()
+        for part in c.parts or ()
     )
     calls = _Calls(_ids_in(req.contents)) if needs_ids else _Calls()
-    r = ir.Request(model=model, messages=[_message_to_ir(c, calls) for c in req.contents])
-    gv: dict[str, Any] = {}
+    request = ir.Request(model=model, messages=[_message_to_ir(c, calls) for c in req.contents])
+    body_entry: dict[str, Any] = {}
     consumed = {"contents"}
-    si = req.system_instruction
-    if si is not None:
+    system_instruction = req.system_instruction
+    if system_instruction is not None:
         consumed.add("system_instruction")
-        r.system = [_part_to_ir(p, calls) for p in si.parts] if si.parts else []
-        sentry = _content_entry(si)
-        if si.role is not None:
-            sentry["role"] = si.role  # kept whatever it is: the IR system prompt has no role
-        gv["system"] = sentry
+        request.system = (
+            [_part_to_ir(part, calls) for part in system_instruction.parts]
+            if system_instruction.parts
+            else []
+        )
+        sentry = _content_entry(system_instruction)
+        if system_instruction.role is not None:
+            sentry["role"] = system_instruction.role  # kept whatever it is: the IR system prompt has no role
+        body_entry["system"] = sentry
     if req.tools is not None:
         consumed.add("tools")
         tools: list[ir.Tool] = []
         layout = []
         single = not isinstance(req.tools, list)  # Gemini also accepts one Tool object (seen in real traffic)
         if single:
-            gv["tools_single"] = True
+            body_entry["tools_single"] = True
         for tool in [req.tools] if single else req.tools:
             decls = tool.function_declarations
-            entry = _pack(tool, {"function_declarations"} if decls is not None else set())
+            entry = _keep(tool, {"function_declarations"} if decls is not None else set())
             entry["n"] = len(decls) if decls is not None else None
             layout.append(entry)
-            tools.extend(_tool_to_ir(fd) for fd in decls or ())
-        r.tools = tools or None
-        gv["tools"] = layout
+            tools.extend(_tool_to_ir(declaration) for declaration in decls or ())
+        request.tools = tools or None
+        body_entry["tools"] = layout
     if req.tool_config is not None:
         consumed.add("tool_config")
-        _tool_config_to_ir(req.tool_config, r, gv)
+        _tool_config_to_ir(req.tool_config, request, body_entry)
     if req.generation_config is not None:
         consumed.add("generation_config")
-        _generation_to_ir(req.generation_config, r, gv)
-    _pack(req, consumed, gv)
-    r.vendor = _vendor(gv)
-    return r
+        _generation_to_ir(req.generation_config, request, body_entry)
+    _keep(req, consumed, body_entry)
+    request.vendor = leftovers.vendor(NAME, body_entry)
+    return request
 
 
-def request_from_ir(r: ir.Request) -> GenerateContentRequest:
+def request_from_ir(request: ir.Request) -> GenerateContentRequest:
     """IR → a generateContent body (the model goes in the URL path, ``r.model``)."""
-    return GenerateContentRequest.model_validate(request_json_from_ir(r))
+    return GenerateContentRequest.model_validate(request_json_from_ir(request))
 
 
-def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
+def request_json_from_ir(request: ir.Request) -> dict[str, Any]:
     """:func:`request_from_ir` as wire JSON, built without validating it again (the converters' output is
     proven valid by the tests): what a gateway that forwards bytes needs."""
-    gv = _gv(r.vendor)
-    out, snake = _start(gv)
+    body_entry = leftovers.entry(request.vendor, NAME)
+    out, snake = leftovers.rest_and_spelling(body_entry)
     names: dict[str, str] = {}
     contents: list[dict[str, Any]] = []
     folded: list[dict[str, Any]] = []
     tool_turn: dict[str, Any] | None = None
-    for m in r.messages:
-        role = m.role
+    for message in request.messages:
+        role = message.role
         if role == "system" or role == "developer":
-            folded.extend(_parts_from_ir(m.content, names))
+            folded.extend(_parts_from_ir(message.content, names))
             continue
-        parts = _parts_from_ir(m.content, names)
-        entry = _gv(m.vendor)
+        parts = _parts_from_ir(message.content, names)
+        entry = leftovers.entry(message.vendor, NAME)
         if role == "tool":
             if tool_turn is not None and contents and contents[-1] is tool_turn:
                 tool_turn["parts"].extend(parts)
@@ -1084,35 +1030,35 @@ def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
         if not parts and entry is None:
             continue  # an empty turn from another dialect: Gemini rejects empty parts
         contents.append(_content_from_entry(entry, role, parts))
-    _put(out, snake, "contents", contents)
-    if r.system is not None or folded:
-        sentry = gv.get("system") if gv else None
-        parts = _parts_from_ir(r.system or [], names) + folded
-        system, ssnake = _start(sentry)
-        if parts or not _absent(sentry, "parts"):
-            _put(system, ssnake, "parts", parts)
+    leftovers.put(out, snake, "contents", contents)
+    if request.system is not None or folded:
+        sentry = body_entry.get("system") if body_entry else None
+        parts = _parts_from_ir(request.system or [], names) + folded
+        system, ssnake = leftovers.rest_and_spelling(sentry)
+        if parts or not leftovers.is_absent(sentry, "parts"):
+            leftovers.put(system, ssnake, "parts", parts)
         if sentry is not None and "role" in sentry:
-            _put(system, ssnake, "role", sentry["role"])
-        _put(out, snake, "system_instruction", system)
-    tools = _tools_from_ir(r, gv.get("tools") if gv else None)
-    if tools is not None and len(tools) == 1 and gv and gv.get("tools_single"):
+            leftovers.put(system, ssnake, "role", sentry["role"])
+        leftovers.put(out, snake, "system_instruction", system)
+    tools = _tools_from_ir(request, body_entry.get("tools") if body_entry else None)
+    if tools is not None and len(tools) == 1 and body_entry and body_entry.get("tools_single"):
         tools = tools[0]
     if tools is not None:
-        _put(out, snake, "tools", tools)
-    tool_config = _tool_config_from_ir(r, gv.get("tool_config") if gv else None)
+        leftovers.put(out, snake, "tools", tools)
+    tool_config = _tool_config_from_ir(request, body_entry.get("tool_config") if body_entry else None)
     if tool_config is not None:
-        _put(out, snake, "tool_config", tool_config)
-    generation = _generation_from_ir(r, gv.get("gen") if gv else None)
+        leftovers.put(out, snake, "tool_config", tool_config)
+    generation = _generation_from_ir(request, body_entry.get("gen") if body_entry else None)
     if generation is not None:
-        _put(out, snake, "generation_config", generation)
+        leftovers.put(out, snake, "generation_config", generation)
     return out
 
 
 # --- response --------------------------------------------------------------------------------------
 
 
-def _usage_to_ir(u: UsageMetadata) -> ir.Usage:
-    prompt, cached = u.prompt_token_count, u.cached_content_token_count
+def _usage_to_ir(usage: UsageMetadata) -> ir.Usage:
+    prompt, cached = usage.prompt_token_count, usage.cached_content_token_count
     consumed = {
         n
         for n in (
@@ -1121,20 +1067,22 @@ def _usage_to_ir(u: UsageMetadata) -> ir.Usage:
             "candidates_token_count",
             "thoughts_token_count",
         )
-        if getattr(u, n) is not None
+        if getattr(usage, n) is not None
     }
     return ir.Usage(
         input_tokens=prompt - (cached or 0) if prompt is not None else None,
-        output_tokens=u.candidates_token_count,
+        output_tokens=usage.candidates_token_count,
         cache_read_tokens=cached,
-        reasoning_tokens=u.thoughts_token_count,
-        vendor={D: _pack(u, consumed)},  # always marked: Gemini's own usage never gets a computed total
+        reasoning_tokens=usage.thoughts_token_count,
+        vendor={
+            NAME: _keep(usage, consumed)
+        },  # always marked: Gemini's own usage never gets a computed total
     )
 
 
 def _usage_from_ir(u: ir.Usage) -> dict[str, Any]:
-    entry = _gv(u.vendor)
-    out, snake = _start(entry)
+    entry = leftovers.entry(u.vendor, NAME)
+    out, snake = leftovers.rest_and_spelling(entry)
     total = 0
     known = False
     if (
@@ -1143,17 +1091,17 @@ def _usage_from_ir(u: ir.Usage) -> dict[str, Any]:
         or (u.cache_read_tokens is not None and entry is None)
     ):
         prompt = u.prompt_total
-        _put(out, snake, "prompt_token_count", prompt)
+        leftovers.put(out, snake, "prompt_token_count", prompt)
         total += prompt
         known = True
     if u.cache_read_tokens is not None:
-        _put(out, snake, "cached_content_token_count", u.cache_read_tokens)
+        leftovers.put(out, snake, "cached_content_token_count", u.cache_read_tokens)
     if u.output_tokens is not None:
-        _put(out, snake, "candidates_token_count", u.output_tokens)
+        leftovers.put(out, snake, "candidates_token_count", u.output_tokens)
         total += u.output_tokens
         known = True
     if u.reasoning_tokens is not None:
-        _put(out, snake, "thoughts_token_count", u.reasoning_tokens)
+        leftovers.put(out, snake, "thoughts_token_count", u.reasoning_tokens)
         total += u.reasoning_tokens
         known = True
     if known and entry is None:  # Gemini's own total (kept in rest) is never recomputed
@@ -1162,7 +1110,7 @@ def _usage_from_ir(u: ir.Usage) -> dict[str, Any]:
 
 
 def _stop(raw: str | None, tool_seen: bool) -> ir.Stop | None:
-    stop = stop_from(D, raw)
+    stop = stop_from(NAME, raw)
     if stop is not None and raw == "STOP" and tool_seen:
         stop.reason = "tool_use"
     return stop
@@ -1183,35 +1131,37 @@ def _new_response_id() -> str:
 
 def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
     """A generateContent reply → IR. Only the first candidate is content; the others stay in vendor."""
-    gv: dict[str, Any] = {}
+    body_entry: dict[str, Any] = {}
     consumed: set[str] = set()
     content: list[ir.Part] = []
     stop = None
-    cands = resp.candidates
-    if cands is None:
-        _set_absent(gv, "candidates")
+    all_candidates = resp.candidates
+    if all_candidates is None:
+        leftovers.mark_absent(body_entry, "candidates")
     else:
         consumed.add("candidates")
-        if cands:
-            first = cands[0]
+        if all_candidates:
+            first = all_candidates[0]
             parts = first.content.parts if first.content is not None else None
             calls = _Calls.for_response(resp.response_id, _ids_in([first.content]) if parts else None)
             content = _merge_parts(parts, calls) if parts else []
-            centry = _pack(first, {n for n in ("content", "finish_reason") if getattr(first, n) is not None})
+            candidate_entry = _keep(
+                first, {n for n in ("content", "finish_reason") if getattr(first, n) is not None}
+            )
             if first.content is not None:
-                centry["content"] = _content_entry(first.content)
+                candidate_entry["content"] = _content_entry(first.content)
                 if first.content.role == "user":  # unusual for a candidate: keep it
-                    centry["content"]["role"] = "user"
+                    candidate_entry["content"]["role"] = "user"
             else:
-                _set_absent(centry, "content")
-            gv["candidate"] = centry
-            stop = _stop(first.finish_reason, any(type(p) is ir.ToolCall for p in content))
-            if len(cands) > 1:
-                gv["more"] = [c.to_json() for c in cands[1:]]
+                leftovers.mark_absent(candidate_entry, "content")
+            body_entry["candidate"] = candidate_entry
+            stop = _stop(first.finish_reason, any(isinstance(part, ir.ToolCall) for part in content))
+            if len(all_candidates) > 1:
+                body_entry["more"] = [c.to_json() for c in all_candidates[1:]]
     feedback = resp.prompt_feedback
-    if stop is None and not cands and feedback is not None and feedback.block_reason is not None:
-        stop = ir.Stop(reason="content_filter", raw=feedback.block_reason, dialect=D)
-        gv["blocked"] = True
+    if stop is None and not all_candidates and feedback is not None and feedback.block_reason is not None:
+        stop = ir.Stop(reason="content_filter", raw=feedback.block_reason, dialect=NAME)
+        body_entry["blocked"] = True
     usage = None
     if resp.usage_metadata is not None:
         consumed.add("usage_metadata")
@@ -1220,63 +1170,72 @@ def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
     if model is not None:
         consumed.add("model_version")
     else:
-        _set_absent(gv, "model")
-    rid = resp.response_id
-    if rid is not None:
+        leftovers.mark_absent(body_entry, "model")
+    response_id = resp.response_id
+    if response_id is not None:
         consumed.add("response_id")
     else:
-        rid = _new_response_id()
-        _set_absent(gv, "id")
-    _pack(resp, consumed, gv)
+        response_id = _new_response_id()
+        leftovers.mark_absent(body_entry, "id")
+    _keep(resp, consumed, body_entry)
     return ir.Response(
-        id=rid,
+        id=response_id,
         model=model or "",
         content=content,
         stop=stop,
         usage=usage,
         created=_created(resp.create_time),
-        vendor=_vendor(gv),
+        vendor=leftovers.vendor(NAME, body_entry),
     )
 
 
 def _candidate_from_ir(
     parts: list[dict[str, Any]], stop: ir.Stop | None, entry: dict[str, Any] | None, blocked: bool
 ) -> dict[str, Any]:
-    cand, snake = _start(entry) if entry is not None else ({"index": 0}, ())
-    centry = entry.get("content") if entry else None
-    if parts or not _absent(entry, "content"):
-        _put(cand, snake, "content", _content_from_entry(centry, None, parts))
-    finish = None if blocked else stop_to(D, stop)
+    cand, snake = leftovers.rest_and_spelling(entry) if entry is not None else ({"index": 0}, ())
+    candidate_entry = entry.get("content") if entry else None
+    if parts or not leftovers.is_absent(entry, "content"):
+        leftovers.put(cand, snake, "content", _content_from_entry(candidate_entry, None, parts))
+    finish = None if blocked else stop_to(NAME, stop)
     if finish is not None:
-        _put(cand, snake, "finish_reason", finish)
+        leftovers.put(cand, snake, "finish_reason", finish)
     return cand
 
 
-def response_from_ir(r: ir.Response) -> GenerateContentResponse:
+def response_from_ir(response: ir.Response) -> GenerateContentResponse:
     """IR → a generateContent reply with one candidate (plus any the same dialect kept in vendor)."""
-    return GenerateContentResponse.model_validate(response_json_from_ir(r))
+    return GenerateContentResponse.model_validate(response_json_from_ir(response))
 
 
-def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
+def response_json_from_ir(response: ir.Response) -> dict[str, Any]:
     """:func:`response_from_ir` as wire JSON, built without validating it again."""
-    gv = _gv(r.vendor)
-    out, snake = _start(gv)
-    parts = _parts_from_ir(r.content, {})
-    blocked = bool(gv and gv.get("blocked")) and r.stop is not None and r.stop.reason == "content_filter"
-    centry = gv.get("candidate") if gv else None
-    if centry is not None or parts or (r.stop is not None and not blocked) or not _absent(gv, "candidates"):
-        cands = []
-        if centry is not None or parts or (r.stop is not None and not blocked):
-            cands.append(_candidate_from_ir(parts, r.stop, centry, blocked))
-        if gv and "more" in gv:
-            cands.extend(gv["more"])
-        _put(out, snake, "candidates", cands)
-    if r.usage is not None:
-        _put(out, snake, "usage_metadata", _usage_from_ir(r.usage))
-    if not (r.model == "" and _absent(gv, "model")):
-        _put(out, snake, "model_version", r.model)
-    if not _absent(gv, "id"):
-        _put(out, snake, "response_id", r.id)
+    body_entry = leftovers.entry(response.vendor, NAME)
+    out, snake = leftovers.rest_and_spelling(body_entry)
+    parts = _parts_from_ir(response.content, {})
+    blocked = (
+        bool(body_entry and body_entry.get("blocked"))
+        and response.stop is not None
+        and response.stop.reason == "content_filter"
+    )
+    candidate_entry = body_entry.get("candidate") if body_entry else None
+    if (
+        candidate_entry is not None
+        or parts
+        or (response.stop is not None and not blocked)
+        or not leftovers.is_absent(body_entry, "candidates")
+    ):
+        all_candidates = []
+        if candidate_entry is not None or parts or (response.stop is not None and not blocked):
+            all_candidates.append(_candidate_from_ir(parts, response.stop, candidate_entry, blocked))
+        if body_entry and "more" in body_entry:
+            all_candidates.extend(body_entry["more"])
+        leftovers.put(out, snake, "candidates", all_candidates)
+    if response.usage is not None:
+        leftovers.put(out, snake, "usage_metadata", _usage_from_ir(response.usage))
+    if not (response.model == "" and leftovers.is_absent(body_entry, "model")):
+        leftovers.put(out, snake, "model_version", response.model)
+    if not leftovers.is_absent(body_entry, "id"):
+        leftovers.put(out, snake, "response_id", response.id)
     return out
 
 
@@ -1320,30 +1279,30 @@ class StreamToIR:
         if not self._started:
             self._started = True
             entry: dict[str, Any] = {}
-            rid = item.response_id
-            if rid is None:
-                rid = _new_response_id()
-                _set_absent(entry, "id")
-            self._calls = _Calls.for_response(rid)
+            response_id = item.response_id
+            if response_id is None:
+                response_id = _new_response_id()
+                leftovers.mark_absent(entry, "id")
+            self._calls = _Calls.for_response(response_id)
             if item.model_version is None:
-                _set_absent(entry, "model")
+                leftovers.mark_absent(entry, "model")
             if item.create_time is not None:
                 entry["create_time"] = item.create_time
             um = item.usage_metadata
             out.append(
                 ir.MessageStart(
-                    id=rid,
+                    id=response_id,
                     model=item.model_version or "",
                     usage=_usage_to_ir(um) if um is not None else None,
                     created=_created(item.create_time),
-                    vendor=_vendor(entry),
+                    vendor=leftovers.vendor(NAME, entry),
                 )
             )
             self._usage = self._usage_sent = um
         finish = None
-        cands = item.candidates
+        all_candidates = item.candidates
         cand: Candidate | None = None
-        for c in cands or ():
+        for c in all_candidates or ():
             if not c.index:  # candidate 0 (proto3 omits index 0); other candidates are not streamed on
                 cand = c
                 break
@@ -1361,9 +1320,14 @@ class StreamToIR:
                 out.append(ir.UsageUpdate(usage=_usage_to_ir(um)))
         feedback = item.prompt_feedback
         vendor: ir.Vendor = {}
-        if finish is None and not cands and feedback is not None and feedback.block_reason is not None:
-            stop: ir.Stop | None = ir.Stop(reason="content_filter", raw=feedback.block_reason, dialect=D)
-            vendor = {D: {"prompt_feedback": feedback.to_json()}}  # a blocked prompt: no candidate at all
+        if (
+            finish is None
+            and not all_candidates
+            and feedback is not None
+            and feedback.block_reason is not None
+        ):
+            stop: ir.Stop | None = ir.Stop(reason="content_filter", raw=feedback.block_reason, dialect=NAME)
+            vendor = {NAME: {"prompt_feedback": feedback.to_json()}}  # a blocked prompt: no candidate at all
         else:
             stop = _stop(finish, self._tool_seen)
         if stop is not None and not self._finished:
@@ -1418,53 +1382,52 @@ class StreamToIR:
                 if self._open_kind is not ir.Text:
                     self._close_open(out)
                 return
-            if self._open_kind is not ir.Text:
+            if self._open is None or self._open_kind is not ir.Text:
                 self._open = self._open_block(ir.Text(text=""), out)
                 self._open_kind = ir.Text
-            out.append(ir.BlockDelta(index=self._open, text=text))  # type: ignore[arg-type]
+            out.append(ir.BlockDelta(index=self._open, text=text))
             return
         if plain and part.thought is True and fields_set <= _PLAIN_THOUGHT:
-            if self._open_kind is not ir.Reasoning or self._sealed:
+            if self._open is None or self._open_kind is not ir.Reasoning or self._sealed:
                 self._open = self._open_block(ir.Reasoning(text=""), out)
                 self._open_kind = ir.Reasoning
                 self._sealed = False
             if text:
-                out.append(ir.BlockDelta(index=self._open, reasoning=text))  # type: ignore[arg-type]
+                out.append(ir.BlockDelta(index=self._open, reasoning=text))
             if part.thought_signature is not None:
-                out.append(ir.BlockDelta(index=self._open, signature=part.thought_signature))  # type: ignore[arg-type]
+                out.append(ir.BlockDelta(index=self._open, signature=part.thought_signature))
                 self._sealed = True
             return
         converted = _part_to_ir(part, self._calls)
-        kind = type(converted)
-        if kind is ir.Text:
+        if isinstance(converted, ir.Text):
             index = self._open_block(ir.Text(text="", vendor=converted.vendor), out)
             self._open, self._open_kind = index, ir.Text
-            if converted.text:  # type: ignore[union-attr]
-                out.append(ir.BlockDelta(index=index, text=converted.text))  # type: ignore[union-attr]
-        elif kind is ir.Reasoning:
+            if converted.text:
+                out.append(ir.BlockDelta(index=index, text=converted.text))
+        elif isinstance(converted, ir.Reasoning):
             index = self._open_block(ir.Reasoning(text="", vendor=converted.vendor), out)
             self._open, self._open_kind, self._sealed = index, ir.Reasoning, False
-            if converted.text:  # type: ignore[union-attr]
-                out.append(ir.BlockDelta(index=index, reasoning=converted.text))  # type: ignore[union-attr]
-            if converted.signature is not None:  # type: ignore[union-attr]
-                out.append(ir.BlockDelta(index=index, signature=converted.signature))  # type: ignore[union-attr]
+            if converted.text:
+                out.append(ir.BlockDelta(index=index, reasoning=converted.text))
+            if converted.signature is not None:
+                out.append(ir.BlockDelta(index=index, signature=converted.signature))
                 self._sealed = True
-            if _absent(_gv(converted.vendor), "text"):
+            if leftovers.is_absent(leftovers.entry(converted.vendor, NAME), "text"):
                 self._close_open(out)  # a bare signature: nothing may extend it
-        elif kind is ir.ToolCall:
+        elif isinstance(converted, ir.ToolCall):
             self._tool_seen = True
             start = ir.ToolCall(
-                id=converted.id,  # type: ignore[union-attr]
-                name=converted.name,  # type: ignore[union-attr]
+                id=converted.id,
+                name=converted.name,
                 arguments="",
-                signature=converted.signature,  # type: ignore[union-attr]
+                signature=converted.signature,
                 vendor=converted.vendor,
             )
             index = self._open_block(start, out)
-            out.append(ir.BlockDelta(index=index, arguments=converted.arguments))  # type: ignore[union-attr]
+            out.append(ir.BlockDelta(index=index, arguments=converted.arguments))
             out.append(ir.BlockStop(index=index))
         else:
-            index = self._open_block(ir.Other(dialect=D, data=part.to_json()), out)
+            index = self._open_block(ir.Other(dialect=NAME, data=part.to_json()), out)
             out.append(ir.BlockStop(index=index))
 
 
@@ -1504,45 +1467,44 @@ class StreamFromIR:
         if self._done:
             return []
         out: list[Any] = []
-        kind = type(event)
-        if kind is ir.BlockDelta:
-            block = self._blocks.get(event.index)  # type: ignore[union-attr]
+        if isinstance(event, ir.BlockDelta):
+            block = self._blocks.get(event.index)
             if block is not None:
-                self._delta(block, event, out)  # type: ignore[arg-type]
-        elif kind is ir.BlockStart:
-            self._blocks[event.index] = _Block(event.part)  # type: ignore[union-attr]
-        elif kind is ir.BlockStop:
-            block = self._blocks.pop(event.index, None)  # type: ignore[union-attr]
+                self._delta(block, event, out)
+        elif isinstance(event, ir.BlockStart):
+            self._blocks[event.index] = _Block(event.part)
+        elif isinstance(event, ir.BlockStop):
+            block = self._blocks.pop(event.index, None)
             if block is not None:
                 self._stop_block(block, out)
-        elif kind is ir.MessageStart:
-            entry = _gv(event.vendor)  # type: ignore[union-attr]
-            self._id, self._model = event.id, event.model  # type: ignore[union-attr]
-            self._write_id = not _absent(entry, "id")
-            self._write_model = not (event.model == "" and _absent(entry, "model"))  # type: ignore[union-attr]
-            if event.usage is not None:  # type: ignore[union-attr]
-                self._usage = _usage_from_ir(event.usage)  # type: ignore[union-attr]
-        elif kind is ir.UsageUpdate:
-            self._usage = _usage_from_ir(event.usage)  # type: ignore[union-attr]
-        elif kind is ir.Finish:
-            self._stop = event.stop  # type: ignore[union-attr]
-            entry = _gv(event.vendor)  # type: ignore[union-attr]
+        elif isinstance(event, ir.MessageStart):
+            entry = leftovers.entry(event.vendor, NAME)
+            self._id, self._model = event.id, event.model
+            self._write_id = not leftovers.is_absent(entry, "id")
+            self._write_model = not (event.model == "" and leftovers.is_absent(entry, "model"))
+            if event.usage is not None:
+                self._usage = _usage_from_ir(event.usage)
+        elif isinstance(event, ir.UsageUpdate):
+            self._usage = _usage_from_ir(event.usage)
+        elif isinstance(event, ir.Finish):
+            self._stop = event.stop
+            entry = leftovers.entry(event.vendor, NAME)
             self._feedback = entry.get("prompt_feedback") if entry else None
-        elif kind is ir.End:
+        elif isinstance(event, ir.End):
             self._flush_all(out)
             if self._feedback is not None and not self._emitted:
                 out.append(self._item(None, feedback=self._feedback))  # Gemini's blocked-prompt reply
             else:
-                out.append(self._item([{"text": ""}], stop_to(D, self._stop) or "STOP"))
+                out.append(self._item([{"text": ""}], stop_to(NAME, self._stop) or "STOP"))
             self._done = True
-        elif kind is ir.StreamError:
+        elif isinstance(event, ir.StreamError):
             self._done = True
-            body = event.body  # type: ignore[union-attr]
+            body = event.body
             raise ProviderError(
                 "upstream",
-                event.message,  # type: ignore[union-attr]
-                status=event.status,  # type: ignore[union-attr]
-                error_type=event.error_type,  # type: ignore[union-attr]
+                event.message,
+                status=event.status,
+                error_type=event.error_type,
                 body=_dumps(body).encode() if body is not None else None,
             )
         return out
@@ -1584,18 +1546,18 @@ class StreamFromIR:
         return obj if self._as_json else GenerateContentResponse.model_validate(obj)
 
     def _delta(self, block: _Block, event: ir.BlockDelta, out: list[Any]) -> None:
-        kind = block.kind
-        if kind is ir.Text:
+        part = block.part
+        if isinstance(part, ir.Text):
             if event.text is not None and (event.text or block.pending):
                 out.append(self._item([block.text_part(event.text)]))
-        elif kind is ir.ToolCall:
+        elif isinstance(part, ir.ToolCall):
             if event.arguments is not None:
                 block.args.append(event.arguments)
             elif event.signature is not None:
                 block.held = {
                     "signature": event.signature
                 }  # a signature delta on a call: its thoughtSignature
-        elif kind is ir.Reasoning:
+        elif isinstance(part, ir.Reasoning):
             if event.reasoning is not None and event.reasoning:
                 held = block.held
                 if held is not None:
@@ -1603,50 +1565,52 @@ class StreamFromIR:
                 block.held = block.thought_part(event.reasoning)
             elif event.signature is not None:
                 held = block.held if block.held is not None else block.thought_part("")
-                _put(held, block.snake, "thought_signature", event.signature)
+                leftovers.put(held, block.snake, "thought_signature", event.signature)
                 out.append(self._item([held]))
                 block.held = None
 
     def _stop_block(self, block: _Block, out: list[Any]) -> None:
-        kind = block.kind
-        if kind is ir.ToolCall:
-            tc: ir.ToolCall = block.part  # type: ignore[assignment]
-            arguments = "".join(block.args) if block.args else tc.arguments
+        part = block.part
+        if isinstance(part, ir.ToolCall):
+            tool_call = part
+            arguments = "".join(block.args) if block.args else tool_call.arguments
             try:
                 args = json.loads(arguments) if arguments.strip() else {}
             except ValueError:
                 raise ProviderError.decode(
-                    f"streamed tool call {tc.id!r} ({tc.name}) ended with arguments that are not valid JSON",
+                    f"streamed tool call {tool_call.id!r} ({tool_call.name}) ended with arguments that are not valid JSON",
                     raw=arguments.encode()[:2048],
                 ) from None
             if not isinstance(args, dict):
                 raise ProviderError.decode(
-                    f"streamed tool call {tc.id!r} ({tc.name}) arguments are not a JSON object",
+                    f"streamed tool call {tool_call.id!r} ({tool_call.name}) arguments are not a JSON object",
                     raw=arguments.encode()[:2048],
                 )
-            signature = block.held["signature"] if block.held else tc.signature
+            signature = block.held["signature"] if block.held else tool_call.signature
             call = ir.ToolCall(
-                id=tc.id, name=tc.name, arguments=_dumps(args), signature=signature, vendor=tc.vendor
+                id=tool_call.id,
+                name=tool_call.name,
+                arguments=_dumps(args),
+                signature=signature,
+                vendor=tool_call.vendor,
             )
             out.append(self._item([_call_part(call)]))
-        elif kind is ir.Text:
+        elif isinstance(part, ir.Text):
             if block.pending:
                 out.append(self._item([block.text_part("")]))
-        elif kind is ir.Reasoning:
+        elif isinstance(part, ir.Reasoning):
             if block.held is not None:
                 out.append(self._item([block.held]))
                 block.held = None
             elif block.pending:
                 out.append(self._item([block.thought_part("")]))
-        elif kind is ir.Other:
-            part = block.part
-            if part.dialect == D:  # type: ignore[union-attr]
-                out.append(self._item([part.data]))  # type: ignore[union-attr]
+        elif isinstance(part, ir.Other) and part.dialect == NAME:
+            out.append(self._item([part.data]))
 
     def _flush_all(self, out: list[Any]) -> None:
         for index in sorted(self._blocks):
             block = self._blocks.pop(index)
-            if block.kind is ir.ToolCall:
+            if isinstance(block.part, ir.ToolCall):
                 continue  # an unfinished call: its arguments may be partial, never send them
             self._stop_block(block, out)
 
@@ -1656,121 +1620,161 @@ class _Block:
     buffered tool arguments, and ``held``: the thought part held back for a signature (for a tool
     block, a signature delta to put on the call)."""
 
-    __slots__ = ("args", "held", "kind", "part", "pending", "snake")
+    __slots__ = ("args", "held", "part", "pending", "snake")
 
     def __init__(self, part: ir.Part) -> None:
         self.part = part
-        self.kind = type(part)
         self.args: list[str] = []
         self.held: dict[str, Any] | None = None
-        entry = _gv(part.vendor) if self.kind in (ir.Text, ir.Reasoning) else None
-        self.snake = entry.get("snake", ()) if entry else ()
+        entry = leftovers.entry(part.vendor, NAME) if isinstance(part, ir.Text | ir.Reasoning) else None
+        self.snake = entry.get(leftovers.SNAKE, ()) if entry else ()
         self.pending: dict[str, Any] | None = entry  # the first part written carries it
-        if self.kind is ir.Reasoning and part.signature is not None:  # type: ignore[union-attr]
+        if isinstance(part, ir.Reasoning) and part.signature is not None:
             self.pending = dict(entry or {})
-            self.pending["_signature"] = part.signature  # type: ignore[union-attr]
+            self.pending["_signature"] = part.signature
 
     def text_part(self, text: str) -> dict[str, Any]:
         entry, self.pending = self.pending, None
-        part, snake = _start(entry)
-        _put(part, snake, "text", text)
+        part, snake = leftovers.rest_and_spelling(entry)
+        leftovers.put(part, snake, "text", text)
         return part
 
     def thought_part(self, text: str) -> dict[str, Any]:
         entry, self.pending = self.pending, None
-        part, snake = _start(entry)
-        if not (text == "" and _absent(entry, "text")):
-            _put(part, snake, "text", text)
-        if not _absent(entry, "thought"):
-            _put(part, snake, "thought", True)
+        part, snake = leftovers.rest_and_spelling(entry)
+        if not (text == "" and leftovers.is_absent(entry, "text")):
+            leftovers.put(part, snake, "text", text)
+        if not leftovers.is_absent(entry, "thought"):
+            leftovers.put(part, snake, "thought", True)
         if entry and "_signature" in entry:
-            _put(part, snake, "thought_signature", entry["_signature"])
+            leftovers.put(part, snake, "thought_signature", entry["_signature"])
         return part
 
 
 # --- the lossiness ledger --------------------------------------------------------------------------
 
-_G = "gemini"
-_C = "contents[].parts[]"
+_PARTS = "contents[].parts[]"
 
 LOSSY: list[Lossy] = [
     # Gemini fields that no other dialect can carry (kept in vendor for Gemini → IR → Gemini only).
-    Lossy(_G, "*", "safetySettings", "no equivalent elsewhere"),
-    Lossy(_G, "*", "cachedContent", "a Gemini cache resource name; other dialects cache per block"),
-    Lossy(_G, "*", "tools[].googleSearch|codeExecution|urlContext|fileSearch|googleMaps|...",
+    Lossy(NAME, "*", "safetySettings", "no equivalent elsewhere"),
+    Lossy(NAME, "*", "cachedContent", "a Gemini cache resource name; other dialects cache per block"),
+    Lossy(NAME, "*", "tools[].googleSearch|codeExecution|urlContext|fileSearch|googleMaps|...",
           "Google built-in tools have no IR tool; kept for Gemini only"),
-    Lossy(_G, "*", "tools[] grouping of functionDeclarations", "the IR has one flat tool list"),
-    Lossy(_G, "*", "tools[].functionDeclarations[].response|responseJsonSchema|behavior",
+    Lossy(NAME, "*", "tools[] grouping of functionDeclarations", "the IR has one flat tool list"),
+    Lossy(NAME, "*", "tools[].functionDeclarations[].response|responseJsonSchema|behavior",
           "no return-schema or non-blocking call in other dialects"),
-    Lossy(_G, "*", "tools[].functionDeclarations[].parameters",
+    Lossy(NAME, "*", "tools[].functionDeclarations[].parameters",
           "OpenAPI-subset schema is converted to JSON Schema (type lower-cased, nullable folded into type)"),
-    Lossy(_G, "*", "toolConfig.retrievalConfig|includeServerSideToolInvocations", "no equivalent"),
-    Lossy(_G, "*", "toolConfig.functionCallingConfig.mode=VALIDATED|MODE_UNSPECIFIED", "read as auto"),
-    Lossy(_G, "*", "toolConfig.functionCallingConfig.allowedFunctionNames (more than one)",
+    Lossy(NAME, "*", "toolConfig.retrievalConfig|includeServerSideToolInvocations", "no equivalent"),
+    Lossy(NAME, "*", "toolConfig.functionCallingConfig.mode=VALIDATED|MODE_UNSPECIFIED", "read as auto"),
+    Lossy(NAME, "*", "toolConfig.functionCallingConfig.allowedFunctionNames (more than one)",
           "the IR names at most one forced tool; several allowed names become 'required'"),
-    Lossy(_G, "*", "generationConfig.candidateCount|responseModalities|responseLogprobs|logprobs|speechConfig|"
+    Lossy(NAME, "*", "generationConfig.candidateCount|responseModalities|responseLogprobs|logprobs|speechConfig|"
           "imageConfig|mediaResolution|enableEnhancedCivicAnswers|audioTimestamp", "no IR slot"),
-    Lossy(_G, "*", "generationConfig.responseMimeType (other than application/json, text/plain)",
+    Lossy(NAME, "*", "generationConfig.responseMimeType (other than application/json, text/plain)",
           "e.g. text/x.enum has no equivalent"),
-    Lossy(_G, "*", "generationConfig.responseSchema", "OpenAPI-subset schema converted to JSON Schema"),
-    Lossy(_G, "*", "generationConfig.thinkingConfig.thinkingBudget=-1",
+    Lossy(NAME, "*", "generationConfig.responseSchema", "OpenAPI-subset schema converted to JSON Schema"),
+    Lossy(NAME, "*", "generationConfig.thinkingConfig.thinkingBudget=-1",
           "dynamic thinking is read as mode 'adaptive' with budget -1"),
-    Lossy(_G, "*", "systemInstruction.role", "other dialects have no role on the system prompt"),
-    Lossy(_G, "*", f"{_C}.thoughtSignature (on text/media parts)",
+    Lossy(NAME, "*", "systemInstruction.role", "other dialects have no role on the system prompt"),
+    Lossy(NAME, "*", f"{_PARTS}.thoughtSignature (on text/media parts)",
           "kept in vendor; only functionCall and thought parts have IR slots (ToolCall/Reasoning.signature)"),
-    Lossy(_G, "*", f"{_C}.executableCode|codeExecutionResult|toolCall|toolResponse",
+    Lossy(NAME, "*", f"{_PARTS}.executableCode|codeExecutionResult|toolCall|toolResponse",
           "server-side tool parts become IR Other parts, which other dialects drop"),
-    Lossy(_G, "*", f"{_C}.videoMetadata|partMetadata|mediaResolution", "no IR slot"),
-    Lossy(_G, "*", f"{_C}.inlineData.displayName|fileData.displayName", "Vertex only; not mapped to filename"),
-    Lossy(_G, "*", f"{_C}.functionCall.id (absent)",
+    Lossy(NAME, "*", f"{_PARTS}.videoMetadata|partMetadata|mediaResolution", "no IR slot"),
+    Lossy(NAME, "*", f"{_PARTS}.inlineData.displayName|fileData.displayName", "Vertex only; not mapped to filename"),
+    Lossy(NAME, "*", f"{_PARTS}.functionCall.id (absent)",
           "a synthetic call_{n} is used by other dialects; not written back to Gemini"),
-    Lossy(_G, "*", f"{_C}.functionResponse.willContinue|scheduling", "no IR slot"),
-    Lossy(_G, "*", f"{_C}.functionResponse.response",
+    Lossy(NAME, "*", f"{_PARTS}.functionResponse.willContinue|scheduling", "no IR slot"),
+    Lossy(NAME, "*", f"{_PARTS}.functionResponse.response",
           "becomes one Text of its compact JSON; non-object results of other dialects come back wrapped"),
-    Lossy(_G, "*", "contents[].role (other than user/model)", "read as user"),
-    Lossy(_G, "openai", "batchEmbedContents token counts",
+    Lossy(NAME, "*", "contents[].role (other than user/model)", "read as user"),
+    Lossy(NAME, "openai", "batchEmbedContents token counts",
           "Gemini reports none; OpenAI requires embedding usage, so it is sent as 0/0 (not reported)"),
-    Lossy(_G, "*", "candidates[1:]", "only the first candidate is content; the rest stay in vendor"),
-    Lossy(_G, "*", "candidates[].safetyRatings|citationMetadata|groundingMetadata|urlContextMetadata|"
+    Lossy(NAME, "*", "candidates[1:]", "only the first candidate is content; the rest stay in vendor"),
+    Lossy(NAME, "*", "candidates[].safetyRatings|citationMetadata|groundingMetadata|urlContextMetadata|"
           "avgLogprobs|logprobsResult|tokenCount|finishMessage|index", "no IR slot (kept in vendor)"),
-    Lossy(_G, "*", "candidates[].finishReason (SAFETY, RECITATION, BLOCKLIST, ... MALFORMED_FUNCTION_CALL)",
+    Lossy(NAME, "*", "candidates[].finishReason (SAFETY, RECITATION, BLOCKLIST, ... MALFORMED_FUNCTION_CALL)",
           "several raw values map to one IR reason (content_filter / other); raw kept for Gemini"),
-    Lossy(_G, "*", "promptFeedback", "a blocked prompt becomes stop content_filter with raw = blockReason"),
-    Lossy(_G, "*", "usageMetadata.toolUsePromptTokenCount|totalTokenCount|*TokensDetails|trafficType|serviceTier",
+    Lossy(NAME, "*", "promptFeedback", "a blocked prompt becomes stop content_filter with raw = blockReason"),
+    Lossy(NAME, "*", "usageMetadata.toolUsePromptTokenCount|totalTokenCount|*TokensDetails|trafficType|serviceTier",
           "no IR slot; tool-use prompt tokens are NOT counted in IR input_tokens"),
-    Lossy(_G, "*", "createTime", "IR created keeps whole seconds only"),
-    Lossy(_G, "*", "modelVersion|responseId (absent)", "IR gets '' / a synthetic id; not written back"),
-    Lossy(_G, "*", "stream: per-chunk candidate metadata (grounding, safety, citations, logprobs)",
+    Lossy(NAME, "*", "createTime", "IR created keeps whole seconds only"),
+    Lossy(NAME, "*", "modelVersion|responseId (absent)", "IR gets '' / a synthetic id; not written back"),
+    Lossy(NAME, "*", "stream: per-chunk candidate metadata (grounding, safety, citations, logprobs)",
           "the IR stream has no event for them"),
-    Lossy(_G, "*", "stream: promptFeedback", "a blocked prompt is Finish content_filter (kept in Finish.vendor)"),
-    Lossy(_G, "*", "stream: chunk boundaries", "text of consecutive chunks is merged into one block"),
-    Lossy(_G, "*", "stream: candidates other than index 0 (candidateCount > 1)", "only candidate 0 is streamed on"),
+    Lossy(NAME, "*", "stream: promptFeedback", "a blocked prompt is Finish content_filter (kept in Finish.vendor)"),
+    Lossy(NAME, "*", "stream: chunk boundaries", "text of consecutive chunks is merged into one block"),
+    Lossy(NAME, "*", "stream: candidates other than index 0 (candidateCount > 1)", "only candidate 0 is streamed on"),
     # IR fields Gemini cannot express.
-    Lossy("*", _G, "Request.user|parallel_tool_calls|include_usage|stream", "no Gemini field (stream is the URL)"),
-    Lossy("*", _G, "Request.response_format json_schema name|strict|description", "Gemini takes the schema only"),
-    Lossy("*", _G, "Request.thinking effort 'max'", "written as thinkingLevel XHIGH"),
-    Lossy("*", _G, "Request.thinking effort with budget_tokens",
+    Lossy("*", NAME, "Request.user|parallel_tool_calls|include_usage|stream", "no Gemini field (stream is the URL)"),
+    Lossy("*", NAME, "Request.response_format json_schema name|strict|description", "Gemini takes the schema only"),
+    Lossy("*", NAME, "Request.thinking effort 'max'", "written as thinkingLevel XHIGH"),
+    Lossy("*", NAME, "Request.thinking effort with budget_tokens",
           "thinkingBudget and thinkingLevel are exclusive; the budget wins"),
-    Lossy("*", _G, "Message role system/developer in messages",
+    Lossy("*", NAME, "Message role system/developer in messages",
           "folded in order into systemInstruction; its position in the conversation is lost"),
-    Lossy("*", _G, "Message.name", "no participant names"),
-    Lossy("*", _G, "Message with no content", "dropped: Gemini rejects empty parts"),
-    Lossy("*", _G, "Tool.strict|cache_control", "no strict mode or cache marks on function declarations"),
-    Lossy("*", _G, "Text.cache_control|citations", "no per-part cache marks or citations"),
-    Lossy("*", _G, "Image.detail|cache_control", "no per-image detail (mediaResolution is not mapped)"),
-    Lossy("*", _G, "Image.file_id|File.file_id", "refused (invalid_request): Gemini needs inline data or a URI"),
-    Lossy("*", _G, "Image.url without media_type",
+    Lossy("*", NAME, "Message.name", "no participant names"),
+    Lossy("*", NAME, "Message with no content", "dropped: Gemini rejects empty parts"),
+    Lossy("*", NAME, "Tool.strict|cache_control", "no strict mode or cache marks on function declarations"),
+    Lossy("*", NAME, "Text.cache_control|citations", "no per-part cache marks or citations"),
+    Lossy("*", NAME, "Image.detail|cache_control", "no per-image detail (mediaResolution is not mapped)"),
+    Lossy("*", NAME, "Image.file_id|File.file_id", "refused (invalid_request): Gemini needs inline data or a URI"),
+    Lossy("*", NAME, "Image.url without media_type",
           "fileData.mimeType guessed from the URL's extension (png, jpg, gif, webp, heic), else omitted"),
-    Lossy("*", _G, "File.filename", "the Gemini API rejects Blob.displayName"),
-    Lossy("*", _G, "Audio.format", "becomes a MIME type (mp3 → audio/mp3, wav → audio/wav, else audio/<format>)"),
-    Lossy("*", _G, "ToolCall.cache_control|ToolResult.cache_control", "no cache marks"),
-    Lossy("*", _G, "ToolResult content of several texts", "joined with newlines into one response"),
-    Lossy("*", _G, "Reasoning.redacted", "encrypted thinking has no Gemini form; dropped"),
-    Lossy("*", _G, "Other (another dialect's part)", "dropped"),
-    Lossy("*", _G, "Usage.cache_write_tokens", "folded into promptTokenCount; Gemini has no cache-write count"),
-    Lossy("*", _G, "Response.created", "the Gemini API has no creation time"),
-    Lossy("*", _G, "Stop.sequence", "Gemini does not say which stop sequence matched"),
-    Lossy("*", _G, "Stop.reason refusal|pause_turn|error", "written as SAFETY / STOP / OTHER"),
-    Lossy("*", _G, "stream: BlockDelta.citation", "no citation deltas"),
-    Lossy("*", _G, "stream: StreamError", "raised as ProviderError(kind='upstream'); no in-stream error item"),
+    Lossy("*", NAME, "File.filename", "the Gemini API rejects Blob.displayName"),
+    Lossy("*", NAME, "Audio.format", "becomes a MIME type (mp3 → audio/mp3, wav → audio/wav, else audio/<format>)"),
+    Lossy("*", NAME, "ToolCall.cache_control|ToolResult.cache_control", "no cache marks"),
+    Lossy("*", NAME, "ToolResult content of several texts", "joined with newlines into one response"),
+    Lossy("*", NAME, "Reasoning.redacted", "encrypted thinking has no Gemini form; dropped"),
+    Lossy("*", NAME, "Other (another dialect's part)", "dropped"),
+    Lossy("*", NAME, "Usage.cache_write_tokens", "folded into promptTokenCount; Gemini has no cache-write count"),
+    Lossy("*", NAME, "Response.created", "the Gemini API has no creation time"),
+    Lossy("*", NAME, "Stop.sequence", "Gemini does not say which stop sequence matched"),
+    Lossy("*", NAME, "Stop.reason refusal|pause_turn|error", "written as SAFETY / STOP / OTHER"),
+    Lossy("*", NAME, "stream: BlockDelta.citation", "no citation deltas"),
+    Lossy("*", NAME, "stream: StreamError", "raised as ProviderError(kind='upstream'); no in-stream error item"),
 ]  # fmt: skip
+
+
+# --- the Dialect object ----------------------------------------------------------------------------
+
+
+class GeminiDialect:
+    """Gemini generateContent as a :class:`providers.convert.dialect.Dialect`. The model is in the URL path,
+    not the body: ``request_to_ir`` needs ``model`` (``ValueError`` without it), and ``request_from_ir``
+    writes the body only. A Gemini stream has no option: ``stream_from_ir`` accepts and ignores them."""
+
+    name: Final = NAME
+    lossy: Final = LOSSY
+
+    def request_to_ir(self, body: Body, *, model: str | None = None) -> ir.Request:
+        if model is None:
+            raise ValueError("a Gemini request needs the model from its URL (models/{model}:generateContent)")
+        return request_to_ir(parse_body(body, GenerateContentRequest), model)
+
+    def request_from_ir(self, request: ir.Request) -> dict[str, Any]:
+        return request_json_from_ir(request)
+
+    def response_to_ir(self, body: Body) -> ir.Response:
+        return response_to_ir(parse_body(body, GenerateContentResponse))
+
+    def response_from_ir(self, response: ir.Response) -> dict[str, Any]:
+        return response_json_from_ir(response)
+
+    def stream_to_ir(self) -> StreamToIR:
+        return StreamToIR()
+
+    def stream_from_ir(
+        self,
+        *,
+        include_usage: bool = True,
+        message_id: str | None = None,
+        model: str | None = None,
+        as_json: bool = True,
+    ) -> StreamFromIR:
+        return StreamFromIR(as_json=as_json)
+
+
+DIALECT: Final = GeminiDialect()

@@ -10,8 +10,9 @@ the same JSON, while another dialect reading the IR sees only the IR slots. An I
 stream that came from OpenAI always carries a ``vendor["openai"]`` dict (maybe empty): that is how the
 converters out tell a same-dialect round trip from a translation.
 
-The vendor dict of one IR object holds (only the keys that apply):
-``rest`` (left-over wire fields of that object), ``absent`` (always-written keys the wire omitted),
+The vendor entry of one IR object has the layout of ``providers.convert.leftovers`` (only the keys that
+apply): ``rest`` (left-over wire fields of that object, placed first when written back), ``absent``
+(always-written keys the wire omitted), and named facts:
 ``empty`` (content was ``[]``), and per object: ``inner`` (left-over fields of a part's nested object,
 ``image_url``/``input_audio``/``file``), ``function`` (of a tool call's or tool's ``function``),
 ``refusal`` (``"part"``: a refusal content part, ``"field"``: the message's ``refusal``), ``key``
@@ -19,7 +20,7 @@ The vendor dict of one IR object holds (only the keys that apply):
 (a ``file_data`` that was not a data URL), ``slot`` (``"tool_calls"`` for an Other that was a tool call),
 ``max_tokens_field``, ``stream_options``, ``response_format``, ``tools_other`` (request), ``choice``,
 ``message``, ``choices`` (response: the rest of choice 0, of its message, and the choices after it),
-``ptd``/``ctd``/``total_tokens`` (usage details and a total that is not prompt + completion).
+``prompt_details``/``completion_details``/``total_tokens`` (usage details and a total that is not prompt + completion).
 
 Decisions (documented in ``LOSSY`` where they lose something):
 - ``ir.Request.response_format`` holds the *flattened* JSON-schema form ``{"type": "json_schema",
@@ -59,6 +60,8 @@ from typing import Any, Final, TypeVar
 from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
+from providers.convert import leftovers
+from providers.convert.dialect import Body
 from providers.convert.tables import Lossy, effort_for_budget, stop_from, stop_to
 from providers.errors import ProviderError
 from providers.types import ir
@@ -71,7 +74,10 @@ from providers.types.openai import (
 )
 
 __all__ = [
+    "DIALECT",
     "LOSSY",
+    "NAME",
+    "OpenAIDialect",
     "StreamFromIR",
     "StreamToIR",
     "request_from_ir",
@@ -82,7 +88,7 @@ __all__ = [
     "response_to_ir",
 ]
 
-D: Final = "openai"
+NAME: Final = "openai"
 
 _DATA_URL = re.compile(r"data:([^;,]*);base64,(.*)", re.DOTALL)
 _EFFORTS: Final = frozenset({"minimal", "low", "medium", "high", "xhigh", "max"})
@@ -124,7 +130,7 @@ def _build(model: type[W], data: dict[str, Any]) -> W:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        path = ".".join(str(p) for p in first["loc"]) or "(root)"
+        path = ".".join(str(part) for part in first["loc"]) or "(root)"
         raise ProviderError.invalid_request(
             f"IR cannot be expressed as OpenAI {model.__name__}: field {path}: {first['msg']}"
         ) from None
@@ -138,23 +144,9 @@ def _chunk_model(data: dict[str, Any]) -> ChatCompletionChunk:
     return _build(ChatCompletionChunk, data)
 
 
-def _vend(obj: Any) -> dict[str, Any]:
-    return obj.vendor.get(D) or {}
-
-
-def _put(obj: Any, v: dict[str, Any]) -> None:
-    if v:
-        obj.vendor[D] = v
-
-
-def _take_rest(d: dict[str, Any], v: dict[str, Any]) -> None:
-    if d:
-        v["rest"] = d
-
-
 def _split_data_url(url: str) -> tuple[str, str] | None:
-    m = _DATA_URL.fullmatch(url)
-    return (m.group(1), m.group(2)) if m else None
+    message = _DATA_URL.fullmatch(url)
+    return (message.group(1), message.group(2)) if message else None
 
 
 def _signature(extra: Mapping[str, Any] | None) -> str | None:
@@ -172,149 +164,153 @@ def _signature(extra: Mapping[str, Any] | None) -> str | None:
 # ================================================================================================
 
 
-def request_to_ir(req: ChatCompletionRequest | Mapping[str, Any] | bytes) -> ir.Request:
+def request_to_ir(req: ChatCompletionRequest | Mapping[str, Any] | bytes | str) -> ir.Request:
     """An OpenAI chat request as IR. System/developer messages stay in ``messages`` where they stood."""
-    d = _as_json(req, ChatCompletionRequest)
-    v: dict[str, Any] = {}
-    r = ir.Request(model=d.pop("model"), messages=[_message_in(m) for m in d.pop("messages")], vendor={D: v})
-    if d.get("stream") is True:
-        r.stream = d.pop("stream")
-    so = d.get("stream_options")
-    if isinstance(so, dict):
-        del d["stream_options"]
-        if isinstance(so.get("include_usage"), bool):
-            r.include_usage = so.pop("include_usage")
-        v["stream_options"] = so
-    if isinstance(d.get("max_completion_tokens"), int):
-        r.max_tokens = d.pop("max_completion_tokens")
-    elif isinstance(d.get("max_tokens"), int):
-        r.max_tokens = d.pop("max_tokens")
-        v["max_tokens_field"] = "max_tokens"
+    fields = _as_json(req, ChatCompletionRequest)
+    entry: dict[str, Any] = {}
+    request = ir.Request(
+        model=fields.pop("model"),
+        messages=[_message_in(message) for message in fields.pop("messages")],
+        vendor={NAME: entry},
+    )
+    if fields.get("stream") is True:
+        request.stream = fields.pop("stream")
+    stream_options = fields.get("stream_options")
+    if isinstance(stream_options, dict):
+        del fields["stream_options"]
+        if isinstance(stream_options.get("include_usage"), bool):
+            request.include_usage = stream_options.pop("include_usage")
+        entry["stream_options"] = stream_options
+    if isinstance(fields.get("max_completion_tokens"), int):
+        request.max_tokens = fields.pop("max_completion_tokens")
+    elif isinstance(fields.get("max_tokens"), int):
+        request.max_tokens = fields.pop("max_tokens")
+        entry["max_tokens_field"] = "max_tokens"
     for key in _SAMPLING:
-        if d.get(key) is not None:
-            setattr(r, key, d.pop(key))
-    if isinstance(d.get("parallel_tool_calls"), bool):
-        r.parallel_tool_calls = d.pop("parallel_tool_calls")
-    stop = d.get("stop")
+        if fields.get(key) is not None:
+            setattr(request, key, fields.pop(key))
+    if isinstance(fields.get("parallel_tool_calls"), bool):
+        request.parallel_tool_calls = fields.pop("parallel_tool_calls")
+    stop = fields.get("stop")
     if isinstance(stop, str):
-        r.stop, r.stop_shorthand = [d.pop("stop")], True
+        request.stop, request.stop_shorthand = [fields.pop("stop")], True
     elif isinstance(stop, list):
-        r.stop = d.pop("stop")
-    tools = d.get("tools")
+        request.stop = fields.pop("stop")
+    tools = fields.get("tools")
     if isinstance(tools, list):
-        del d["tools"]
-        r.tools = []
+        del fields["tools"]
+        request.tools = []
         other = []
         for i, tool in enumerate(tools):
             if tool.get("type") == "function":
-                r.tools.append(_tool_in(tool))
+                request.tools.append(_tool_in(tool))
             else:
                 other.append([i, tool])
         if other:
-            v["tools_other"] = other
-    choice = _tool_choice_in(d.get("tool_choice"))
+            entry["tools_other"] = other
+    choice = _tool_choice_in(fields.get("tool_choice"))
     if choice is not None:
-        del d["tool_choice"]
-        r.tool_choice = choice
-    _response_format_in(d, r, v)
-    effort = d.get("reasoning_effort")
+        del fields["tool_choice"]
+        request.tool_choice = choice
+    _response_format_in(fields, request, entry)
+    effort = fields.get("reasoning_effort")
     if isinstance(effort, str):
-        del d["reasoning_effort"]
+        del fields["reasoning_effort"]
         mode = "disabled" if effort == "none" else "enabled" if effort in _EFFORTS else None
-        r.thinking = ir.Thinking(effort=effort, mode=mode)
-    _take_rest(d, v)
-    _name_results(r.messages)
-    return r
+        request.thinking = ir.Thinking(effort=effort, mode=mode)
+    leftovers.take_rest(fields, entry)
+    _name_results(request.messages)
+    return request
 
 
 def _name_results(messages: list[ir.Message]) -> None:
     """Give each ToolResult the name of the call it answers (Gemini pairs results by function name;
     an OpenAI tool message names only the call id). OpenAI itself never sees this name again."""
     names: dict[str, str] = {}
-    for m in messages:
-        for p in m.content:
-            if isinstance(p, ir.ToolCall):
-                names[p.id] = p.name
-            elif isinstance(p, ir.ToolResult) and p.name is None:
-                p.name = names.get(p.call_id)
+    for message in messages:
+        for part in message.content:
+            if isinstance(part, ir.ToolCall):
+                names[part.id] = part.name
+            elif isinstance(part, ir.ToolResult) and part.name is None:
+                part.name = names.get(part.call_id)
 
 
-def _message_in(d: dict[str, Any]) -> ir.Message:
-    v: dict[str, Any] = {}
-    m = ir.Message(role=d.pop("role"))
-    if isinstance(d.get("name"), str):
-        m.name = d.pop("name")
-    parts, shorthand = _content_in(d, v)
-    if m.role == "tool":
-        result = ir.ToolResult(call_id="", content=parts, shorthand=shorthand, name=m.name)
-        if isinstance(d.get("tool_call_id"), str):
-            result.call_id = d.pop("tool_call_id")
+def _message_in(fields: dict[str, Any]) -> ir.Message:
+    entry: dict[str, Any] = {}
+    message = ir.Message(role=fields.pop("role"))
+    if isinstance(fields.get("name"), str):
+        message.name = fields.pop("name")
+    parts, shorthand = _content_in(fields, entry)
+    if message.role == "tool":
+        result = ir.ToolResult(call_id="", content=parts, shorthand=shorthand, name=message.name)
+        if isinstance(fields.get("tool_call_id"), str):
+            result.call_id = fields.pop("tool_call_id")
         else:  # absent or null (the rest keeps a null)
-            v["absent"] = ["tool_call_id"]
-        m.content = [result]
-    elif m.role == "assistant":
-        m.content = _assistant_parts_in(d, parts)
-        m.shorthand = shorthand
+            leftovers.mark_absent(entry, "tool_call_id")
+        message.content = [result]
+    elif message.role == "assistant":
+        message.content = _assistant_parts_in(fields, parts)
+        message.shorthand = shorthand
     else:
-        m.content, m.shorthand = parts, shorthand
-    _take_rest(d, v)
-    _put(m, v)
-    return m
+        message.content, message.shorthand = parts, shorthand
+    leftovers.take_rest(fields, entry)
+    leftovers.attach(message.vendor, NAME, entry)
+    return message
 
 
-def _content_in(d: dict[str, Any], v: dict[str, Any]) -> tuple[list[ir.Part], bool]:
+def _content_in(fields: dict[str, Any], entry: dict[str, Any]) -> tuple[list[ir.Part], bool]:
     """Take ``content``: a bare string is one Text and ``shorthand``; ``null`` stays in the rest."""
-    content = d.get("content")
+    content = fields.get("content")
     if isinstance(content, str):
-        del d["content"]
+        del fields["content"]
         return [ir.Text(text=content)], True
     if isinstance(content, list):
-        del d["content"]
+        del fields["content"]
         if not content:
-            v["empty"] = True
-        return [_part_in(p) for p in content], False
+            entry["empty"] = True
+        return [_part_in(part) for part in content], False
     return [], False
 
 
-def _assistant_parts_in(d: dict[str, Any], parts: list[ir.Part]) -> list[ir.Part]:
+def _assistant_parts_in(fields: dict[str, Any], parts: list[ir.Part]) -> list[ir.Part]:
     """Reasoning first, then the content parts, then the refusal text, then the tool calls."""
     out: list[ir.Part] = []
-    if isinstance(d.get("reasoning_content"), str):
-        out.append(ir.Reasoning(text=d.pop("reasoning_content")))
-    elif isinstance(d.get("reasoning"), str):
-        out.append(ir.Reasoning(text=d.pop("reasoning"), vendor={D: {"key": "reasoning"}}))
+    if isinstance(fields.get("reasoning_content"), str):
+        out.append(ir.Reasoning(text=fields.pop("reasoning_content")))
+    elif isinstance(fields.get("reasoning"), str):
+        out.append(ir.Reasoning(text=fields.pop("reasoning"), vendor={NAME: {"key": "reasoning"}}))
     out.extend(parts)
-    if isinstance(d.get("refusal"), str):
-        out.append(ir.Text(text=d.pop("refusal"), vendor={D: {"refusal": "field"}}))
-    calls = d.get("tool_calls")
+    if isinstance(fields.get("refusal"), str):
+        out.append(ir.Text(text=fields.pop("refusal"), vendor={NAME: {"refusal": "field"}}))
+    calls = fields.get("tool_calls")
     if isinstance(calls, list) and calls:
-        del d["tool_calls"]
+        del fields["tool_calls"]
         out.extend(_tool_call_in(c) for c in calls)
     return out
 
 
 def _cache_control(part: Any, rest: dict[str, Any]) -> None:
     """LiteLLM-style ``cache_control``: read into the IR slot, left in the rest for OpenAI."""
-    cc = rest.get("cache_control")
-    if isinstance(cc, dict):
-        part.cache_control = cc
+    cache_control = rest.get("cache_control")
+    if isinstance(cache_control, dict):
+        part.cache_control = cache_control
 
 
-def _part_in(p: dict[str, Any]) -> ir.Part:
-    kind = p["type"]
-    v: dict[str, Any] = {}
+def _part_in(part_json: dict[str, Any]) -> ir.Part:
+    kind = part_json["type"]
+    entry: dict[str, Any] = {}
     part: ir.Part
     if kind == "text":
-        del p["type"]
-        part = ir.Text(text=p.pop("text"))
-        _cache_control(part, p)
+        del part_json["type"]
+        part = ir.Text(text=part_json.pop("text"))
+        _cache_control(part, part_json)
     elif kind == "refusal":
-        del p["type"]
-        part = ir.Text(text=p.pop("refusal"))
-        v["refusal"] = "part"
+        del part_json["type"]
+        part = ir.Text(text=part_json.pop("refusal"))
+        entry["refusal"] = "part"
     elif kind == "image_url":
-        del p["type"]
-        inner = p.pop("image_url")
+        del part_json["type"]
+        inner = part_json.pop("image_url")
         url = inner.pop("url")
         part = ir.Image()
         split = _split_data_url(url)
@@ -324,18 +320,18 @@ def _part_in(p: dict[str, Any]) -> ir.Part:
             part.url = url
         if isinstance(inner.get("detail"), str):
             part.detail = inner.pop("detail")
-        _cache_control(part, p)
+        _cache_control(part, part_json)
         if inner:
-            v["inner"] = inner
+            entry["inner"] = inner
     elif kind == "input_audio":
-        del p["type"]
-        inner = p.pop("input_audio")
+        del part_json["type"]
+        inner = part_json.pop("input_audio")
         part = ir.Audio(data=inner.pop("data"), format=inner.pop("format"))
         if inner:
-            v["inner"] = inner
+            entry["inner"] = inner
     elif kind == "file":
-        del p["type"]
-        inner = p.pop("file")
+        del part_json["type"]
+        inner = part_json.pop("file")
         part = ir.File()
         data = inner.get("file_data")
         if isinstance(data, str):
@@ -345,53 +341,53 @@ def _part_in(p: dict[str, Any]) -> ir.Part:
                 part.media_type, part.data = split
             else:
                 part.data = data
-                v["raw"] = True
+                entry["raw"] = True
         for key in ("file_id", "filename"):
             if isinstance(inner.get(key), str):
                 setattr(part, key, inner.pop(key))
-        _cache_control(part, p)
+        _cache_control(part, part_json)
         if inner:
-            v["inner"] = inner
+            entry["inner"] = inner
     else:
-        return ir.Other(dialect=D, data=p)
-    _take_rest(p, v)
-    _put(part, v)
+        return ir.Other(dialect=NAME, data=part_json)
+    leftovers.take_rest(part_json, entry)
+    leftovers.attach(part.vendor, NAME, entry)
     return part
 
 
-def _tool_call_in(c: dict[str, Any]) -> ir.ToolCall | ir.Other:
+def _tool_call_in(call_json: dict[str, Any]) -> ir.ToolCall | ir.Other:
     """A function tool call; anything else (custom tools) is kept whole as an Other."""
-    fn = c.get("function")
-    if c.get("type", "function") != "function" or not isinstance(fn, dict):
-        return ir.Other(dialect=D, data=c, vendor={D: {"slot": "tool_calls"}})
-    v: dict[str, Any] = {}
-    if "type" in c:
-        del c["type"]
+    function = call_json.get("function")
+    if call_json.get("type", "function") != "function" or not isinstance(function, dict):
+        return ir.Other(dialect=NAME, data=call_json, vendor={NAME: {"slot": "tool_calls"}})
+    entry: dict[str, Any] = {}
+    if "type" in call_json:
+        del call_json["type"]
     else:
-        v["absent"] = ["type"]
-    del c["function"]
-    call = ir.ToolCall(id=c.pop("id"), name=fn.pop("name"), arguments=fn.pop("arguments"))
-    call.signature = _signature(c)
-    if fn:
-        v["function"] = fn
-    _take_rest(c, v)
-    _put(call, v)
+        leftovers.mark_absent(entry, "type")
+    del call_json["function"]
+    call = ir.ToolCall(id=call_json.pop("id"), name=function.pop("name"), arguments=function.pop("arguments"))
+    call.signature = _signature(call_json)
+    if function:
+        entry["function"] = function
+    leftovers.take_rest(call_json, entry)
+    leftovers.attach(call.vendor, NAME, entry)
     return call
 
 
-def _tool_in(t: dict[str, Any]) -> ir.Tool:
-    v: dict[str, Any] = {}
-    del t["type"]
-    fn = t.pop("function")
-    tool = ir.Tool(name=fn.pop("name"))
+def _tool_in(tool_json: dict[str, Any]) -> ir.Tool:
+    entry: dict[str, Any] = {}
+    del tool_json["type"]
+    function = tool_json.pop("function")
+    tool = ir.Tool(name=function.pop("name"))
     for key in ("description", "parameters", "strict"):
-        if fn.get(key) is not None:
-            setattr(tool, key, fn.pop(key))
-    _cache_control(tool, t)
-    if fn:
-        v["function"] = fn
-    _take_rest(t, v)
-    _put(tool, v)
+        if function.get(key) is not None:
+            setattr(tool, key, function.pop(key))
+    _cache_control(tool, tool_json)
+    if function:
+        entry["function"] = function
+    leftovers.take_rest(tool_json, entry)
+    leftovers.attach(tool.vendor, NAME, entry)
     return tool
 
 
@@ -399,119 +395,132 @@ def _tool_choice_in(choice: Any) -> ir.ToolChoice | None:
     if isinstance(choice, str):
         return ir.ToolChoice(mode=choice) if choice in _TOOL_CHOICE_MODES else None
     if isinstance(choice, dict) and choice.get("type") == "function":
-        fn = choice.get("function")
-        if isinstance(fn, dict) and isinstance(fn.get("name"), str):
-            out = ir.ToolChoice(mode="tool", name=fn["name"])
+        function = choice.get("function")
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            out = ir.ToolChoice(mode="tool", name=function["name"])
             rest = {k: x for k, x in choice.items() if k not in ("type", "function")}
-            inner = {k: x for k, x in fn.items() if k != "name"}
-            _put(out, ({"rest": rest} if rest else {}) | ({"function": inner} if inner else {}))
+            inner = {k: x for k, x in function.items() if k != "name"}
+            leftovers.attach(
+                out.vendor,
+                NAME,
+                ({leftovers.REST: rest} if rest else {}) | ({"function": inner} if inner else {}),
+            )
             return out
     return None  # allowed_tools, custom, an unknown mode or null: vendor-only
 
 
-def _response_format_in(d: dict[str, Any], r: ir.Request, v: dict[str, Any]) -> None:
-    rf = d.get("response_format")
-    if not isinstance(rf, dict):
+def _response_format_in(fields: dict[str, Any], request: ir.Request, entry: dict[str, Any]) -> None:
+    response_format = fields.get("response_format")
+    if not isinstance(response_format, dict):
         return
-    kind = rf.get("type")
-    schema = rf.get("json_schema")
+    kind = response_format.get("type")
+    schema = response_format.get("json_schema")
     if kind == "json_schema" and isinstance(schema, dict) and "type" not in schema:
-        r.response_format = {"type": "json_schema", **schema}
-        outer = {k: x for k, x in rf.items() if k not in ("type", "json_schema")}
+        request.response_format = {"type": "json_schema", **schema}
+        outer = {k: x for k, x in response_format.items() if k not in ("type", "json_schema")}
     elif kind == "json_object":
-        r.response_format = {"type": "json_object"}
-        outer = {k: x for k, x in rf.items() if k != "type"}
+        request.response_format = {"type": "json_object"}
+        outer = {k: x for k, x in response_format.items() if k != "type"}
     else:
         return
-    del d["response_format"]
+    del fields["response_format"]
     if outer:
-        v["response_format"] = outer
+        entry["response_format"] = outer
 
 
-def request_from_ir(r: ir.Request) -> ChatCompletionRequest:
+def request_from_ir(request: ir.Request) -> ChatCompletionRequest:
     """The OpenAI chat request for an IR request. Raises ``ProviderError.invalid_request`` for a part
     OpenAI cannot take (an image or file by ``file_id``/URL it cannot address, audio without format)."""
-    return _build(ChatCompletionRequest, request_json_from_ir(r))
+    return _build(ChatCompletionRequest, request_json_from_ir(request))
 
 
-def request_json_from_ir(r: ir.Request) -> dict[str, Any]:
+def request_json_from_ir(request: ir.Request) -> dict[str, Any]:
     """:func:`request_from_ir` as wire JSON, built without validating it again (the converters' output is
     proven valid by the tests): what a gateway that forwards bytes needs."""
-    v = r.vendor.get(D)
-    same = v is not None
-    v = v or {}
-    out: dict[str, Any] = dict(v.get("rest", ()))
-    out["model"] = r.model
+    entry = request.vendor.get(NAME)
+    same = entry is not None
+    entry = entry or {}
+    out: dict[str, Any] = leftovers.rest_first(entry)
+    out["model"] = request.model
     messages: list[dict[str, Any]] = []
-    if r.system:
-        texts = [p.text for p in r.system if isinstance(p, ir.Text)]
+    if request.system:
+        texts = [part.text for part in request.system if isinstance(part, ir.Text)]
         if texts:
-            single = r.system_shorthand and len(texts) == 1
+            single = request.system_shorthand and len(texts) == 1
             content = texts[0] if single else [{"type": "text", "text": t} for t in texts]
             messages.append({"role": "system", "content": content})
-    for m in r.messages:
-        messages.extend(_message_out(m, same))
+    for message in request.messages:
+        messages.extend(_message_out(message, same))
     out["messages"] = messages
-    if r.stream:
+    if request.stream:
         out["stream"] = True
     if same:
-        if "stream_options" in v or r.include_usage is not None:
-            so = dict(v.get("stream_options", ()))
-            if r.include_usage is not None:
-                so["include_usage"] = r.include_usage
-            out["stream_options"] = so
-    elif r.stream:  # ask for the usage chunk: an Anthropic or Gemini client always gets usage (D3 #26)
-        out["stream_options"] = {"include_usage": r.include_usage if r.include_usage is not None else True}
-    if r.max_tokens is not None:
-        out[v.get("max_tokens_field", "max_completion_tokens")] = r.max_tokens
+        if "stream_options" in entry or request.include_usage is not None:
+            stream_options = dict(entry.get("stream_options", ()))
+            if request.include_usage is not None:
+                stream_options["include_usage"] = request.include_usage
+            out["stream_options"] = stream_options
+    elif request.stream:  # ask for the usage chunk: an Anthropic or Gemini client always gets usage (D3 #26)
+        out["stream_options"] = {
+            "include_usage": request.include_usage if request.include_usage is not None else True
+        }
+    if request.max_tokens is not None:
+        out[entry.get("max_tokens_field", "max_completion_tokens")] = request.max_tokens
     for key in _SAMPLING:
-        value = getattr(r, key)
+        value = getattr(request, key)
         if value is not None:
             out[key] = value
-    if r.parallel_tool_calls is not None:
-        out["parallel_tool_calls"] = r.parallel_tool_calls
-    if r.stop is not None:
-        out["stop"] = r.stop[0] if r.stop_shorthand and len(r.stop) == 1 else list(r.stop)
-    if r.tools is not None or "tools_other" in v:
-        tools = [_tool_out(t) for t in r.tools or ()]
-        for i, raw in v.get("tools_other", ()):
-            tools.insert(i, raw)
+    if request.parallel_tool_calls is not None:
+        out["parallel_tool_calls"] = request.parallel_tool_calls
+    if request.stop is not None:
+        out["stop"] = (
+            request.stop[0] if request.stop_shorthand and len(request.stop) == 1 else list(request.stop)
+        )
+    if request.tools is not None or "tools_other" in entry:
+        tools = leftovers.insert_at([_tool_out(t) for t in request.tools or ()], entry.get("tools_other", ()))
         if tools or same:
             out["tools"] = tools
-    if r.tool_choice is not None:
-        out["tool_choice"] = _tool_choice_out(r.tool_choice)
-    if r.response_format is not None:
-        out["response_format"] = _response_format_out(r.response_format, v.get("response_format"), same)
-    effort = _effort_out(r.thinking)
+    if request.tool_choice is not None:
+        out["tool_choice"] = _tool_choice_out(request.tool_choice)
+    if request.response_format is not None:
+        out["response_format"] = _response_format_out(
+            request.response_format, entry.get("response_format"), same
+        )
+    effort = _effort_out(request.thinking)
     if effort is not None:
         out["reasoning_effort"] = effort
     return out
 
 
-def _message_out(m: ir.Message, same: bool) -> list[dict[str, Any]]:
-    v = _vend(m)
-    if m.role == "assistant":
-        return [_assistant_out(m, v, same)]
-    if any(isinstance(p, ir.ToolResult) for p in m.content):
-        return _tool_results_out(m, v, same)
-    out: dict[str, Any] = dict(v.get("rest", ()))
-    out["role"] = m.role
-    content = _content_out(m.content, m.shorthand, v, same)
+def _message_out(message: ir.Message, same: bool) -> list[dict[str, Any]]:
+    entry = leftovers.entry_of(message.vendor, NAME)
+    if message.role == "assistant":
+        return [_assistant_out(message, entry, same)]
+    if any(isinstance(part, ir.ToolResult) for part in message.content):
+        return _tool_results_out(message, entry, same)
+    out: dict[str, Any] = leftovers.rest_first(entry)
+    out["role"] = message.role
+    content = _content_out(message.content, message.shorthand, entry, same)
     if content is not _NOTHING:
         out["content"] = content
     elif not same:
         out["content"] = ""  # required for every role but assistant
-    if m.name is not None:
-        out["name"] = m.name
+    if message.name is not None:
+        out["name"] = message.name
     return [out]
 
 
-def _content_out(parts: list[ir.Part], shorthand: bool, v: dict[str, Any], same: bool) -> Any:
-    if shorthand and len(parts) == 1 and type(parts[0]) is ir.Text and not _vend(parts[0]):
+def _content_out(parts: list[ir.Part], shorthand: bool, entry: dict[str, Any], same: bool) -> Any:
+    if (
+        shorthand
+        and len(parts) == 1
+        and isinstance(parts[0], ir.Text)
+        and not leftovers.entry_of(parts[0].vendor, NAME)
+    ):
         return parts[0].text
     if not parts:
-        return [] if v.get("empty") else _NOTHING
-    out = [x for p in parts if (x := _part_out(p)) is not None]
+        return [] if entry.get("empty") else _NOTHING
+    out = [x for part in parts if (x := _part_out(part)) is not None]
     return out if out or same else _NOTHING
 
 
@@ -519,133 +528,137 @@ def _data_url(media_type: str | None, data: str) -> str:
     return f"data:{media_type if media_type is not None else 'application/octet-stream'};base64,{data}"
 
 
-def _part_out(p: ir.Part) -> dict[str, Any] | None:
+def _part_out(part: ir.Part) -> dict[str, Any] | None:
     """One content part, or None for a part OpenAI content cannot hold (dropped; see LOSSY)."""
-    if isinstance(p, ir.Other):
-        return p.data if p.dialect == D else None
-    if not isinstance(p, ir.Text | ir.Image | ir.Audio | ir.File):
+    if isinstance(part, ir.Other):
+        return part.data if part.dialect == NAME else None
+    if not isinstance(part, ir.Text | ir.Image | ir.Audio | ir.File):
         return None
-    v = _vend(p)
-    out: dict[str, Any] = dict(v.get("rest", ()))
-    inner: dict[str, Any] = dict(v.get("inner", ()))
-    if isinstance(p, ir.Text):
-        if v.get("refusal") == "part":
-            out["type"], out["refusal"] = "refusal", p.text
+    entry = leftovers.entry_of(part.vendor, NAME)
+    out: dict[str, Any] = leftovers.rest_first(entry)
+    inner: dict[str, Any] = dict(entry.get("inner", ()))
+    if isinstance(part, ir.Text):
+        if entry.get("refusal") == "part":
+            out["type"], out["refusal"] = "refusal", part.text
         else:
-            out["type"], out["text"] = "text", p.text
+            out["type"], out["text"] = "text", part.text
         return out
-    if isinstance(p, ir.Image):
-        if p.url is not None:
-            inner["url"] = p.url
-        elif p.data is not None:
-            inner["url"] = _data_url(p.media_type, p.data)
+    if isinstance(part, ir.Image):
+        if part.url is not None:
+            inner["url"] = part.url
+        elif part.data is not None:
+            inner["url"] = _data_url(part.media_type, part.data)
         else:
             raise ProviderError.invalid_request(
                 "an image by file_id cannot be sent to OpenAI Chat Completions"
             )
-        if p.detail is not None:
-            inner["detail"] = p.detail
+        if part.detail is not None:
+            inner["detail"] = part.detail
         out["type"], out["image_url"] = "image_url", inner
         return out
-    if isinstance(p, ir.Audio):
-        if p.format is None:
+    if isinstance(part, ir.Audio):
+        if part.format is None:
             raise ProviderError.invalid_request("OpenAI input_audio needs a format (wav or mp3)")
-        inner["data"], inner["format"] = p.data, p.format
+        inner["data"], inner["format"] = part.data, part.format
         out["type"], out["input_audio"] = "input_audio", inner
         return out
-    if p.data is not None:
-        inner["file_data"] = p.data if v.get("raw") else _data_url(p.media_type, p.data)
-    elif p.file_id is None and p.url is not None:
+    if part.data is not None:
+        inner["file_data"] = part.data if entry.get("raw") else _data_url(part.media_type, part.data)
+    elif part.file_id is None and part.url is not None:
         raise ProviderError.invalid_request("a file by URL cannot be sent to OpenAI Chat Completions")
-    if p.file_id is not None:
-        inner["file_id"] = p.file_id
-    if p.filename is not None:
-        inner["filename"] = p.filename
+    if part.file_id is not None:
+        inner["file_id"] = part.file_id
+    if part.filename is not None:
+        inner["filename"] = part.filename
     out["type"], out["file"] = "file", inner
     return out
 
 
-def _assistant_out(m: ir.Message, v: dict[str, Any], same: bool) -> dict[str, Any]:
-    out: dict[str, Any] = dict(v.get("rest", ()))
+def _assistant_out(message: ir.Message, entry: dict[str, Any], same: bool) -> dict[str, Any]:
+    out: dict[str, Any] = leftovers.rest_first(entry)
     out["role"] = "assistant"
     reasoning: list[ir.Reasoning] = []
     content: list[ir.Part] = []
     refusal: list[str] = []
     calls: list[dict[str, Any]] = []
-    for p in m.content:
-        if isinstance(p, ir.Reasoning):
-            reasoning.append(p)
-        elif isinstance(p, ir.ToolCall):
-            calls.append(_tool_call_out(p))
-        elif isinstance(p, ir.Other) and _vend(p).get("slot") == "tool_calls":
-            calls.append(p.data)
-        elif isinstance(p, ir.Text) and _vend(p).get("refusal") == "field":
-            refusal.append(p.text)
-        elif not isinstance(p, ir.ToolResult) and not (isinstance(p, ir.Other) and p.dialect != D):
-            content.append(p)
+    for part in message.content:
+        if isinstance(part, ir.Reasoning):
+            reasoning.append(part)
+        elif isinstance(part, ir.ToolCall):
+            calls.append(_tool_call_out(part))
+        elif isinstance(part, ir.Other) and leftovers.entry_of(part.vendor, NAME).get("slot") == "tool_calls":
+            calls.append(part.data)
+        elif isinstance(part, ir.Text) and leftovers.entry_of(part.vendor, NAME).get("refusal") == "field":
+            refusal.append(part.text)
+        elif not isinstance(part, ir.ToolResult) and not (
+            isinstance(part, ir.Other) and part.dialect != NAME
+        ):
+            content.append(part)
     if same:
         if reasoning:
-            out[_vend(reasoning[0]).get("key", "reasoning_content")] = "".join(p.text for p in reasoning)
-        value = _content_out(content, m.shorthand, v, same)
+            out[leftovers.entry_of(reasoning[0].vendor, NAME).get("key", "reasoning_content")] = "".join(
+                part.text for part in reasoning
+            )
+        value = _content_out(content, message.shorthand, entry, same)
         if value is not _NOTHING:
             out["content"] = value
         if refusal:
             out["refusal"] = "".join(refusal)
-    elif content and all(isinstance(p, ir.Text) for p in content):
-        out["content"] = "".join(p.text for p in content)
+    elif content and all(isinstance(part, ir.Text) for part in content):
+        out["content"] = "".join(part.text for part in content)
     else:
-        value = _content_out(content, False, v, same)
+        value = _content_out(content, False, entry, same)
         if value is not _NOTHING:
             out["content"] = value
         elif not calls:
             out["content"] = ""
     if calls:
         out["tool_calls"] = calls
-    if m.name is not None:
-        out["name"] = m.name
+    if message.name is not None:
+        out["name"] = message.name
     return out
 
 
-def _tool_call_out(c: ir.ToolCall) -> dict[str, Any]:
-    v = _vend(c)
-    out: dict[str, Any] = dict(v.get("rest", ()))
-    out["id"] = c.id
-    if "type" not in v.get("absent", ()):
+def _tool_call_out(call: ir.ToolCall) -> dict[str, Any]:
+    entry = leftovers.entry_of(call.vendor, NAME)
+    out: dict[str, Any] = leftovers.rest_first(entry)
+    out["id"] = call.id
+    if not leftovers.is_absent(entry, "type"):
         out["type"] = "function"
-    fn = dict(v.get("function", ()))
-    fn["name"], fn["arguments"] = c.name, c.arguments
-    out["function"] = fn
-    if c.signature is not None and not v:
-        out["extra_content"] = {"google": {"thought_signature": c.signature}}
+    function = dict(entry.get("function", ()))
+    function["name"], function["arguments"] = call.name, call.arguments
+    out["function"] = function
+    if call.signature is not None and not entry:
+        out["extra_content"] = {"google": {"thought_signature": call.signature}}
     return out
 
 
-def _tool_results_out(m: ir.Message, v: dict[str, Any], same: bool) -> list[dict[str, Any]]:
+def _tool_results_out(message: ir.Message, entry: dict[str, Any], same: bool) -> list[dict[str, Any]]:
     """Each ToolResult → one ``role: "tool"`` message, in order; everything else → one user message after."""
-    same_tool = same and m.role == "tool"
+    same_tool = same and message.role == "tool"
     out: list[dict[str, Any]] = []
     trailing: list[ir.Part] = []
-    for p in m.content:
-        if not isinstance(p, ir.ToolResult):
-            trailing.append(p)
+    for part in message.content:
+        if not isinstance(part, ir.ToolResult):
+            trailing.append(part)
             continue
-        msg: dict[str, Any] = dict(v.get("rest", ())) if same_tool else {}
+        msg: dict[str, Any] = leftovers.rest_first(entry) if same_tool else {}
         msg["role"] = "tool"
-        if not (same_tool and "tool_call_id" in v.get("absent", ())):
-            msg["tool_call_id"] = p.call_id
+        if not (same_tool and leftovers.is_absent(entry, "tool_call_id")):
+            msg["tool_call_id"] = part.call_id
         if same_tool:
-            content = _content_out(p.content, p.shorthand, v, same)
+            content = _content_out(part.content, part.shorthand, entry, same)
             if content is not _NOTHING:
                 msg["content"] = content
-            if m.name is not None:
-                msg["name"] = m.name
+            if message.name is not None:
+                msg["name"] = message.name
         else:
-            texts = [q for q in p.content if isinstance(q, ir.Text)]
-            trailing.extend(q for q in p.content if not isinstance(q, ir.Text))
-            if p.shorthand and len(texts) == 1 and len(p.content) == 1:
+            texts = [q for q in part.content if isinstance(q, ir.Text)]
+            trailing.extend(q for q in part.content if not isinstance(q, ir.Text))
+            if part.shorthand and len(texts) == 1 and len(part.content) == 1:
                 msg["content"] = texts[0].text
             elif texts:
-                msg["content"] = [{"type": "text", "text": t.text} for t in texts]
+                msg["content"] = [{"type": "text", "text": text.text} for text in texts]
             else:
                 msg["content"] = ""
         out.append(msg)
@@ -656,46 +669,52 @@ def _tool_results_out(m: ir.Message, v: dict[str, Any], same: bool) -> list[dict
     return out
 
 
-def _tool_out(t: ir.Tool) -> dict[str, Any]:
-    v = _vend(t)
-    fn: dict[str, Any] = dict(v.get("function", ()))
-    fn["name"] = t.name
+def _tool_out(tool: ir.Tool) -> dict[str, Any]:
+    entry = leftovers.entry_of(tool.vendor, NAME)
+    function: dict[str, Any] = dict(entry.get("function", ()))
+    function["name"] = tool.name
     for key in ("description", "parameters", "strict"):
-        value = getattr(t, key)
+        value = getattr(tool, key)
         if value is not None:
-            fn[key] = value
-    out: dict[str, Any] = dict(v.get("rest", ()))
-    out["type"], out["function"] = "function", fn
+            function[key] = value
+    out: dict[str, Any] = leftovers.rest_first(entry)
+    out["type"], out["function"] = "function", function
     return out
 
 
-def _tool_choice_out(c: ir.ToolChoice) -> Any:
-    if c.mode != "tool":
-        return c.mode
-    v = _vend(c)
-    return {**v.get("rest", {}), "type": "function", "function": {**v.get("function", {}), "name": c.name}}
+def _tool_choice_out(choice: ir.ToolChoice) -> Any:
+    if choice.mode != "tool":
+        return choice.mode
+    entry = leftovers.entry_of(choice.vendor, NAME)
+    return {
+        **leftovers.rest(entry),
+        "type": "function",
+        "function": {**entry.get("function", {}), "name": choice.name},
+    }
 
 
-def _response_format_out(rf: dict[str, Any], outer: dict[str, Any] | None, same: bool) -> dict[str, Any]:
-    kind = rf.get("type")
+def _response_format_out(
+    response_format: dict[str, Any], outer: dict[str, Any] | None, same: bool
+) -> dict[str, Any]:
+    kind = response_format.get("type")
     if kind == "json_schema":
-        inner = {k: x for k, x in rf.items() if k != "type"}
+        inner = {k: x for k, x in response_format.items() if k != "type"}
         if not same and "name" not in inner:
             inner = {"name": "response", **inner}  # OpenAI requires a name
         return {**(outer or {}), "type": "json_schema", "json_schema": inner}
     if kind == "json_object":
         return {**(outer or {}), "type": "json_object"}
-    return dict(rf)
+    return dict(response_format)
 
 
-def _effort_out(t: ir.Thinking | None) -> str | None:
-    if t is None:
+def _effort_out(tool: ir.Thinking | None) -> str | None:
+    if tool is None:
         return None
-    if t.effort is not None:
-        return t.effort
-    if t.budget_tokens is not None:
-        return effort_for_budget(t.budget_tokens)
-    return "none" if t.mode == "disabled" else None  # enabled without a budget, adaptive: the default
+    if tool.effort is not None:
+        return tool.effort
+    if tool.budget_tokens is not None:
+        return effort_for_budget(tool.budget_tokens)
+    return "none" if tool.mode == "disabled" else None  # enabled without a budget, adaptive: the default
 
 
 # ================================================================================================
@@ -703,53 +722,61 @@ def _effort_out(t: ir.Thinking | None) -> str | None:
 # ================================================================================================
 
 
-def _usage_in(u: dict[str, Any]) -> ir.Usage:
+def _usage_in(usage_json: dict[str, Any]) -> ir.Usage:
     """OpenAI counts overlap (prompt ⊇ cached, completion ⊇ reasoning); the IR's parts do not."""
-    v: dict[str, Any] = {}
-    prompt, completion, total = u.pop("prompt_tokens"), u.pop("completion_tokens"), u.pop("total_tokens")
+    entry: dict[str, Any] = {}
+    prompt, completion, total = (
+        usage_json.pop("prompt_tokens"),
+        usage_json.pop("completion_tokens"),
+        usage_json.pop("total_tokens"),
+    )
     usage = ir.Usage()
-    ptd = u.get("prompt_tokens_details")
-    if isinstance(ptd, dict):
-        del u["prompt_tokens_details"]
-        if isinstance(ptd.get("cached_tokens"), int):
-            usage.cache_read_tokens = ptd.pop("cached_tokens")
-        if isinstance(ptd.get("cache_write_tokens"), int):
-            usage.cache_write_tokens = ptd.pop("cache_write_tokens")
-        v["ptd"] = ptd
-    ctd = u.get("completion_tokens_details")
-    if isinstance(ctd, dict):
-        del u["completion_tokens_details"]
-        if isinstance(ctd.get("reasoning_tokens"), int):
-            usage.reasoning_tokens = ctd.pop("reasoning_tokens")
-        v["ctd"] = ctd
+    prompt_details = usage_json.get("prompt_tokens_details")
+    if isinstance(prompt_details, dict):
+        del usage_json["prompt_tokens_details"]
+        if isinstance(prompt_details.get("cached_tokens"), int):
+            usage.cache_read_tokens = prompt_details.pop("cached_tokens")
+        if isinstance(prompt_details.get("cache_write_tokens"), int):
+            usage.cache_write_tokens = prompt_details.pop("cache_write_tokens")
+        entry["prompt_details"] = prompt_details
+    completion_details = usage_json.get("completion_tokens_details")
+    if isinstance(completion_details, dict):
+        del usage_json["completion_tokens_details"]
+        if isinstance(completion_details.get("reasoning_tokens"), int):
+            usage.reasoning_tokens = completion_details.pop("reasoning_tokens")
+        entry["completion_details"] = completion_details
     usage.input_tokens = prompt - (usage.cache_read_tokens or 0) - (usage.cache_write_tokens or 0)
     usage.output_tokens = completion - (usage.reasoning_tokens or 0)
     if total != prompt + completion:
-        v["total_tokens"] = total  # e.g. Gemini's OpenAI API counts thoughts only in the total
-    _take_rest(u, v)
-    _put(usage, v)
+        entry["total_tokens"] = total  # e.g. Gemini's OpenAI API counts thoughts only in the total
+    leftovers.take_rest(usage_json, entry)
+    leftovers.attach(usage.vendor, NAME, entry)
     return usage
 
 
 def _usage_out(usage: ir.Usage) -> dict[str, Any]:
     """Never double-counts: prompt = input + cache read + cache write, and ``cached_tokens`` is the read."""
-    v = _vend(usage)
+    entry = leftovers.entry_of(usage.vendor, NAME)
     prompt, completion = usage.prompt_total, usage.completion_total
-    out: dict[str, Any] = dict(v.get("rest", ()))
+    out: dict[str, Any] = leftovers.rest_first(entry)
     out["prompt_tokens"], out["completion_tokens"] = prompt, completion
-    out["total_tokens"] = v.get("total_tokens", prompt + completion)
-    if "ptd" in v or usage.cache_read_tokens is not None or usage.cache_write_tokens is not None:
-        ptd = dict(v.get("ptd", ()))
+    out["total_tokens"] = entry.get("total_tokens", prompt + completion)
+    if (
+        "prompt_details" in entry
+        or usage.cache_read_tokens is not None
+        or usage.cache_write_tokens is not None
+    ):
+        prompt_details = dict(entry.get("prompt_details", ()))
         if usage.cache_read_tokens is not None:
-            ptd["cached_tokens"] = usage.cache_read_tokens
+            prompt_details["cached_tokens"] = usage.cache_read_tokens
         if usage.cache_write_tokens is not None:
-            ptd["cache_write_tokens"] = usage.cache_write_tokens
-        out["prompt_tokens_details"] = ptd
-    if "ctd" in v or usage.reasoning_tokens is not None:
-        ctd = dict(v.get("ctd", ()))
+            prompt_details["cache_write_tokens"] = usage.cache_write_tokens
+        out["prompt_tokens_details"] = prompt_details
+    if "completion_details" in entry or usage.reasoning_tokens is not None:
+        completion_details = dict(entry.get("completion_details", ()))
         if usage.reasoning_tokens is not None:
-            ctd["reasoning_tokens"] = usage.reasoning_tokens
-        out["completion_tokens_details"] = ctd
+            completion_details["reasoning_tokens"] = usage.reasoning_tokens
+        out["completion_tokens_details"] = completion_details
     return out
 
 
@@ -758,144 +785,158 @@ def _usage_out(usage: ir.Usage) -> dict[str, Any]:
 # ================================================================================================
 
 
-def response_to_ir(resp: ChatCompletionResponse | Mapping[str, Any] | bytes) -> ir.Response:
+def response_to_ir(resp: ChatCompletionResponse | Mapping[str, Any] | bytes | str) -> ir.Response:
     """Choice 0 becomes the IR content and stop; further choices (``n > 1``) are vendor-only."""
-    d = _as_json(resp, ChatCompletionResponse)
-    v: dict[str, Any] = {}
-    r = ir.Response(id=d.pop("id"), model=d.pop("model"), created=d.pop("created"), vendor={D: v})
-    if d.get("object") == "chat.completion":
-        del d["object"]
+    fields = _as_json(resp, ChatCompletionResponse)
+    entry: dict[str, Any] = {}
+    response = ir.Response(
+        id=fields.pop("id"), model=fields.pop("model"), created=fields.pop("created"), vendor={NAME: entry}
+    )
+    if fields.get("object") == "chat.completion":
+        del fields["object"]
     else:  # absent, or another value the rest keeps
-        v["absent"] = ["object"]
-    choices = d.pop("choices")
+        leftovers.mark_absent(entry, "object")
+    choices = fields.pop("choices")
     if choices:
-        _choice_in(choices[0], r, v)
+        _choice_in(choices[0], response, entry)
         if len(choices) > 1:
-            v["choices"] = choices[1:]
+            entry["choices"] = choices[1:]
     else:
-        v["choice"] = None
-    usage = d.get("usage")
+        entry["choice"] = None
+    usage = fields.get("usage")
     if isinstance(usage, dict):
-        del d["usage"]
-        r.usage = _usage_in(usage)
-    _take_rest(d, v)
-    return r
+        del fields["usage"]
+        response.usage = _usage_in(usage)
+    leftovers.take_rest(fields, entry)
+    return response
 
 
-def _choice_in(c: dict[str, Any], r: ir.Response, v: dict[str, Any]) -> None:
-    cv: dict[str, Any] = {}
+def _choice_in(choice: dict[str, Any], response: ir.Response, entry: dict[str, Any]) -> None:
+    choice_entry: dict[str, Any] = {}
     absent: list[str] = []
-    if c.get("index") == 0:
-        del c["index"]
-    finish = c.get("finish_reason")
+    if choice.get("index") == 0:
+        del choice["index"]
+    finish = choice.get("finish_reason")
     if isinstance(finish, str):
-        del c["finish_reason"]
-        r.stop = stop_from(D, finish)
+        del choice["finish_reason"]
+        response.stop = stop_from(NAME, finish)
     else:
         absent.append("finish_reason")
-    msg = c.get("message")
+    msg = choice.get("message")
     if isinstance(msg, dict):
-        del c["message"]
-        mv: dict[str, Any] = {}
-        r.content = _response_message_in(msg, mv)
-        if mv:
-            cv["message"] = mv
+        del choice["message"]
+        message_entry: dict[str, Any] = {}
+        response.content = _response_message_in(msg, message_entry)
+        if message_entry:
+            choice_entry["message"] = message_entry
     else:
         absent.append("message")
     if absent:
-        cv["absent"] = absent
-    _take_rest(c, cv)
-    if cv:
-        v["choice"] = cv
+        leftovers.mark_absent(choice_entry, *absent)
+    leftovers.take_rest(choice, choice_entry)
+    if choice_entry:
+        entry["choice"] = choice_entry
 
 
-def _response_message_in(m: dict[str, Any], v: dict[str, Any]) -> list[ir.Part]:
+def _response_message_in(message: dict[str, Any], entry: dict[str, Any]) -> list[ir.Part]:
     """Empty strings stay vendor-only, as a stream's empty deltas open no block (stream ≡ non-stream)."""
-    if m.get("role") == "assistant":
-        del m["role"]
+    if message.get("role") == "assistant":
+        del message["role"]
     else:
-        v["absent"] = ["role"]
+        leftovers.mark_absent(entry, "role")
     out: list[ir.Part] = []
     for key in ("reasoning_content", "reasoning"):
-        if isinstance(m.get(key), str) and m[key]:
-            out.append(ir.Reasoning(text=m.pop(key), vendor={D: {"key": key}} if key == "reasoning" else {}))
+        if isinstance(message.get(key), str) and message[key]:
+            out.append(
+                ir.Reasoning(text=message.pop(key), vendor={NAME: {"key": key}} if key == "reasoning" else {})
+            )
             break
-    if isinstance(m.get("content"), str) and m["content"]:
-        out.append(ir.Text(text=m.pop("content")))
-    if isinstance(m.get("refusal"), str) and m["refusal"]:
-        out.append(ir.Text(text=m.pop("refusal"), vendor={D: {"refusal": "field"}}))
-    calls = m.get("tool_calls")
+    if isinstance(message.get("content"), str) and message["content"]:
+        out.append(ir.Text(text=message.pop("content")))
+    if isinstance(message.get("refusal"), str) and message["refusal"]:
+        out.append(ir.Text(text=message.pop("refusal"), vendor={NAME: {"refusal": "field"}}))
+    calls = message.get("tool_calls")
     if isinstance(calls, list) and calls:
-        del m["tool_calls"]
+        del message["tool_calls"]
         out.extend(_tool_call_in(c) for c in calls)
-    _take_rest(m, v)
+    leftovers.take_rest(message, entry)
     return out
 
 
-def response_from_ir(r: ir.Response) -> ChatCompletionResponse:
+def response_from_ir(response: ir.Response) -> ChatCompletionResponse:
     """One choice (plus the vendor-kept ones); ``created`` is now when the upstream gave none."""
-    return _build(ChatCompletionResponse, response_json_from_ir(r))
+    return _build(ChatCompletionResponse, response_json_from_ir(response))
 
 
-def response_json_from_ir(r: ir.Response) -> dict[str, Any]:
+def response_json_from_ir(response: ir.Response) -> dict[str, Any]:
     """:func:`response_from_ir` as wire JSON, built without validating it again."""
-    v = r.vendor.get(D)
-    same = v is not None
-    v = v or {}
-    out: dict[str, Any] = dict(v.get("rest", ()))
-    out["id"] = r.id
-    if "object" not in v.get("absent", ()):
+    entry = response.vendor.get(NAME)
+    same = entry is not None
+    entry = entry or {}
+    out: dict[str, Any] = leftovers.rest_first(entry)
+    out["id"] = response.id
+    if not leftovers.is_absent(entry, "object"):
         out["object"] = "chat.completion"
-    out["created"] = r.created if r.created is not None else int(time.time())
-    out["model"] = r.model
+    out["created"] = response.created if response.created is not None else int(time.time())
+    out["model"] = response.model
     choices: list[Any] = []
-    if "choice" not in v or v["choice"] is not None or r.content or r.stop is not None:
-        choices.append(_choice_out(r, v.get("choice") or {}, same))
-    choices.extend(v.get("choices", ()))
+    if "choice" not in entry or entry["choice"] is not None or response.content or response.stop is not None:
+        choices.append(_choice_out(response, entry.get("choice") or {}, same))
+    choices.extend(entry.get("choices", ()))
     out["choices"] = choices
-    if r.usage is not None:
-        out["usage"] = _usage_out(r.usage)
+    if response.usage is not None:
+        out["usage"] = _usage_out(response.usage)
     return out
 
 
 def _finish_out(stop: ir.Stop | None, called: bool) -> str:
-    if stop is not None and stop.dialect == D and stop.raw is not None:
+    if stop is not None and stop.dialect == NAME and stop.raw is not None:
         return stop.raw
     if called and (stop is None or stop.reason != "max_tokens"):
         return "tool_calls"
-    return stop_to(D, stop) or "stop"
+    return stop_to(NAME, stop) or "stop"
 
 
-def _choice_out(r: ir.Response, cv: dict[str, Any], same: bool) -> dict[str, Any]:
-    absent = cv.get("absent", ()) if same else ()
-    out: dict[str, Any] = dict(cv.get("rest", ()))
+def _choice_out(response: ir.Response, choice_entry: dict[str, Any], same: bool) -> dict[str, Any]:
+    absent = choice_entry.get(leftovers.ABSENT, ()) if same else ()
+    out: dict[str, Any] = leftovers.rest_first(choice_entry)
     out.setdefault("index", 0)
     if "message" not in absent:
-        out["message"] = _response_message_out(r.content, cv.get("message") or {}, same)
+        out["message"] = _response_message_out(response.content, choice_entry.get("message") or {}, same)
     if "finish_reason" not in absent:
-        out["finish_reason"] = _finish_out(r.stop, any(isinstance(p, ir.ToolCall) for p in r.content))
+        out["finish_reason"] = _finish_out(
+            response.stop, any(isinstance(part, ir.ToolCall) for part in response.content)
+        )
     return out
 
 
-def _response_message_out(content: list[ir.Part], v: dict[str, Any], same: bool) -> dict[str, Any]:
-    out: dict[str, Any] = dict(v.get("rest", ()))
-    if "role" not in v.get("absent", ()):
+def _response_message_out(content: list[ir.Part], entry: dict[str, Any], same: bool) -> dict[str, Any]:
+    out: dict[str, Any] = leftovers.rest_first(entry)
+    if not leftovers.is_absent(entry, "role"):
         out["role"] = "assistant"
     reasoning: list[ir.Reasoning] = []
     texts: list[str] = []
     refusal: list[str] = []
     calls: list[dict[str, Any]] = []
-    for p in content:
-        if isinstance(p, ir.Reasoning):
-            reasoning.append(p)
-        elif isinstance(p, ir.Text):
-            (refusal if _vend(p).get("refusal") == "field" else texts).append(p.text)
-        elif isinstance(p, ir.ToolCall):
-            calls.append(_tool_call_out(p))
-        elif isinstance(p, ir.Other) and p.dialect == D and _vend(p).get("slot") == "tool_calls":
-            calls.append(p.data)
+    for part in content:
+        if isinstance(part, ir.Reasoning):
+            reasoning.append(part)
+        elif isinstance(part, ir.Text):
+            (refusal if leftovers.entry_of(part.vendor, NAME).get("refusal") == "field" else texts).append(
+                part.text
+            )
+        elif isinstance(part, ir.ToolCall):
+            calls.append(_tool_call_out(part))
+        elif (
+            isinstance(part, ir.Other)
+            and part.dialect == NAME
+            and leftovers.entry_of(part.vendor, NAME).get("slot") == "tool_calls"
+        ):
+            calls.append(part.data)
     if reasoning:
-        out[_vend(reasoning[0]).get("key", "reasoning_content")] = "".join(p.text for p in reasoning)
+        out[leftovers.entry_of(reasoning[0].vendor, NAME).get("key", "reasoning_content")] = "".join(
+            part.text for part in reasoning
+        )
     if texts:
         out["content"] = "".join(texts)
     elif not same:
@@ -981,13 +1022,15 @@ class StreamToIR:
                 self._pre.append(chunk.to_json())
                 return out
             self._started = True
-            v: dict[str, Any] = {}
+            entry: dict[str, Any] = {}
             for key in ("system_fingerprint", "service_tier"):
                 if key in chunk.model_fields_set:
-                    v[key] = getattr(chunk, key)
+                    entry[key] = getattr(chunk, key)
             if self._pre:
-                v["pre"] = self._pre
-            out.append(ir.MessageStart(id=chunk.id, model=chunk.model, created=chunk.created, vendor={D: v}))
+                entry["pre"] = self._pre
+            out.append(
+                ir.MessageStart(id=chunk.id, model=chunk.model, created=chunk.created, vendor={NAME: entry})
+            )
         for choice in chunk.choices:
             if choice.index == 0 and not self._finished:  # nothing of choice 0 may follow its finish
                 self._choice(choice, out)
@@ -1012,7 +1055,7 @@ class StreamToIR:
             self._close_open(out)
             out.extend(ir.BlockStop(index=i) for i in sorted(self._tools.values()))
             self._finished = True
-            out.append(ir.Finish(stop=stop_from(D, choice.finish_reason)))
+            out.append(ir.Finish(stop=stop_from(NAME, choice.finish_reason)))
 
     def _new_block(self, part: ir.Part, out: list[ir.StreamEvent]) -> int:
         index = self._next
@@ -1032,7 +1075,7 @@ class StreamToIR:
             if kind == "reasoning":
                 part = ir.Reasoning()
             elif kind == "refusal":
-                part = ir.Text(text="", vendor={D: {"refusal": "field"}})
+                part = ir.Text(text="", vendor={NAME: {"refusal": "field"}})
             else:
                 part = ir.Text(text="")
             self._open, self._open_kind = self._new_block(part, out), kind
@@ -1042,18 +1085,18 @@ class StreamToIR:
             out.append(ir.BlockDelta(index=self._open, text=text))
 
     def _tool(self, call: Any, out: list[ir.StreamEvent]) -> None:
-        fn = call.function
+        function = call.function
         sig = _signature(call.__pydantic_extra__)
         index = self._tools.get(call.index)
         if index is None:
             self._close_open(out)
-            name = fn.name if fn is not None and fn.name else ""
+            name = function.name if function is not None and function.name else ""
             part = ir.ToolCall(id=call.id or "", name=name, arguments="", signature=sig)
             index = self._tools[call.index] = self._new_block(part, out)
         elif sig is not None:
             out.append(ir.BlockDelta(index=index, signature=sig))
-        if fn is not None and fn.arguments:
-            out.append(ir.BlockDelta(index=index, arguments=fn.arguments))
+        if function is not None and function.arguments:
+            out.append(ir.BlockDelta(index=index, arguments=function.arguments))
 
     def close(self) -> list[ir.StreamEvent]:
         """End if the stream finished; nothing if it was cut (no End: the caller sees a truncation)."""
@@ -1099,7 +1142,7 @@ class StreamFromIR:
 
     def _start(self, event: ir.MessageStart | None, out: list[Any]) -> None:
         self._started = True
-        v = _vend(event) if event is not None else {}
+        entry = leftovers.entry_of(event.vendor, NAME) if event is not None else {}
         self._head = {
             "id": event.id if event is not None else f"chatcmpl-{uuid.uuid4().hex}",
             "object": "chat.completion.chunk",
@@ -1107,10 +1150,10 @@ class StreamFromIR:
             "model": event.model if event is not None else "",
         }
         for key in ("system_fingerprint", "service_tier"):
-            if key in v:
-                self._head[key] = v[key]
+            if key in entry:
+                self._head[key] = entry[key]
         self._usage = event.usage if event is not None else None
-        out.extend(self._emit(dict(pre)) for pre in v.get("pre", ()))
+        out.extend(self._emit(dict(pre)) for pre in entry.get("pre", ()))
         out.append(self._chunk({"role": "assistant", "content": ""}))
 
     def feed(self, event: ir.StreamEvent) -> list[Any]:
@@ -1171,7 +1214,9 @@ class StreamFromIR:
                 call["extra_content"] = {"google": {"thought_signature": part.signature}}
             out.append(self._chunk({"tool_calls": [call]}))
         elif isinstance(part, ir.Text):
-            kind = self._blocks[event.index] = "refusal" if _vend(part).get("refusal") == "field" else "text"
+            kind = self._blocks[event.index] = (
+                "refusal" if leftovers.entry_of(part.vendor, NAME).get("refusal") == "field" else "text"
+            )
             if part.text:
                 out.append(self._chunk({"content" if kind == "text" else "refusal": part.text}))
         elif isinstance(part, ir.Reasoning):
@@ -1214,82 +1259,131 @@ class StreamFromIR:
 # The lossiness ledger
 # ================================================================================================
 
-_O = "openai"
 
 LOSSY: list[Lossy] = [
     # --- OpenAI fields that only OpenAI gets back -------------------------------------------------
-    Lossy(_O, "*", "request: n, logprobs, top_logprobs, logit_bias, metadata, store, service_tier, modalities, "
+    Lossy(NAME, "*", "request: n, logprobs, top_logprobs, logit_bias, metadata, store, service_tier, modalities, "
           "audio, prediction, web_search_options, verbosity, prompt_cache_key, prompt_cache_retention, "
           "safety_identifier, moderation, functions, function_call, and every unknown field",
           "no IR slot: kept in vendor['openai'] and restored only when converting back to OpenAI"),
-    Lossy(_O, "*", "request: stream_options.include_obfuscation (and any other stream_options key)",
+    Lossy(NAME, "*", "request: stream_options.include_obfuscation (and any other stream_options key)",
           "only include_usage has an IR slot"),
-    Lossy(_O, "*", "request: max_tokens vs max_completion_tokens",
+    Lossy(NAME, "*", "request: max_tokens vs max_completion_tokens",
           "both map to ir.max_tokens; which name was used is vendor-only (translations write "
           "max_completion_tokens); when both are given max_tokens is vendor-only"),
-    Lossy(_O, "*", "request: reasoning_effort",
+    Lossy(NAME, "*", "request: reasoning_effort",
           "ir.Thinking(effort); dialects with token budgets approximate it with the EFFORT_BUDGETS ladder"),
-    Lossy(_O, "*", "request: tools[type!=function] (custom tools), tool_choice allowed_tools/custom",
+    Lossy(NAME, "*", "request: tools[type!=function] (custom tools), tool_choice allowed_tools/custom",
           "no IR slot for grammar/free-text tools or tool allow-lists: vendor-only"),
-    Lossy(_O, "anthropic", "request: response_format {type: json_object}",
+    Lossy(NAME, "anthropic", "request: response_format {type: json_object}",
           "Anthropic has JSON output only with a schema"),
-    Lossy(_O, "*", "request: response_format {type: text}, response_format.* outside json_schema",
+    Lossy(NAME, "*", "request: response_format {type: text}, response_format.* outside json_schema",
           "the default; vendor-only"),
-    Lossy(_O, "*", "messages[].name",
+    Lossy(NAME, "*", "messages[].name",
           "ir.Message.name holds it, but Anthropic and Gemini messages have no author name"),
-    Lossy(_O, "*", "messages[role=function], messages[].function_call, messages[].audio",
+    Lossy(NAME, "*", "messages[role=function], messages[].function_call, messages[].audio",
           "deprecated function calling and audio replay: vendor-only (the function message keeps its role)"),
-    Lossy(_O, "*", "messages[role=assistant].refusal, refusal content parts",
+    Lossy(NAME, "*", "messages[role=assistant].refusal, refusal content parts",
           "become ir.Text flagged refusal: other dialects see the refusal as plain text"),
-    Lossy(_O, "anthropic", "messages[role=assistant].reasoning_content",
+    Lossy(NAME, "anthropic", "messages[role=assistant].reasoning_content",
           "ir.Reasoning without a signature; Anthropic only accepts signed thinking blocks back"),
-    Lossy(_O, "*", "content[].image_url.detail", "ir.Image.detail; Anthropic and Gemini have no detail level"),
-    Lossy(_O, "anthropic", "content[type=input_audio]", "Anthropic has no audio input"),
-    Lossy(_O, "*", "content parts of unknown type", "ir.Other(dialect='openai'): OpenAI only"),
+    Lossy(NAME, "*", "content[].image_url.detail", "ir.Image.detail; Anthropic and Gemini have no detail level"),
+    Lossy(NAME, "anthropic", "content[type=input_audio]", "Anthropic has no audio input"),
+    Lossy(NAME, "*", "content parts of unknown type", "ir.Other(dialect='openai'): OpenAI only"),
     # --- responses -----------------------------------------------------------------------------------
-    Lossy(_O, "*", "response: choices[1:] (n > 1)", "the IR holds one candidate; the others are vendor-only"),
-    Lossy(_O, "*", "response: system_fingerprint, service_tier, choices[].logprobs, message.annotations, "
+    Lossy(NAME, "*", "response: choices[1:] (n > 1)", "the IR holds one candidate; the others are vendor-only"),
+    Lossy(NAME, "*", "response: system_fingerprint, service_tier, choices[].logprobs, message.annotations, "
           "message.audio, message.function_call, Azure content_filter_results/prompt_filter_results",
           "no IR slot: vendor-only"),
-    Lossy(_O, "*", "response: empty-string content/refusal/reasoning_content",
+    Lossy(NAME, "*", "response: empty-string content/refusal/reasoning_content",
           "no part is made for an empty string (as a stream's empty delta opens no block): vendor-only"),
-    Lossy(_O, "*", "usage: prompt_tokens_details and completion_tokens_details other than cached_tokens, "
+    Lossy(NAME, "*", "usage: prompt_tokens_details and completion_tokens_details other than cached_tokens, "
           "cache_write_tokens, reasoning_tokens; a total_tokens that is not prompt + completion",
           "the IR splits usage into non-overlapping parts only: vendor-only"),
-    Lossy(_O, "*", "finish_reason", "mapped through the stop tables; the raw word comes back only to OpenAI"),
+    Lossy(NAME, "*", "finish_reason", "mapped through the stop tables; the raw word comes back only to OpenAI"),
     # --- streams (lost even OpenAI → IR → OpenAI: the stream is re-synthesised) --------------------
-    Lossy(_O, _O, "stream: per-chunk obfuscation, logprobs, content_filter_results, usage: null, "
+    Lossy(NAME, NAME, "stream: per-chunk obfuscation, logprobs, content_filter_results, usage: null, "
           "system_fingerprint changes after the first chunk",
           "StreamToIR keeps the semantic content only (obfuscation is random padding)"),
-    Lossy(_O, _O, "stream: choices with index > 0 (n > 1)", "StreamToIR reads choice 0 only"),
-    Lossy(_O, _O, "stream: delta.function_call, delta.audio, custom tool-call deltas, empty-string deltas",
+    Lossy(NAME, NAME, "stream: choices with index > 0 (n > 1)", "StreamToIR reads choice 0 only"),
+    Lossy(NAME, NAME, "stream: delta.function_call, delta.audio, custom tool-call deltas, empty-string deltas",
           "no IR stream event for them"),
-    Lossy(_O, _O, "stream: the chunk boundaries and the first chunk's exact delta",
+    Lossy(NAME, NAME, "stream: the chunk boundaries and the first chunk's exact delta",
           "StreamFromIR writes one chunk per IR delta and a role chunk {role, content: ''}"),
     # --- IR (from other dialects) that OpenAI cannot express ---------------------------------------
-    Lossy("*", _O, "ir.Request.top_k", "OpenAI has no top_k"),
-    Lossy("*", _O, "ir.Request.system non-text parts", "the system message gets the text parts only"),
-    Lossy("*", _O, "cache_control on parts, tools and system (Anthropic)", "OpenAI caches implicitly"),
-    Lossy("*", _O, "ir.Reasoning in request messages (thinking text, signature, redacted)",
+    Lossy("*", NAME, "ir.Request.top_k", "OpenAI has no top_k"),
+    Lossy("*", NAME, "ir.Request.system non-text parts", "the system message gets the text parts only"),
+    Lossy("*", NAME, "cache_control on parts, tools and system (Anthropic)", "OpenAI caches implicitly"),
+    Lossy("*", NAME, "ir.Reasoning in request messages (thinking text, signature, redacted)",
           "OpenAI rejects reasoning in input messages: dropped"),
-    Lossy("*", _O, "ir.Reasoning.signature, redacted thinking, signature deltas (responses and streams)",
+    Lossy("*", NAME, "ir.Reasoning.signature, redacted thinking, signature deltas (responses and streams)",
           "reasoning_content has no signature slot: dropped (the text is kept)"),
-    Lossy("*", _O, "ir.ToolResult.is_error", "OpenAI tool messages have no error flag"),
-    Lossy("*", _O, "ir.ToolResult non-text content (images, files)",
+    Lossy("*", NAME, "ir.ToolResult.is_error", "OpenAI tool messages have no error flag"),
+    Lossy("*", NAME, "ir.ToolResult non-text content (images, files)",
           "a tool message holds text only: moved to the user message that follows the tool messages"),
-    Lossy("*", _O, "ir.Image by file_id, ir.File by URL, ir.Audio without format",
+    Lossy("*", NAME, "ir.Image by file_id, ir.File by URL, ir.Audio without format",
           "not addressable in Chat Completions: request_from_ir raises invalid_request"),
-    Lossy("*", _O, "ir.Other parts of other dialects (server tool blocks, executable code...)",
+    Lossy("*", NAME, "ir.Other parts of other dialects (server tool blocks, executable code...)",
           "no OpenAI content part for them: dropped"),
-    Lossy("*", _O, "ir.Text.citations, citation deltas", "OpenAI annotations have another shape: dropped"),
-    Lossy("*", _O, "the order of text, tool calls and text within one assistant turn; text block boundaries",
+    Lossy("*", NAME, "ir.Text.citations, citation deltas", "OpenAI annotations have another shape: dropped"),
+    Lossy("*", NAME, "the order of text, tool calls and text within one assistant turn; text block boundaries",
           "OpenAI has one content string and one tool_calls list: texts are joined, calls come after"),
-    Lossy("*", _O, "ir.Thinking.budget_tokens, mode=adaptive, include_thoughts",
+    Lossy("*", NAME, "ir.Thinking.budget_tokens, mode=adaptive, include_thoughts",
           "reasoning_effort is a level: a budget rounds down to the ladder, adaptive sends no effort"),
-    Lossy("*", _O, "ir.Stop.sequence and stop reasons pause_turn, refusal, error, other",
+    Lossy("*", NAME, "ir.Stop.sequence and stop reasons pause_turn, refusal, error, other",
           "OpenAI has no matched-sequence field; the reasons map to stop/content_filter"),
-    Lossy("*", _O, "usage vendor fields of other dialects (cache_creation breakdown, server_tool_use...)",
+    Lossy("*", NAME, "usage vendor fields of other dialects (cache_creation breakdown, server_tool_use...)",
           "only the IR parts are written (prompt = input + cache_read + cache_write)"),
-    Lossy("*", _O, "ir.Response.created absent (Anthropic, Gemini)", "OpenAI requires created: conversion time"),
-    Lossy("*", _O, "ir.StreamError", "not a chunk: StreamFromIR.feed raises ProviderError(kind='upstream')"),
+    Lossy("*", NAME, "ir.Response.created absent (Anthropic, Gemini)", "OpenAI requires created: conversion time"),
+    Lossy("*", NAME, "ir.StreamError", "not a chunk: StreamFromIR.feed raises ProviderError(kind='upstream')"),
 ]  # fmt: skip
+
+
+# ================================================================================================
+# The Dialect object
+# ================================================================================================
+
+
+class OpenAIDialect:
+    """OpenAI Chat Completions as a :class:`providers.convert.dialect.Dialect`. The request body names its
+    model, so ``model`` is ignored; ``include_usage`` is the only stream option this wire has."""
+
+    name: Final = NAME
+    lossy: Final = LOSSY
+
+    def request_to_ir(self, body: Body, *, model: str | None = None) -> ir.Request:
+        return request_to_ir(_unwired(body, ChatCompletionRequest))
+
+    def request_from_ir(self, request: ir.Request) -> dict[str, Any]:
+        return request_json_from_ir(request)
+
+    def response_to_ir(self, body: Body) -> ir.Response:
+        return response_to_ir(_unwired(body, ChatCompletionResponse))
+
+    def response_from_ir(self, response: ir.Response) -> dict[str, Any]:
+        return response_json_from_ir(response)
+
+    def stream_to_ir(self) -> StreamToIR:
+        return StreamToIR()
+
+    def stream_from_ir(
+        self,
+        *,
+        include_usage: bool = True,
+        message_id: str | None = None,
+        model: str | None = None,
+        as_json: bool = True,
+    ) -> StreamFromIR:
+        return StreamFromIR(include_usage=include_usage, as_json=as_json)
+
+
+def _unwired(body: Body, model: type[W]) -> W | Mapping[str, Any] | bytes | str:
+    """``body`` as ``request_to_ir``/``response_to_ir`` take it (they validate JSON themselves)."""
+    if isinstance(body, model):
+        return body
+    if isinstance(body, Wire):
+        raise TypeError(f"expected {model.__name__} or its wire JSON, got {type(body).__name__}")
+    return body
+
+
+DIALECT: Final = OpenAIDialect()

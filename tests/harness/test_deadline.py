@@ -51,8 +51,8 @@ class OtherTimeouts(AnthropicProvider):
 @pytest.fixture
 def user_module() -> Iterator[str]:
     holder = types.ModuleType("wirecheck_test_deadline")
-    holder.NoTimeouts = NoTimeouts  # type: ignore[attr-defined]
-    holder.OtherTimeouts = OtherTimeouts  # type: ignore[attr-defined]
+    setattr(holder, "NoTimeouts", NoTimeouts)  # noqa: B010 (a module built at run time, as a user's would be)
+    setattr(holder, "OtherTimeouts", OtherTimeouts)  # noqa: B010
     sys.modules[holder.__name__] = holder
     yield holder.__name__
     del sys.modules[holder.__name__]

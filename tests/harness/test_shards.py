@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -230,7 +231,7 @@ def test_an_empty_shard_runs_nothing_and_the_merge_of_a_passing_run_exits_0(
 # --- refusals ------------------------------------------------------------------------------------------------
 
 
-def _edited(runs: Runs, tmp_path: Path, index: int, edit) -> Path:  # type: ignore[no-untyped-def]
+def _edited(runs: Runs, tmp_path: Path, index: int, edit: Callable[[dict[str, Any]], object]) -> Path:
     data = _load(runs.shards[index - 1])
     edit(data)
     path = tmp_path / f"edited{index}.json"
@@ -268,8 +269,8 @@ def test_reports_of_different_runs_are_refused_naming_the_file(
     runs: Runs,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    edit,
-    message: str,  # type: ignore[no-untyped-def]
+    edit: Callable[[dict[str, Any], Runs], object],
+    message: str,
 ) -> None:
     edited = _edited(runs, tmp_path, 2, lambda d: edit(d, runs))
     code, out, err = _merge(capsys, runs.shards[0], edited, runs.shards[2], "--json", tmp_path / "m.json")

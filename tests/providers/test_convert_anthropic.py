@@ -523,7 +523,7 @@ def test_usage_maps_onto_non_overlapping_ir_parts():
     assert u is not None
     assert (u.input_tokens, u.cache_write_tokens, u.cache_read_tokens) == (10, 20, 30)
     assert (u.output_tokens, u.reasoning_tokens, u.completion_total) == (15, 35, 50)
-    assert set(u.vendor["anthropic"]) == {"cache_creation", "server_tool_use"}
+    assert set(u.vendor["anthropic"]["rest"]) == {"cache_creation", "server_tool_use"}
     assert r.stop == ir.Stop(reason="stop_sequence", raw="stop_sequence", dialect="anthropic", sequence="END")
     assert_strict_equal(conv.response_from_ir(r).to_json(), obj)
 

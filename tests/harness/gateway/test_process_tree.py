@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ def _ppid(pid: int) -> int:
     return int(text[text.rfind(")") + 2 :].split()[1])
 
 
-def _wait_for(what: str, condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(what: str, condition: Callable[[], object], timeout: float) -> None:
     end = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > end:

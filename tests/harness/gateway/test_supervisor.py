@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ time.sleep(3600)
 """
 
 
-def _wait_for(what: str, condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(what: str, condition: Callable[[], object], timeout: float) -> None:
     end = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > end:
