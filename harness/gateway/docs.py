@@ -18,6 +18,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +55,25 @@ def _clause(clause: dict[str, Any], page_dir: str = PAGE_DIR) -> str:
     return f"[{_cell(ref)}]({_link(clause['url'], page_dir)})" if clause.get("url") else _cell(ref)
 
 
-def deviation_text(r: CaseResult) -> str:
-    if r.verdict is Verdict.EXPECTED_FAILURE and r.baseline:
-        return r.baseline.get("reason", "")
+def deviation_text(r: CaseResult, entry: Mapping[str, Any] | None = None) -> str:
+    """What the gateway did: the reason of the baseline ``entry`` that excuses ``r`` (default: the one the
+    result names), or its first failing check when nothing excuses it."""
+    entry = entry if entry is not None else r.baseline
+    if r.verdict is Verdict.EXPECTED_FAILURE and entry:
+        return entry.get("reason", "")
     failed = r.failed_checks
     return f"(not in the baseline) {failed[0].id}: {failed[0].message}" if failed else r.message
+
+
+def _excusing(r: CaseResult, baseline: Baseline | None) -> list[Mapping[str, Any]]:
+    """Every baseline entry that excuses one of ``r``'s failing checks (an expected failure can have several,
+    each its own deviation), else the entry the result names."""
+    named = [r.baseline] if r.baseline else [{}]
+    if baseline is None or r.verdict is not Verdict.EXPECTED_FAILURE:
+        return named
+    failed = {c.id for c in r.failed_checks}
+    found = [e.to_json() for e in baseline.entries if e.covers(r) and (e.check is None or e.check in failed)]
+    return found or named
 
 
 def _upstream(r: CaseResult) -> str:
@@ -136,11 +151,17 @@ def render(
         if r.verdict in (Verdict.EXPECTED_FAILURE, Verdict.FAIL) and r.family != "baseline"
     ]
     groups: dict[tuple[str, str], list[CaseResult]] = defaultdict(list)
+    excused: dict[tuple[str, str], set[str]] = defaultdict(set)  # the checks each row's entries name
     for r in deviating:
-        # A deviation a pattern entry excuses across the suite is one row, not one per case.
-        pattern = (r.baseline or {}).get("case", "")
-        key = pattern if r.verdict is Verdict.EXPECTED_FAILURE and "*" in pattern else r.case_id
-        groups[(key, deviation_text(r))].append(r)
+        for entry in _excusing(r, baseline):
+            # A deviation a pattern entry excuses across the suite is one row, not one per case.
+            pattern = entry.get("case", "")
+            key = pattern if r.verdict is Verdict.EXPECTED_FAILURE and "*" in pattern else r.case_id
+            row = (key, deviation_text(r, entry))
+            if r not in groups[row]:
+                groups[row].append(r)
+            if r.verdict is Verdict.EXPECTED_FAILURE and entry.get("check"):
+                excused[row].add(entry["check"])
     run_variants = list(dict.fromkeys(r.variant for r in run.results))
     with_variants = run_variants != ["plain"]
     lines += [
@@ -160,14 +181,16 @@ def render(
         upstreams = ", ".join(sorted({_upstream(r) for r in rs}))
         variants = f" {_variants(rs, run_variants)} |" if with_variants else ""
         if "*" in case_id:
-            check = (rs[0].baseline or {}).get("check", "")
+            check = ", ".join(
+                sorted(excused.get((case_id, what)) or {(rs[0].baseline or {}).get("check", "")})
+            )
             cases = len({r.case_id for r in rs})
             lines.append(
                 f"| `{case_id}` ({cases} cases) | {upstreams} |{variants} {_cell(what)} "
                 f"| (in the reason) | `{check}` |"
             )
             continue
-        checks = sorted({c.id for r in rs for c in r.failed_checks})
+        checks = sorted(excused.get((case_id, what)) or {c.id for r in rs for c in r.failed_checks})
         lines.append(
             f"| `{case_id}` | {upstreams} |{variants} {_cell(what)} | "
             f"{_clause(rs[0].clause, page_dir)} | {', '.join(f'`{c}`' for c in checks)} |"

@@ -59,3 +59,34 @@ def test_plain_run_has_no_variants_column() -> None:
     page = docs.render(run, load_adapter(ADAPTER))
     assert "| Case | Upstreams | What the gateway did |" in page
     assert "Variants" not in page.split("## SDK oracles", 1)[0]
+
+
+def test_an_expected_failure_excused_by_two_entries_is_two_deviations(tmp_path: Path) -> None:
+    """Each baseline entry that excuses a failing check of a result is its own row, with its own reason and
+    check: a deviation only one wire variant shows is not hidden behind another entry's reason."""
+    from harness.baseline import Baseline
+
+    baseline_file = tmp_path / "baseline.yaml"
+    baseline_file.write_text(
+        "entries:\n"
+        '  - {case: "**", provider: gw/openai, check: stream.schema, reason: "finish_reason left out"}\n'
+        '  - {case: "**", provider: gw/openai, variant: minimal, check: stream.grammar.openai.one_id,'
+        ' reason: "ids minted per chunk"}\n'
+    )
+    checks = [
+        CheckResult("stream.schema", "stream", "fail", "finish_reason missing"),
+        CheckResult("stream.grammar.openai.one_id", "stream", "fail", "two ids"),
+    ]
+    result = _result("openai.stream.text.001", "openai", "minimal", Verdict.FAIL, checks)
+    baseline = Baseline.load(baseline_file)
+    applied = next(
+        r
+        for r in baseline.apply([result], {"openai.stream.text.001"}, ["gw/openai"])
+        if r.case_id == result.case_id
+    )
+    assert applied.verdict is Verdict.EXPECTED_FAILURE
+    page = docs.render(RunResult([applied], ["gw/openai"], case_count=1), load_adapter(ADAPTER), baseline)
+    rows = [line for line in page.splitlines() if line.startswith("| `**`")]
+    assert len(rows) == 2, page
+    assert any("ids minted per chunk" in row and "`stream.grammar.openai.one_id`" in row for row in rows)
+    assert any("finish_reason left out" in row and "`stream.schema`" in row for row in rows)
