@@ -14,32 +14,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from harness.gateway.supervisor import alive, descendants
+from tests.harness.gateway.processes import parent_of, wait_for
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 SCENARIOS = ROOT / "scenarios" / "openai_chat.yaml"
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-
-
-def _ppid(pid: int) -> int:
-    text = Path(f"/proc/{pid}/stat").read_text()
-    return int(text[text.rfind(")") + 2 :].split()[1])
-
-
-def _wait_for(what: str, condition: Callable[[], object], timeout: float) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError(f"not within {timeout:g}s: {what}")
-        time.sleep(0.05)
 
 
 TWO_CASES = """\
@@ -96,15 +82,15 @@ class Run:
                 env={**os.environ, "TMPDIR": str(self.tmp)},
             )  # fmt: skip
         try:
-            _wait_for("the gateway's three processes", lambda: pids.exists(), 60)
-            _wait_for("the ready line", lambda: "ready at" in self.stderr.read_text(), 30)
+            wait_for("the gateway's three processes", lambda: pids.exists(), 60)
+            wait_for("the ready line", lambda: "ready at" in self.stderr.read_text(), 30)
         except AssertionError:
             self.process.kill()
             self.process.wait(10)
             raise AssertionError(self.stderr.read_text()) from None
         first, worker, escaped = (int(line) for line in pids.read_text().split())
         # the supervisor (the first process's parent) is part of what must go
-        self.gateway = [_ppid(first), first, worker, escaped]
+        self.gateway = [parent_of(first), first, worker, escaped]
         assert os.getsid(escaped) != os.getpgid(first), "the escaped child left the group"
         assert self.temporary(), "the run's temporary folder exists while it runs"
 
@@ -114,8 +100,8 @@ class Run:
     def stop(self, sig: int) -> int:
         self.process.send_signal(sig)
         code = self.process.wait(60)
-        _wait_for("no process of the gateway left", lambda: not any(alive(p) for p in self.gateway), 30)
-        _wait_for("no temporary folder left", lambda: not self.temporary(), 30)
+        wait_for("no process of the gateway left", lambda: not any(alive(p) for p in self.gateway), 30)
+        wait_for("no temporary folder left", lambda: not self.temporary(), 30)
         return code
 
 
@@ -146,7 +132,7 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path: Path) -> None:
 def test_ctrl_c_still_writes_the_reports_of_the_cases_that_finished(tmp_path: Path) -> None:
     run = Run(tmp_path, two_cases=True)
     hanging = Path(str(run.pids) + ".hanging")
-    _wait_for("the second case to reach the gateway", hanging.exists, 60)
+    wait_for("the second case to reach the gateway", hanging.exists, 60)
     code = run.stop(signal.SIGINT)
     err = run.stderr.read_text()
     assert code == 130 and err.endswith("wirecheck: interrupted\n") and "Traceback" not in err
@@ -166,17 +152,17 @@ def test_descendants_follows_the_ppid_links_through_a_process_that_left_its_grou
     parent = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
     tree: list[int] = []
     try:
-        _wait_for("the forked child", lambda: len(descendants(parent.pid)) == 1, 10)
+        wait_for("the forked child", lambda: len(descendants(parent.pid)) == 1, 10)
         tree = descendants(parent.pid)
         (child,) = tree
-        assert _ppid(child) == parent.pid and os.getsid(child) == child
+        assert parent_of(child) == parent.pid and os.getsid(child) == child
         assert set(descendants(os.getpid())) >= {parent.pid, child}
     finally:
         for pid in tree:  # first: once the parent is gone, the child is no longer its descendant
             os.kill(pid, signal.SIGKILL)
         parent.kill()
         parent.wait(10)
-    _wait_for("the child's end", lambda: not alive(child), 10)
+    wait_for("the child's end", lambda: not alive(child), 10)
 
 
 def test_the_subreaper_call_works_here() -> None:

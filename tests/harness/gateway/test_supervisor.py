@@ -10,13 +10,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from harness.gateway.process import SUPERVISOR
 from harness.gateway.supervisor import alive
+from tests.harness.gateway.processes import parent_of, wait_for
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -36,19 +36,6 @@ if os.fork() == 0:
     os._exit(0)
 time.sleep(3600)
 """
-
-
-def _wait_for(what: str, condition: Callable[[], object], timeout: float) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError(f"not within {timeout:g}s: {what}")
-        time.sleep(0.05)
-
-
-def _ppid(pid: int) -> int:
-    text = Path(f"/proc/{pid}/stat").read_text()
-    return int(text[text.rfind(")") + 2 :].split()[1])
 
 
 class Supervised:
@@ -81,9 +68,9 @@ def test_an_orphan_of_the_gateway_is_reparented_to_the_supervisor_and_ended_with
     folder = tmp_path / "tmp"
     folder.mkdir()
     run = Supervised([sys.executable, "-c", DOUBLE_FORK, str(pid_file), "plain"], remove=folder)
-    _wait_for("the orphan", pid_file.exists, 30)
+    wait_for("the orphan", pid_file.exists, 30)
     orphan = int(pid_file.read_text())
-    _wait_for("its reparenting", lambda: _ppid(orphan) == run.process.pid, 10)  # not to init: a subreaper
+    wait_for("its reparenting", lambda: parent_of(orphan) == run.process.pid, 10)  # not to init: a subreaper
     assert run.stop() == -signal.SIGTERM  # the gateway died of the SIGTERM, and so does its supervisor
     assert not alive(orphan) and not folder.exists()
     assert run.reported() == b""  # stopped, not ended on its own: nothing to report
@@ -92,7 +79,7 @@ def test_an_orphan_of_the_gateway_is_reparented_to_the_supervisor_and_ended_with
 def test_a_gateway_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path: Path) -> None:
     pid_file = tmp_path / "orphan"
     run = Supervised([sys.executable, "-c", DOUBLE_FORK, str(pid_file), "stubborn"], grace=0.5)
-    _wait_for("the orphan", pid_file.exists, 30)
+    wait_for("the orphan", pid_file.exists, 30)
     orphan = int(pid_file.read_text())
     started = time.monotonic()
     assert run.stop() == -signal.SIGKILL
