@@ -47,28 +47,15 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from providers.convert import leftovers
-from providers.convert.dialect import Body, parse_body
-from providers.convert.tables import EFFORT_BUDGETS, Lossy, stop_from, stop_to
+from providers.convert.dialect import Body, Converters, StreamOptions, parse_body
+from providers.convert.tables import EFFORT_BUDGETS, LEDGER, Lossy, stop_from, stop_to
 from providers.errors import ProviderError
 from providers.types import anthropic as wire
 from providers.types import ir
 
-__all__ = [
-    "DEFAULT_MAX_TOKENS",
-    "DIALECT",
-    "ERROR_STATUS",
-    "LOSSY",
-    "NAME",
-    "AnthropicDialect",
-    "StreamFromIR",
-    "StreamToIR",
-    "request_from_ir",
-    "request_json_from_ir",
-    "request_to_ir",
-    "response_from_ir",
-    "response_json_from_ir",
-    "response_to_ir",
-]
+__all__ = ["DEFAULT_MAX_TOKENS", "DIALECT", "ERROR_STATUS", "LOSSY", "NAME", "StreamFromIR", "StreamToIR"]
+__all__ += ["request_from_ir", "request_json_from_ir", "request_to_ir"]
+__all__ += ["response_from_ir", "response_json_from_ir", "response_to_ir"]
 
 NAME = "anthropic"
 #: ``max_tokens`` sent when the IR request has none (the Messages API requires it).
@@ -1357,135 +1344,31 @@ class StreamFromIR:
         out.append({"type": "content_block_delta", "index": index, "delta": delta})
 
 
-# --- the lossiness ledger --------------------------------------------------------------------------
+# --- the lossiness ledger and the Dialect object ------------------------------------------------------
 
-# fmt: off
-#: Anthropic fields with no IR slot: kept in ``vendor["anthropic"]`` (so Anthropic → IR → Anthropic keeps
-#: them), never seen by another dialect.
-_FROM_ANTHROPIC: list[tuple[str, str]] = [
-    ("cache_control (top level)", "automatic prompt caching has no IR slot"),
-    ("service_tier, container, inference_geo, speed, context_management, mcp_servers, unknown request fields",
-     "no IR slot"),
-    ("metadata (other than user_id)", "only metadata.user_id maps (to Request.user)"),
-    ("tools[] server tools (web_search_*, bash_*, code_execution_*, advisor_*, ...) and tools without a name "
-     "(mcp_toolset)", "the IR has no server-tool concept; kept with their positions"),
-    ("tools[].type \"custom\", unknown tool fields (defer_loading, ...)", "no IR slot; kept in Tool.vendor"),
-    ("tool_choice of an unknown type", "no IR mode; its disable_parallel_tool_use is not mapped either"),
-    ("thinking of an unknown type (between_tools, ...), thinking.display other than summarized/omitted",
-     "no IR mode; kept in Thinking.vendor"),
-    ("output_config other than effort and a json_schema format (task_budget, ...)", "no IR slot"),
-    ("blocks server_tool_use, *_tool_result, search_result, compaction, container_upload, tool_reference, "
-     "any unknown block type", "become ir.Other, which only Anthropic writes"),
-    ("document.context, document.citations (config)", "no IR slot"),
-    ("image/document source of type content or of an unknown type", "the whole block becomes ir.Other"),
-    ("tool_use.caller and unknown block fields", "no IR slot; kept in the part's vendor"),
-    ("tool_use.input spelling (key order, number text)", "the IR holds it as compact JSON text (same value)"),
-    ("response stop_details, container, unknown fields", "no IR slot"),
-    ("usage.cache_creation (5m/1h split), server_tool_use, service_tier, inference_geo, speed, iterations",
-     "no IR slot; kept in Usage.vendor"),
-    ("stop_reason pause_turn / refusal / model_context_window_exceeded",
-     "mapped by tables.ANTHROPIC_STOP_IN; the raw word survives only into Anthropic"),
-    ("stream ping events; content_block_start indices that are not dense",
-     "pings carry nothing; indices are renumbered densely (StreamToIR.remapped counts it)"),
-    ("stream input_json_delta fragments of server-tool blocks", "gathered; written back as one fragment"),
-    ("stream error event", "the IR status is derived from error.type (ERROR_STATUS); the SDK would say 200"),
-]
-#: IR fields (or values) the Messages API cannot express, and what is sent instead.
-_INTO_ANTHROPIC: list[tuple[str, str]] = [
-    ("Request.max_tokens = None", f"max_tokens is required: {DEFAULT_MAX_TOKENS} is sent"),
-    ("Request.seed, presence_penalty, frequency_penalty", "no Anthropic parameter; dropped"),
-    ("Request.include_usage", "Anthropic always reports usage; ignored"),
-    ("Request.top_k that is not a whole number (Gemini's topK is a number)",
-     "refused with invalid_request; a whole float (40.0) is sent as an integer"),
-    ("Request.response_format other than json_schema (json_object, text)",
-     "output_config.format takes only json_schema; dropped"),
-    ("Request.response_format json_schema name/strict/description", "only the schema is sent"),
-    ("Request.user", "sent as metadata.user_id"),
-    ("Message.name", "no Anthropic field; dropped"),
-    ("Message role system/developer after the first other turn",
-     "becomes a user message (leading ones fold into system, in order)"),
-    ("Message role tool, and roles other than assistant",
-     "become user messages; adjacent tool-result turns are coalesced, tool_result blocks first"),
-    ("empty Text parts, messages left with no content", "the API rejects empty text: dropped"),
-    ("Reasoning without signature or redacted data (OpenAI reasoning_content)",
-     "dropped from requests (the API rejects unsigned thinking); signature \"\" in replies and streams"),
-    ("ToolCall.signature (Gemini thoughtSignature)", "no Anthropic field; dropped"),
-    ("ToolCall.arguments exact text", "sent as the parsed object (whitespace, duplicate keys lost); text "
-     "that is not a JSON object raises"),
-    ("ToolResult.name", "Anthropic pairs results by tool_use_id only; dropped"),
-    ("Image.detail", "no Anthropic field; dropped"),
-    ("Audio parts", "the Messages API takes no audio; dropped"),
-    ("Other parts of another dialect", "dropped"),
-    ("Text.citations shaped as another dialect's (url_citation, untyped)", "dropped (the SDK rejects them)"),
-    ("File.filename", "sent as document.title"),
-    ("Tool without parameters", "input_schema {\"type\":\"object\",\"properties\":{}} is sent"),
-    ("ToolChoice none with parallel_tool_calls", "tool_choice none takes no disable_parallel_tool_use"),
-    ("Request.parallel_tool_calls = false without tool_choice",
-     "sent as tool_choice {type: auto, disable_parallel_tool_use: true} (when there are tools)"),
-    ("Thinking.effort / budget_tokens from another dialect",
-     "thinking enabled with budget_tokens from EFFORT_BUDGETS, clamped to >= 1024 and < max_tokens; "
-     "with max_tokens <= 1024 thinking cannot fit under the caller's cap and is not sent; "
-     "effort none or budget 0 → disabled; budget < 0 → adaptive "
-     "(+ output_config.effort, minimal → low)"),
-    ("Thinking.include_thoughts", "sent as thinking.display summarized/omitted"),
-    ("Response.created", "no Anthropic field; dropped"),
-    ("Response.usage = None", "usage is required: zeros are sent"),
-    ("Usage.reasoning_tokens", "added into output_tokens, also given as output_tokens_details.thinking_tokens"),
-    ("Stop reason content_filter / error / other",
-     "refusal / end_turn / end_turn (tool_use when the turn holds tool calls, bifrost#6123)"),
-    ("stream BlockDelta.signature on a ToolCall; blocks of Image/File/Audio/foreign Other parts; deltas "
-     "after a block stopped or of the wrong kind", "no place in the grammar: dropped (StreamFromIR.dropped)"),
-    ("stream: interleaved blocks", "replayed one at a time, in start order (buffered)"),
-    ("stream without Finish", "truncated: open blocks are closed, no message_delta/message_stop"),
-    ("StreamError.status", "an error event carries only error.type (derived from the status when no type "
-     "is given) and message"),
-]
-# fmt: on
-
-LOSSY: list[Lossy] = [Lossy(NAME, "*", f, r) for f, r in _FROM_ANTHROPIC] + [
-    Lossy("*", NAME, f, r) for f, r in _INTO_ANTHROPIC
-]
+#: Anthropic fields with no IR slot (kept in ``vendor["anthropic"]``, never seen by another dialect), and
+#: IR fields the Messages API cannot express with what is sent instead (its rows of lossy.toml).
+LOSSY: list[Lossy] = list(LEDGER[NAME])
 
 
-# --- the Dialect object ----------------------------------------------------------------------------
+def _read_request(body: Body, model: str | None) -> ir.Request:
+    """``request_to_ir`` of any ``Body``: the body names its model, so ``model`` (the URL's) is not read."""
+    return request_to_ir(parse_body(body, wire.MessagesRequest))
 
 
-class AnthropicDialect:
-    """Anthropic Messages as a :class:`providers.convert.dialect.Dialect`. The request body names its model,
-    so ``model`` is ignored by ``request_to_ir``; ``stream_from_ir`` uses ``message_id`` and ``model``
-    (the names of a message whose IR stream has no ``MessageStart``)."""
-
-    name: Final = NAME
-    lossy: Final = LOSSY
-
-    def request_to_ir(self, body: Body, *, model: str | None = None) -> ir.Request:
-        return request_to_ir(parse_body(body, wire.MessagesRequest))
-
-    def request_from_ir(self, request: ir.Request) -> dict[str, Any]:
-        return request_json_from_ir(request)
-
-    def response_to_ir(self, body: Body) -> ir.Response:
-        return response_to_ir(parse_body(body, wire.MessagesResponse))
-
-    def response_from_ir(self, response: ir.Response) -> dict[str, Any]:
-        return response_json_from_ir(response)
-
-    def stream_to_ir(self) -> StreamToIR:
-        return StreamToIR()
-
-    def stream_from_ir(
-        self,
-        *,
-        include_usage: bool = True,
-        message_id: str | None = None,
-        model: str | None = None,
-        as_json: bool = True,
-    ) -> StreamFromIR:
-        return StreamFromIR(
-            message_id="msg_unknown" if message_id is None else message_id,
-            model="" if model is None else model,
-            as_json=as_json,
-        )
+def _write_stream(options: StreamOptions) -> StreamFromIR:
+    """``message_id`` and ``model`` name a message whose IR stream has no ``MessageStart``."""
+    message_id = "msg_unknown" if options.message_id is None else options.message_id
+    return StreamFromIR(message_id=message_id, model=options.model or "", as_json=options.as_json)
 
 
-DIALECT: Final = AnthropicDialect()
+#: Anthropic Messages as a :class:`providers.convert.dialect.Dialect`.
+DIALECT: Final = Converters(
+    NAME,
+    _read_request,
+    request_json_from_ir,
+    lambda body: response_to_ir(parse_body(body, wire.MessagesResponse)),
+    response_json_from_ir,
+    StreamToIR,
+    _write_stream,
+)

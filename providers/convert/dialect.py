@@ -18,8 +18,10 @@ picks a dialect by name and never branches on which one it got:
   validated models otherwise). Every dialect accepts every option and uses those its wire has: OpenAI
   ``include_usage`` (a usage chunk at the end), Anthropic ``message_id`` and ``model`` (the names of a
   message whose IR stream has no ``MessageStart``); Gemini uses none.
-- ``lossy``: the rows of ``providers.convert.tables.LOSSY`` this dialect contributes (what does not
-  survive a translation, and why).
+- ``lossy``: the rows of the lossiness ledger (``providers.convert.tables.LEDGER``, read from
+  ``lossy.toml``) this dialect's converter module lists (what does not survive a translation, and why).
+
+Each module builds its ``DIALECT`` as a ``Converters``: its own functions behind the protocol's names.
 
 Errors: a malformed input body raises ``pydantic.ValidationError`` (naming its field) or ``ValueError``
 (not JSON); IR that the wire cannot express raises ``ProviderError``. An error reported inside a stream is
@@ -32,14 +34,15 @@ share sub-objects with the IR: treat them as read-only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from providers.convert.tables import Lossy
+from providers.convert.tables import LEDGER, Lossy
 from providers.types import ir
 from providers.types._base import Wire
 
-__all__ = ["Body", "Dialect", "StreamFromIR", "StreamToIR", "parse_body"]
+__all__ = ["Body", "Converters", "Dialect", "StreamFromIR", "StreamOptions", "StreamToIR", "parse_body"]
 
 #: A wire body as a converter accepts it: parsed JSON, its bytes or text, or the validated wire model.
 Body = Mapping[str, Any] | bytes | str | Wire
@@ -91,6 +94,67 @@ class Dialect(Protocol):
         model: str | None = None,
         as_json: bool = True,
     ) -> StreamFromIR: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOptions:
+    """The options of ``Dialect.stream_from_ir``, as a stream-writer factory takes them (each dialect
+    uses those its wire has: see the module docstring)."""
+
+    include_usage: bool = True
+    message_id: str | None = None
+    model: str | None = None
+    as_json: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Converters:
+    """A ``Dialect`` made of one converter module's functions (positional, in this order):
+
+    - ``name``: the dialect name; ``lossy`` is its rows of ``tables.LEDGER``;
+    - ``read_request(body, model)`` → IR request (``model`` is the URL's model, ``None`` when not given);
+    - ``write_request(request)`` → request wire JSON;
+    - ``read_response(body)`` → IR response; ``write_response(response)`` → response wire JSON;
+    - ``read_stream()`` → a fresh ``StreamToIR``; ``write_stream(options)`` → a fresh ``StreamFromIR``
+      for a ``StreamOptions``.
+
+    The protocol's methods only forward to these, so every dialect has the protocol's exact signatures.
+    """
+
+    name: str
+    read_request: Callable[[Body, str | None], ir.Request]
+    write_request: Callable[[ir.Request], dict[str, Any]]
+    read_response: Callable[[Body], ir.Response]
+    write_response: Callable[[ir.Response], dict[str, Any]]
+    read_stream: Callable[[], StreamToIR]
+    write_stream: Callable[[StreamOptions], StreamFromIR]
+
+    @property
+    def lossy(self) -> Sequence[Lossy]:
+        return LEDGER[self.name]
+
+    def request_to_ir(self, body: Body, *, model: str | None = None) -> ir.Request:
+        return self.read_request(body, model)
+
+    def request_from_ir(self, request: ir.Request) -> dict[str, Any]:
+        return self.write_request(request)
+
+    def response_to_ir(self, body: Body) -> ir.Response:
+        return self.read_response(body)
+
+    def response_from_ir(self, response: ir.Response) -> dict[str, Any]:
+        return self.write_response(response)
+
+    def stream_to_ir(self) -> StreamToIR:
+        return self.read_stream()
+
+    # fmt: off
+    def stream_from_ir(
+        self, *, include_usage: bool = True, message_id: str | None = None, model: str | None = None,
+        as_json: bool = True,
+    ) -> StreamFromIR:
+        # fmt: on
+        return self.write_stream(StreamOptions(include_usage, message_id, model, as_json))
 
 
 WireModel = TypeVar("WireModel", bound=Wire)

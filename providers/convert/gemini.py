@@ -58,13 +58,13 @@ import functools
 import json
 import uuid
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, Final, Literal
 
 from providers.convert import leftovers
-from providers.convert.dialect import Body, parse_body
-from providers.convert.tables import Lossy, stop_from, stop_to
+from providers.convert.dialect import Body, Converters, StreamOptions, parse_body
+from providers.convert.tables import LEDGER, Lossy, stop_from, stop_to
 from providers.errors import ProviderError
 from providers.types import ir
 from providers.types.gemini import (
@@ -79,21 +79,9 @@ from providers.types.gemini import (
     parse_stream_item,
 )
 
-__all__ = [
-    "DIALECT",
-    "LOSSY",
-    "NAME",
-    "GeminiDialect",
-    "StreamFromIR",
-    "StreamToIR",
-    "openapi_to_json_schema",
-    "request_from_ir",
-    "request_json_from_ir",
-    "request_to_ir",
-    "response_from_ir",
-    "response_json_from_ir",
-    "response_to_ir",
-]
+__all__ = ["DIALECT", "LOSSY", "NAME", "StreamFromIR", "StreamToIR", "openapi_to_json_schema"]
+__all__ += ["request_from_ir", "request_json_from_ir", "request_to_ir"]
+__all__ += ["response_from_ir", "response_json_from_ir", "response_to_ir"]
 
 NAME = "gemini"
 
@@ -588,42 +576,42 @@ def _media_part(p: ir.Image | ir.File | ir.Audio) -> dict[str, Any]:
         mime = entry.get("mime") if entry else None
         if mime is None or _audio_format(mime) != p.format:
             mime = _audio_mime(p.format)
-        leftovers.put(sub, ssnake, "mime_type", mime)
-        leftovers.put(sub, ssnake, "data", p.data)
-        leftovers.put(part, snake, "inline_data", sub)
-        return part
+        return _with_media(part, snake, "inline_data", sub, ssnake, mime, "data", p.data)
     if entry is not None and entry.get("via") == "fileData":
-        if p.media_type is not None:
-            leftovers.put(sub, ssnake, "mime_type", p.media_type)
-        if p.url is not None:
-            leftovers.put(sub, ssnake, "file_uri", p.url)
-        leftovers.put(part, snake, "file_data", sub)
-        return part
+        return _with_media(part, snake, "file_data", sub, ssnake, p.media_type, "file_uri", p.url)
     if p.data is None and p.url is not None:
         inline = _data_url(p.url)
         if inline is None:
             mime = p.media_type
             if mime is None and isinstance(p, ir.Image):
                 mime = _image_mime(p.url)
-            if mime is not None:
-                leftovers.put(sub, ssnake, "mime_type", mime)
-            leftovers.put(sub, ssnake, "file_uri", p.url)
-            leftovers.put(part, snake, "file_data", sub)
-            return part
+            return _with_media(part, snake, "file_data", sub, ssnake, mime, "file_uri", p.url)
         mime, data = inline
-        leftovers.put(sub, ssnake, "mime_type", p.media_type or mime)
-        leftovers.put(sub, ssnake, "data", data)
-        leftovers.put(part, snake, "inline_data", sub)
-        return part
+        return _with_media(part, snake, "inline_data", sub, ssnake, p.media_type or mime, "data", data)
     if p.data is None and p.file_id is not None:
         raise ProviderError.invalid_request(
             f"Gemini cannot reference an uploaded file by id ({p.file_id!r}); send it inline or by URI"
         )
-    if p.media_type is not None:
-        leftovers.put(sub, ssnake, "mime_type", p.media_type)
-    if p.data is not None:
-        leftovers.put(sub, ssnake, "data", p.data)
-    leftovers.put(part, snake, "inline_data", sub)
+    return _with_media(part, snake, "inline_data", sub, ssnake, p.media_type, "data", p.data)
+
+
+def _with_media(
+    part: dict[str, Any],
+    snake: Collection[str],
+    kind: str,
+    sub: dict[str, Any],
+    sub_snake: Collection[str],
+    mime: str | None,
+    key: str,
+    value: str | None,
+) -> dict[str, Any]:
+    """``part`` holding ``sub`` as its ``kind`` (``inline_data`` or ``file_data``), with ``mime_type`` =
+    ``mime`` and ``key`` (``data`` or ``file_uri``) = ``value``, each only when it is not None."""
+    if mime is not None:
+        leftovers.put(sub, sub_snake, "mime_type", mime)
+    if value is not None:
+        leftovers.put(sub, sub_snake, key, value)
+    leftovers.put(part, snake, kind, sub)
     return part
 
 
@@ -812,25 +800,22 @@ def _generation_to_ir(config: Any, request: ir.Request, body_entry: dict[str, An
 
 def _generation_from_ir(request: ir.Request, entry: dict[str, Any] | None) -> dict[str, Any] | None:
     out, snake = leftovers.rest_and_spelling(entry)
-    if request.max_tokens is not None:
-        leftovers.put(out, snake, "max_output_tokens", request.max_tokens)
-    if request.temperature is not None:
-        leftovers.put(out, snake, "temperature", request.temperature)
-    if request.top_p is not None:
-        leftovers.put(out, snake, "top_p", request.top_p)
-    if request.top_k is not None:
-        top_k = request.top_k
-        if entry and entry.get("top_k_float") and isinstance(top_k, int):
-            top_k = float(top_k)
-        leftovers.put(out, snake, "top_k", top_k)
-    if request.stop is not None:
-        leftovers.put(out, snake, "stop_sequences", list(request.stop))
-    if request.seed is not None:
-        leftovers.put(out, snake, "seed", request.seed)
-    if request.presence_penalty is not None:
-        leftovers.put(out, snake, "presence_penalty", request.presence_penalty)
-    if request.frequency_penalty is not None:
-        leftovers.put(out, snake, "frequency_penalty", request.frequency_penalty)
+    top_k = request.top_k
+    if top_k is not None and entry and entry.get("top_k_float") and isinstance(top_k, int):
+        top_k = float(top_k)
+    sampling = {
+        "max_output_tokens": request.max_tokens,
+        "temperature": request.temperature,
+        "top_p": request.top_p,
+        "top_k": top_k,
+        "stop_sequences": None if request.stop is None else list(request.stop),
+        "seed": request.seed,
+        "presence_penalty": request.presence_penalty,
+        "frequency_penalty": request.frequency_penalty,
+    }
+    for name, value in sampling.items():
+        if value is not None:
+            leftovers.put(out, snake, name, value)
     response_format = request.response_format
     if response_format is not None:
         kind = response_format.get("type")
@@ -1651,130 +1636,37 @@ class _Block:
         return part
 
 
-# --- the lossiness ledger --------------------------------------------------------------------------
+# --- the lossiness ledger and the Dialect object ------------------------------------------------------
 
-_PARTS = "contents[].parts[]"
-
-LOSSY: list[Lossy] = [
-    # Gemini fields that no other dialect can carry (kept in vendor for Gemini → IR → Gemini only).
-    Lossy(NAME, "*", "safetySettings", "no equivalent elsewhere"),
-    Lossy(NAME, "*", "cachedContent", "a Gemini cache resource name; other dialects cache per block"),
-    Lossy(NAME, "*", "tools[].googleSearch|codeExecution|urlContext|fileSearch|googleMaps|...",
-          "Google built-in tools have no IR tool; kept for Gemini only"),
-    Lossy(NAME, "*", "tools[] grouping of functionDeclarations", "the IR has one flat tool list"),
-    Lossy(NAME, "*", "tools[].functionDeclarations[].response|responseJsonSchema|behavior",
-          "no return-schema or non-blocking call in other dialects"),
-    Lossy(NAME, "*", "tools[].functionDeclarations[].parameters",
-          "OpenAPI-subset schema is converted to JSON Schema (type lower-cased, nullable folded into type)"),
-    Lossy(NAME, "*", "toolConfig.retrievalConfig|includeServerSideToolInvocations", "no equivalent"),
-    Lossy(NAME, "*", "toolConfig.functionCallingConfig.mode=VALIDATED|MODE_UNSPECIFIED", "read as auto"),
-    Lossy(NAME, "*", "toolConfig.functionCallingConfig.allowedFunctionNames (more than one)",
-          "the IR names at most one forced tool; several allowed names become 'required'"),
-    Lossy(NAME, "*", "generationConfig.candidateCount|responseModalities|responseLogprobs|logprobs|speechConfig|"
-          "imageConfig|mediaResolution|enableEnhancedCivicAnswers|audioTimestamp", "no IR slot"),
-    Lossy(NAME, "*", "generationConfig.responseMimeType (other than application/json, text/plain)",
-          "e.g. text/x.enum has no equivalent"),
-    Lossy(NAME, "*", "generationConfig.responseSchema", "OpenAPI-subset schema converted to JSON Schema"),
-    Lossy(NAME, "*", "generationConfig.thinkingConfig.thinkingBudget=-1",
-          "dynamic thinking is read as mode 'adaptive' with budget -1"),
-    Lossy(NAME, "*", "systemInstruction.role", "other dialects have no role on the system prompt"),
-    Lossy(NAME, "*", f"{_PARTS}.thoughtSignature (on text/media parts)",
-          "kept in vendor; only functionCall and thought parts have IR slots (ToolCall/Reasoning.signature)"),
-    Lossy(NAME, "*", f"{_PARTS}.executableCode|codeExecutionResult|toolCall|toolResponse",
-          "server-side tool parts become IR Other parts, which other dialects drop"),
-    Lossy(NAME, "*", f"{_PARTS}.videoMetadata|partMetadata|mediaResolution", "no IR slot"),
-    Lossy(NAME, "*", f"{_PARTS}.inlineData.displayName|fileData.displayName", "Vertex only; not mapped to filename"),
-    Lossy(NAME, "*", f"{_PARTS}.functionCall.id (absent)",
-          "a synthetic call_{n} is used by other dialects; not written back to Gemini"),
-    Lossy(NAME, "*", f"{_PARTS}.functionResponse.willContinue|scheduling", "no IR slot"),
-    Lossy(NAME, "*", f"{_PARTS}.functionResponse.response",
-          "becomes one Text of its compact JSON; non-object results of other dialects come back wrapped"),
-    Lossy(NAME, "*", "contents[].role (other than user/model)", "read as user"),
-    Lossy(NAME, "openai", "batchEmbedContents token counts",
-          "Gemini reports none; OpenAI requires embedding usage, so it is sent as 0/0 (not reported)"),
-    Lossy(NAME, "*", "candidates[1:]", "only the first candidate is content; the rest stay in vendor"),
-    Lossy(NAME, "*", "candidates[].safetyRatings|citationMetadata|groundingMetadata|urlContextMetadata|"
-          "avgLogprobs|logprobsResult|tokenCount|finishMessage|index", "no IR slot (kept in vendor)"),
-    Lossy(NAME, "*", "candidates[].finishReason (SAFETY, RECITATION, BLOCKLIST, ... MALFORMED_FUNCTION_CALL)",
-          "several raw values map to one IR reason (content_filter / other); raw kept for Gemini"),
-    Lossy(NAME, "*", "promptFeedback", "a blocked prompt becomes stop content_filter with raw = blockReason"),
-    Lossy(NAME, "*", "usageMetadata.toolUsePromptTokenCount|totalTokenCount|*TokensDetails|trafficType|serviceTier",
-          "no IR slot; tool-use prompt tokens are NOT counted in IR input_tokens"),
-    Lossy(NAME, "*", "createTime", "IR created keeps whole seconds only"),
-    Lossy(NAME, "*", "modelVersion|responseId (absent)", "IR gets '' / a synthetic id; not written back"),
-    Lossy(NAME, "*", "stream: per-chunk candidate metadata (grounding, safety, citations, logprobs)",
-          "the IR stream has no event for them"),
-    Lossy(NAME, "*", "stream: promptFeedback", "a blocked prompt is Finish content_filter (kept in Finish.vendor)"),
-    Lossy(NAME, "*", "stream: chunk boundaries", "text of consecutive chunks is merged into one block"),
-    Lossy(NAME, "*", "stream: candidates other than index 0 (candidateCount > 1)", "only candidate 0 is streamed on"),
-    # IR fields Gemini cannot express.
-    Lossy("*", NAME, "Request.user|parallel_tool_calls|include_usage|stream", "no Gemini field (stream is the URL)"),
-    Lossy("*", NAME, "Request.response_format json_schema name|strict|description", "Gemini takes the schema only"),
-    Lossy("*", NAME, "Request.thinking effort 'max'", "written as thinkingLevel XHIGH"),
-    Lossy("*", NAME, "Request.thinking effort with budget_tokens",
-          "thinkingBudget and thinkingLevel are exclusive; the budget wins"),
-    Lossy("*", NAME, "Message role system/developer in messages",
-          "folded in order into systemInstruction; its position in the conversation is lost"),
-    Lossy("*", NAME, "Message.name", "no participant names"),
-    Lossy("*", NAME, "Message with no content", "dropped: Gemini rejects empty parts"),
-    Lossy("*", NAME, "Tool.strict|cache_control", "no strict mode or cache marks on function declarations"),
-    Lossy("*", NAME, "Text.cache_control|citations", "no per-part cache marks or citations"),
-    Lossy("*", NAME, "Image.detail|cache_control", "no per-image detail (mediaResolution is not mapped)"),
-    Lossy("*", NAME, "Image.file_id|File.file_id", "refused (invalid_request): Gemini needs inline data or a URI"),
-    Lossy("*", NAME, "Image.url without media_type",
-          "fileData.mimeType guessed from the URL's extension (png, jpg, gif, webp, heic), else omitted"),
-    Lossy("*", NAME, "File.filename", "the Gemini API rejects Blob.displayName"),
-    Lossy("*", NAME, "Audio.format", "becomes a MIME type (mp3 → audio/mp3, wav → audio/wav, else audio/<format>)"),
-    Lossy("*", NAME, "ToolCall.cache_control|ToolResult.cache_control", "no cache marks"),
-    Lossy("*", NAME, "ToolResult content of several texts", "joined with newlines into one response"),
-    Lossy("*", NAME, "Reasoning.redacted", "encrypted thinking has no Gemini form; dropped"),
-    Lossy("*", NAME, "Other (another dialect's part)", "dropped"),
-    Lossy("*", NAME, "Usage.cache_write_tokens", "folded into promptTokenCount; Gemini has no cache-write count"),
-    Lossy("*", NAME, "Response.created", "the Gemini API has no creation time"),
-    Lossy("*", NAME, "Stop.sequence", "Gemini does not say which stop sequence matched"),
-    Lossy("*", NAME, "Stop.reason refusal|pause_turn|error", "written as SAFETY / STOP / OTHER"),
-    Lossy("*", NAME, "stream: BlockDelta.citation", "no citation deltas"),
-    Lossy("*", NAME, "stream: StreamError", "raised as ProviderError(kind='upstream'); no in-stream error item"),
-]  # fmt: skip
+#: What does not survive a translation from or into Gemini, and why (its rows of lossy.toml).
+LOSSY: list[Lossy] = list(LEDGER[NAME])
 
 
-# --- the Dialect object ----------------------------------------------------------------------------
+def _read_request(body: Body, model: str | None) -> ir.Request:
+    """``request_to_ir`` of any ``Body``. The model is in the URL path, not the body: ``model`` is needed
+    (``ValueError`` without it)."""
+    if model is None:
+        raise ValueError("a Gemini request needs the model from its URL (models/{model}:generateContent)")
+    return request_to_ir(parse_body(body, GenerateContentRequest), model)
 
 
-class GeminiDialect:
-    """Gemini generateContent as a :class:`providers.convert.dialect.Dialect`. The model is in the URL path,
-    not the body: ``request_to_ir`` needs ``model`` (``ValueError`` without it), and ``request_from_ir``
-    writes the body only. A Gemini stream has no option: ``stream_from_ir`` accepts and ignores them."""
-
-    name: Final = NAME
-    lossy: Final = LOSSY
-
-    def request_to_ir(self, body: Body, *, model: str | None = None) -> ir.Request:
-        if model is None:
-            raise ValueError("a Gemini request needs the model from its URL (models/{model}:generateContent)")
-        return request_to_ir(parse_body(body, GenerateContentRequest), model)
-
-    def request_from_ir(self, request: ir.Request) -> dict[str, Any]:
-        return request_json_from_ir(request)
-
-    def response_to_ir(self, body: Body) -> ir.Response:
-        return response_to_ir(parse_body(body, GenerateContentResponse))
-
-    def response_from_ir(self, response: ir.Response) -> dict[str, Any]:
-        return response_json_from_ir(response)
-
-    def stream_to_ir(self) -> StreamToIR:
-        return StreamToIR()
-
-    def stream_from_ir(
-        self,
-        *,
-        include_usage: bool = True,
-        message_id: str | None = None,
-        model: str | None = None,
-        as_json: bool = True,
-    ) -> StreamFromIR:
-        return StreamFromIR(as_json=as_json)
+def _read_response(body: Body) -> ir.Response:
+    return response_to_ir(parse_body(body, GenerateContentResponse))
 
 
-DIALECT: Final = GeminiDialect()
+def _write_stream(options: StreamOptions) -> StreamFromIR:
+    """A Gemini stream has no option: all but ``as_json`` are accepted and ignored."""
+    return StreamFromIR(as_json=options.as_json)
+
+
+#: Gemini generateContent as a :class:`providers.convert.dialect.Dialect`; ``request_from_ir`` writes the
+#: body only (the model goes in the URL path).
+DIALECT: Final = Converters(
+    NAME,
+    _read_request,
+    request_json_from_ir,
+    _read_response,
+    response_json_from_ir,
+    StreamToIR,
+    _write_stream,
+)

@@ -61,8 +61,8 @@ from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
 from providers.convert import leftovers
-from providers.convert.dialect import Body
-from providers.convert.tables import Lossy, effort_for_budget, stop_from, stop_to
+from providers.convert.dialect import Body, Converters, StreamOptions
+from providers.convert.tables import LEDGER, Lossy, effort_for_budget, stop_from, stop_to
 from providers.errors import ProviderError
 from providers.types import ir
 from providers.types._base import Wire
@@ -73,22 +73,11 @@ from providers.types.openai import (
     ErrorBody,
 )
 
-__all__ = [
-    "DIALECT",
-    "LOSSY",
-    "NAME",
-    "OpenAIDialect",
-    "StreamFromIR",
-    "StreamToIR",
-    "request_from_ir",
-    "request_json_from_ir",
-    "request_to_ir",
-    "response_from_ir",
-    "response_json_from_ir",
-    "response_to_ir",
-]
-
 NAME: Final = "openai"
+
+__all__ = ["DIALECT", "LOSSY", "NAME", "OpenAIDialect", "StreamFromIR", "StreamToIR"]
+__all__ += ["request_from_ir", "request_json_from_ir", "request_to_ir"]
+__all__ += ["response_from_ir", "response_json_from_ir", "response_to_ir"]
 
 _DATA_URL = re.compile(r"data:([^;,]*);base64,(.*)", re.DOTALL)
 _EFFORTS: Final = frozenset({"minimal", "low", "medium", "high", "xhigh", "max"})
@@ -144,6 +133,21 @@ def _chunk_model(data: dict[str, Any]) -> ChatCompletionChunk:
     return _build(ChatCompletionChunk, data)
 
 
+def _take_object(
+    fields: dict[str, Any], key: str, entry: dict[str, Any], kept_as: str, **wanted: type
+) -> dict[str, Any]:
+    """Move the object ``fields[key]`` out of ``fields``: its members named in ``wanted`` whose values are
+    of the type given there are returned, the rest of it is kept as ``entry[kept_as]``. When ``fields[key]``
+    is absent or not an object, nothing moves and nothing is returned."""
+    nested = fields.get(key)
+    if not isinstance(nested, dict):
+        return {}
+    del fields[key]
+    taken = {name: nested.pop(name) for name, kind in wanted.items() if isinstance(nested.get(name), kind)}
+    entry[kept_as] = nested
+    return taken
+
+
 def _split_data_url(url: str) -> tuple[str, str] | None:
     message = _DATA_URL.fullmatch(url)
     return (message.group(1), message.group(2)) if message else None
@@ -175,12 +179,9 @@ def request_to_ir(req: ChatCompletionRequest | Mapping[str, Any] | bytes | str) 
     )
     if fields.get("stream") is True:
         request.stream = fields.pop("stream")
-    stream_options = fields.get("stream_options")
-    if isinstance(stream_options, dict):
-        del fields["stream_options"]
-        if isinstance(stream_options.get("include_usage"), bool):
-            request.include_usage = stream_options.pop("include_usage")
-        entry["stream_options"] = stream_options
+    stream_options = _take_object(fields, "stream_options", entry, "stream_options", include_usage=bool)
+    if "include_usage" in stream_options:
+        request.include_usage = stream_options["include_usage"]
     if isinstance(fields.get("max_completion_tokens"), int):
         request.max_tokens = fields.pop("max_completion_tokens")
     elif isinstance(fields.get("max_tokens"), int):
@@ -731,20 +732,23 @@ def _usage_in(usage_json: dict[str, Any]) -> ir.Usage:
         usage_json.pop("total_tokens"),
     )
     usage = ir.Usage()
-    prompt_details = usage_json.get("prompt_tokens_details")
-    if isinstance(prompt_details, dict):
-        del usage_json["prompt_tokens_details"]
-        if isinstance(prompt_details.get("cached_tokens"), int):
-            usage.cache_read_tokens = prompt_details.pop("cached_tokens")
-        if isinstance(prompt_details.get("cache_write_tokens"), int):
-            usage.cache_write_tokens = prompt_details.pop("cache_write_tokens")
-        entry["prompt_details"] = prompt_details
-    completion_details = usage_json.get("completion_tokens_details")
-    if isinstance(completion_details, dict):
-        del usage_json["completion_tokens_details"]
-        if isinstance(completion_details.get("reasoning_tokens"), int):
-            usage.reasoning_tokens = completion_details.pop("reasoning_tokens")
-        entry["completion_details"] = completion_details
+    prompt_details = _take_object(
+        usage_json,
+        "prompt_tokens_details",
+        entry,
+        "prompt_details",
+        cached_tokens=int,
+        cache_write_tokens=int,
+    )
+    if "cached_tokens" in prompt_details:
+        usage.cache_read_tokens = prompt_details["cached_tokens"]
+    if "cache_write_tokens" in prompt_details:
+        usage.cache_write_tokens = prompt_details["cache_write_tokens"]
+    completion_details = _take_object(
+        usage_json, "completion_tokens_details", entry, "completion_details", reasoning_tokens=int
+    )
+    if "reasoning_tokens" in completion_details:
+        usage.reasoning_tokens = completion_details["reasoning_tokens"]
     usage.input_tokens = prompt - (usage.cache_read_tokens or 0) - (usage.cache_write_tokens or 0)
     usage.output_tokens = completion - (usage.reasoning_tokens or 0)
     if total != prompt + completion:
@@ -1256,125 +1260,25 @@ class StreamFromIR:
 
 
 # ================================================================================================
-# The lossiness ledger
+# The lossiness ledger and the Dialect object
 # ================================================================================================
 
-
-LOSSY: list[Lossy] = [
-    # --- OpenAI fields that only OpenAI gets back -------------------------------------------------
-    Lossy(NAME, "*", "request: n, logprobs, top_logprobs, logit_bias, metadata, store, service_tier, modalities, "
-          "audio, prediction, web_search_options, verbosity, prompt_cache_key, prompt_cache_retention, "
-          "safety_identifier, moderation, functions, function_call, and every unknown field",
-          "no IR slot: kept in vendor['openai'] and restored only when converting back to OpenAI"),
-    Lossy(NAME, "*", "request: stream_options.include_obfuscation (and any other stream_options key)",
-          "only include_usage has an IR slot"),
-    Lossy(NAME, "*", "request: max_tokens vs max_completion_tokens",
-          "both map to ir.max_tokens; which name was used is vendor-only (translations write "
-          "max_completion_tokens); when both are given max_tokens is vendor-only"),
-    Lossy(NAME, "*", "request: reasoning_effort",
-          "ir.Thinking(effort); dialects with token budgets approximate it with the EFFORT_BUDGETS ladder"),
-    Lossy(NAME, "*", "request: tools[type!=function] (custom tools), tool_choice allowed_tools/custom",
-          "no IR slot for grammar/free-text tools or tool allow-lists: vendor-only"),
-    Lossy(NAME, "anthropic", "request: response_format {type: json_object}",
-          "Anthropic has JSON output only with a schema"),
-    Lossy(NAME, "*", "request: response_format {type: text}, response_format.* outside json_schema",
-          "the default; vendor-only"),
-    Lossy(NAME, "*", "messages[].name",
-          "ir.Message.name holds it, but Anthropic and Gemini messages have no author name"),
-    Lossy(NAME, "*", "messages[role=function], messages[].function_call, messages[].audio",
-          "deprecated function calling and audio replay: vendor-only (the function message keeps its role)"),
-    Lossy(NAME, "*", "messages[role=assistant].refusal, refusal content parts",
-          "become ir.Text flagged refusal: other dialects see the refusal as plain text"),
-    Lossy(NAME, "anthropic", "messages[role=assistant].reasoning_content",
-          "ir.Reasoning without a signature; Anthropic only accepts signed thinking blocks back"),
-    Lossy(NAME, "*", "content[].image_url.detail", "ir.Image.detail; Anthropic and Gemini have no detail level"),
-    Lossy(NAME, "anthropic", "content[type=input_audio]", "Anthropic has no audio input"),
-    Lossy(NAME, "*", "content parts of unknown type", "ir.Other(dialect='openai'): OpenAI only"),
-    # --- responses -----------------------------------------------------------------------------------
-    Lossy(NAME, "*", "response: choices[1:] (n > 1)", "the IR holds one candidate; the others are vendor-only"),
-    Lossy(NAME, "*", "response: system_fingerprint, service_tier, choices[].logprobs, message.annotations, "
-          "message.audio, message.function_call, Azure content_filter_results/prompt_filter_results",
-          "no IR slot: vendor-only"),
-    Lossy(NAME, "*", "response: empty-string content/refusal/reasoning_content",
-          "no part is made for an empty string (as a stream's empty delta opens no block): vendor-only"),
-    Lossy(NAME, "*", "usage: prompt_tokens_details and completion_tokens_details other than cached_tokens, "
-          "cache_write_tokens, reasoning_tokens; a total_tokens that is not prompt + completion",
-          "the IR splits usage into non-overlapping parts only: vendor-only"),
-    Lossy(NAME, "*", "finish_reason", "mapped through the stop tables; the raw word comes back only to OpenAI"),
-    # --- streams (lost even OpenAI → IR → OpenAI: the stream is re-synthesised) --------------------
-    Lossy(NAME, NAME, "stream: per-chunk obfuscation, logprobs, content_filter_results, usage: null, "
-          "system_fingerprint changes after the first chunk",
-          "StreamToIR keeps the semantic content only (obfuscation is random padding)"),
-    Lossy(NAME, NAME, "stream: choices with index > 0 (n > 1)", "StreamToIR reads choice 0 only"),
-    Lossy(NAME, NAME, "stream: delta.function_call, delta.audio, custom tool-call deltas, empty-string deltas",
-          "no IR stream event for them"),
-    Lossy(NAME, NAME, "stream: the chunk boundaries and the first chunk's exact delta",
-          "StreamFromIR writes one chunk per IR delta and a role chunk {role, content: ''}"),
-    # --- IR (from other dialects) that OpenAI cannot express ---------------------------------------
-    Lossy("*", NAME, "ir.Request.top_k", "OpenAI has no top_k"),
-    Lossy("*", NAME, "ir.Request.system non-text parts", "the system message gets the text parts only"),
-    Lossy("*", NAME, "cache_control on parts, tools and system (Anthropic)", "OpenAI caches implicitly"),
-    Lossy("*", NAME, "ir.Reasoning in request messages (thinking text, signature, redacted)",
-          "OpenAI rejects reasoning in input messages: dropped"),
-    Lossy("*", NAME, "ir.Reasoning.signature, redacted thinking, signature deltas (responses and streams)",
-          "reasoning_content has no signature slot: dropped (the text is kept)"),
-    Lossy("*", NAME, "ir.ToolResult.is_error", "OpenAI tool messages have no error flag"),
-    Lossy("*", NAME, "ir.ToolResult non-text content (images, files)",
-          "a tool message holds text only: moved to the user message that follows the tool messages"),
-    Lossy("*", NAME, "ir.Image by file_id, ir.File by URL, ir.Audio without format",
-          "not addressable in Chat Completions: request_from_ir raises invalid_request"),
-    Lossy("*", NAME, "ir.Other parts of other dialects (server tool blocks, executable code...)",
-          "no OpenAI content part for them: dropped"),
-    Lossy("*", NAME, "ir.Text.citations, citation deltas", "OpenAI annotations have another shape: dropped"),
-    Lossy("*", NAME, "the order of text, tool calls and text within one assistant turn; text block boundaries",
-          "OpenAI has one content string and one tool_calls list: texts are joined, calls come after"),
-    Lossy("*", NAME, "ir.Thinking.budget_tokens, mode=adaptive, include_thoughts",
-          "reasoning_effort is a level: a budget rounds down to the ladder, adaptive sends no effort"),
-    Lossy("*", NAME, "ir.Stop.sequence and stop reasons pause_turn, refusal, error, other",
-          "OpenAI has no matched-sequence field; the reasons map to stop/content_filter"),
-    Lossy("*", NAME, "usage vendor fields of other dialects (cache_creation breakdown, server_tool_use...)",
-          "only the IR parts are written (prompt = input + cache_read + cache_write)"),
-    Lossy("*", NAME, "ir.Response.created absent (Anthropic, Gemini)", "OpenAI requires created: conversion time"),
-    Lossy("*", NAME, "ir.StreamError", "not a chunk: StreamFromIR.feed raises ProviderError(kind='upstream')"),
-]  # fmt: skip
+#: What does not survive a translation from or into OpenAI, and why (its rows of lossy.toml).
+LOSSY: list[Lossy] = list(LEDGER[NAME])
 
 
-# ================================================================================================
-# The Dialect object
-# ================================================================================================
+def _read_request(body: Body, model: str | None) -> ir.Request:
+    """``request_to_ir`` of any ``Body``: the body names its model, so ``model`` (the URL's) is not read."""
+    return request_to_ir(_unwired(body, ChatCompletionRequest))
 
 
-class OpenAIDialect:
-    """OpenAI Chat Completions as a :class:`providers.convert.dialect.Dialect`. The request body names its
-    model, so ``model`` is ignored; ``include_usage`` is the only stream option this wire has."""
+def _read_response(body: Body) -> ir.Response:
+    return response_to_ir(_unwired(body, ChatCompletionResponse))
 
-    name: Final = NAME
-    lossy: Final = LOSSY
 
-    def request_to_ir(self, body: Body, *, model: str | None = None) -> ir.Request:
-        return request_to_ir(_unwired(body, ChatCompletionRequest))
-
-    def request_from_ir(self, request: ir.Request) -> dict[str, Any]:
-        return request_json_from_ir(request)
-
-    def response_to_ir(self, body: Body) -> ir.Response:
-        return response_to_ir(_unwired(body, ChatCompletionResponse))
-
-    def response_from_ir(self, response: ir.Response) -> dict[str, Any]:
-        return response_json_from_ir(response)
-
-    def stream_to_ir(self) -> StreamToIR:
-        return StreamToIR()
-
-    def stream_from_ir(
-        self,
-        *,
-        include_usage: bool = True,
-        message_id: str | None = None,
-        model: str | None = None,
-        as_json: bool = True,
-    ) -> StreamFromIR:
-        return StreamFromIR(include_usage=include_usage, as_json=as_json)
+def _write_stream(options: StreamOptions) -> StreamFromIR:
+    """``include_usage`` is the only stream option this wire has."""
+    return StreamFromIR(include_usage=options.include_usage, as_json=options.as_json)
 
 
 def _unwired(body: Body, model: type[W]) -> W | Mapping[str, Any] | bytes | str:
@@ -1384,6 +1288,15 @@ def _unwired(body: Body, model: type[W]) -> W | Mapping[str, Any] | bytes | str:
     if isinstance(body, Wire):
         raise TypeError(f"expected {model.__name__} or its wire JSON, got {type(body).__name__}")
     return body
+
+
+class OpenAIDialect(Converters):
+    """OpenAI Chat Completions as a :class:`providers.convert.dialect.Dialect`: ``DIALECT``'s class, built
+    without arguments so that a variant can derive from it."""
+
+    def __init__(self) -> None:
+        read, write = _read_request, request_json_from_ir
+        super().__init__(NAME, read, write, _read_response, response_json_from_ir, StreamToIR, _write_stream)
 
 
 DIALECT: Final = OpenAIDialect()

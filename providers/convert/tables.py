@@ -6,11 +6,16 @@ same dialect gets it back unchanged; on the way out, ``other`` becomes the diale
 
 Sources: docs/wire.md#openai-chat-response (OpenAI finish_reason), docs/wire.md#anthropic-response
 (Anthropic stop_reason), docs/wire.md#gemini-response (Gemini finishReason).
+
+The lossiness ledger is data, not code: ``lossy.toml`` beside this module, read once at import into
+``LEDGER`` (each converter's ``LOSSY`` is its dialect's rows).
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 
 from providers.types.ir import Stop, StopReason
 
@@ -161,3 +166,20 @@ class Lossy:
     target: str  # dialect it fails to reach ("*" = every other dialect)
     field: str  # wire path in the source dialect
     reason: str
+
+
+#: The ledger's data file: one array per converter module, one ``{source, target, field, reason}`` row
+#: per entry.
+LEDGER_FILE = Path(__file__).with_name("lossy.toml")
+
+
+def read_ledger(path: Path = LEDGER_FILE) -> dict[str, tuple[Lossy, ...]]:
+    """The rows of each converter module's ledger (keyed by its dialect name), in file order. A row with a
+    missing or an unknown key raises ``TypeError``; a malformed file raises ``tomllib.TOMLDecodeError``."""
+    with path.open("rb") as file:
+        data = tomllib.load(file)
+    return {dialect: tuple(Lossy(**row) for row in rows) for dialect, rows in data.items()}
+
+
+#: The whole ledger, read once: ``LEDGER[dialect]`` is what that dialect's converter module lists.
+LEDGER: dict[str, tuple[Lossy, ...]] = read_ledger()
