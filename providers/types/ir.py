@@ -9,7 +9,7 @@ blocks (start, deltas, stop) addressed by a dense index, then a finish with usag
 Losslessness: every IR object has ``vendor``, a dict keyed by dialect name (``"openai"``,
 ``"anthropic"``, ``"gemini"``) holding the wire fields that dialect sent and the IR has no slot for.
 Converting back into the same dialect restores them, so OpenAI → IR → OpenAI gives back the same JSON;
-another dialect ignores them, and each such drop is listed in ``providers.convert.tables.LOSSY``.
+another dialect ignores them, and each such drop is listed in ``providers.convert.tables.LEDGER``.
 
 Plain dataclasses with slots: the IR is built and read on every translated request and stream event,
 so it is kept cheaper than the validated wire models.
