@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import inspect
 import json
 import re
@@ -498,25 +499,31 @@ def takes_total(put: ProviderUnderTest) -> bool:
     """Whether the provider's constructor takes ``timeouts=`` as a ``providers.transport.Timeouts`` (by its
     annotation; trio providers only): the runner then sets ``total`` to the case deadline. Constructors that
     do not name it, or name something else so, are built as before."""
-    if put.loop == "asyncio":
-        return False
+    return put.loop != "asyncio" and _takes_timeouts(put.cls)
+
+
+@functools.cache
+def _takes_timeouts(cls: type) -> bool:
+    """``takes_total`` for a class (read once per class: ``inspect.signature`` is slow enough to show in
+    a whole suite's profile)."""
     try:
-        parameter = inspect.signature(put.cls).parameters.get("timeouts")
+        parameter = inspect.signature(cls).parameters.get("timeouts")
     except (TypeError, ValueError):
         return False
     return parameter is not None and "Timeouts" in str(parameter.annotation)
 
 
-def _named_parameters(cls: type) -> set[str]:
-    """The keyword parameters a constructor names. ``sleep=`` and ``client=`` go only to a constructor that
-    names them: one that takes ``**kwargs`` did not ask for the injected clock, and passing it would switch
-    on the retry-wait checks for a provider that never saw the clock."""
+@functools.cache
+def _named_parameters(cls: type) -> frozenset[str]:
+    """The keyword parameters a constructor names (read once per class). ``sleep=`` and ``client=`` go
+    only to a constructor that names them: one that takes ``**kwargs`` did not ask for the injected clock,
+    and passing it would switch on the retry-wait checks for a provider that never saw the clock."""
     try:
         parameters = inspect.signature(cls).parameters.values()
     except (TypeError, ValueError):
-        return set()
+        return frozenset()
     named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return {p.name for p in parameters if p.kind in named}
+    return frozenset(p.name for p in parameters if p.kind in named)
 
 
 async def _close(provider: Any) -> None:
@@ -591,9 +598,18 @@ async def _invoke(provider: Any, method: str, args: tuple[Any, ...], outcome: Ou
                 await closer()
 
 
-async def run_one(ctx: Context, put: ProviderUnderTest, case: Case, variant: str = "plain") -> CaseResult:
+async def run_one(
+    ctx: Context,
+    put: ProviderUnderTest,
+    case: Case,
+    variant: str = "plain",
+    *,
+    calls_done: Callable[[], None] | None = None,
+) -> CaseResult:
     """One case for one provider, the mock sending wire ``variant``: calls, facts, checks, verdict (before
-    the baseline). A variant that cannot apply to the case gives not-applicable with the reason."""
+    the baseline). A variant that cannot apply to the case gives not-applicable with the reason.
+    ``calls_done`` is called once the calls are over, before the checks run (the runner then lets the
+    next case's calls start)."""
     started = time.perf_counter()
     result = CaseResult(
         case_id=case.id,
@@ -633,6 +649,8 @@ async def run_one(ctx: Context, put: ProviderUnderTest, case: Case, variant: str
             if role == "raw" and len(main.sent) == 1 and main.sent[0].complete and main.sent[0].status == 200:
                 script = replay_script(main.sent[0])
             facts.siblings[role] = await _call(ctx, put, case, twin, twin_request(case, twin), script, role)
+        if calls_done is not None:
+            calls_done()
         checks = await _judge(facts)
         result.checks = checks
         result.first_item = main.first_item
@@ -672,11 +690,82 @@ async def _judge(facts: Facts) -> list[CheckResult]:
     raise HarnessError(f"{where} did not return within {CHECKS_DEADLINE:g} s: abandoned")
 
 
+#: A run with at least this many oracle streams judges them in the SDK oracle process
+#: (``harness.checks.sdk_process``): the child's start and imports (~3 s of CPU on another core) pay off.
+#: A smaller run, or one in a process that built the SDK clients already, judges them in its own process.
+ORACLE_PROCESS_STREAMS = 24
+
+
+def oracle_stream(case: Case) -> bool:
+    """Whether the case's main call is a stream the SDK oracles may judge (a static estimate: the stream
+    method of any dialect, the case not saying ``expect.sdk: false``)."""
+    return case.method in STREAM_METHODS and case.expect.get("sdk") is not False
+
+
+def scripted_wait(script: Any) -> float:
+    """Seconds the mock is scripted to wait on a call (``delay_ms``, stalls' ``ms``, and
+    ``event_delay_ms`` counted for ten events): a static estimate of a case's wall time that is not CPU."""
+    if isinstance(script, list):
+        return sum(scripted_wait(item) for item in script)
+    if not isinstance(script, dict):
+        return 0.0
+    total = 0.0
+    for key, value in script.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if key in ("delay_ms", "ms"):
+                total += value / 1000
+            elif key == "event_delay_ms":
+                total += 10 * value / 1000
+        else:
+            total += scripted_wait(value)
+    return total
+
+
+def schedule(jobs: Sequence[tuple[Case, ProviderUnderTest, str]]) -> list[int]:
+    """The order in which the jobs start (indices into ``jobs``): the longest scripted waits first
+    (longest-processing-time first: waiting costs no CPU, so they overlap the rest), then the jobs
+    without an oracle stream, then those with one (by then the oracles' SDKs are imported); the
+    suite's order otherwise. Results are reported in the suite's order whatever the schedule."""
+    waits: dict[tuple[str, str], float] = {}
+
+    def key(i: int) -> tuple[float, bool]:
+        case, put, _ = jobs[i]
+        found = (case.id, put.upstream_dialect)
+        if found not in waits:
+            waits[found] = scripted_wait(case.script_for(put.upstream_dialect))
+        return (-waits[found], oracle_stream(case))
+
+    return sorted(range(len(jobs)), key=key)
+
+
+async def _start_oracles(jobs: Sequence[tuple[Case, ProviderUnderTest, str]], nursery: trio.Nursery) -> bool:
+    """Get the SDK oracles ready without making a case wait: a run with ``ORACLE_PROCESS_STREAMS`` oracle
+    streams or more starts the oracle process (``harness.checks.sdk_process``; True: the run stops it);
+    a smaller one imports the SDKs in a worker thread here, overlapping the first calls."""
+    from harness.checks import sdk, sdk_process
+
+    streams = sum(1 for case, _, _ in jobs if oracle_stream(case))
+    if streams >= ORACLE_PROCESS_STREAMS and not sdk.ready_here():
+        sdk_process.start()
+        if sdk_process.serving():
+            return True
+        await trio.to_thread.run_sync(sdk_process.stop)
+    nursery.start_soon(_warm_sdks)
+    return False
+
+
 async def _warm_sdks() -> None:
     from harness.checks import sdk
 
     with contextlib.suppress(Exception):
         await trio.to_thread.run_sync(sdk.warm, abandon_on_cancel=True)
+
+
+async def _stop_oracle_process() -> None:
+    """Stop the run's SDK oracle process (``harness.checks.sdk_process``)."""
+    from harness.checks import sdk_process
+
+    await trio.to_thread.run_sync(sdk_process.stop)
 
 
 async def _stop_js_oracles() -> None:
@@ -791,7 +880,9 @@ async def run_async(
         for variant in variants
     ]
     results: list[CaseResult | None] = [None] * len(jobs)
-    limiter = trio.CapacityLimiter(max(1, concurrency))
+    # Jobs start in ``schedule`` order: a slot is taken here before each starts (trio may run tasks
+    # started together in either order, so a limiter taken inside the jobs would not keep it).
+    slots = trio.Semaphore(max(1, concurrency))
 
     import httpx
 
@@ -804,14 +895,21 @@ async def run_async(
         hosted = await nursery.start(serve, isolation, "127.0.0.1", 0)
         isolation.url = hosted.url
         ctx = Context(isolation, api_key, deadline, sdk, client, bridge, Level(profile) if profile else None)
-        if sdk:
-            nursery.start_soon(_warm_sdks)
+        oracle_process = await _start_oracles(jobs, nursery) if sdk else False
 
         names = [p.name for p in providers]
 
         async def job(i: int, case: Case, put: ProviderUnderTest, variant: str) -> None:
-            async with limiter:
-                results[i] = shown = await run_one(ctx, put, case, variant)
+            held = [True]
+
+            def free() -> None:  # the slot bounds the calls in flight; the checks run in threads after
+                if held.pop() if held else False:
+                    slots.release()
+
+            try:
+                results[i] = shown = await run_one(ctx, put, case, variant, calls_done=free)
+            finally:
+                free()
             if progress is not None:
                 if apply_baseline and (baseline is not None or case.xfail):  # show the verdict it will get
                     shown = (baseline or Baseline.empty()).apply([shown], {case.id}, names, [case])[0]
@@ -819,8 +917,9 @@ async def run_async(
 
         try:
             async with trio.open_nursery() as jobs_nursery:
-                for i, (case, put, variant) in enumerate(jobs):
-                    jobs_nursery.start_soon(job, i, case, put, variant)
+                for i in schedule(jobs):
+                    await slots.acquire()
+                    jobs_nursery.start_soon(job, i, *jobs[i])
         except BaseException as exc:  # Ctrl-C: the cases that finished are still reported
             if not is_interrupt(exc) or not any(results):
                 raise
@@ -828,6 +927,8 @@ async def run_async(
         finally:
             with trio.CancelScope(shield=True):
                 await _stop_js_oracles()
+                if oracle_process:
+                    await _stop_oracle_process()
         nursery.cancel_scope.cancel()
 
     done = [r for r in results if r is not None]
