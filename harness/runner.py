@@ -24,6 +24,13 @@ The flow of one case (docs/design.md#case-flow):
    provider does not offer (it inherits the contract's not-implemented default) is not-applicable.
 4. **Facts → checks → verdict** (``harness.checks``, ``harness.verdicts``), checks in a worker thread
    (the SDK oracles are synchronous), then the baseline (``harness.baseline``).
+
+Scheduling (``schedule``, ``run_async``): at most ``concurrency`` cases have calls in flight; a case's checks
+run after its slot is freed, so a case waiting for an SDK oracle never holds the next case's calls. Jobs
+start longest scripted wait first (it costs no CPU, so it overlaps the rest), then those without an oracle
+stream, then those with one; reports keep the suite's order. A run with ``ORACLE_PROCESS_STREAMS`` oracle
+streams or more judges them in one SDK oracle process (``harness.checks.sdk_process``) started when the
+run starts, which imports the SDKs on another core meanwhile; a smaller run imports them here in a thread.
 """
 
 from __future__ import annotations

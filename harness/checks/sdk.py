@@ -30,7 +30,11 @@ Verdicts:
   the SDK): that dialect's oracle is given up for the rest of the process.
 
 SDK calls are synchronous; the runner runs checks in worker threads, and each SDK has one client for the
-process, used by one check at a time under a lock that a context manager always releases.
+process, used by one check at a time under a lock that a context manager always releases. ``answer`` is
+the whole of what the SDK does with a stream's bytes, as plain data: a run with many oracle streams
+computes it in its SDK oracle process (``harness.checks.sdk_process``: the run's own process then never
+imports the SDKs) and the checks here judge it the same way, with the same reasons; without one (a small
+run, or the process is gone) it is computed here.
 """
 
 from __future__ import annotations

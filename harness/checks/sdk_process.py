@@ -155,7 +155,11 @@ class OracleProcess:
             self.popen.wait(timeout=STOP_TIMEOUT)
 
     def stop(self) -> None:
-        """Close the child's input (it exits), wait ``STOP_TIMEOUT`` seconds, then kill it."""
+        """Close the child's input (it exits), wait ``STOP_TIMEOUT`` seconds, then kill it; a child still
+        importing the SDKs (not ready) is killed at once: it holds nothing."""
+        if not self.ready.is_set():
+            self.kill()
+            return
         with contextlib.suppress(OSError, ValueError):
             assert self.popen.stdin is not None
             self.popen.stdin.close()

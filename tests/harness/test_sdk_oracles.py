@@ -10,6 +10,7 @@ tests assert the skip and its reason instead of the pass.
 from __future__ import annotations
 
 import re
+import signal
 import sys
 import threading
 import tomllib
@@ -408,3 +409,10 @@ def test_a_run_with_many_oracle_streams_judges_them_in_the_oracle_process_with_t
 
     assert verdicts(there) == verdicts(here)
     assert any(c.id.startswith("sdk.") and c.status == "pass" for r in there.results for c in r.checks)
+
+
+def test_stopping_an_oracle_process_that_is_not_ready_kills_it_rather_than_waiting_for_it() -> None:
+    """A child still importing the SDKs would notice its input closed only once ready: it is killed."""
+    process = sdk_process.OracleProcess([sys.executable, "-c", "import sys; sys.stdin.buffer.read()"])
+    process.stop()
+    assert process.popen.returncode == -signal.SIGKILL  # closing its input alone would have ended it with 0
