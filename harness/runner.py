@@ -745,20 +745,27 @@ def schedule(jobs: Sequence[tuple[Case, ProviderUnderTest, str]]) -> list[int]:
     return sorted(range(len(jobs)), key=key)
 
 
-async def _start_oracles(jobs: Sequence[tuple[Case, ProviderUnderTest, str]], nursery: trio.Nursery) -> bool:
-    """Get the SDK oracles ready without making a case wait: a run with ``ORACLE_PROCESS_STREAMS`` oracle
-    streams or more starts the oracle process (``harness.checks.sdk_process``; True: the run stops it);
-    a smaller one imports the SDKs in a worker thread here, overlapping the first calls."""
-    from harness.checks import sdk, sdk_process
+@contextlib.asynccontextmanager
+async def _oracle_process(
+    jobs: Sequence[tuple[Case, ProviderUnderTest, str]], sdk: bool
+) -> AsyncIterator[bool]:
+    """The run's SDK oracle process (``harness.checks.sdk_process``), started first thing when the run has
+    ``ORACLE_PROCESS_STREAMS`` oracle streams or more and this process has not built the SDK clients yet,
+    and stopped when the run ends; yields whether it serves. Otherwise the run imports the SDKs here, in a
+    worker thread (``_warm_sdks``), overlapping the first calls."""
+    from harness.checks import sdk as oracles
+    from harness.checks import sdk_process
 
-    streams = sum(1 for case, _, _ in jobs if oracle_stream(case))
-    if streams >= ORACLE_PROCESS_STREAMS and not sdk.ready_here():
-        sdk_process.start()
-        if sdk_process.serving():
-            return True
-        await trio.to_thread.run_sync(sdk_process.stop)
-    nursery.start_soon(_warm_sdks)
-    return False
+    streams = sum(1 for case, _, _ in jobs if oracle_stream(case)) if sdk else 0
+    if streams < ORACLE_PROCESS_STREAMS or oracles.ready_here():
+        yield False
+        return
+    sdk_process.start()
+    try:
+        yield sdk_process.serving()
+    finally:
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(sdk_process.stop)
 
 
 async def _warm_sdks() -> None:
@@ -766,13 +773,6 @@ async def _warm_sdks() -> None:
 
     with contextlib.suppress(Exception):
         await trio.to_thread.run_sync(sdk.warm, abandon_on_cancel=True)
-
-
-async def _stop_oracle_process() -> None:
-    """Stop the run's SDK oracle process (``harness.checks.sdk_process``)."""
-    from harness.checks import sdk_process
-
-    await trio.to_thread.run_sync(sdk_process.stop)
 
 
 async def _stop_js_oracles() -> None:
@@ -895,6 +895,7 @@ async def run_async(
 
     interrupted = False
     async with (
+        _oracle_process(jobs, sdk) as oracle_process,
         _asyncio_bridge(providers, asyncio_bridge) as bridge,
         httpx.AsyncClient(follow_redirects=False) as client,
         trio.open_nursery() as nursery,
@@ -902,7 +903,8 @@ async def run_async(
         hosted = await nursery.start(serve, isolation, "127.0.0.1", 0)
         isolation.url = hosted.url
         ctx = Context(isolation, api_key, deadline, sdk, client, bridge, Level(profile) if profile else None)
-        oracle_process = await _start_oracles(jobs, nursery) if sdk else False
+        if sdk and not oracle_process:
+            nursery.start_soon(_warm_sdks)
 
         names = [p.name for p in providers]
 
@@ -934,8 +936,6 @@ async def run_async(
         finally:
             with trio.CancelScope(shield=True):
                 await _stop_js_oracles()
-                if oracle_process:
-                    await _stop_oracle_process()
         nursery.cancel_scope.cancel()
 
     done = [r for r in results if r is not None]
