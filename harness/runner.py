@@ -45,7 +45,7 @@ import re
 import secrets
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -76,6 +76,7 @@ __all__ = [
     "ProviderUnderTest",
     "RunInterrupted",
     "RunnerError",
+    "oracles_ahead",
     "resolve_providers",
     "run",
     "run_async",
@@ -750,14 +751,16 @@ async def _oracle_process(
     jobs: Sequence[tuple[Case, ProviderUnderTest, str]], sdk: bool
 ) -> AsyncIterator[bool]:
     """The run's SDK oracle process (``harness.checks.sdk_process``), started first thing when the run has
-    ``ORACLE_PROCESS_STREAMS`` oracle streams or more and this process has not built the SDK clients yet,
-    and stopped when the run ends; yields whether it serves. Otherwise the run imports the SDKs here, in a
-    worker thread (``_warm_sdks``), overlapping the first calls."""
+    ``ORACLE_PROCESS_STREAMS`` oracle streams or more (or any, when ``oracles_ahead`` started it already)
+    and this process has not built the SDK clients yet, and stopped when the run ends; yields whether it
+    serves. Otherwise the run imports the SDKs here, in a worker thread (``_warm_sdks``), overlapping the
+    first calls."""
     from harness.checks import sdk as oracles
     from harness.checks import sdk_process
 
     streams = sum(1 for case, _, _ in jobs if oracle_stream(case)) if sdk else 0
-    if streams < ORACLE_PROCESS_STREAMS or oracles.ready_here():
+    ahead = sdk_process.serving()  # started by ``oracles_ahead``: already paid for
+    if not streams or (streams < ORACLE_PROCESS_STREAMS and not ahead) or oracles.ready_here():
         yield False
         return
     sdk_process.start()
@@ -766,6 +769,23 @@ async def _oracle_process(
     finally:
         with trio.CancelScope(shield=True):
             await trio.to_thread.run_sync(sdk_process.stop)
+
+
+@contextlib.contextmanager
+def oracles_ahead(wanted: bool = True) -> Iterator[None]:
+    """For a caller about to load cases and then run them (``wirecheck run``): start the SDK oracle process
+    now, so that it imports the SDKs while the cases load; a run inside the block uses it (``run_async``)
+    and it is stopped when the block ends. ``wanted=False`` (the run has no SDK oracles) starts nothing."""
+    from harness.checks import sdk_process
+
+    if not wanted:
+        yield
+        return
+    sdk_process.start()
+    try:
+        yield
+    finally:
+        sdk_process.stop()
 
 
 async def _warm_sdks() -> None:

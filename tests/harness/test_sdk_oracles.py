@@ -416,3 +416,32 @@ def test_stopping_an_oracle_process_that_is_not_ready_kills_it_rather_than_waiti
     process = sdk_process.OracleProcess([sys.executable, "-c", "import sys; sys.stdin.buffer.read()"])
     process.stop()
     assert process.popen.returncode == -signal.SIGKILL  # closing its input alone would have ended it with 0
+
+
+def test_a_process_started_ahead_of_loading_serves_even_a_small_run_and_ends_with_the_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``wirecheck run`` starts the oracle process before it loads the cases (``runner.oracles_ahead``):
+    a run inside the block uses it whatever its size, and leaving the block stops it."""
+    needs("anthropic")
+    served: list[str] = []
+    asked = sdk_process.ask
+
+    def spy(dialect: str, body: bytes, timeout: float) -> Any:
+        answer = asked(dialect, body, timeout)
+        if answer is not None:
+            served.append(dialect)
+        return answer
+
+    monkeypatch.setattr(sdk_process, "ask", spy)
+    monkeypatch.setattr(sdk, "ready_here", lambda: False)
+    cases = list(parse(*load_yaml(STREAMS.format(n=1), "ahead.yaml"), "ahead.yaml").cases)
+    with runner.oracles_ahead():
+        assert sdk_process.serving()
+        result = run(cases, ["anthropic"])
+        assert sdk_process.serving()  # the run leaves it to the block
+    assert not sdk_process.serving()
+    assert served == ["anthropic"]
+    assert [r.verdict for r in result.results] == [Verdict.PASS]
+    with runner.oracles_ahead(False):
+        assert not sdk_process.serving()
