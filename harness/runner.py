@@ -747,18 +747,15 @@ def schedule(jobs: Sequence[tuple[Case, ProviderUnderTest, str]]) -> list[int]:
 
 
 @contextlib.asynccontextmanager
-async def _oracle_process(
-    jobs: Sequence[tuple[Case, ProviderUnderTest, str]], sdk: bool
-) -> AsyncIterator[bool]:
+async def _oracle_process(streams: int) -> AsyncIterator[bool]:
     """The run's SDK oracle process (``harness.checks.sdk_process``), started first thing when the run has
-    ``ORACLE_PROCESS_STREAMS`` oracle streams or more (or any, when ``oracles_ahead`` started it already)
-    and this process has not built the SDK clients yet, and stopped when the run ends; yields whether it
-    serves. Otherwise the run imports the SDKs here, in a worker thread (``_warm_sdks``), overlapping the
-    first calls."""
+    ``ORACLE_PROCESS_STREAMS`` oracle ``streams`` or more (or any, when ``oracles_ahead`` started it
+    already) and this process has not built the SDK clients yet, and stopped when the run ends; yields
+    whether it serves. Otherwise a run with oracle streams imports the SDKs here, in a worker thread
+    (``_warm_sdks``), overlapping the first calls; one without imports nothing."""
     from harness.checks import sdk as oracles
     from harness.checks import sdk_process
 
-    streams = sum(1 for case, _, _ in jobs if oracle_stream(case)) if sdk else 0
     ahead = sdk_process.serving()  # started by ``oracles_ahead``: already paid for
     if not streams or (streams < ORACLE_PROCESS_STREAMS and not ahead) or oracles.ready_here():
         yield False
@@ -907,6 +904,7 @@ async def run_async(
         for variant in variants
     ]
     results: list[CaseResult | None] = [None] * len(jobs)
+    streams = sum(1 for case, _, _ in jobs if oracle_stream(case)) if sdk else 0  # judged by SDK oracles
     # Jobs start in ``schedule`` order: a slot is taken here before each starts (trio may run tasks
     # started together in either order, so a limiter taken inside the jobs would not keep it).
     slots = trio.Semaphore(max(1, concurrency))
@@ -915,7 +913,7 @@ async def run_async(
 
     interrupted = False
     async with (
-        _oracle_process(jobs, sdk) as oracle_process,
+        _oracle_process(streams) as oracle_process,
         _asyncio_bridge(providers, asyncio_bridge) as bridge,
         httpx.AsyncClient(follow_redirects=False) as client,
         trio.open_nursery() as nursery,
@@ -923,7 +921,7 @@ async def run_async(
         hosted = await nursery.start(serve, isolation, "127.0.0.1", 0)
         isolation.url = hosted.url
         ctx = Context(isolation, api_key, deadline, sdk, client, bridge, Level(profile) if profile else None)
-        if sdk and not oracle_process:
+        if streams and not oracle_process:
             nursery.start_soon(_warm_sdks)
 
         names = [p.name for p in providers]
