@@ -2,12 +2,12 @@
 
 Importing openai, anthropic and google-genai and building their clients costs about 2.5 s of CPU, and
 judging a stream with them some milliseconds each; in the runner's process all of it holds the GIL that
-the calls and the other checks need. So a run with many oracle streams (``harness.runner``) calls
-``start()`` at its beginning: one child process imports the SDKs on another core while the first cases
-run, then judges streams for the run, until the run calls ``stop()``. While it serves,
-``ask(dialect, body, timeout)`` sends it the bytes of a stream and returns what
-``harness.checks.sdk.answer`` computed there: the same function on the same bytes with the same SDKs,
-so every verdict is the one judging in the run's own process gives.
+the calls and the other checks need. So a run with many oracle streams (``harness.runner``; ``wirecheck
+run`` even before it loads the cases, ``harness.runner.oracles_ahead``) calls ``start()`` first: one
+child process imports the SDKs on another core meanwhile, then judges streams for the run, until the
+run calls ``stop()``. While it serves, ``ask(dialect, body, timeout)`` sends it the bytes of a stream
+and returns what ``harness.checks.sdk.answer`` computed there: the same function on the same bytes with
+the same SDKs, so every verdict is the one judging in the run's own process gives.
 
 - ``ask`` returns None when no process serves: none was started, it could not start, it did not say it
   was ready within ``START_TIMEOUT`` seconds, it exited, or its answer could not be made (then the caller
@@ -21,9 +21,7 @@ when the last of them stops. The child ends when its input closes (stopped, or i
 ignores Ctrl-C, which reaches the whole process group, and leaves the interrupt to its parent.
 
 Frames on the pipes: a 4-byte big-endian length, then a pickle (written only by the parent and its own
-child).
-
-    python -m harness.checks.sdk_process     # the child; the parent starts it
+child). The child is ``COMMAND``: ``main()`` of this module under the parent's interpreter.
 """
 
 from __future__ import annotations
