@@ -222,6 +222,13 @@ def _default_baseline(providers: list[str]) -> Path | None:
 def _run(args: argparse.Namespace) -> int:
     if gateway_cli.wanted(args):  # --gateway / --gateway-url: harness/gateway/cli.py
         return gateway_cli.run(args)
+    from harness.runner import oracles_ahead
+
+    with oracles_ahead(not args.no_sdk):  # the SDK oracle process imports the SDKs while the cases load
+        return _run_in_process(args)
+
+
+def _run_in_process(args: argparse.Namespace) -> int:
     from harness.baseline import Baseline
     from harness.report import terminal
     from harness.report.files import write_reports

@@ -24,6 +24,13 @@ The flow of one case (docs/design.md#case-flow):
    provider does not offer (it inherits the contract's not-implemented default) is not-applicable.
 4. **Facts → checks → verdict** (``harness.checks``, ``harness.verdicts``), checks in a worker thread
    (the SDK oracles are synchronous), then the baseline (``harness.baseline``).
+
+Scheduling (``schedule``, ``run_async``): at most ``concurrency`` cases have calls in flight; a case's checks
+run after its slot is freed, so a case waiting for an SDK oracle never holds the next case's calls. Jobs
+start longest scripted wait first (it costs no CPU, so it overlaps the rest), then those without an oracle
+stream, then those with one; reports keep the suite's order. A run with ``ORACLE_PROCESS_STREAMS`` oracle
+streams or more judges them in one SDK oracle process (``harness.checks.sdk_process``) started when the
+run starts, which imports the SDKs on another core meanwhile; a smaller run imports them here in a thread.
 """
 
 from __future__ import annotations
@@ -31,13 +38,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import inspect
 import json
 import re
 import secrets
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -68,6 +76,7 @@ __all__ = [
     "ProviderUnderTest",
     "RunInterrupted",
     "RunnerError",
+    "oracles_ahead",
     "resolve_providers",
     "run",
     "run_async",
@@ -498,25 +507,31 @@ def takes_total(put: ProviderUnderTest) -> bool:
     """Whether the provider's constructor takes ``timeouts=`` as a ``providers.transport.Timeouts`` (by its
     annotation; trio providers only): the runner then sets ``total`` to the case deadline. Constructors that
     do not name it, or name something else so, are built as before."""
-    if put.loop == "asyncio":
-        return False
+    return put.loop != "asyncio" and _takes_timeouts(put.cls)
+
+
+@functools.cache
+def _takes_timeouts(cls: type) -> bool:
+    """``takes_total`` for a class (read once per class: ``inspect.signature`` is slow enough to show in
+    a whole suite's profile)."""
     try:
-        parameter = inspect.signature(put.cls).parameters.get("timeouts")
+        parameter = inspect.signature(cls).parameters.get("timeouts")
     except (TypeError, ValueError):
         return False
     return parameter is not None and "Timeouts" in str(parameter.annotation)
 
 
-def _named_parameters(cls: type) -> set[str]:
-    """The keyword parameters a constructor names. ``sleep=`` and ``client=`` go only to a constructor that
-    names them: one that takes ``**kwargs`` did not ask for the injected clock, and passing it would switch
-    on the retry-wait checks for a provider that never saw the clock."""
+@functools.cache
+def _named_parameters(cls: type) -> frozenset[str]:
+    """The keyword parameters a constructor names (read once per class). ``sleep=`` and ``client=`` go
+    only to a constructor that names them: one that takes ``**kwargs`` did not ask for the injected clock,
+    and passing it would switch on the retry-wait checks for a provider that never saw the clock."""
     try:
         parameters = inspect.signature(cls).parameters.values()
     except (TypeError, ValueError):
-        return set()
+        return frozenset()
     named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return {p.name for p in parameters if p.kind in named}
+    return frozenset(p.name for p in parameters if p.kind in named)
 
 
 async def _close(provider: Any) -> None:
@@ -591,9 +606,18 @@ async def _invoke(provider: Any, method: str, args: tuple[Any, ...], outcome: Ou
                 await closer()
 
 
-async def run_one(ctx: Context, put: ProviderUnderTest, case: Case, variant: str = "plain") -> CaseResult:
+async def run_one(
+    ctx: Context,
+    put: ProviderUnderTest,
+    case: Case,
+    variant: str = "plain",
+    *,
+    calls_done: Callable[[], None] | None = None,
+) -> CaseResult:
     """One case for one provider, the mock sending wire ``variant``: calls, facts, checks, verdict (before
-    the baseline). A variant that cannot apply to the case gives not-applicable with the reason."""
+    the baseline). A variant that cannot apply to the case gives not-applicable with the reason.
+    ``calls_done`` is called once the calls are over, before the checks run (the runner then lets the
+    next case's calls start)."""
     started = time.perf_counter()
     result = CaseResult(
         case_id=case.id,
@@ -633,6 +657,8 @@ async def run_one(ctx: Context, put: ProviderUnderTest, case: Case, variant: str
             if role == "raw" and len(main.sent) == 1 and main.sent[0].complete and main.sent[0].status == 200:
                 script = replay_script(main.sent[0])
             facts.siblings[role] = await _call(ctx, put, case, twin, twin_request(case, twin), script, role)
+        if calls_done is not None:
+            calls_done()
         checks = await _judge(facts)
         result.checks = checks
         result.first_item = main.first_item
@@ -670,6 +696,93 @@ async def _judge(facts: Facts) -> list[CheckResult]:
         )
     where = f"check {running[-1]}" if running else "the checks"
     raise HarnessError(f"{where} did not return within {CHECKS_DEADLINE:g} s: abandoned")
+
+
+#: A run with at least this many oracle streams judges them in the SDK oracle process
+#: (``harness.checks.sdk_process``): the child's start and imports (~3 s of CPU on another core) pay off.
+#: A smaller run, or one in a process that built the SDK clients already, judges them in its own process.
+ORACLE_PROCESS_STREAMS = 24
+
+
+def oracle_stream(case: Case) -> bool:
+    """Whether the case's main call is a stream the SDK oracles may judge (a static estimate: the stream
+    method of any dialect, the case not saying ``expect.sdk: false``)."""
+    return case.method in STREAM_METHODS and case.expect.get("sdk") is not False
+
+
+def scripted_wait(script: Any) -> float:
+    """Seconds the mock is scripted to wait on a call (``delay_ms``, stalls' ``ms``, and
+    ``event_delay_ms`` counted for ten events): a static estimate of a case's wall time that is not CPU."""
+    if isinstance(script, list):
+        return sum(scripted_wait(item) for item in script)
+    if not isinstance(script, dict):
+        return 0.0
+    total = 0.0
+    for key, value in script.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if key in ("delay_ms", "ms"):
+                total += value / 1000
+            elif key == "event_delay_ms":
+                total += 10 * value / 1000
+        else:
+            total += scripted_wait(value)
+    return total
+
+
+def schedule(jobs: Sequence[tuple[Case, ProviderUnderTest, str]]) -> list[int]:
+    """The order in which the jobs start (indices into ``jobs``): the longest scripted waits first
+    (longest-processing-time first: waiting costs no CPU, so they overlap the rest), then the jobs
+    without an oracle stream, then those with one (by then the oracles' SDKs are imported); the
+    suite's order otherwise. Results are reported in the suite's order whatever the schedule."""
+    waits: dict[tuple[str, str], float] = {}
+
+    def key(i: int) -> tuple[float, bool]:
+        case, put, _ = jobs[i]
+        found = (case.id, put.upstream_dialect)
+        if found not in waits:
+            waits[found] = scripted_wait(case.script_for(put.upstream_dialect))
+        return (-waits[found], oracle_stream(case))
+
+    return sorted(range(len(jobs)), key=key)
+
+
+@contextlib.asynccontextmanager
+async def _oracle_process(streams: int) -> AsyncIterator[bool]:
+    """The run's SDK oracle process (``harness.checks.sdk_process``), started first thing when the run has
+    ``ORACLE_PROCESS_STREAMS`` oracle ``streams`` or more (or any, when ``oracles_ahead`` started it
+    already) and this process has not built the SDK clients yet, and stopped when the run ends; yields
+    whether it serves. Otherwise a run with oracle streams imports the SDKs here, in a worker thread
+    (``_warm_sdks``), overlapping the first calls; one without imports nothing."""
+    from harness.checks import sdk as oracles
+    from harness.checks import sdk_process
+
+    ahead = sdk_process.serving()  # started by ``oracles_ahead``: already paid for
+    if not streams or (streams < ORACLE_PROCESS_STREAMS and not ahead) or oracles.ready_here():
+        yield False
+        return
+    sdk_process.start()
+    try:
+        yield sdk_process.serving()
+    finally:
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(sdk_process.stop)
+
+
+@contextlib.contextmanager
+def oracles_ahead(wanted: bool = True) -> Iterator[None]:
+    """For a caller about to load cases and then run them (``wirecheck run``): start the SDK oracle process
+    now, so that it imports the SDKs while the cases load; a run inside the block uses it (``run_async``)
+    and it is stopped when the block ends. ``wanted=False`` (the run has no SDK oracles) starts nothing."""
+    from harness.checks import sdk_process
+
+    if not wanted:
+        yield
+        return
+    sdk_process.start()
+    try:
+        yield
+    finally:
+        sdk_process.stop()
 
 
 async def _warm_sdks() -> None:
@@ -791,12 +904,16 @@ async def run_async(
         for variant in variants
     ]
     results: list[CaseResult | None] = [None] * len(jobs)
-    limiter = trio.CapacityLimiter(max(1, concurrency))
+    streams = sum(1 for case, _, _ in jobs if oracle_stream(case)) if sdk else 0  # judged by SDK oracles
+    # Jobs start in ``schedule`` order: a slot is taken here before each starts (trio may run tasks
+    # started together in either order, so a limiter taken inside the jobs would not keep it).
+    slots = trio.Semaphore(max(1, concurrency))
 
     import httpx
 
     interrupted = False
     async with (
+        _oracle_process(streams) as oracle_process,
         _asyncio_bridge(providers, asyncio_bridge) as bridge,
         httpx.AsyncClient(follow_redirects=False) as client,
         trio.open_nursery() as nursery,
@@ -804,14 +921,22 @@ async def run_async(
         hosted = await nursery.start(serve, isolation, "127.0.0.1", 0)
         isolation.url = hosted.url
         ctx = Context(isolation, api_key, deadline, sdk, client, bridge, Level(profile) if profile else None)
-        if sdk:
+        if streams and not oracle_process:
             nursery.start_soon(_warm_sdks)
 
         names = [p.name for p in providers]
 
         async def job(i: int, case: Case, put: ProviderUnderTest, variant: str) -> None:
-            async with limiter:
-                results[i] = shown = await run_one(ctx, put, case, variant)
+            held = [True]
+
+            def free() -> None:  # the slot bounds the calls in flight; the checks run in threads after
+                if held.pop() if held else False:
+                    slots.release()
+
+            try:
+                results[i] = shown = await run_one(ctx, put, case, variant, calls_done=free)
+            finally:
+                free()
             if progress is not None:
                 if apply_baseline and (baseline is not None or case.xfail):  # show the verdict it will get
                     shown = (baseline or Baseline.empty()).apply([shown], {case.id}, names, [case])[0]
@@ -819,8 +944,9 @@ async def run_async(
 
         try:
             async with trio.open_nursery() as jobs_nursery:
-                for i, (case, put, variant) in enumerate(jobs):
-                    jobs_nursery.start_soon(job, i, case, put, variant)
+                for i in schedule(jobs):
+                    await slots.acquire()
+                    jobs_nursery.start_soon(job, i, *jobs[i])
         except BaseException as exc:  # Ctrl-C: the cases that finished are still reported
             if not is_interrupt(exc) or not any(results):
                 raise

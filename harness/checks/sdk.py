@@ -30,7 +30,11 @@ Verdicts:
   the SDK): that dialect's oracle is given up for the rest of the process.
 
 SDK calls are synchronous; the runner runs checks in worker threads, and each SDK has one client for the
-process, used by one check at a time under a lock that a context manager always releases.
+process, used by one check at a time under a lock that a context manager always releases. ``answer`` is
+the whole of what the SDK does with a stream's bytes, as plain data: a run with many oracle streams
+computes it in its SDK oracle process (``harness.checks.sdk_process``: the run's own process then never
+imports the SDKs) and the checks here judge it the same way, with the same reasons; without one (a small
+run, or the process is gone) it is computed here.
 """
 
 from __future__ import annotations
@@ -47,11 +51,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.checks import Skip, check, oracle
+from harness.checks import Skip, check, oracle, sdk_process
 from harness.checks.facts import Facts, Outcome
 from providers.convert.tables import stop_from
 
-__all__ = ["LOCK_TIMEOUT", "SDKS", "Sdk", "available", "transport", "version", "warm"]
+__all__ = ["LOCK_TIMEOUT", "SDKS", "Sdk", "answer", "available", "ready_here", "transport", "version", "warm"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,13 +172,7 @@ def _session(dialect: str, body: bytes) -> Iterator[Any]:
         raise Skip(_stuck[dialect])
     lock = _locks[dialect]
     if not lock.acquire(timeout=LOCK_TIMEOUT):
-        raise Skip(
-            _stuck.setdefault(
-                dialect,
-                f"{_label(dialect)}: its client stayed busy for {LOCK_TIMEOUT:g} s (an earlier oracle is "
-                "stuck in the SDK); this oracle is given up for the rest of the run",
-            )
-        )
+        raise Skip(_stuck.setdefault(dialect, _stuck_reason(dialect)))
     try:
         if dialect not in _clients:
             try:
@@ -185,6 +183,14 @@ def _session(dialect: str, body: bytes) -> Iterator[Any]:
         yield _clients[dialect]
     finally:
         lock.release()
+
+
+def _stuck_reason(dialect: str) -> str:
+    """The skip reason of a dialect whose SDK stayed busy past ``LOCK_TIMEOUT``."""
+    return (
+        f"{_label(dialect)}: its client stayed busy for {LOCK_TIMEOUT:g} s (an earlier oracle is "
+        "stuck in the SDK); this oracle is given up for the rest of the run"
+    )
 
 
 def _new_client(dialect: str) -> Any:
@@ -222,12 +228,18 @@ def _new_client(dialect: str) -> Any:
 
 
 def warm() -> None:
-    """Import the installed SDKs and build their clients (about two seconds together): the runner calls
-    this in a worker thread at the start of a run, so the imports overlap with the first calls."""
+    """Import the installed SDKs and build their clients here (about two seconds together): the runner
+    calls this in a worker thread at the start of a run that judges its oracles in this process, and the
+    oracle process (``harness.checks.sdk_process``) before it says it is ready."""
     for dialect in SDKS:
         if available(dialect):
             with contextlib.suppress(Skip), _session(dialect, b""):
                 pass
+
+
+def ready_here() -> bool:
+    """Every installed SDK's client is built in this process already (judging here costs no imports)."""
+    return all(dialect in _clients for dialect in SDKS if available(dialect))
 
 
 _HERE = Path(__file__).resolve()
@@ -244,26 +256,48 @@ def _in_glue(exc: BaseException) -> bool:
     return tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve() == _HERE
 
 
-def _consult(dialect: str, o: Outcome, read: Callable[[Any], dict[str, Any]], *, with_ids: bool) -> list[str]:
-    """Feed the stream to the dialect's SDK (``read(client)`` returns what it assembled) and judge
-    (``harness.checks.oracle``)."""
+def answer(dialect: str, body: bytes) -> tuple[str, Any]:
+    """What the dialect's SDK makes of the stream ``body``, as plain data (picklable, so that the oracle
+    process, ``harness.checks.sdk_process``, can send it back): ``("assembled", theirs)`` (see
+    ``harness.checks.oracle.assembled``), ``("raised", "<exception type>: <message>")`` when the SDK
+    threw while reading it, or ``("skip", reason)`` when the oracle cannot drive the installed SDK."""
     try:
-        with _session(dialect, oracle.client_bytes(o)) as client:
-            theirs = read(client)
-    except Skip:
-        raise
+        with _session(dialect, body) as client:
+            return "assembled", _READERS[dialect](client)
+    except Skip as skip:
+        return "skip", str(skip)
     except Exception as exc:
         if _in_glue(exc):
-            raise Skip(_incompatible(dialect, _one_line(exc))) from exc
+            return "skip", _incompatible(dialect, _one_line(exc))
+        return "raised", f"{type(exc).__name__}: {exc}"
+
+
+def _consult(dialect: str, o: Outcome, *, with_ids: bool) -> list[str]:
+    """Feed the stream to the dialect's SDK, in the run's oracle process when one serves it
+    (``harness.checks.sdk_process``), else here, and judge (``harness.checks.oracle``)."""
+    try:
+        body = oracle.client_bytes(o)
+    except Exception as exc:
         return oracle.raised(o, SDKS[dialect].name, f"{type(exc).__name__}: {exc}")
-    return oracle.assembled(o, theirs, with_ids=with_ids)
+    found = None
+    if dialect not in _stuck:
+        try:
+            found = sdk_process.ask(dialect, body, LOCK_TIMEOUT)
+        except sdk_process.Busy:
+            raise Skip(_stuck.setdefault(dialect, _stuck_reason(dialect))) from None
+    kind, value = found if found is not None else answer(dialect, body)
+    if kind == "skip":
+        raise Skip(value)
+    if kind == "raised":
+        return oracle.raised(o, SDKS[dialect].name, value)
+    return oracle.assembled(o, value, with_ids=with_ids)
 
 
 @check("sdk.openai")
 def openai_oracle(f: Facts) -> list[str] | None:
     """The openai SDK's ``chat.completions.stream()`` (strict) assembles the stream as we do."""
     o = _target(f, "openai")
-    return None if o is None else _consult("openai", o, _read_openai, with_ids=True)
+    return None if o is None else _consult("openai", o, with_ids=True)
 
 
 def _read_openai(client: Any) -> dict[str, Any]:
@@ -300,7 +334,7 @@ def _read_openai(client: Any) -> dict[str, Any]:
 def anthropic_oracle(f: Facts) -> list[str] | None:
     """The anthropic SDK's ``messages.stream()`` (strict) assembles the stream as we do."""
     o = _target(f, "anthropic")
-    return None if o is None else _consult("anthropic", o, _read_anthropic, with_ids=True)
+    return None if o is None else _consult("anthropic", o, with_ids=True)
 
 
 def _read_anthropic(client: Any) -> dict[str, Any]:
@@ -322,7 +356,7 @@ def _read_anthropic(client: Any) -> dict[str, Any]:
 def gemini_oracle(f: Facts) -> list[str] | None:
     """google-genai's ``generate_content_stream`` reads every item and assembles the stream as we do."""
     o = _target(f, "gemini")
-    return None if o is None else _consult("gemini", o, _read_gemini, with_ids=False)
+    return None if o is None else _consult("gemini", o, with_ids=False)
 
 
 def _read_gemini(client: Any) -> dict[str, Any]:
@@ -339,3 +373,11 @@ def _read_gemini(client: Any) -> dict[str, Any]:
                 elif part.text is not None and not getattr(part, "thought", None):
                     text.append(part.text)
     return {"text": "".join(text), "tool_calls": calls, "stop": None}
+
+
+#: How each dialect's oracle reads the stream with the SDK client (``answer`` picks by dialect).
+_READERS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "openai": _read_openai,
+    "anthropic": _read_anthropic,
+    "gemini": _read_gemini,
+}

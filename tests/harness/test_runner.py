@@ -329,3 +329,79 @@ def test_a_check_that_never_returns_is_a_harness_error_and_the_run_goes_on(
     assert [(r.verdict, r.message) for r in result.results] == [
         (Verdict.ERROR, "harness error: check sdk.openai did not return within 0.5 s: abandoned")
     ] * 2
+
+
+STREAM_CASE = """\
+  - id: {id}
+    title: t
+    clause: {{spec: contract, ref: r}}
+    method: chat_completion_stream
+    providers: [openai]
+    request: {{model: gpt-4o, stream: true, messages: [{{role: user, content: hi}}]}}
+    upstream: {{reply: {{event_delay_ms: {delay}, answer: {{text: "hi", usage: {{prompt: 3, completion: 1}}}}}}}}
+    expect: {{text: "hi"}}
+"""
+
+
+def test_jobs_start_longest_scripted_wait_first_and_oracle_streams_last_and_report_in_suite_order() -> None:
+    cases = cases_from(
+        "cases:\n"
+        + STREAM_CASE.format(id="t.stream.001", delay=0)
+        + CASE.format(id="t.plain.001", text="hi")
+        + STREAM_CASE.format(id="t.stream.002", delay=20)
+        + CASE.format(id="t.plain.002", text="ho")
+    )
+    (openai,) = resolve_providers(["openai"])
+    jobs = [(case, openai, "plain") for case in cases]
+    assert [cases[i].id for i in runner.schedule(jobs)] == [
+        "t.stream.002",
+        "t.plain.001",
+        "t.plain.002",
+        "t.stream.001",
+    ]
+    assert runner.scripted_wait(cases[2].script_for("openai")) == pytest.approx(0.2)
+    result = run(cases, ["openai"], concurrency=1, sdk=False)
+    assert [r.case_id for r in result.results] == [c.id for c in cases]
+
+
+def test_a_case_being_judged_does_not_hold_its_slot_the_next_cases_calls_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``concurrency`` bounds the calls in flight: with one slot, the second case's calls (and checks) run
+    while the first case's checks wait for them."""
+    judged_second = threading.Event()
+    seen: dict[str, bool] = {}
+
+    def waits_for_the_next_case(facts: Any) -> list[str]:
+        if facts.case.id == "t.slot.002":
+            judged_second.set()
+        else:
+            seen["second judged meanwhile"] = judged_second.wait(10)
+        return []
+
+    monkeypatch.setitem(CHECKS, "sdk.openai", Check("sdk.openai", "sdk", waits_for_the_next_case, "waits"))
+    cases = cases_from(
+        "cases:\n" + CASE.format(id="t.slot.001", text="hi") + CASE.format(id="t.slot.002", text="ho")
+    )
+    result = run(cases, ["openai"], concurrency=1, sdk=False)
+    assert seen == {"second judged meanwhile": True}
+    assert [r.verdict for r in result.results] == [Verdict.PASS, Verdict.PASS]
+
+
+def test_a_run_without_oracle_streams_neither_imports_the_sdks_nor_starts_the_oracle_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from harness.checks import sdk, sdk_process
+
+    started: list[str] = []
+    monkeypatch.setattr(sdk, "warm", lambda: started.append("warm"))
+    monkeypatch.setattr(sdk_process, "start", lambda: started.append("process"))
+    monkeypatch.setattr(sdk, "ready_here", lambda: False)  # as in a fresh process
+    monkeypatch.setattr(runner, "ORACLE_PROCESS_STREAMS", 1)
+    result = run(cases_from("cases:\n" + CASE.format(id="t.plain.001", text="hi")), ["openai"])
+    assert [r.verdict for r in result.results] == [Verdict.PASS]
+    assert started == []
+    run(cases_from("cases:\n" + STREAM_CASE.format(id="t.stream.001", delay=0)), ["openai"])
+    assert started[:1] == [
+        "process"
+    ]  # the same run with a stream does (and, as no process serves, warms here)

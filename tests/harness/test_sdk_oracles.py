@@ -10,6 +10,8 @@ tests assert the skip and its reason instead of the pass.
 from __future__ import annotations
 
 import re
+import signal
+import sys
 import threading
 import tomllib
 import types
@@ -19,11 +21,12 @@ from typing import Any
 
 import pytest
 
-from harness.checks import CHECKS, sdk
+from harness import runner
+from harness.checks import CHECKS, oracle, sdk, sdk_process
 from harness.checks.facts import Facts, Outcome
 from harness.report import terminal
 from harness.runner import run
-from harness.scenario import load_yaml, parse
+from harness.scenario import load_paths, load_yaml, parse
 from harness.verdicts import CheckResult, Verdict
 from tests.harness.test_checks import (
     GOOD_ANTHROPIC,
@@ -284,3 +287,161 @@ def test_a_run_whose_first_oracle_hits_a_type_error_goes_on_and_judges_the_next(
     summary = terminal.summary(result).splitlines()  # the reason is shown, not only kept in the JSON report
     at = next(i for i, line in enumerate(summary) if line.startswith("CHECKS SKIPPED WITH A REASON"))
     assert f"  - sdk.anthropic in 1 result: {skipped.message}" in summary[at + 1 :]
+
+
+# --- in the oracle process (harness/checks/sdk_process.py) ---------------------------------------------------
+
+#: A child that says it is ready and then never answers (frames as sdk_process writes them).
+READY_THEN_SILENT = (
+    "import pickle, sys, time\n"
+    "data = pickle.dumps('ready')\n"
+    "sys.stdout.buffer.write(len(data).to_bytes(4, 'big') + data)\n"
+    "sys.stdout.buffer.flush()\n"
+    "time.sleep(60)\n"
+)
+
+
+def client_body(dialect: str, items: list[Any] | None = None, method: str | None = None) -> bytes:
+    """The bytes the dialect's oracle feeds its SDK for ``items`` (default: the good stream)."""
+    typed, good = GOOD[dialect]
+    facts = oracle_facts(method or typed, good if items is None else items, dialect)
+    target = oracle.target(facts, dialect)
+    assert target is not None
+    return oracle.client_bytes(target)
+
+
+@pytest.fixture(scope="module")
+def oracle_process() -> Any:
+    process = sdk_process.OracleProcess()
+    yield process
+    process.stop()
+
+
+def test_the_oracle_process_answers_exactly_as_this_process_does(oracle_process: Any) -> None:
+    for dialect in GOOD:
+        needs(dialect)
+    streams = [
+        ("openai", client_body("openai")),
+        ("anthropic", client_body("anthropic")),
+        ("gemini", client_body("gemini")),
+        (
+            "openai",
+            client_body("openai", [*GOOD_OPENAI[:2], chunk(tool(1, "{}", "call_1", "f")), *GOOD_OPENAI[5:]]),
+        ),
+        ("anthropic", client_body("anthropic", _renumber(GOOD_ANTHROPIC, {0: 0, 1: 2}))),
+        (
+            "gemini",
+            b'data: {"candidates": [{"content": {"parts": [{"text": "hi"}]}}]}\n\ndata: {not json\n\n',
+        ),
+    ]
+    answers = [oracle_process.ask(dialect, body, HANG) for dialect, body in streams]
+    assert answers == [sdk.answer(dialect, body) for dialect, body in streams]
+    assert [kind for kind, _ in answers] == ["assembled"] * 3 + ["raised"] * 3
+    assert answers[0][1]["text"] == "Hi"  # what the good OpenAI stream says
+
+
+def test_an_oracle_process_that_does_not_answer_in_time_is_killed_and_the_oracle_given_up() -> None:
+    process = sdk_process.OracleProcess([sys.executable, "-c", READY_THEN_SILENT])
+    with pytest.raises(sdk_process.Busy, match=re.escape("did not answer within 0.5 s")):
+        process.ask("openai", b"data: [DONE]\n\n", 0.5)
+    assert process.popen.poll() is not None  # killed
+    assert process.ask("openai", b"data: [DONE]\n\n", 0.5) is None  # later: judged in the run's process
+
+
+def test_an_oracle_process_that_never_gets_ready_or_exits_leaves_the_judging_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sdk_process, "START_TIMEOUT", 0.5)
+    silent = sdk_process.OracleProcess([sys.executable, "-c", "import time; time.sleep(60)"])
+    assert silent.ask("openai", b"data: [DONE]\n\n", HANG) is None
+    assert silent.popen.poll() is not None
+    exits = sdk_process.OracleProcess([sys.executable, "-c", "pass"])
+    assert exits.ask("openai", b"data: [DONE]\n\n", HANG) is None
+
+
+def test_a_busy_oracle_process_gives_the_dialect_up_like_a_stuck_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    needs("openai")
+    monkeypatch.setattr(sdk, "LOCK_TIMEOUT", 0.5)
+    monkeypatch.setattr(
+        sdk_process, "_process", sdk_process.OracleProcess([sys.executable, "-c", READY_THEN_SILENT])
+    )
+    result = judge("openai")
+    assert (result.status, result.message) == (
+        "skip",
+        f"openai {sdk.version('openai')}: its client stayed busy for 0.5 s (an earlier oracle is stuck in the "
+        "SDK); this oracle is given up for the rest of the run",
+    )
+    assert judge("openai").message == result.message  # given up: not asked again
+
+
+def test_a_run_with_many_oracle_streams_judges_them_in_the_oracle_process_with_the_same_verdicts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for dialect in GOOD:
+        needs(dialect)
+    cases = load_paths(
+        [ROOT / "scenarios" / f"{name}.yaml" for name in ("openai_stream", "anthropic_stream", "gemini")]
+    )
+    here = run(cases, concurrency=4)
+    served: list[str] = []
+    asked = sdk_process.ask
+
+    def spy(dialect: str, body: bytes, timeout: float) -> Any:
+        answer = asked(dialect, body, timeout)
+        if answer is not None:
+            served.append(dialect)
+        return answer
+
+    monkeypatch.setattr(sdk_process, "ask", spy)
+    monkeypatch.setattr(sdk, "ready_here", lambda: False)  # as in a fresh `wirecheck run`
+    monkeypatch.setattr(runner, "ORACLE_PROCESS_STREAMS", 1)
+    there = run(cases, concurrency=4)
+    assert set(served) == set(GOOD)
+    assert not sdk_process.serving()  # the run stopped it
+
+    def verdicts(result: Any) -> list[Any]:
+        return [
+            (r.name, r.verdict, r.message, [(c.id, c.status, c.message) for c in r.checks])
+            for r in result.results
+        ]
+
+    assert verdicts(there) == verdicts(here)
+    assert any(c.id.startswith("sdk.") and c.status == "pass" for r in there.results for c in r.checks)
+
+
+def test_stopping_an_oracle_process_that_is_not_ready_kills_it_rather_than_waiting_for_it() -> None:
+    """A child still importing the SDKs would notice its input closed only once ready: it is killed."""
+    process = sdk_process.OracleProcess([sys.executable, "-c", "import sys; sys.stdin.buffer.read()"])
+    process.stop()
+    assert process.popen.returncode == -signal.SIGKILL  # closing its input alone would have ended it with 0
+
+
+def test_a_process_started_ahead_of_loading_serves_even_a_small_run_and_ends_with_the_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``wirecheck run`` starts the oracle process before it loads the cases (``runner.oracles_ahead``):
+    a run inside the block uses it whatever its size, and leaving the block stops it."""
+    needs("anthropic")
+    served: list[str] = []
+    asked = sdk_process.ask
+
+    def spy(dialect: str, body: bytes, timeout: float) -> Any:
+        answer = asked(dialect, body, timeout)
+        if answer is not None:
+            served.append(dialect)
+        return answer
+
+    monkeypatch.setattr(sdk_process, "ask", spy)
+    monkeypatch.setattr(sdk, "ready_here", lambda: False)
+    cases = list(parse(*load_yaml(STREAMS.format(n=1), "ahead.yaml"), "ahead.yaml").cases)
+    with runner.oracles_ahead():
+        assert sdk_process.serving()
+        result = run(cases, ["anthropic"])
+        assert sdk_process.serving()  # the run leaves it to the block
+    assert not sdk_process.serving()
+    assert served == ["anthropic"]
+    assert [r.verdict for r in result.results] == [Verdict.PASS]
+    with runner.oracles_ahead(False):
+        assert not sdk_process.serving()
