@@ -1,8 +1,9 @@
 """Throughput of the standalone mock server (``mocks.server``) against a bare trio + h11 server.
 
 Starts two server processes: the mock (``run_server`` on a script with a small JSON chat reply and
-a 50-event SSE chat reply) and a bare trio + h11 server that answers the very same bytes (same headers,
-same body, the SSE body written as the same 51 chunks) with no routing, matching, generation or capture.
+a 50-event SSE chat reply) and a bare trio + h11 server that answers the very same bytes in the same
+writes (same headers, same body, the SSE body as the same 51 chunks, all in one write as the mock sends
+an unpaced reply) with no routing, matching, generation or capture.
 This process is the load generator: N keep-alive connections (raw sockets under trio, one request in
 flight per connection, minimal response parsing) send requests for a fixed time, alternating between
 the two servers. It prints requests/s for each server, the mock/bare ratio, and the CPU time each server
@@ -11,9 +12,14 @@ machine, so at high rates it can be the bottleneck, and CPU per request is the f
 
 Beside them, the third-party mock servers of ``benchmarks/third_party.py`` (aimock, llmock), scripted to
 answer the same requests, checked once per kind (status 200, parsed) and loaded in the same rounds; one
-that is missing or answers anything else is reported as such, with no rate.
+that is missing or answers anything else is reported as such, with no rate. With ``--before DIR``, the
+mock of another checkout (say the main branch's worktree) is loaded in the same rounds too, as
+``before``: a change's effect measured in one run, as ratios. For SSE the table also gives events per
+second (requests/s times the ``data:`` events each server's reply carries: ours 51, aimock's and
+llmock's 53), the figure that compares servers whose streams differ in length.
 
     python benchmarks/mock_server.py [--seconds 3] [--rounds 3] [--connections 1 10 50] [--tools aimock]
+                                     [--before ../main]
 
 Not a test: numbers depend on the machine.
 """
@@ -95,11 +101,10 @@ async def _bare_connection(stream: trio.SocketStream, canned: dict) -> None:
             status, headers, frames, length = canned["sse" if b'"stream": true' in body else "json"]
             if length is not None:
                 headers = [*headers, ("content-length", str(length))]
-            pending = conn.send(h11.Response(status_code=status, headers=headers))
-            for frame in frames:
-                await stream.send_all(pending + conn.send(h11.Data(data=frame)))
-                pending = b""
-            await stream.send_all(pending + conn.send(h11.EndOfMessage()))
+            out = [conn.send(h11.Response(status_code=status, headers=headers))]
+            out += [conn.send(h11.Data(data=frame)) for frame in frames]
+            out.append(conn.send(h11.EndOfMessage()))
+            await stream.send_all(b"".join(out))  # one write, as the mock sends an unpaced reply
             conn.start_next_cycle()
     except (trio.BrokenResourceError, h11.ProtocolError):
         pass
@@ -163,8 +168,8 @@ def _start(args: list[str]) -> tuple[subprocess.Popen[str], int]:
     return _start_command([sys.executable, *args])
 
 
-def _start_command(command: list[str]) -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+def _start_command(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=cwd)
     line = process.stdout.readline()  # "<name>: http://127.0.0.1:PORT[/v1]"
     port = int(line.split(":")[-1].split("/")[0])
     return process, port
@@ -220,10 +225,12 @@ def measure(
     connections: list[int],
     use_wrk: bool | None = None,
     tools: tuple[str, ...] = third_party.TOOLS,
+    before: Path | None = None,
 ) -> list[tuple]:
     """Rows (kind, connections, mock req/s, bare req/s, mock CPU µs/req, bare CPU µs/req, generator, servers):
-    ``servers`` maps every server (mock, bare, then ``tools``) to its rps, cpu_us, reply bytes, version and
-    error; a third-party tool that is out or failed has rps None and the reason in error."""
+    ``servers`` maps every server (mock, bare, ``before`` when given: the mock of that checkout, then
+    ``tools``) to its rps, eps (events/s, SSE only), cpu_us, reply bytes, version and error; a server that
+    is out or failed has rps None and the reason in error."""
     if use_wrk is None:
         use_wrk = shutil.which("wrk") is not None
     generator = "wrk" if use_wrk else "python"
@@ -242,15 +249,22 @@ def measure(
             "bare": [*_pin(0), sys.executable, __file__, "--serve-bare"],
         }
         servers = {name: _start_command(command) for name, command in commands.items()}
+        if before is not None:
+            code = f"from mocks.server import run_server; run_server({str(script)!r})"
+            command = [*_pin(0), sys.executable, "-c", code]  # -c: the checkout's own modules come first
+            servers["before"] = _start_command(command, cwd=before)
         others = {name: third_party.start(name, tmp, _pin(0)) for name in tools}
         try:
-            ours = {name: third_party.Tool(name, process=p, port=port) for name, (p, port) in servers.items()}
-            for tool in [*ours.values(), *others.values()]:
+            started = {
+                name: third_party.Tool(name, process=p, port=port) for name, (p, port) in servers.items()
+            }
+            ours = {name: started[name] for name in ("mock", "bare")}
+            for tool in [*started.values(), *others.values()]:
                 third_party.check(tool, HEADERS, BODIES)
-            for tool in ours.values():
+            for tool in started.values():
                 if tool.error:
                     raise RuntimeError(f"{tool.name}: {tool.error}")
-            everyone = {**ours, **others}
+            everyone = {**started, **others}
             for kind in ("json", "sse"):
                 for n in connections:
 
@@ -275,16 +289,19 @@ def measure(
                             if rate is not None:
                                 cpu[name] += _cpu_seconds(tool.process.pid) - before
                                 rates[name].append(rate)
-                    for tool in ours.values():
+                    for tool in started.values():
                         if tool.error:
                             raise RuntimeError(f"{tool.name}: {tool.error}")
                     figures = {}
                     for name, tool in everyone.items():
                         good = rates[name] and not tool.error
+                        events = tool.replies.get(kind, {}).get("events")
                         figures[name] = {
                             "rps": statistics.median(rates[name]) if good else None,
+                            "eps": statistics.median(rates[name]) * events if good and events else None,
                             "cpu_us": 1e6 * cpu[name] / max(sum(rates[name]) * span, 1) if good else None,
                             "bytes": tool.replies.get(kind, {}).get("bytes"),
+                            "events": events,
                             "version": tool.version,
                             "error": tool.error,
                         }
@@ -300,13 +317,17 @@ def measure(
 
 
 def run(
-    seconds: float = 6.0, rounds: int = 3, connections: tuple[int, ...] = (1, 10, 50)
+    seconds: float = 6.0,
+    rounds: int = 3,
+    connections: tuple[int, ...] = (1, 10, 50),
+    before: Path | None = None,
 ) -> tuple[list, dict]:
     """The framework entry: mock req/s ≥ 50 % of the bare server's at every point, and ahead of each
-    third-party mock at its worst point (no figure when a point is missing: out, or an error answer)."""
+    third-party mock at its worst point, in requests/s and (SSE) in events/s (no figure when a point is
+    missing: out, or an error answer). ``before``: see ``measure``."""
     from benchmarks._timing import Goal
 
-    rows = measure(seconds, rounds, list(connections))
+    rows = measure(seconds, rounds, list(connections), before=before)
     goals = []
     for kind, n, mock, bare, mock_cost, bare_cost, generator, _ in rows:
         goals.append(
@@ -344,6 +365,21 @@ def run(
                 figures={"ratios": ratios, "version": last["version"], "error": last["error"]},
             )
         )
+        streams = {
+            f"sse@{row[1]}": (row[7]["mock"]["eps"], row[7][name]["eps"]) for row in rows if row[0] == "sse"
+        }
+        event_ratios = {p: ours / theirs for p, (ours, theirs) in streams.items() if ours and theirs}
+        if streams:
+            goals.append(
+                Goal(
+                    "mock-server",
+                    f"wirecheck serve SSE events/s ahead of {name} (worst point)",
+                    min(event_ratios.values()) if len(event_ratios) == len(streams) else None,
+                    1.0,
+                    detail=", ".join(f"{p} {r:.2f}x" for p, r in event_ratios.items()),
+                    figures={"ratios": event_ratios},
+                )
+            )
     keys = ("kind", "connections", "mock_rps", "bare_rps", "mock_cpu_us", "bare_cpu_us", "generator")
     keys += ("servers",)
     return goals, {
@@ -369,6 +405,7 @@ def main() -> None:
         default=list(third_party.TOOLS),
         help="third-party mocks",
     )
+    parser.add_argument("--before", type=Path, help="also load the mock of this checkout, as 'before'")
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
@@ -381,6 +418,7 @@ def main() -> None:
         args.connections,
         use_wrk=False if args.python_load else None,
         tools=tuple(args.tools),
+        before=args.before,
     )
 
     print(
@@ -407,11 +445,18 @@ def main() -> None:
             + f"{mock / bare:>10.2f}"
             + "".join(f"{'-' if r is None else f'{r:.2f}':>13}" for r in ratios)
         )
+    print("SSE events/s (events per reply)")
+    for kind, n, *_, figures in rows:
+        if kind == "sse":
+            cells = [f"{_fmt(f['eps'], 8)} ({f['events'] or '-'})" for f in figures.values()]
+            ratios = [figures["mock"]["eps"] / f["eps"] if f["eps"] else None for f in figures.values()]
+            shown = "".join(f"{'-' if r is None else f'{r:.2f}':>8}" for r in ratios[1:])
+            print(f"{kind:<6}{n:>6}" + "".join(f"{c:>18}" for c in cells) + "   mock/each:" + shown)
     print("server CPU µs/request (reply bytes)")
     for kind, n, *_, figures in rows:
         cells = [f"{_fmt(f['cpu_us'], 8)} ({f['bytes'] or '-'})" for f in figures.values()]
         print(f"{kind:<6}{n:>6}" + "".join(f"{c:>18}" for c in cells))
-    for name in others:
+    for name in (n for n in others if n in third_party.DIFFERENCES):
         figures = rows[-1][7][name] if rows else {}
         state = figures.get("error") or "ok"
         print(f"{name} {figures.get('version', '')}: {state}; differences: {third_party.DIFFERENCES[name]}")
