@@ -179,7 +179,7 @@ class MockUpstream:
         path, _, query_text = request.target.partition("?")
         if path.startswith(CONTROL_PREFIX):
             return self._control(method, path.removeprefix(CONTROL_PREFIX), request.body)
-        query = parse_qs(query_text, keep_blank_values=True)
+        query = parse_qs(query_text, keep_blank_values=True) if query_text else {}
         pairs = [(k.lower(), v) for k, v in request.headers]
         headers: dict[str, str] = {}
         for k, v in pairs:

@@ -469,6 +469,7 @@ class _Connection:
         self._eof = False  # the client closed its side (seen while h11 is None)
         self._current: _Body | None = None  # the plain request being served: what h11 would be handed
         self._chunked = False  # the reply being written (plain) is chunked
+        self._direct = isinstance(stream, trio.SocketStream)  # reads and writes straight on its socket
         self.early: list[bytes] = []  # bytes of a next request read while watching for a disconnect
         self.gone = False  # the watcher saw the client close
         self.served = 0  # requests answered on this connection
@@ -641,7 +642,7 @@ class _Connection:
             if event is not h11.NEED_DATA:
                 return event
             self._allow(max(0.0, min(timeout, deadline - trio.current_time())))
-            self.h11.receive_data(await self.stream.receive_some(_RECEIVE_BODY))
+            self.h11.receive_data(await self._read(_RECEIVE_BODY))
 
     async def _read_head(self) -> Any:
         """The next head (or whatever h11 makes of the bytes), under ``Limits.head``: counted from the
@@ -669,7 +670,7 @@ class _Connection:
                     self._allow(self.timeouts.idle)
                 else:
                     self._allow(max(0.0, min(self.timeouts.read, deadline - trio.current_time())))
-                data = await self.stream.receive_some(_RECEIVE)
+                data = await self._read(_RECEIVE)
                 if data and not self._head_started:
                     self._head_started = True
                     if deadline == math.inf:
@@ -732,7 +733,7 @@ class _Connection:
         deadline = trio.current_time() + self.limits.body
         while body.length < head.length:
             self._allow(max(0.0, min(self.timeouts.read, deadline - trio.current_time())))
-            data = await self.stream.receive_some(_RECEIVE_BODY)
+            data = await self._read(_RECEIVE_BODY)
             if not data:
                 self._eof = True
                 self._promote()  # h11 raises its RemoteProtocolError for the cut body
@@ -829,10 +830,52 @@ class _Connection:
 
     # -- writing --
 
+    async def _read(self, size: int) -> bytes:
+        """One read of at most ``size`` bytes (``b""``: the client closed its side), as
+        ``stream.receive_some`` but straight on the socket: a read that finds nothing waits for the socket
+        to be readable (a checkpoint, so deadlines and evictions apply) instead of raising inside trio, and
+        one that finds bytes does not go round the scheduler twice. A read that never had to wait still
+        yields once, so a client that pipelines without pause cannot hold the loop."""
+        if not self._direct:
+            return await self.stream.receive_some(size)
+        waited = False
+        while True:
+            fd = self.stream.socket.fileno()
+            if fd < 0:
+                raise trio.ClosedResourceError("the connection was closed")
+            try:
+                data = os.read(fd, size)
+            except BlockingIOError:
+                await trio.lowlevel.wait_readable(fd)
+                waited = True
+                continue
+            except OSError as exc:
+                raise trio.BrokenResourceError(f"reading failed: {exc}") from exc
+            if not waited:
+                await trio.lowlevel.checkpoint()
+            return data
+
     async def _write(self, data: bytes) -> None:
-        """One write, bounded by ``timeouts.write``."""
-        self._allow(self.timeouts.write)
-        await self.stream.send_all(data)
+        """One write, bounded by ``timeouts.write``: straight on the socket (as ``_read``), waiting (and
+        moving the deadline) only when the socket's buffer is full."""
+        if not self._direct:
+            self._allow(self.timeouts.write)
+            await self.stream.send_all(data)
+            return
+        view = memoryview(data)
+        while view:
+            fd = self.stream.socket.fileno()
+            if fd < 0:
+                raise trio.ClosedResourceError("the connection was closed")
+            try:
+                sent = os.write(fd, view)
+            except BlockingIOError:
+                self._allow(self.timeouts.write)
+                await trio.lowlevel.wait_writable(fd)
+                continue
+            except OSError as exc:
+                raise trio.BrokenResourceError(f"writing failed: {exc}") from exc
+            view = view[sent:]
 
     async def _sleep(self, seconds: float) -> None:
         """A scripted wait between writes: no deadline while the reply is silent on purpose."""
