@@ -219,6 +219,66 @@ def _load_wrk(port: int, kind: str, connections: int, seconds: float, tmp: Path)
     raise RuntimeError(f"wrk failed: {out.stdout} {out.stderr}")
 
 
+# --- the --workers experiment: N mock processes on one port (SO_REUSEPORT) ---------------------------------
+
+
+async def _serve_worker(port: int, script: str) -> None:
+    """One mock process listening on ``port`` beside others (SO_REUSEPORT: the kernel spreads connections)."""
+    import functools
+    import socket
+
+    from mocks.server import serve
+
+    sock = trio.socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    await sock.bind(("127.0.0.1", port))
+    sock.listen(1024)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(functools.partial(serve, script, listeners=[trio.SocketListener(sock)]))
+        print(f"worker: http://127.0.0.1:{port}", flush=True)
+
+
+def workers_experiment(counts: list[int], connections: list[int], seconds: float, rounds: int) -> None:
+    """Requests/s and CPU µs/request of the mock run as N processes sharing one port, under wrk (on CPU 1),
+    each N pinned to CPU 0 (as the bench pins every server) and unpinned. Captures and rule counters are
+    per process here (nothing merges them): a measurement, not a way to serve a script."""
+    import socket
+
+    with tempfile.TemporaryDirectory() as tmpname:
+        tmp = Path(tmpname)
+        script = tmp / "bench.json"
+        script.write_text(json.dumps(SCRIPT))
+        for kind in ("json", "sse"):
+            for n in connections:
+                results: dict[str, list[tuple[float, float]]] = {}
+                for _ in range(rounds):
+                    for count in counts:
+                        for pinned in (True, False):
+                            with socket.socket() as probe:
+                                probe.bind(("127.0.0.1", 0))
+                                port = probe.getsockname()[1]
+                            command = [*(_pin(0) if pinned else []), sys.executable, __file__]
+                            command += ["--serve-worker", str(port), str(script)]
+                            processes = [_start_command(command)[0] for _ in range(count)]
+                            try:
+                                before = sum(_cpu_seconds(p.pid) for p in processes)
+                                rate = _load_wrk(port, kind, n, seconds, tmp)
+                                spent = sum(_cpu_seconds(p.pid) for p in processes) - before
+                            finally:
+                                for process in processes:
+                                    process.terminate()
+                                    process.wait()
+                            label = f"{count} on {'CPU 0' if pinned else 'any CPU'}"
+                            results.setdefault(label, []).append((rate, 1e6 * spent / (rate * seconds)))
+                cells = [
+                    f"{label}: {statistics.median(r for r, _ in v):.0f} req/s "
+                    f"{statistics.median(c for _, c in v):.0f} µs"
+                    for label, v in results.items()
+                ]
+                print(f"{kind} @ {n} (load {os.getloadavg()[0]:.1f}): " + "; ".join(cells), flush=True)
+
+
 def measure(
     seconds: float,
     rounds: int,
@@ -406,10 +466,23 @@ def main() -> None:
         help="third-party mocks",
     )
     parser.add_argument("--before", type=Path, help="also load the mock of this checkout, as 'before'")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        help="instead: the SO_REUSEPORT experiment with these process counts (needs wrk)",
+    )
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
         trio.run(_serve_bare)
+        return
+    if args.serve_worker:
+        trio.run(_serve_worker, int(args.serve_worker[0]), args.serve_worker[1])
+        return
+    if args.workers:
+        workers_experiment(args.workers, args.connections, max(args.seconds / args.rounds, 1), args.rounds)
         return
 
     rows = measure(
