@@ -91,6 +91,7 @@ def _distance(reasons: list[str]) -> int:
 
 
 CONTROL_PREFIX = "/__wirecheck/"
+_NO_RULE_SPEC = ReplySpec()  # what a request no rule answers gets (read only, so one serves them all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +197,7 @@ class MockUpstream:
         )
         call.variant = script.variant
 
-        spec, faults, rule = ReplySpec(), (), None
+        spec, faults, rule = _NO_RULE_SPEC, (), None
         body: Body | None = None
         rejected = dialect.check(call, script.auth) if found else None
         if rejected is not None:
@@ -223,7 +224,7 @@ class MockUpstream:
             done = _shape(body, faults, spec, call, dialect)
         shaped = done.shaped
         capture.status = done.status
-        capture.faults = [describe(f) for f in faults] + shaped.ignored
+        capture.faults = [describe(f) for f in faults] + shaped.ignored if faults or shaped.ignored else []
         out_headers = {**dialect.headers(call), "content-type": done.content_type, **done.headers}
         return Reply(
             status=done.status,

@@ -670,7 +670,7 @@ class _Connection:
                     self._allow(self.timeouts.idle)
                 else:
                     self._allow(max(0.0, min(self.timeouts.read, deadline - trio.current_time())))
-                data = await self._read(_RECEIVE)
+                data = await self._read(_RECEIVE, idle=self.served > 0 and not self._head_started)
                 if data and not self._head_started:
                     self._head_started = True
                     if deadline == math.inf:
@@ -830,15 +830,22 @@ class _Connection:
 
     # -- writing --
 
-    async def _read(self, size: int) -> bytes:
+    async def _read(self, size: int, *, idle: bool = False) -> bytes:
         """One read of at most ``size`` bytes (``b""``: the client closed its side), as
         ``stream.receive_some`` but straight on the socket: a read that finds nothing waits for the socket
         to be readable (a checkpoint, so deadlines and evictions apply) instead of raising inside trio, and
         one that finds bytes does not go round the scheduler twice. A read that never had to wait still
-        yields once, so a client that pipelines without pause cannot hold the loop."""
+        yields once, so a client that pipelines without pause cannot hold the loop. ``idle``: nothing is
+        expected yet (the next request right after a reply): wait for readability before reading."""
         if not self._direct:
             return await self.stream.receive_some(size)
         waited = False
+        if idle:
+            fd = self.stream.socket.fileno()
+            if fd < 0:
+                raise trio.ClosedResourceError("the connection was closed")
+            await trio.lowlevel.wait_readable(fd)
+            waited = True
         while True:
             fd = self.stream.socket.fileno()
             if fd < 0:
@@ -885,7 +892,7 @@ class _Connection:
     async def _send(self, reply: Reply) -> bool:
         """Send ``reply``; True when the connection can carry another request. A write that times out
         cancels the whole connection; ``run`` then records the client as gone."""
-        timed = reply.head_delay > 0 or any(f.delay > 0 for f in reply.frames)
+        timed = not reply.together and (reply.head_delay > 0 or any(f.delay > 0 for f in reply.frames))
         self._progress = 0  # index of the next frame to send
         self._replying = reply.capture
         try:
