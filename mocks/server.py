@@ -1,9 +1,18 @@
-"""The standalone mock server: HTTP/1.1 written with h11 over trio sockets, nothing in between.
+"""The standalone mock server: HTTP/1.1 over trio sockets, nothing in between.
 
-Why h11 directly: every byte and every write is ours. Each frame of a ``Reply`` is written as its own
-chunk (``Transfer-Encoding: chunked``, no ``Content-Length`` on streams) at its scheduled time; a dropped
-connection is the socket closed in the middle of the body (a FIN: the client has what was sent, then an
-incomplete message); connections are kept alive between requests.
+Every byte and every write is ours. Each frame of a ``Reply`` is its own HTTP chunk
+(``Transfer-Encoding: chunked``, no ``Content-Length`` on streams), written at its scheduled time; a reply
+the script neither times nor groups (``Reply.together``) goes out in one write, head and all chunks (its
+encoded body kept in ``Reply.memo`` for the next request rendered alike). A dropped connection is the
+socket closed in the middle of the body (a FIN: the client has what was sent, then an incomplete
+message); connections are kept alive between requests.
+
+Plain requests (``mocks.http1``: an HTTP/1.1 head with a ``Content-Length`` body and nothing that needs
+h11's rules) are read and answered by hand, byte for byte as h11 would; on anything else the connection
+is handed to h11 with every byte of the current request, so malformed input is accepted or rejected
+exactly as h11 does (``400``, ``431``, ``501``, chunked bodies, ``100-continue``). Reads and writes go
+straight to the socket (``_Connection._read`` / ``_write``), waiting through trio only when they would
+block.
 
 Every network wait has a timeout (``Timeouts``). While a reply with delays is being sent, a watcher reads
 the socket: the moment the client closes, sending stops and the capture records at which frame the client
