@@ -660,6 +660,8 @@ class _Connection:
         is ended, so a head that has arrived is always served."""
         event = self._next_head()
         if event is not h11.NEED_DATA:  # pipelined: no wait
+            if self._direct:  # direct writes that do not block never yield: let other connections in
+                await trio.lowlevel.checkpoint()
             self.gate.busy(self)
             return event
         if self.evicted:  # closed by the gate before this task first ran

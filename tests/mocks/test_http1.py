@@ -282,3 +282,26 @@ def test_paced_chunked_and_regrouped_replies_keep_their_writes(script: dict, wri
     assert not reply.together
     head_alone = reply.frames[0].delay > 0  # the head goes out before the first wait
     assert _writes_for(script, writes) == len(reply.frames) + head_alone > 1
+
+
+def test_a_pipelined_burst_does_not_hold_up_other_connections() -> None:
+    """Hundreds of requests that arrive in one read are served with a yield between them: a request on
+    another connection is answered among the first of them, not after the whole burst."""
+    script = {"rules": [{"reply": {"json": {"ok": True}}}]}
+    burst = 400  # about 60 KB: one loopback segment, one read
+    with BackgroundServer(script) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=5) as first,
+            socket.create_connection(("127.0.0.1", port), timeout=5) as second,
+        ):
+            first.sendall(_request(b"{}", b"X-Burst: 1\r\n") * burst)
+            second.sendall(_request(b"{}", b"X-Other: 1\r\n"))
+            assert second.recv(65536).startswith(b"HTTP/1.1 200 ")
+            answers = b""
+            while answers.count(b'{"ok":true}') < burst:
+                data = first.recv(1 << 20)
+                assert data
+                answers += data
+        order = [r.header("x-other") is not None for r in server.requests]
+    assert len(order) == burst + 1 and order.index(True) < 50
