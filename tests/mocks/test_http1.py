@@ -305,3 +305,29 @@ def test_a_pipelined_burst_does_not_hold_up_other_connections() -> None:
                 answers += data
         order = [r.header("x-other") is not None for r in server.requests]
     assert len(order) == burst + 1 and order.index(True) < 50
+
+
+def test_expect_100_continue_is_h11s() -> None:
+    script = {"rules": [{"reply": {"json": {"ok": True}}}]}
+    with BackgroundServer(script) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            head = _request(b"{}", b"Expect: 100-continue\r\n")[:-2]  # the head alone: the body waits
+            sock.sendall(head)
+            assert sock.recv(65536).startswith(b"HTTP/1.1 100 ")
+            sock.sendall(b"{}")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK\r\n")
+
+
+def test_a_reply_header_h11_must_write_hands_the_connection_over() -> None:
+    """A scripted ``connection: close`` is h11's to honour: the answer says so and the connection ends."""
+    script = {"rules": [{"reply": {"json": {"ok": True}, "headers": {"connection": "close"}}}]}
+    with BackgroundServer(script) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(_request(b"{}"))
+            answer = b""
+            while data := sock.recv(65536):  # ends only when the server closes
+                answer += data
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and b"connection: close" in answer.lower()
+    assert answer.endswith(b'{"ok":true}')
