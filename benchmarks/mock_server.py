@@ -1,8 +1,9 @@
 """Throughput of the standalone mock server (``mocks.server``) against a bare trio + h11 server.
 
 Starts two server processes: the mock (``run_server`` on a script with a small JSON chat reply and
-a 50-event SSE chat reply) and a bare trio + h11 server that answers the very same bytes (same headers,
-same body, the SSE body written as the same 51 chunks) with no routing, matching, generation or capture.
+a 50-event SSE chat reply) and a bare trio + h11 server that answers the very same bytes in the same
+writes (same headers, same body, the SSE body as the same 51 chunks, all in one write as the mock sends
+an unpaced reply) with no routing, matching, generation or capture.
 This process is the load generator: N keep-alive connections (raw sockets under trio, one request in
 flight per connection, minimal response parsing) send requests for a fixed time, alternating between
 the two servers. It prints requests/s for each server, the mock/bare ratio, and the CPU time each server
@@ -11,9 +12,14 @@ machine, so at high rates it can be the bottleneck, and CPU per request is the f
 
 Beside them, the third-party mock servers of ``benchmarks/third_party.py`` (aimock, llmock), scripted to
 answer the same requests, checked once per kind (status 200, parsed) and loaded in the same rounds; one
-that is missing or answers anything else is reported as such, with no rate.
+that is missing or answers anything else is reported as such, with no rate. With ``--before DIR``, the
+mock of another checkout (say the main branch's worktree) is loaded in the same rounds too, as
+``before``: a change's effect measured in one run, as ratios. For SSE the table also gives events per
+second (requests/s times the ``data:`` events each server's reply carries: ours 51, aimock's and
+llmock's 53), the figure that compares servers whose streams differ in length.
 
     python benchmarks/mock_server.py [--seconds 3] [--rounds 3] [--connections 1 10 50] [--tools aimock]
+                                     [--before ../main]
 
 Not a test: numbers depend on the machine.
 """
@@ -95,11 +101,10 @@ async def _bare_connection(stream: trio.SocketStream, canned: dict) -> None:
             status, headers, frames, length = canned["sse" if b'"stream": true' in body else "json"]
             if length is not None:
                 headers = [*headers, ("content-length", str(length))]
-            pending = conn.send(h11.Response(status_code=status, headers=headers))
-            for frame in frames:
-                await stream.send_all(pending + conn.send(h11.Data(data=frame)))
-                pending = b""
-            await stream.send_all(pending + conn.send(h11.EndOfMessage()))
+            out = [conn.send(h11.Response(status_code=status, headers=headers))]
+            out += [conn.send(h11.Data(data=frame)) for frame in frames]
+            out.append(conn.send(h11.EndOfMessage()))
+            await stream.send_all(b"".join(out))  # one write, as the mock sends an unpaced reply
             conn.start_next_cycle()
     except (trio.BrokenResourceError, h11.ProtocolError):
         pass
@@ -163,8 +168,8 @@ def _start(args: list[str]) -> tuple[subprocess.Popen[str], int]:
     return _start_command([sys.executable, *args])
 
 
-def _start_command(command: list[str]) -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+def _start_command(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=cwd)
     line = process.stdout.readline()  # "<name>: http://127.0.0.1:PORT[/v1]"
     port = int(line.split(":")[-1].split("/")[0])
     return process, port
@@ -214,16 +219,78 @@ def _load_wrk(port: int, kind: str, connections: int, seconds: float, tmp: Path)
     raise RuntimeError(f"wrk failed: {out.stdout} {out.stderr}")
 
 
+# --- the --workers experiment: N mock processes on one port (SO_REUSEPORT) ---------------------------------
+
+
+async def _serve_worker(port: int, script: str) -> None:
+    """One mock process listening on ``port`` beside others (SO_REUSEPORT: the kernel spreads connections)."""
+    import functools
+    import socket
+
+    from mocks.server import serve
+
+    sock = trio.socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    await sock.bind(("127.0.0.1", port))
+    sock.listen(1024)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(functools.partial(serve, script, listeners=[trio.SocketListener(sock)]))
+        print(f"worker: http://127.0.0.1:{port}", flush=True)
+
+
+def workers_experiment(counts: list[int], connections: list[int], seconds: float, rounds: int) -> None:
+    """Requests/s and CPU µs/request of the mock run as N processes sharing one port, under wrk (on CPU 1),
+    each N pinned to CPU 0 (as the bench pins every server) and unpinned. Captures and rule counters are
+    per process here (nothing merges them): a measurement, not a way to serve a script."""
+    import socket
+
+    with tempfile.TemporaryDirectory() as tmpname:
+        tmp = Path(tmpname)
+        script = tmp / "bench.json"
+        script.write_text(json.dumps(SCRIPT))
+        for kind in ("json", "sse"):
+            for n in connections:
+                results: dict[str, list[tuple[float, float]]] = {}
+                for _ in range(rounds):
+                    for count in counts:
+                        for pinned in (True, False):
+                            with socket.socket() as probe:
+                                probe.bind(("127.0.0.1", 0))
+                                port = probe.getsockname()[1]
+                            command = [*(_pin(0) if pinned else []), sys.executable, __file__]
+                            command += ["--serve-worker", str(port), str(script)]
+                            processes = [_start_command(command)[0] for _ in range(count)]
+                            try:
+                                before = sum(_cpu_seconds(p.pid) for p in processes)
+                                rate = _load_wrk(port, kind, n, seconds, tmp)
+                                spent = sum(_cpu_seconds(p.pid) for p in processes) - before
+                            finally:
+                                for process in processes:
+                                    process.terminate()
+                                    process.wait()
+                            label = f"{count} on {'CPU 0' if pinned else 'any CPU'}"
+                            results.setdefault(label, []).append((rate, 1e6 * spent / (rate * seconds)))
+                cells = [
+                    f"{label}: {statistics.median(r for r, _ in v):.0f} req/s "
+                    f"{statistics.median(c for _, c in v):.0f} µs"
+                    for label, v in results.items()
+                ]
+                print(f"{kind} @ {n} (load {os.getloadavg()[0]:.1f}): " + "; ".join(cells), flush=True)
+
+
 def measure(
     seconds: float,
     rounds: int,
     connections: list[int],
     use_wrk: bool | None = None,
     tools: tuple[str, ...] = third_party.TOOLS,
+    before: Path | None = None,
 ) -> list[tuple]:
     """Rows (kind, connections, mock req/s, bare req/s, mock CPU µs/req, bare CPU µs/req, generator, servers):
-    ``servers`` maps every server (mock, bare, then ``tools``) to its rps, cpu_us, reply bytes, version and
-    error; a third-party tool that is out or failed has rps None and the reason in error."""
+    ``servers`` maps every server (mock, bare, ``before`` when given: the mock of that checkout, then
+    ``tools``) to its rps, eps (events/s, SSE only), cpu_us, reply bytes, version and error; a server that
+    is out or failed has rps None and the reason in error."""
     if use_wrk is None:
         use_wrk = shutil.which("wrk") is not None
     generator = "wrk" if use_wrk else "python"
@@ -242,15 +309,22 @@ def measure(
             "bare": [*_pin(0), sys.executable, __file__, "--serve-bare"],
         }
         servers = {name: _start_command(command) for name, command in commands.items()}
+        if before is not None:
+            code = f"from mocks.server import run_server; run_server({str(script)!r})"
+            command = [*_pin(0), sys.executable, "-c", code]  # -c: the checkout's own modules come first
+            servers["before"] = _start_command(command, cwd=before)
         others = {name: third_party.start(name, tmp, _pin(0)) for name in tools}
         try:
-            ours = {name: third_party.Tool(name, process=p, port=port) for name, (p, port) in servers.items()}
-            for tool in [*ours.values(), *others.values()]:
+            started = {
+                name: third_party.Tool(name, process=p, port=port) for name, (p, port) in servers.items()
+            }
+            ours = {name: started[name] for name in ("mock", "bare")}
+            for tool in [*started.values(), *others.values()]:
                 third_party.check(tool, HEADERS, BODIES)
-            for tool in ours.values():
+            for tool in started.values():
                 if tool.error:
                     raise RuntimeError(f"{tool.name}: {tool.error}")
-            everyone = {**ours, **others}
+            everyone = {**started, **others}
             for kind in ("json", "sse"):
                 for n in connections:
 
@@ -275,16 +349,19 @@ def measure(
                             if rate is not None:
                                 cpu[name] += _cpu_seconds(tool.process.pid) - before
                                 rates[name].append(rate)
-                    for tool in ours.values():
+                    for tool in started.values():
                         if tool.error:
                             raise RuntimeError(f"{tool.name}: {tool.error}")
                     figures = {}
                     for name, tool in everyone.items():
                         good = rates[name] and not tool.error
+                        events = tool.replies.get(kind, {}).get("events")
                         figures[name] = {
                             "rps": statistics.median(rates[name]) if good else None,
+                            "eps": statistics.median(rates[name]) * events if good and events else None,
                             "cpu_us": 1e6 * cpu[name] / max(sum(rates[name]) * span, 1) if good else None,
                             "bytes": tool.replies.get(kind, {}).get("bytes"),
+                            "events": events,
                             "version": tool.version,
                             "error": tool.error,
                         }
@@ -300,13 +377,17 @@ def measure(
 
 
 def run(
-    seconds: float = 6.0, rounds: int = 3, connections: tuple[int, ...] = (1, 10, 50)
+    seconds: float = 6.0,
+    rounds: int = 3,
+    connections: tuple[int, ...] = (1, 10, 50),
+    before: Path | None = None,
 ) -> tuple[list, dict]:
     """The framework entry: mock req/s ≥ 50 % of the bare server's at every point, and ahead of each
-    third-party mock at its worst point (no figure when a point is missing: out, or an error answer)."""
+    third-party mock at its worst point, in requests/s and (SSE) in events/s (no figure when a point is
+    missing: out, or an error answer). ``before``: see ``measure``."""
     from benchmarks._timing import Goal
 
-    rows = measure(seconds, rounds, list(connections))
+    rows = measure(seconds, rounds, list(connections), before=before)
     goals = []
     for kind, n, mock, bare, mock_cost, bare_cost, generator, _ in rows:
         goals.append(
@@ -344,6 +425,21 @@ def run(
                 figures={"ratios": ratios, "version": last["version"], "error": last["error"]},
             )
         )
+        streams = {
+            f"sse@{row[1]}": (row[7]["mock"]["eps"], row[7][name]["eps"]) for row in rows if row[0] == "sse"
+        }
+        event_ratios = {p: ours / theirs for p, (ours, theirs) in streams.items() if ours and theirs}
+        if streams:
+            goals.append(
+                Goal(
+                    "mock-server",
+                    f"wirecheck serve SSE events/s ahead of {name} (worst point)",
+                    min(event_ratios.values()) if len(event_ratios) == len(streams) else None,
+                    1.0,
+                    detail=", ".join(f"{p} {r:.2f}x" for p, r in event_ratios.items()),
+                    figures={"ratios": event_ratios},
+                )
+            )
     keys = ("kind", "connections", "mock_rps", "bare_rps", "mock_cpu_us", "bare_cpu_us", "generator")
     keys += ("servers",)
     return goals, {
@@ -369,10 +465,24 @@ def main() -> None:
         default=list(third_party.TOOLS),
         help="third-party mocks",
     )
+    parser.add_argument("--before", type=Path, help="also load the mock of this checkout, as 'before'")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        help="instead: the SO_REUSEPORT experiment with these process counts (needs wrk)",
+    )
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
         trio.run(_serve_bare)
+        return
+    if args.serve_worker:
+        trio.run(_serve_worker, int(args.serve_worker[0]), args.serve_worker[1])
+        return
+    if args.workers:
+        workers_experiment(args.workers, args.connections, max(args.seconds / args.rounds, 1), args.rounds)
         return
 
     rows = measure(
@@ -381,6 +491,7 @@ def main() -> None:
         args.connections,
         use_wrk=False if args.python_load else None,
         tools=tuple(args.tools),
+        before=args.before,
     )
 
     print(
@@ -407,11 +518,18 @@ def main() -> None:
             + f"{mock / bare:>10.2f}"
             + "".join(f"{'-' if r is None else f'{r:.2f}':>13}" for r in ratios)
         )
+    print("SSE events/s (events per reply)")
+    for kind, n, *_, figures in rows:
+        if kind == "sse":
+            cells = [f"{_fmt(f['eps'], 8)} ({f['events'] or '-'})" for f in figures.values()]
+            ratios = [figures["mock"]["eps"] / f["eps"] if f["eps"] else None for f in figures.values()]
+            shown = "".join(f"{'-' if r is None else f'{r:.2f}':>8}" for r in ratios[1:])
+            print(f"{kind:<6}{n:>6}" + "".join(f"{c:>18}" for c in cells) + "   mock/each:" + shown)
     print("server CPU µs/request (reply bytes)")
     for kind, n, *_, figures in rows:
         cells = [f"{_fmt(f['cpu_us'], 8)} ({f['bytes'] or '-'})" for f in figures.values()]
         print(f"{kind:<6}{n:>6}" + "".join(f"{c:>18}" for c in cells))
-    for name in others:
+    for name in (n for n in others if n in third_party.DIFFERENCES):
         figures = rows[-1][7][name] if rows else {}
         state = figures.get("error") or "ok"
         print(f"{name} {figures.get('version', '')}: {state}; differences: {third_party.DIFFERENCES[name]}")

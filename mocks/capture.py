@@ -120,6 +120,10 @@ class CapturedRequest:
     def frame_sent(self) -> None:
         self.frame_times.append(time.monotonic() - self._t0)
 
+    def frames_sent(self, count: int) -> None:
+        """``count`` frames sent in one write: each gets the same time."""
+        self.frame_times.extend([time.monotonic() - self._t0] * count)
+
     def client_gone(self, frame: int) -> None:
         self.disconnected = True
         self.disconnect_frame = frame

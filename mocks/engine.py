@@ -12,7 +12,8 @@ For each request, in order:
    first pass the dialect's request validation (scripted ``json``/``events``/``body`` replies do not: the
    script is in charge), then take the script's wire ``variant`` (``mocks.variants``; literal replies
    and fault bodies keep their bytes);
-5. shape it: delivery faults, chunking, delays (``mocks.faults.shape``).
+5. shape it: delivery faults, chunking, delays (``mocks.faults.shape``); a reply with none of them, nor
+   a wire variant's write regrouping, is marked ``together`` (a server may send it in one write).
 
 Steps 4 and 5 are remembered per rule and request (``_Rendered``) when they are a pure function of them:
 no faults, and a body the script or a dialect's generator made (those draw every value from generators
@@ -90,6 +91,7 @@ def _distance(reasons: list[str]) -> int:
 
 
 CONTROL_PREFIX = "/__wirecheck/"
+_NO_RULE_SPEC = ReplySpec()  # what a request no rule answers gets (read only, so one serves them all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,8 @@ class _Rendered:
     content_type: str
     headers: dict[str, str]
     shaped: Shaped
+    together: bool  # ``Reply.together``: nothing in the script times or groups the writes
+    memo: dict[str, bytes]  # ``Reply.memo``: what a server derives from the frames, kept with them
 
 
 _RENDERED_ENTRIES = 256  # distinct (rule, request) pairs remembered per loaded script
@@ -123,7 +127,16 @@ def _shape(body: Body, faults: tuple[Fault, ...], spec: ReplySpec, call: Call, d
         head_delay=spec.delay,
         error_event=lambda fault: dialect.stream_error(call, fault),
     )
-    return _Rendered(body.status, body.content_type, body.headers, shaped)
+    together = (
+        not faults
+        and not spec.chunks
+        and body.regroup is None
+        and shaped.head_delay == 0
+        and shaped.send_head
+        and shaped.end == "complete"
+        and all(f.delay == 0 for f in shaped.frames)
+    )
+    return _Rendered(body.status, body.content_type, body.headers, shaped, together, {})
 
 
 class MockUpstream:
@@ -167,7 +180,7 @@ class MockUpstream:
         path, _, query_text = request.target.partition("?")
         if path.startswith(CONTROL_PREFIX):
             return self._control(method, path.removeprefix(CONTROL_PREFIX), request.body)
-        query = parse_qs(query_text, keep_blank_values=True)
+        query = parse_qs(query_text, keep_blank_values=True) if query_text else {}
         pairs = [(k.lower(), v) for k, v in request.headers]
         headers: dict[str, str] = {}
         for k, v in pairs:
@@ -184,7 +197,7 @@ class MockUpstream:
         )
         call.variant = script.variant
 
-        spec, faults, rule = ReplySpec(), (), None
+        spec, faults, rule = _NO_RULE_SPEC, (), None
         body: Body | None = None
         rejected = dialect.check(call, script.auth) if found else None
         if rejected is not None:
@@ -211,7 +224,7 @@ class MockUpstream:
             done = _shape(body, faults, spec, call, dialect)
         shaped = done.shaped
         capture.status = done.status
-        capture.faults = [describe(f) for f in faults] + shaped.ignored
+        capture.faults = [describe(f) for f in faults] + shaped.ignored if faults or shaped.ignored else []
         out_headers = {**dialect.headers(call), "content-type": done.content_type, **done.headers}
         return Reply(
             status=done.status,
@@ -222,6 +235,8 @@ class MockUpstream:
             send_head=shaped.send_head,
             end=shaped.end,
             capture=capture,
+            together=done.together,
+            memo=done.memo,
         )
 
     def _control(self, method: str, name: str, body: bytes = b"") -> Reply:

@@ -5,6 +5,12 @@ The engine decides everything (bytes, cuts, delays, faults); a server only walks
 the message or, for ``end == "drop"``, close the connection where it stands. ``content_length`` is the
 length announced in the head (``None``: chunked transfer); after a byte-level drop it still announces
 the full length, so the client sees a short body rather than a clean end.
+
+``together`` says nothing in the script times or groups the writes (no delay, byte chunking, write
+regrouping or fault): a server may then send the head and every frame in one write (each frame still its
+own HTTP chunk). ``memo`` is shared by every reply rendered from one remembered rendering
+(``mocks.engine``): a server may keep there what it derives from the frames alone (their encoded bytes)
+instead of deriving it again for each request.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ class Reply:
     send_head: bool = True  # False: the connection is closed without any response
     end: Literal["complete", "drop"] = "complete"
     capture: CapturedRequest | None = field(default=None, repr=False)
+    together: bool = False  # no scripted timing or grouping: one write may carry head and frames
+    memo: dict[str, bytes] | None = field(default=None, repr=False)  # shared per remembered rendering
 
     @property
     def body(self) -> bytes:

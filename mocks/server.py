@@ -1,9 +1,18 @@
-"""The standalone mock server: HTTP/1.1 written with h11 over trio sockets, nothing in between.
+"""The standalone mock server: HTTP/1.1 over trio sockets, nothing in between.
 
-Why h11 directly: every byte and every write is ours. Each frame of a ``Reply`` is written as its own
-chunk (``Transfer-Encoding: chunked``, no ``Content-Length`` on streams) at its scheduled time; a dropped
-connection is the socket closed in the middle of the body (a FIN: the client has what was sent, then an
-incomplete message); connections are kept alive between requests.
+Every byte and every write is ours. Each frame of a ``Reply`` is its own HTTP chunk
+(``Transfer-Encoding: chunked``, no ``Content-Length`` on streams), written at its scheduled time; a reply
+the script neither times nor groups (``Reply.together``) goes out in one write, head and all chunks (its
+encoded body kept in ``Reply.memo`` for the next request rendered alike). A dropped connection is the
+socket closed in the middle of the body (a FIN: the client has what was sent, then an incomplete
+message); connections are kept alive between requests.
+
+Plain requests (``mocks.http1``: an HTTP/1.1 head with a ``Content-Length`` body and nothing that needs
+h11's rules) are read and answered by hand, byte for byte as h11 would; on anything else the connection
+is handed to h11 with every byte of the current request, so malformed input is accepted or rejected
+exactly as h11 does (``400``, ``431``, ``501``, chunked bodies, ``100-continue``). Reads and writes go
+straight to the socket (``_Connection._read`` / ``_write``), waiting through trio only when they would
+block.
 
 Every network wait has a timeout (``Timeouts``). While a reply with delays is being sent, a watcher reads
 the socket: the moment the client closes, sending stops and the capture records at which frame the client
@@ -79,6 +88,7 @@ import h11
 import httpx
 import trio
 
+from mocks import http1
 from mocks.capture import CapturedRequest, NearMiss
 from mocks.dialects import resolve
 from mocks.engine import HostedUpstream, MockUpstream, Request, as_script
@@ -400,15 +410,14 @@ class _Body:
 
     __slots__ = ("_limit", "_prefix", "digest", "head", "kept", "length")
 
-    def __init__(self, head: h11.Request, limits: Limits) -> None:
+    def __init__(self, head: http1.Head, limits: Limits) -> None:
         self.head = head
         self._limit = limits.body_bytes
         self._prefix = min(limits.body_prefix, limits.body_bytes)
         self.kept = bytearray()
         self.length = 0
         self.digest: Any = None  # a hashlib sha256 once the body is over the limit
-        announced = next((v for k, v in head.headers if k == b"content-length"), b"")
-        if announced.isdigit() and int(announced) > self._limit:
+        if head.length > self._limit:
             self.digest = hashlib.sha256()
 
     def add(self, data: bytes) -> None:
@@ -434,7 +443,7 @@ class _Body:
 class _Refused:
     """A request the server answers itself, without the script: its head, its body as kept, why."""
 
-    head: h11.Request
+    head: http1.Head
     status: int
     reason: str  # the capture's ``rejected``: "body too large" or "body deadline"
     prefix: bytes
@@ -462,7 +471,14 @@ class _Connection:
         self.gate = gate
         self.on_unanswered = on_unanswered
         self.forwarder = forwarder
-        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_HEAD)
+        # None while every request so far was plain (``mocks.http1`` reads and writes it); h11 from the
+        # first one that is not, for the rest of the connection (``_promote``).
+        self.h11: h11.Connection | None = None
+        self._buffer = bytearray()  # bytes read and not yet parsed, while h11 is None
+        self._eof = False  # the client closed its side (seen while h11 is None)
+        self._current: _Body | None = None  # the plain request being served: what h11 would be handed
+        self._chunked = False  # the reply being written (plain) is chunked
+        self._direct = isinstance(stream, trio.SocketStream)  # reads and writes straight on its socket
         self.early: list[bytes] = []  # bytes of a next request read while watching for a disconnect
         self.gone = False  # the watcher saw the client close
         self.served = 0  # requests answered on this connection
@@ -523,12 +539,98 @@ class _Connection:
                 else:
                     reusable = await self._send(reply)
             self.served += 1
-            if not reusable or self.h11.our_state is h11.MUST_CLOSE:
+            if not reusable:
                 return
-            self.h11.start_next_cycle()
-            for data in self.early:
-                self.h11.receive_data(data)
+            if self.h11 is None:
+                self._current = None
+                for data in self.early:
+                    self._receive(data)
+            else:
+                if self.h11.our_state is h11.MUST_CLOSE:
+                    return
+                self.h11.start_next_cycle()
+                for data in self.early:
+                    self.h11.receive_data(data)
             self.early.clear()
+
+    # -- the plain case and h11 --
+
+    def _receive(self, data: bytes) -> None:
+        """Bytes from the client (``b""``: it closed its side) to whichever reader is in charge."""
+        if self.h11 is not None:
+            self.h11.receive_data(data)
+        elif data:
+            self._buffer += data
+        else:
+            self._eof = True
+
+    def _promote(self) -> None:
+        """Hand the connection to h11 from here on: it is given every byte of the current request (what
+        was read of it, when one is being served) and everything read after, and is brought to the point
+        the plain reader had reached, so h11 accepts, rejects and answers exactly as if it had read every
+        byte itself."""
+        if self.h11 is not None:
+            return
+        connection = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_HEAD)
+        current = self._current
+        if current is not None:
+            connection.receive_data(current.head.raw + bytes(current.kept))
+        if self._buffer:  # (an empty piece would tell h11 the client closed)
+            connection.receive_data(bytes(self._buffer))
+            self._buffer.clear()
+        if self._eof:
+            connection.receive_data(b"")
+        self.h11 = connection
+        if current is not None:  # up to where the plain reader was: the end of the body, or of what came
+            while True:
+                event = connection.next_event()
+                if event is h11.NEED_DATA or isinstance(event, h11.EndOfMessage):
+                    break
+
+    def _next_head(self) -> Any:
+        """The next head: an ``http1.Head`` (plain), h11's event, or ``h11.NEED_DATA``."""
+        if self.h11 is None:
+            head = http1.parse_head(self._buffer, self.limits.body_bytes, _MAX_HEAD)
+            if head is http1.NEED_DATA:
+                if not self._eof:
+                    return h11.NEED_DATA
+                if not self._buffer:
+                    return h11.ConnectionClosed()
+            elif head is not None:
+                return head
+            self._promote()
+        assert self.h11 is not None
+        return self.h11.next_event()
+
+    def _head_buffered(self) -> bool:
+        """Bytes of a next request have arrived."""
+        return bool(self._buffer) if self.h11 is None else bool(self.h11.trailing_data[0])
+
+    def _response(self, status: int, headers: list[tuple[str, str]], length: int | None) -> bytes:
+        """The bytes of a response head (``length`` ``None``: a chunked body)."""
+        reason = _REASONS.get(status, b"")
+        if self.h11 is None:
+            head = http1.response_head(status, reason, headers, length)
+            if head is not None:
+                self._chunked = length is None
+                return head
+            self._promote()
+        assert self.h11 is not None
+        if length is not None:
+            headers = [*headers, ("content-length", str(length))]
+        return self.h11.send(h11.Response(status_code=status, headers=headers, reason=reason))
+
+    def _data(self, data: bytes) -> bytes:
+        """The bytes of one piece of the body (one chunk when it is chunked)."""
+        if self.h11 is None:
+            return http1.chunk(data) if self._chunked else data
+        return self.h11.send(h11.Data(data=data))
+
+    def _end(self) -> bytes:
+        """The bytes that end the body."""
+        if self.h11 is None:
+            return http1.CHUNKED_END if self._chunked else b""
+        return self.h11.send(h11.EndOfMessage())
 
     def _allow(self, seconds: float) -> None:
         """Let the next wait last ``seconds`` (or up to a sixteenth longer): the deadline moves only when
@@ -543,26 +645,29 @@ class _Connection:
     async def _event(self, timeout: float, deadline: float = math.inf) -> Any:
         """The next event of a request body, reading as needed; each read waits at most ``timeout``, and
         none past ``deadline`` (trio time)."""
+        assert self.h11 is not None
         while True:
             event = self.h11.next_event()
             if event is not h11.NEED_DATA:
                 return event
             self._allow(max(0.0, min(timeout, deadline - trio.current_time())))
-            self.h11.receive_data(await self.stream.receive_some(_RECEIVE_BODY))
+            self.h11.receive_data(await self._read(_RECEIVE_BODY))
 
     async def _read_head(self) -> Any:
         """The next head (or whatever h11 makes of the bytes), under ``Limits.head``: counted from the
         accept for a connection's first request, else from the request's first byte (before it, the wait
         is ``Timeouts.idle``). While it waits, the gate may close the connection (``None``); only the wait
         is ended, so a head that has arrived is always served."""
-        event = self.h11.next_event()
+        event = self._next_head()
         if event is not h11.NEED_DATA:  # pipelined: no wait
+            if self._direct:  # direct writes that do not block never yield: let other connections in
+                await trio.lowlevel.checkpoint()
             self.gate.busy(self)
             return event
         if self.evicted:  # closed by the gate before this task first ran
             return None
         self.gate.waiting(self)
-        self._head_started = bool(self.h11.trailing_data[0])
+        self._head_started = self._head_buffered()
         if self.served == 0:
             deadline = self._accepted + self.limits.head
         elif self._head_started:
@@ -576,13 +681,13 @@ class _Connection:
                     self._allow(self.timeouts.idle)
                 else:
                     self._allow(max(0.0, min(self.timeouts.read, deadline - trio.current_time())))
-                data = await self.stream.receive_some(_RECEIVE)
+                data = await self._read(_RECEIVE, idle=self.served > 0 and not self._head_started)
                 if data and not self._head_started:
                     self._head_started = True
                     if deadline == math.inf:
                         deadline = trio.current_time() + self.limits.head
-                self.h11.receive_data(data)
-                event = self.h11.next_event()
+                self._receive(data)
+                event = self._next_head()
         self._head_wait = None
         if event is h11.NEED_DATA:  # evicted while waiting
             return None
@@ -594,12 +699,19 @@ class _Connection:
         return event
 
     async def _read_request(self) -> Request | _Refused | None:
-        head = await self._read_head()
-        if not isinstance(head, h11.Request):
+        event = await self._read_head()
+        if isinstance(event, http1.Head):
+            return await self._read_plain_body(event)
+        if not isinstance(event, h11.Request):
             return None
+        assert self.h11 is not None
         if self.h11.client_is_waiting_for_100_continue:
             self._allow(self.timeouts.write)
             await self.stream.send_all(self.h11.send(h11.InformationalResponse(status_code=100, headers=[])))
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers]
+        announced = next((v for k, v in headers if k == "content-length"), "")
+        length = int(announced) if announced.isdigit() else 0
+        head = http1.Head(event.method.decode("ascii"), event.target.decode("latin-1"), headers, length)
         body = _Body(head, self.limits)
         self._reading = body
         deadline = trio.current_time() + self.limits.body
@@ -614,16 +726,45 @@ class _Connection:
         self._reading = None
         if body.digest is not None:
             return body.refused(413, "body too large")
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in head.headers]
-        return Request(head.method.decode("ascii"), head.target.decode("latin-1"), headers, bytes(body.kept))
+        return Request(head.method, head.target, headers, bytes(body.kept))
+
+    async def _read_plain_body(self, head: http1.Head) -> Request | _Refused | None:
+        """The body of a plain request (its length announced, within ``Limits.body_bytes``), under the
+        same deadlines as h11's path; a client that closes before its end is h11's to answer."""
+        body = _Body(head, self.limits)
+        self._current = body
+        buffered = self._buffer
+        if len(buffered) >= head.length:  # the usual case: the body came with its head
+            body.add(bytes(buffered[: head.length]))
+            del buffered[: head.length]
+            return Request(head.method, head.target, head.headers, bytes(body.kept))
+        self._reading = body
+        body.add(bytes(buffered))
+        buffered.clear()
+        deadline = trio.current_time() + self.limits.body
+        while body.length < head.length:
+            self._allow(max(0.0, min(self.timeouts.read, deadline - trio.current_time())))
+            data = await self._read(_RECEIVE_BODY)
+            if not data:
+                self._eof = True
+                self._promote()  # h11 raises its RemoteProtocolError for the cut body
+                assert self.h11 is not None
+                self.h11.next_event()
+                return None
+            missing = head.length - body.length
+            body.add(data[:missing])
+            if len(data) > missing:
+                self._buffer += data[missing:]
+        self._reading = None
+        return Request(head.method, head.target, head.headers, bytes(body.kept))
 
     def _record(self, refused: _Refused) -> CapturedRequest:
         """Capture a refused request as the engine captures any (credentials redacted, its route), straight
         into the upstream's log: the script never sees it."""
         head = refused.head
-        method = head.method.decode("ascii").upper()
-        path, _, query_text = head.target.decode("latin-1").partition("?")
-        pairs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in head.headers]
+        method = head.method.upper()
+        path, _, query_text = head.target.partition("?")
+        pairs = [(k.lower(), v) for k, v in head.headers]
         capture = self.upstream.log.record(
             method, path, parse_qs(query_text, keep_blank_values=True), pairs, refused.prefix
         )
@@ -638,6 +779,8 @@ class _Connection:
     async def _answer_refused(self, refused: _Refused, *, close: bool) -> bool:
         """Capture ``refused`` and answer it with its status and a JSON error; True when the connection
         can carry another request (never after a body cut short, ``close``)."""
+        self._promote()  # a rare answer: h11 writes it
+        assert self.h11 is not None
         capture = self._record(refused)
         if refused.status == 413:
             kind = "request_too_large"
@@ -683,6 +826,7 @@ class _Connection:
             await self.stream.send_all(head + body)
 
     async def _reject(self, exc: h11.RemoteProtocolError) -> None:
+        assert self.h11 is not None  # only h11 raises it
         if self.h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
             return
         with trio.move_on_after(self.timeouts.write):
@@ -697,10 +841,59 @@ class _Connection:
 
     # -- writing --
 
+    async def _read(self, size: int, *, idle: bool = False) -> bytes:
+        """One read of at most ``size`` bytes (``b""``: the client closed its side), as
+        ``stream.receive_some`` but straight on the socket: a read that finds nothing waits for the socket
+        to be readable (a checkpoint, so deadlines and evictions apply) instead of raising inside trio, and
+        one that finds bytes does not go round the scheduler twice. A read that never had to wait still
+        yields once, so a client that pipelines without pause cannot hold the loop. ``idle``: nothing is
+        expected yet (the next request right after a reply): wait for readability before reading."""
+        if not self._direct:
+            return await self.stream.receive_some(size)
+        waited = False
+        if idle:
+            fd = self.stream.socket.fileno()
+            if fd < 0:
+                raise trio.ClosedResourceError("the connection was closed")
+            await trio.lowlevel.wait_readable(fd)
+            waited = True
+        while True:
+            fd = self.stream.socket.fileno()
+            if fd < 0:
+                raise trio.ClosedResourceError("the connection was closed")
+            try:
+                data = os.read(fd, size)
+            except BlockingIOError:
+                await trio.lowlevel.wait_readable(fd)
+                waited = True
+                continue
+            except OSError as exc:
+                raise trio.BrokenResourceError(f"reading failed: {exc}") from exc
+            if not waited:
+                await trio.lowlevel.checkpoint()
+            return data
+
     async def _write(self, data: bytes) -> None:
-        """One write, bounded by ``timeouts.write``."""
-        self._allow(self.timeouts.write)
-        await self.stream.send_all(data)
+        """One write, bounded by ``timeouts.write``: straight on the socket (as ``_read``), waiting (and
+        moving the deadline) only when the socket's buffer is full."""
+        if not self._direct:
+            self._allow(self.timeouts.write)
+            await self.stream.send_all(data)
+            return
+        view = memoryview(data)
+        while view:
+            fd = self.stream.socket.fileno()
+            if fd < 0:
+                raise trio.ClosedResourceError("the connection was closed")
+            try:
+                sent = os.write(fd, view)
+            except BlockingIOError:
+                self._allow(self.timeouts.write)
+                await trio.lowlevel.wait_writable(fd)
+                continue
+            except OSError as exc:
+                raise trio.BrokenResourceError(f"writing failed: {exc}") from exc
+            view = view[sent:]
 
     async def _sleep(self, seconds: float) -> None:
         """A scripted wait between writes: no deadline while the reply is silent on purpose."""
@@ -710,7 +903,7 @@ class _Connection:
     async def _send(self, reply: Reply) -> bool:
         """Send ``reply``; True when the connection can carry another request. A write that times out
         cancels the whole connection; ``run`` then records the client as gone."""
-        timed = reply.head_delay > 0 or any(f.delay > 0 for f in reply.frames)
+        timed = not reply.together and (reply.head_delay > 0 or any(f.delay > 0 for f in reply.frames))
         self._progress = 0  # index of the next frame to send
         self._replying = reply.capture
         try:
@@ -743,6 +936,8 @@ class _Connection:
         """Send ``request`` to ``base`` + its target and stream the answer back as it arrives; True when
         the connection can carry another request. An upstream that cannot be reached is a 502."""
         assert self.forwarder is not None
+        self._promote()  # forwarded answers carry any upstream's headers: h11 writes them
+        assert self.h11 is not None
         client = self.forwarder.get()
         headers = [
             (k, v)
@@ -821,11 +1016,9 @@ class _Connection:
             if capture is not None:
                 capture.dropped_at(0, head_sent=False)
             return False
-        headers = list(reply.headers)
-        if reply.content_length is not None:
-            headers.append(("content-length", str(reply.content_length)))
-        reason = _REASONS.get(reply.status, b"")
-        pending = self.h11.send(h11.Response(status_code=reply.status, headers=headers, reason=reason))
+        pending = self._response(reply.status, reply.headers, reply.content_length)
+        if reply.together and reply.frames:
+            return await self._send_together(reply, pending)
         last = len(reply.frames) - 1
         dropping = reply.end == "drop"
         for i, frame in enumerate(reply.frames):
@@ -835,9 +1028,9 @@ class _Connection:
                     pending = b""
                 await self._sleep(frame.delay)
             if frame.data:
-                pending += self.h11.send(h11.Data(data=frame.data))
+                pending += self._data(frame.data)
             if i == last and reply.end == "complete":
-                pending += self.h11.send(h11.EndOfMessage())
+                pending += self._end()
                 if capture is not None:
                     capture.finished()
             if capture is not None:
@@ -857,7 +1050,29 @@ class _Connection:
         if last < 0:  # no frames: an empty body
             if capture is not None:
                 capture.finished()
-            await self._write(pending + self.h11.send(h11.EndOfMessage()))
+            await self._write(pending + self._end())
+        return True
+
+    async def _send_together(self, reply: Reply, head: bytes) -> bool:
+        """A reply nothing in the script times or groups (``Reply.together``): the head and every frame
+        (each its own HTTP chunk when the body is chunked) in one write. The encoded body of a plain
+        connection is kept in the reply's ``memo``, for the next request rendered alike."""
+        frames = reply.frames
+        body = None
+        key = "chunked" if self._chunked else "whole"
+        memo = reply.memo if self.h11 is None else None
+        if memo is not None:
+            body = memo.get(key)
+        if body is None:
+            body = b"".join([self._data(f.data) for f in frames]) + self._end()
+            if memo is not None:
+                memo[key] = body
+        capture = reply.capture
+        if capture is not None:
+            capture.frames_sent(len(frames))
+            capture.finished()
+        await self._write(head + body)
+        self._progress = len(frames)
         return True
 
 
