@@ -852,15 +852,11 @@ class _Connection:
             return await self.stream.receive_some(size)
         waited = False
         if idle:
-            fd = self.stream.socket.fileno()
-            if fd < 0:
-                raise trio.ClosedResourceError("the connection was closed")
+            fd = self._descriptor()
             await trio.lowlevel.wait_readable(fd)
             waited = True
         while True:
-            fd = self.stream.socket.fileno()
-            if fd < 0:
-                raise trio.ClosedResourceError("the connection was closed")
+            fd = self._descriptor()
             try:
                 data = os.read(fd, size)
             except BlockingIOError:
@@ -873,6 +869,13 @@ class _Connection:
                 await trio.lowlevel.checkpoint()
             return data
 
+    def _descriptor(self) -> int:
+        """The connection's file descriptor; ``trio.ClosedResourceError`` once it is closed."""
+        fd = self.stream.socket.fileno()
+        if fd < 0:
+            raise trio.ClosedResourceError("the connection was closed")
+        return fd
+
     async def _write(self, data: bytes) -> None:
         """One write, bounded by ``timeouts.write``: straight on the socket (as ``_read``), waiting (and
         moving the deadline) only when the socket's buffer is full."""
@@ -882,9 +885,7 @@ class _Connection:
             return
         view = memoryview(data)
         while view:
-            fd = self.stream.socket.fileno()
-            if fd < 0:
-                raise trio.ClosedResourceError("the connection was closed")
+            fd = self._descriptor()
             try:
                 sent = os.write(fd, view)
             except BlockingIOError:
