@@ -61,7 +61,7 @@ from harness.asyncio_bridge import CLOSE_TIMEOUT, AsyncioBridge, guard_exit
 from harness.cassettes.cli import add_commands as add_cassette_commands
 from harness.cassettes.cli import serve_cassettes
 from harness.cassettes.format import CassetteError, is_cassette
-from harness.flags import JSON_PATH, check_flags, number_or_text
+from harness.flags import JSON_PATH, check_flags, number_or_text, whole_or_text
 from harness.gateway import cli as gateway_cli
 from harness.provider_loop import PROVIDER_LOOPS
 from harness.selection import BadInput, Shard, select_cases
@@ -116,36 +116,6 @@ def _serve_input(args: argparse.Namespace) -> tuple[int, float, bool]:
     if replay_flags and not cassettes:
         raise BadInput(f"{'/'.join(_REPLAY_FLAGS)} apply to cassettes only, not to a script")
     return port, speed, cassettes
-
-
-def _whole(text: str) -> int | str:
-    """An argparse type: the whole number, or the text as given for the command to report in one line."""
-    try:
-        return int(text)
-    except ValueError:
-        return text
-
-
-def _count(text: str) -> int:
-    """An argparse type: a whole number above 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number above 0, not {text!r}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    """An argparse type: seconds above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected seconds above 0, not {text!r}")
-    return value
 
 
 _UNITS = {
@@ -426,7 +396,10 @@ def build_parser() -> argparse.ArgumentParser:
         "default: plain only)",
     )
     run.add_argument(
-        "--concurrency", type=_whole, default=8, help="cases run at once, from 1 (default: %(default)s)"
+        "--concurrency",
+        type=whole_or_text,
+        default=8,
+        help="cases run at once, from 1 (default: %(default)s)",
     )
     run.add_argument(
         "--deadline",
@@ -513,11 +486,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     serve.add_argument(
-        "--port", type=_whole, default=0, help="port to bind, 0..65535 (default: 0, any free port)"
+        "--port", type=whole_or_text, default=0, help="port to bind, 0..65535 (default: 0, any free port)"
     )
     serve.add_argument(
         "--capture-limit",
-        type=_whole,
+        type=whole_or_text,
         default=10_000,
         help="captured requests kept for /__wirecheck/requests (default: %(default)s; 0: all; a cassette "
         "replay keeps all)",
@@ -528,7 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     defaults = Limits()
     limits.add_argument(
         "--max-connections",
-        type=_count,
+        type=whole_or_text,
         default=defaults.connections,
         metavar="N",
         help="connections open at once (default: %(default)s, at most the open-file limit less 64); at the "
@@ -536,7 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     limits.add_argument(
         "--head-timeout",
-        type=_seconds,
+        type=number_or_text,
         default=defaults.head,
         metavar="SECONDS",
         help="a request head must be complete this long after the connection opened, or after its first "
@@ -544,7 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     limits.add_argument(
         "--body-timeout",
-        type=_seconds,
+        type=number_or_text,
         default=defaults.body,
         metavar="SECONDS",
         help="a request body must be complete this long after its head (default: %(default)g; then 408, "

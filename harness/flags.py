@@ -70,8 +70,8 @@ def number_or_text(text: str) -> float | str:
 
 #: Flags (argparse ``dest``) holding a port, a count from a minimum, or a duration.
 _PORT_FLAGS = ("port", "mock_port")
-_COUNT_FLAGS = {"concurrency": 1, "capture_limit": 0}
-_POSITIVE_SECONDS = ("deadline",)
+_COUNT_FLAGS = {"concurrency": 1, "capture_limit": 0, "max_connections": 1}
+_POSITIVE_SECONDS = ("deadline", "head_timeout", "body_timeout")
 _REPORT_FLAGS = ("json", "junit", "matrix", "summary", "gateway_doc")
 _URL_FLAGS = ("gateway_url", "mock_url")
 

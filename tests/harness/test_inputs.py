@@ -532,10 +532,13 @@ def test_a_report_that_cannot_be_written_fails_before_the_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     blocker = _write(tmp_path, "file", "not a folder")
-    _one_line_exit_2(
+    err = _one_line_exit_2(
         ["run", "--json", str(blocker / "r.json")], capsys, f"--json {blocker / 'r.json'}: cannot create"
     )
-    _one_line_exit_2(["run", "--matrix", str(tmp_path)], capsys, "--matrix", "got a folder")
+    assert err.startswith("wirecheck run: ")
+    assert blocker.read_text() == "not a folder"  # refused before the run: the file in the way is untouched
+    err = _one_line_exit_2(["run", "--matrix", str(tmp_path)], capsys, "--matrix", "got a folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # and nothing was written beside it
 
 
 def test_a_provider_module_that_raises_on_import_is_one_line(
@@ -616,11 +619,12 @@ def test_gateway_mode_names_a_busy_mock_port(capsys: pytest.CaptureFixture[str])
         taken.listen()
         port = taken.getsockname()[1]
         adapter = ROOT / "tests" / "harness" / "gateway" / "faulty.yaml"
-        _one_line_exit_2(
+        err = _one_line_exit_2(
             ["run", "--gateway", str(adapter), "--mock-port", str(port), "-k", "openai.chat.text.001"],
             capsys,
             f"--mock-port {port}: cannot listen on 127.0.0.1:{port}",
         )
+        assert err.startswith("wirecheck run: ")  # named before any gateway was started
 
 
 def test_cassette_show_of_a_bad_file_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

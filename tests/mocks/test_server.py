@@ -240,8 +240,15 @@ def test_wirecheck_serve_limits_flags_reach_the_server() -> None:
     ("flags", "message"),
     [
         (["--max-body", "lots"], "argument --max-body: expected bytes"),
-        (["--max-connections", "0"], "argument --max-connections: expected a whole number above 0"),
-        (["--head-timeout", "-1"], "argument --head-timeout: expected seconds above 0"),
+        (["--max-connections", "0"], "wirecheck serve: --max-connections 0: expected a whole number >= 1"),
+        (
+            ["--head-timeout", "-1"],
+            "wirecheck serve: --head-timeout -1.0: expected a finite number of seconds above 0",
+        ),
+        (
+            ["--body-timeout", "inf"],
+            "wirecheck serve: --body-timeout inf: expected a finite number of seconds above 0",
+        ),
         (["cassettes/openai-chat.yaml", "--max-connections", "3"], "apply to a script"),
     ],
 )
