@@ -52,7 +52,7 @@ import copy
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -255,6 +255,24 @@ def body_hits(data: bytes, headers: Mapping[str, list[str]], status: int | None 
     return secrets.merge(found)
 
 
+def _clean_values(
+    values_by_name: Mapping[str, list[str]],
+    clean: Callable[[str, str], tuple[str, list[tuple[str, str]]]],
+    where: str,
+    reports: list[Report],
+) -> dict[str, list[str]]:
+    """Each value of each name (headers, query parameters) through ``clean``; what it took out is added to
+    ``reports`` at ``where.<name>``."""
+    out: dict[str, list[str]] = {}
+    for name, values in values_by_name.items():
+        out[name] = []
+        for value in values:
+            cleaned, found = clean(name, value)
+            out[name].append(cleaned)
+            reports += [(f"{where}.{name}", kind, secret) for kind, secret in found]
+    return out
+
+
 def _scrub(it: Interaction) -> list[Report]:
     """Scrub ``it`` in place; what was taken out, and where."""
     req, resp = it.request, it.response
@@ -262,22 +280,8 @@ def _scrub(it: Interaction) -> list[Report]:
     req.path, found = _clean_path(req.path)
     out += [("request.path", kind, secret) for kind, secret in found]
     for side, message in (("request", req), ("response", resp)):
-        headers: dict[str, list[str]] = {}
-        for name, values in message.headers.items():
-            headers[name] = []
-            for value in values:
-                clean, found = _clean_header(name, value)
-                headers[name].append(clean)
-                out += [(f"{side}.headers.{name}", kind, secret) for kind, secret in found]
-        message.headers = headers
-    query: dict[str, list[str]] = {}
-    for name, values in req.query.items():
-        query[name] = []
-        for value in values:
-            clean, found = _clean_query(name, value)
-            query[name].append(clean)
-            out += [(f"request.query.{name}", kind, secret) for kind, secret in found]
-    req.query = query
+        message.headers = _clean_values(message.headers, _clean_header, f"{side}.headers", out)
+    req.query = _clean_values(req.query, _clean_query, "request.query", out)
     changed = []
     hits = body_hits(req.body, req.headers)
     if hits:
