@@ -385,16 +385,7 @@ def test_a_run_with_many_oracle_streams_judges_them_in_the_oracle_process_with_t
         [ROOT / "scenarios" / f"{name}.yaml" for name in ("openai_stream", "anthropic_stream", "gemini")]
     )
     here = run(cases, concurrency=4)
-    served: list[str] = []
-    asked = sdk_process.ask
-
-    def spy(dialect: str, body: bytes, timeout: float) -> Any:
-        answer = asked(dialect, body, timeout)
-        if answer is not None:
-            served.append(dialect)
-        return answer
-
-    monkeypatch.setattr(sdk_process, "ask", spy)
+    served = _count_oracle_answers(monkeypatch)
     monkeypatch.setattr(sdk, "ready_here", lambda: False)  # as in a fresh `wirecheck run`
     monkeypatch.setattr(runner, "ORACLE_PROCESS_STREAMS", 1)
     there = run(cases, concurrency=4)
@@ -424,16 +415,7 @@ def test_a_process_started_ahead_of_loading_serves_even_a_small_run_and_ends_wit
     """``wirecheck run`` starts the oracle process before it loads the cases (``runner.oracles_ahead``):
     a run inside the block uses it whatever its size, and leaving the block stops it."""
     needs("anthropic")
-    served: list[str] = []
-    asked = sdk_process.ask
-
-    def spy(dialect: str, body: bytes, timeout: float) -> Any:
-        answer = asked(dialect, body, timeout)
-        if answer is not None:
-            served.append(dialect)
-        return answer
-
-    monkeypatch.setattr(sdk_process, "ask", spy)
+    served = _count_oracle_answers(monkeypatch)
     monkeypatch.setattr(sdk, "ready_here", lambda: False)
     cases = list(parse(*load_yaml(STREAMS.format(n=1), "ahead.yaml"), "ahead.yaml").cases)
     with runner.oracles_ahead():
@@ -445,3 +427,18 @@ def test_a_process_started_ahead_of_loading_serves_even_a_small_run_and_ends_wit
     assert [r.verdict for r in result.results] == [Verdict.PASS]
     with runner.oracles_ahead(False):
         assert not sdk_process.serving()
+
+
+def _count_oracle_answers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The dialects the oracle process answered for, one entry per answer, from now on."""
+    served: list[str] = []
+    asked = sdk_process.ask
+
+    def spy(dialect: str, body: bytes, timeout: float) -> Any:
+        answer = asked(dialect, body, timeout)
+        if answer is not None:
+            served.append(dialect)
+        return answer
+
+    monkeypatch.setattr(sdk_process, "ask", spy)
+    return served
