@@ -49,7 +49,7 @@ class Check:
         """The check's result on ``facts``, with its requirement level and whether it counts under the
         run's profile (``harness.levels``): its level must, and so must the case's own (a case above the
         profile is judged by none of its checks), except the mock's fidelity, which is always judged."""
-        level = facts.case.check_level(self.id, facts.inherits_default(self.id), facts.situations())
+        level = facts.case.check_level(self.id, facts.inherits_default(self.id), facts.situations)
         counted = self.family == "mock" or (
             level.fails_under(facts.profile) and facts.case.level.fails_under(facts.profile)
         )

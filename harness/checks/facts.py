@@ -205,10 +205,11 @@ class Facts:
             return self.main.method in self.inherited
         return any(o.method in self.inherited for o in self.outcomes())
 
+    @functools.cached_property
     def situations(self) -> tuple[str, ...]:
         """The situations of ``harness.levels.SITUATIONS`` that hold for the main call: ``translated`` when
         the method's dialect is not the upstream's, ``stream_started`` when the upstream fails after its
-        stream began."""
+        stream began. Worked out once: every check of the facts reads it."""
         out: list[str] = []
         client = METHOD_OUTPUT.get(self.main.method)
         if client in DIALECTS and client != self.schema_dialect:

@@ -104,7 +104,7 @@ def test_which_situations_a_case_puts_its_calls_in(suite) -> None:
     cases = {case.id: case for case in suite}
 
     def situations(case_id: str, method: str, dialect: str) -> tuple[str, ...]:
-        return Facts(cases[case_id], "p", dialect, Outcome(method=method)).situations()
+        return Facts(cases[case_id], "p", dialect, Outcome(method=method)).situations
 
     # an Anthropic error event mid-stream, met by an OpenAI client: both
     assert situations(
