@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.checks.subset import is_matcher
+from providers.convert.leftovers import camel
 
 __all__ = ["GEMINI_CALLER_DATA", "canonical_request", "takes_max_tokens"]
 
@@ -101,11 +102,6 @@ def _openai(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
 #: Gemini fields whose value is the caller's own data (arguments, results, JSON Schemas): their keys are
 #: kept as written, so ``city_name`` and ``cityName`` stay different there.
 GEMINI_CALLER_DATA = frozenset(
@@ -117,7 +113,7 @@ def _gemini(value: Any) -> Any:
     if isinstance(value, dict) and not is_matcher(value):
         out = {}
         for key, item in value.items():
-            name = _camel(key) if "_" in key else key
+            name = camel(key) if "_" in key else key
             out[name] = item if name in GEMINI_CALLER_DATA else _gemini(item)
         return out
     if isinstance(value, list):

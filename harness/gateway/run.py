@@ -65,6 +65,7 @@ from typing import Any
 import trio
 
 from harness.baseline import Baseline
+from harness.checks.meaning import GEMINI_CALLER_DATA
 from harness.gateway.adapter import Adapter, ModelRoute
 from harness.gateway.doors import absent_reason, probe_doors
 from harness.gateway.process import GatewayDied, GatewayError, Launcher, RunningGateway
@@ -92,6 +93,7 @@ from mocks.reply import Frame, Reply
 from mocks.server import serve
 from mocks.variants import DEFAULT as DEFAULT_VARIANTS
 from mocks.variants import VARIANTS
+from providers.convert.leftovers import camel
 
 __all__ = [
     "GatewayHub",
@@ -126,9 +128,6 @@ _GEMINI_FIELDS = frozenset(
         "seed_value", "labels_map",
     }
 )  # fmt: skip
-_GEMINI_DATA = frozenset(
-    {"args", "response", "parameters", "parametersJsonSchema", "responseSchema", "responseJsonSchema"}
-)
 
 
 def gemini_camel(value: Any) -> Any:
@@ -140,9 +139,8 @@ def gemini_camel(value: Any) -> Any:
     out = {}
     for key, item in value.items():
         if key in _GEMINI_FIELDS:
-            head, *rest = key.split("_")
-            key = head + "".join(part.capitalize() for part in rest)
-        out[key] = item if key in _GEMINI_DATA else gemini_camel(item)
+            key = camel(key)
+        out[key] = item if key in GEMINI_CALLER_DATA else gemini_camel(item)
     return out
 
 
