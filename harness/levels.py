@@ -83,13 +83,14 @@ INTRINSIC: tuple[tuple[str, Level], ...] = (
     ("upstream.request.form", Level.REFERENCE),
 )
 
-#: Checks that judge what a translating default produced (``providers.base.TRANSLATING_DEFAULTS``): when
-#: the provider inherits the default, the upstream request, the exact result body and the byte-for-byte
-#: raw ≡ typed comparison come out of wirecheck's own trip (with its documented losses,
+#: Checks that judge what a translating default produced (``providers.base.TRANSLATING_DEFAULTS``), each
+#: with the calls it judges: ``main`` (the case's main call) or ``any`` (any call of the case). When such a
+#: call went through a default the provider inherits, the upstream request, the exact result body and the
+#: byte-for-byte raw ≡ typed comparison come out of wirecheck's own trip (with its documented losses,
 #: docs/translation.md), so they are the reference's concern. What the provider's own methods contribute
 #: (the text, tool calls, stop reason and usage, judged by meaning, also stream ≡ non-stream) keeps its
-#: level.
-INHERITED: tuple[str, ...] = ("upstream.request", "fields.result", "equivalence.raw")
+#: level. ``harness.checks.facts.Facts.inherits_default`` reads this table; no other place states the rule.
+INHERITED: dict[str, str] = {"upstream.request": "main", "fields.result": "main", "equivalence.raw": "any"}
 
 #: Situations of a call, each with the checks that in it judge only what the Provider contract requires
 #: (their level is raised to at least ``contract``):
@@ -126,7 +127,8 @@ def check_level(
     situations: Collection[str] = (),
 ) -> Level:
     """The level of check ``check_id`` on a case of level ``case`` with its ``levels:`` map; ``inherited``:
-    the call it judges went through a translating default the provider inherits (``INHERITED``);
+    a call that check ``check_id`` judges went through a translating default the provider inherits (it
+    lowers only the checks of ``INHERITED``);
     ``situations``: names from ``SITUATIONS`` that hold for the call."""
     level = _stated_level(check_id, case, overrides, inherited)
     for situation in situations:
@@ -136,7 +138,7 @@ def check_level(
 
 
 def _stated_level(check_id: str, case: Level, overrides: Mapping[str, str] | None, inherited: bool) -> Level:
-    if inherited and any(fnmatch.fnmatchcase(check_id, pattern) for pattern in INHERITED):
+    if inherited and check_id in INHERITED:
         return Level.REFERENCE
     for pattern, level in (overrides or {}).items():
         if fnmatch.fnmatchcase(check_id, pattern):

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.levels import Level
+from harness.levels import INHERITED, Level
 from harness.scenario import Case
 from mocks.capture import CapturedRequest
 from providers import contract
@@ -199,11 +199,14 @@ class Facts:
     inherited: frozenset[str] = frozenset()  # methods called here that the provider inherits as defaults
 
     def inherits_default(self, check_id: str) -> bool:
-        """Whether the call(s) check ``check_id`` judges went through a translating default the provider
-        inherits: the main call for ``upstream.*`` and ``fields.*``, any call for the rest."""
-        if check_id.startswith(("upstream.", "fields.")):
-            return self.main.method in self.inherited
-        return any(o.method in self.inherited for o in self.outcomes())
+        """Whether a call that check ``check_id`` judges went through a translating default the provider
+        inherits; which calls each such check judges is ``harness.levels.INHERITED``'s (false for any
+        other check)."""
+        calls = INHERITED.get(check_id)
+        if calls is None:
+            return False
+        judged = [self.main] if calls == "main" else self.outcomes()
+        return any(outcome.method in self.inherited for outcome in judged)
 
     @functools.cached_property
     def situations(self) -> tuple[str, ...]:

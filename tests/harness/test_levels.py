@@ -120,6 +120,30 @@ def test_which_situations_a_case_puts_its_calls_in(suite) -> None:
     )
 
 
+def test_which_calls_an_inherited_default_lowers_each_check_for(suite) -> None:
+    """``levels.INHERITED`` says which calls each check judges: the main call for the upstream request and
+    the result body, any call for raw ≡ typed; no other check is lowered."""
+    from harness.checks.facts import Facts, Outcome
+
+    case = next(iter(suite))
+
+    def facts(inherited: set[str]) -> Facts:
+        siblings = {"raw": Outcome(method="chat_completion_raw", role="raw")}
+        main = Outcome(method="chat_completion")
+        return Facts(case, "p", "openai", main, siblings, inherited=frozenset(inherited))
+
+    through_main, through_sibling = facts({"chat_completion"}), facts({"chat_completion_raw"})
+    assert through_main.inherits_default("upstream.request")
+    assert through_main.inherits_default("fields.result")
+    assert through_main.inherits_default("equivalence.raw")
+    assert not through_sibling.inherits_default("upstream.request")  # judges only the main call
+    assert not through_sibling.inherits_default("fields.result")
+    assert through_sibling.inherits_default("equivalence.raw")  # judges any call
+    assert not through_main.inherits_default("fields.text")  # by meaning: never lowered
+    assert not through_main.inherits_default("equivalence.stream")
+    assert not facts(set()).inherits_default("upstream.request")
+
+
 def _check(check_id: str, status: str, level: Level, profile: Level, family: str = "fields") -> CheckResult:
     return CheckResult(
         check_id,
