@@ -29,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     rounds = 3 if args.quick else args.rounds
     goals: list[Goal] = []
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"machine_start": machine()}  # the load when the run began, beside the end's
     for section in args.only:
         if section == "translation":
             from benchmarks import translation
@@ -73,7 +73,7 @@ def main() -> None:
         print("timed:", extra["translation"]["timed"])
     print_goals(goals)
     write_json(args.json, goals, extra)
-    print(f"wrote {args.json}")
+    print(f"wrote {args.json}; the README's speed table: python -m benchmarks.readme --json {args.json}")
 
 
 if __name__ == "__main__":
