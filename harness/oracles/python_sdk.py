@@ -116,8 +116,10 @@ def transport(dialect: str) -> str:
     return "httpx2" if "httpx2" in names else "httpx"
 
 
+@functools.cache
 def available(dialect: str) -> bool:
-    """The dialect's SDK and the httpx flavour it is built on are importable."""
+    """The dialect's SDK and the httpx flavour it is built on are importable (looked up once per
+    process: every oracle check asks, and finding a module spec walks ``sys.path``)."""
     try:
         modules = (SDKS[dialect].module, transport(dialect))
         return version(dialect) is not None and all(importlib.util.find_spec(m) is not None for m in modules)

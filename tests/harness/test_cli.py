@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import cli
 from harness.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,6 +59,27 @@ def test_run_exits_1_on_failures_and_k_selects_cases(capsys: pytest.CaptureFixtu
     assert "openai.stream.text.001[azure]  (fail)" in out and "1 results" in out
     assert main([*args, "--baseline", str(BASELINE)]) == 0
     assert "EXPECTED FAILURES (baseline): 1" in capsys.readouterr().out
+
+
+def test_a_run_collects_garbage_less_and_leaves_the_collector_as_it_found_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """During the run (``cli._collecting_less``) what was alive before is frozen and the first threshold
+    raised; afterwards the process's own settings are back, also when the run raises."""
+    before = gc.get_threshold()
+    seen: list[tuple[tuple[int, ...], int]] = []
+
+    def spy(*_: object, **__: object) -> None:
+        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("harness.runner.run", spy)
+    assert main(["run", "--scenarios", str(SCENARIOS / "compat.yaml"), "--no-sdk"]) == 130  # interrupted
+    capsys.readouterr()
+    ((during, frozen),) = seen
+    assert during == cli.RUN_GC_THRESHOLDS != before
+    assert frozen > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
 @pytest.mark.parametrize(
