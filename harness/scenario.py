@@ -150,8 +150,9 @@ class Case:
     def check_level(self, check_id: str, inherited: bool = False, situations: Collection[str] = ()) -> Level:
         """What requires check ``check_id`` on this case (``harness.levels``); ``inherited``: the call it
         judges went through a translating default the provider inherits; ``situations``: those of
-        ``harness.levels.SITUATIONS`` that hold for the call."""
-        return check_level(check_id, self.level, self.levels, inherited, situations)
+        ``harness.levels.SITUATIONS`` that hold for the call. Remembered per distinct question: a run asks it
+        for every check of every result, and the answer depends on nothing else."""
+        return _check_level(check_id, self.level, tuple(self.levels.items()), inherited, tuple(situations))
 
     def applies_to(self, provider: str) -> bool:
         """Whether this case runs for reference provider ``provider`` (a user's provider: see the runner)."""
@@ -220,6 +221,19 @@ def script_data(up: Mapping[str, Any], name: str) -> dict[str, Any]:
     if "fault" in up:
         rule["fault"] = up["fault"]
     return {"rules": [rule], "fallback": "not_found"}
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _check_level(
+    check_id: str,
+    level: Level,
+    overrides: tuple[tuple[str, str], ...],
+    inherited: bool,
+    situations: tuple[str, ...],
+) -> Level:
+    """``harness.levels.check_level`` (a pure function of its arguments), remembered (``Case.check_level``);
+    ``overrides`` keep their order: the first matching pattern wins."""
+    return check_level(check_id, level, dict(overrides), inherited, situations)
 
 
 @dataclass(frozen=True, slots=True)
