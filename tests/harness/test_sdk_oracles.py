@@ -9,6 +9,7 @@ tests assert the skip and its reason instead of the pass.
 
 from __future__ import annotations
 
+import pickle
 import re
 import signal
 import subprocess
@@ -363,6 +364,24 @@ def test_the_oracle_process_imports_none_of_the_checks_scenarios_or_mocks() -> N
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == []
     assert "harness.oracles.sdk_process import main" in " ".join(sdk_process.COMMAND)
+
+
+def test_the_oracle_process_exits_without_the_interpreter_teardown_once_its_input_closes() -> None:
+    """Tearing down an interpreter that holds the SDKs took about a second the run waited for: the child
+    ends with ``os._exit(0)`` instead, so exit handlers (here one the test registers) never run."""
+    child = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write('interpreter teardown\\n'))\n"
+        "from harness.oracles import python_sdk, sdk_process\n"
+        "python_sdk.warm = lambda: None\n"
+        "sdk_process.main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child], input=b"", capture_output=True, timeout=HANG, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert pickle.loads(done.stdout[4:]) == "ready"  # it said it was ready, then its input closed
+    assert b"interpreter teardown" not in done.stderr
 
 
 def test_an_oracle_process_that_does_not_answer_in_time_is_killed_and_the_oracle_given_up() -> None:
