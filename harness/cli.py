@@ -195,7 +195,7 @@ def _run(args: argparse.Namespace) -> int:
         return gateway_cli.run(args)
     from harness.runner import oracles_ahead
 
-    with oracles_ahead(not args.no_sdk):  # the SDK oracle process imports the SDKs while the cases load
+    with _collecting_less(), oracles_ahead(not args.no_sdk):  # the SDK oracles import while the cases load
         return _run_in_process(args)
 
 
@@ -205,11 +205,12 @@ RUN_GC_THRESHOLDS = (10_000, 20, 20)
 
 @contextlib.contextmanager
 def _collecting_less() -> Iterator[None]:
-    """During the block: everything alive now (the imported modules, the loaded cases) is left out of
-    the cyclic garbage collector's passes (``gc.freeze``), and a pass starts only after
-    ``RUN_GC_THRESHOLDS[0]`` new objects instead of 700. A run makes few cycles and many short-lived
-    objects: it spent about 6 % of its CPU in the collector, now about 2 %. Restored when the block ends
-    (``main`` may be called in a process that goes on)."""
+    """During the block (a whole ``wirecheck run``: imports, loading, calls): a pass of the cyclic garbage
+    collector starts only after ``RUN_GC_THRESHOLDS[0]`` new objects instead of 700, and everything alive
+    at its start is left out of the passes (``gc.freeze``; the run freezes again once its cases are
+    loaded). A run makes few cycles and many short-lived objects: it spent about 6 % of its CPU in the
+    collector, now about 2 %. Restored when the block ends (``main`` may be called in a process that
+    goes on)."""
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(*RUN_GC_THRESHOLDS)
@@ -257,21 +258,21 @@ def _run_in_process(args: argparse.Namespace) -> int:
     progress = terminal.Progress(total)
     bridge = AsyncioBridge()  # its loop starts only if an asyncio provider runs
     code = 1
+    gc.freeze()  # the loaded cases live as long as the run: no collector pass needs to visit them
     try:
-        with _collecting_less():
-            result = run(
-                selected,
-                providers,
-                baseline=baseline,
-                known_cases={c.id for c in every},
-                concurrency=args.concurrency,
-                deadline=args.deadline,
-                sdk=not args.no_sdk,
-                progress=progress,
-                profile=args.profile,
-                asyncio_bridge=bridge,
-                variants=variants,
-            )
+        result = run(
+            selected,
+            providers,
+            baseline=baseline,
+            known_cases={c.id for c in every},
+            concurrency=args.concurrency,
+            deadline=args.deadline,
+            sdk=not args.no_sdk,
+            progress=progress,
+            profile=args.profile,
+            asyncio_bridge=bridge,
+            variants=variants,
+        )
         progress.close()
         text = terminal.summary(result, verbose=args.verbose)
         if baseline is not None:
