@@ -54,7 +54,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -65,6 +65,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from harness.config import ConfigError, Pointer, dotted, line_of, load_document, parse_document
 from harness.levels import Level, case_level, check_level
+from harness.schemas.compiled import Unsupported, predicate
 from mocks.matching import matcher_problem
 from mocks.script import ScriptError, parse_script
 from providers import contract
@@ -279,11 +280,24 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(_schema(name))
 
 
+@functools.cache
+def _valid(name: str) -> Callable[[Any], bool] | None:
+    """The schema compiled into a predicate (``harness.schemas.compiled``), or None when it cannot be."""
+    try:
+        return predicate(_schema(name))
+    except Unsupported:
+        return None
+
+
 def schema_problem(
     name: str, data: Any, lines: Mapping[Pointer, int] | None = None
 ) -> tuple[Pointer, str, Any] | None:
     """The most relevant reason ``data`` breaks schema ``name`` (``scenario`` or ``baseline``): the
-    pointer of the offending field, what was expected there and what was found; ``None`` when valid."""
+    pointer of the offending field, what was expected there and what was found; ``None`` when valid (told
+    by the compiled predicate, ``harness.schemas.compiled``: jsonschema is asked only what is wrong)."""
+    valid = _valid(name)
+    if valid is not None and valid(data):
+        return None
     errors = list(_validator(name).iter_errors(data))
     if not errors:
         return None

@@ -163,3 +163,37 @@ def test_arbitrary_json_gets_jsonschema_s_answer(name: str, instance: Any) -> No
     valid = schemas._valid(name)
     assert valid is not None
     assert valid(instance) is schemas.validator(name).is_valid(instance)
+
+
+def _own_documents() -> Iterator[tuple[str, Any]]:
+    """wirecheck's own files, as ``harness.scenario.schema_problem`` sees them: every shipped scenario
+    file (its defaults merged into its cases, as ``parse`` does), the reference baseline, and a run's JSON
+    report."""
+    from harness.report.jsonfile import render
+    from harness.scenario import _with_defaults, load_yaml
+
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        data = load_yaml(path.read_text(encoding="utf-8"), str(path))[0]
+        defaults = data.get("defaults") or {}
+        yield "scenario", {**data, "cases": [_with_defaults(case, defaults) for case in data["cases"]]}
+    baseline = ROOT / "baselines" / "reference.yaml"
+    yield "baseline", load_yaml(baseline.read_text(encoding="utf-8"), str(baseline))[0]
+    cases = load_paths([ROOT / "scenarios" / "errors.yaml"])
+    yield "report", render(runner.run(cases, ["openai"], sdk=False))
+
+
+def test_wirecheck_s_own_files_and_their_mutations_get_jsonschema_s_answer() -> None:
+    from harness.scenario import _schema, _valid
+
+    rng = random.Random(7)
+    rejected = checked = 0
+    for name, document in _own_documents():
+        valid, validator = _valid(name), Draft202012Validator(_schema(name))
+        assert valid is not None, name
+        assert valid(document), name
+        for candidate in _mutations(document, rng, 60):
+            expected = validator.is_valid(candidate)
+            assert valid(candidate) is expected, (name, candidate)
+            rejected += not expected
+            checked += 1
+    assert checked > 1000 and rejected > 100
