@@ -366,6 +366,30 @@ def test_the_oracle_process_imports_none_of_the_checks_scenarios_or_mocks() -> N
     assert "harness.oracles.sdk_process import main" in " ".join(sdk_process.COMMAND)
 
 
+def test_the_gemini_client_is_built_without_an_async_transport_it_never_uses() -> None:
+    """google-genai builds an async client of its own unless it is handed one: on a real transport, that is
+    httpcore's import and an SSL context (~0.35 s) in the oracle process for nothing; the oracle hands it
+    one on a mock transport, so building every client imports no httpcore."""
+    needs("gemini")
+    from google.genai import types
+
+    if "httpx_async_client" not in types.HttpOptions.model_fields:
+        pytest.skip(f"google-genai {python_sdk.version('gemini')} takes no async client")
+    probe = (
+        "import sys\n"
+        "from harness.oracles import python_sdk\n"
+        "python_sdk.warm()\n"
+        "print(sorted(python_sdk._clients), [m for m in ('httpcore', 'httpcore2') if m in sys.modules])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=HANG * 3, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    clients, transports = done.stdout.strip().split("] ")
+    assert "'gemini'" in clients
+    assert transports == "[]"
+
+
 def test_the_oracle_process_exits_without_the_interpreter_teardown_once_its_input_closes() -> None:
     """Tearing down an interpreter that holds the SDKs took about a second the run waited for: the child
     ends with ``os._exit(0)`` instead, so exit handlers (here one the test registers) never run."""
