@@ -56,19 +56,18 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.asyncio_bridge import CLOSE_TIMEOUT, AsyncioBridge, guard_exit
-from harness.cassettes.cli import add_commands as add_cassette_commands
-from harness.cassettes.cli import serve_cassettes
-from harness.cassettes.format import CassetteError, is_cassette
+# Light imports only: ``main`` starts the SDK oracle process of a ``run`` before the heavy ones (the mocks,
+# the cassettes, the runner) load, inside the functions that need them.
 from harness.flags import JSON_PATH, check_flags, number_or_text, whole_or_text
 from harness.gateway import cli as gateway_cli
 from harness.provider_loop import PROVIDER_LOOPS
 from harness.selection import BadInput, Shard, select_cases
-from mocks.script import ScriptError
-from mocks.server import Limits, ServeError, run_server
-from mocks.variants import VARIANTS, resolve_names
+
+if TYPE_CHECKING:
+    from harness.asyncio_bridge import AsyncioBridge
+    from mocks.server import Limits
 
 DIALECT_CHOICES = ("openai", "anthropic", "gemini", "azure")
 _REPLAY_FLAGS = ("--speed", "--ignore", "--ignore-query", "--ignore-path-version", "--repeat")
@@ -102,6 +101,8 @@ def _serve_input(args: argparse.Namespace) -> tuple[int, float, bool]:
                 raise BadInput(
                     f"{path}: not UTF-8 text (expected a YAML or JSON script or cassette)"
                 ) from None
+        from harness.cassettes.format import is_cassette
+
         cassettes = path.is_dir() or is_cassette(path)
     for path in args.ignore or ():
         if not JSON_PATH.fullmatch(path):
@@ -141,6 +142,8 @@ def _size(text: str) -> int:
 
 
 def _limits(args: argparse.Namespace) -> Limits:
+    from mocks.server import Limits
+
     return Limits(
         connections=args.max_connections,
         head=args.head_timeout,
@@ -150,6 +153,11 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from harness.cassettes.cli import serve_cassettes
+    from harness.cassettes.format import CassetteError
+    from mocks.script import ScriptError
+    from mocks.server import Limits, ServeError, run_server
+
     try:
         port, speed, cassettes = _serve_input(args)
         if cassettes:
@@ -222,11 +230,13 @@ def _collecting_less() -> Iterator[None]:
 
 
 def _run_in_process(args: argparse.Namespace) -> int:
+    from harness.asyncio_bridge import AsyncioBridge
     from harness.baseline import Baseline
     from harness.report import terminal
     from harness.report.files import write_reports
     from harness.runner import RunnerError, resolve_providers, run
     from harness.scenario import ScenarioError
+    from mocks.variants import resolve_names
 
     try:
         shard = Shard.parse(args.shard) if args.shard is not None else None
@@ -306,6 +316,8 @@ def _run_in_process(args: argparse.Namespace) -> int:
 def _close_bridge(bridge: AsyncioBridge, code: int, *, program: bool) -> None:
     """After the results print: stop the asyncio loop (bounded), and when this is the program, make sure
     the process ends soon whatever the asyncio providers' libraries left running."""
+    from harness.asyncio_bridge import CLOSE_TIMEOUT, guard_exit
+
     if not bridge.started:
         return
     if not bridge.close():
@@ -381,6 +393,10 @@ def _baseline(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from harness.cassettes.cli import add_commands as add_cassette_commands
+    from mocks.server import Limits
+    from mocks.variants import VARIANTS
+
     parser = argparse.ArgumentParser(prog="wirecheck", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -662,23 +678,51 @@ def main(argv: list[str] | None = None) -> int:
     where the command is (so its cleanup runs: a gateway's process tree is ended, temporary folders are
     removed, reports already written stay), then one line on stderr (``wirecheck: interrupted``) and
     exit status 128 + the signal's number (130 for Ctrl-C). No traceback."""
-    args = build_parser().parse_args(argv)
-    if (problem := check_flags(args)) is not None:  # harness/flags.py: one line, exit 2
-        return problem.report()
-    args.program = argv is None
-    received: list[int] = []
-    with _stop_signals(received):
-        try:
-            return args.run(args)
-        except (KeyboardInterrupt, BaseExceptionGroup) as exc:
-            # trio raises it from a nursery inside a group, with what the cancellation caused beside it
-            if isinstance(exc, BaseExceptionGroup) and exc.subgroup(KeyboardInterrupt) is None:
-                raise
-            code, word = STOPPED[received[-1] if received else signal.SIGINT]
-            with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: the line all the same
-                _write_finished(args, exc, word)
-            print(f"wirecheck: {word}", file=sys.stderr)
-            return code
+    with _oracles_first(sys.argv[1:] if argv is None else argv):
+        args = build_parser().parse_args(argv)
+        if (problem := check_flags(args)) is not None:  # harness/flags.py: one line, exit 2
+            return problem.report()
+        args.program = argv is None
+        received: list[int] = []
+        with _stop_signals(received):
+            try:
+                return args.run(args)
+            except (KeyboardInterrupt, BaseExceptionGroup) as exc:
+                # trio raises it from a nursery inside a group, with what the cancellation caused beside it
+                if isinstance(exc, BaseExceptionGroup) and exc.subgroup(KeyboardInterrupt) is None:
+                    raise
+                code, word = STOPPED[received[-1] if received else signal.SIGINT]
+                with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: the line all the same
+                    _write_finished(args, exc, word)
+                print(f"wirecheck: {word}", file=sys.stderr)
+                return code
+
+
+def judges_with_sdk_oracles(words: list[str]) -> bool:
+    """Whether the command line ``words`` (without the program) is a ``wirecheck run`` whose SDK oracles
+    judge in this process's oracle process: not ``--no-sdk``, not through a gateway (``--gateway*``), not
+    ``--help``. Read before the flags are parsed, so it errs towards yes (an abbreviated ``--no-sdk``)."""
+    if not words or words[0] != "run":
+        return False
+    return not any(w in ("--no-sdk", "-h", "--help") or w.startswith("--gateway") for w in words[1:])
+
+
+@contextlib.contextmanager
+def _oracles_first(words: list[str]) -> Iterator[None]:
+    """For a ``wirecheck run`` that judges with the SDK oracles (``judges_with_sdk_oracles``): its oracle
+    process (``harness.oracles.sdk_process``) starts first thing, before the command's own imports, so the
+    SDKs it imports (its ~2 s start, on another core) are ready sooner; the run itself uses that process
+    (``harness.runner.oracles_ahead``), and it stops when the block ends. Anything else starts nothing."""
+    if not judges_with_sdk_oracles(words):
+        yield
+        return
+    from harness.oracles import sdk_process
+
+    sdk_process.start()
+    try:
+        yield
+    finally:
+        sdk_process.stop()
 
 
 def _write_finished(args: argparse.Namespace, exc: BaseException, word: str) -> None:

@@ -61,6 +61,45 @@ def test_run_exits_1_on_failures_and_k_selects_cases(capsys: pytest.CaptureFixtu
     assert "EXPECTED FAILURES (baseline): 1" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("words", "judges"),
+    [
+        (["run"], True),
+        (["run", "-k", "openai", "--json", "r.json"], True),
+        (["run", "--no-sdk"], False),
+        (["run", "--gateway", "adapter.yaml"], False),
+        (["run", "--gateway-url=http://127.0.0.1:1", "--gateway-adapter", "a.yaml"], False),
+        (["run", "--help"], False),
+        (["list"], False),
+        ([], False),
+    ],
+)
+def test_which_command_lines_judge_with_the_sdk_oracles(words: list[str], judges: bool) -> None:
+    assert cli.judges_with_sdk_oracles(words) is judges
+
+
+def test_a_run_starts_its_oracle_process_before_its_own_imports_and_stops_it_at_the_end(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.oracles import sdk_process
+
+    events: list[str] = []
+    monkeypatch.setattr(sdk_process, "start", lambda: events.append("start"))
+    monkeypatch.setattr(sdk_process, "stop", lambda: events.append("stop"))
+    parser = cli.build_parser
+    monkeypatch.setattr(cli, "build_parser", lambda: events.append("parser") or parser())
+    assert main(["run", "--scenarios", str(SCENARIOS / "compat.yaml"), "-k", "compat.openai"]) == 0
+    capsys.readouterr()
+    assert events[:2] == ["start", "parser"]  # first thing, before the imports building the parser brings
+    assert events.count("start") == events.count("stop") and events[-1] == "stop"
+    events.clear()
+    assert (
+        main(["run", "--scenarios", str(SCENARIOS / "compat.yaml"), "-k", "compat.openai", "--no-sdk"]) == 0
+    )
+    capsys.readouterr()
+    assert events == ["parser"]
+
+
 def test_a_run_collects_garbage_less_and_leaves_the_collector_as_it_found_it(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
