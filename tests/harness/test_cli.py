@@ -100,6 +100,23 @@ def test_a_run_starts_its_oracle_process_before_its_own_imports_and_stops_it_at_
     assert events == ["parser"]
 
 
+def test_the_program_leaves_its_heap_to_the_end_of_the_process_not_to_the_collector(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run as the program (``argv=None``), the command freezes what is alive when it ends: the process
+    ends next, without a last full collector pass. A caller that passes ``argv`` goes on: nothing frozen."""
+    listing = ["list", "--scenarios", str(SCENARIOS / "compat.yaml")]
+    assert main(listing) == 0
+    assert gc.get_freeze_count() == 0
+    monkeypatch.setattr(sys, "argv", ["wirecheck", *listing])
+    try:
+        assert main() == 0
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    capsys.readouterr()
+
+
 def test_a_run_collects_garbage_less_and_leaves_the_collector_as_it_found_it(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
