@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from harness import runner, schemas
+from harness.checks import facts
 from harness.scenario import load_paths
 from harness.schemas.compiled import Unsupported, predicate
 
@@ -97,6 +98,7 @@ def wire_objects() -> list[tuple[str, Any]]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(schemas, "problems", spy)
+        patch.setattr(facts, "_VERDICTS", {})  # every instance reaches ``problems``, whatever ran before
         cases = load_paths(
             [ROOT / "scenarios" / f"{name}.yaml" for name in ("openai_stream", "anthropic_stream", "gemini")]
         )
