@@ -1,7 +1,7 @@
 """Wall time of the whole conformance suite: ``wirecheck run`` (all scenarios × all reference providers) in
 a child process, timed from the outside, ``ROUNDS`` times; the figure is the median wall time. Beside it:
 the spread, the CPU seconds the run and its own children used (the SDK oracle process,
-``harness/checks/sdk_process.py``), the machine's load average before each round (the machine is shared:
+``harness/oracles/sdk_process.py``), the machine's load average before each round (the machine is shared:
 a loaded one stretches every figure), and the slowest cases from the ``--json`` report.
 
 The goal (< 10 s on 2 cores) is absolute, not a ratio: it is the figure a developer waits for.

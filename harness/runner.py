@@ -29,7 +29,7 @@ Scheduling (``schedule``, ``run_async``): at most ``concurrency`` cases have cal
 run after its slot is freed, so a case waiting for an SDK oracle never holds the next case's calls. Jobs
 start longest scripted wait first (it costs no CPU, so it overlaps the rest), then those without an oracle
 stream, then those with one; reports keep the suite's order. A run with ``ORACLE_PROCESS_STREAMS`` oracle
-streams or more judges them in one SDK oracle process (``harness.checks.sdk_process``) started when the
+streams or more judges them in one SDK oracle process (``harness.oracles.sdk_process``) started when the
 run starts, which imports the SDKs on another core meanwhile; a smaller run imports them here in a thread.
 """
 
@@ -699,7 +699,7 @@ async def _judge(facts: Facts) -> list[CheckResult]:
 
 
 #: A run with at least this many oracle streams judges them in the SDK oracle process
-#: (``harness.checks.sdk_process``): the child's start and imports (~3 s of CPU on another core) pay off.
+#: (``harness.oracles.sdk_process``): the child's start and imports (~3 s of CPU on another core) pay off.
 #: A smaller run, or one in a process that built the SDK clients already, judges them in its own process.
 ORACLE_PROCESS_STREAMS = 24
 
@@ -748,16 +748,15 @@ def schedule(jobs: Sequence[tuple[Case, ProviderUnderTest, str]]) -> list[int]:
 
 @contextlib.asynccontextmanager
 async def _oracle_process(streams: int) -> AsyncIterator[bool]:
-    """The run's SDK oracle process (``harness.checks.sdk_process``), started first thing when the run has
+    """The run's SDK oracle process (``harness.oracles.sdk_process``), started first thing when the run has
     ``ORACLE_PROCESS_STREAMS`` oracle ``streams`` or more (or any, when ``oracles_ahead`` started it
     already) and this process has not built the SDK clients yet, and stopped when the run ends; yields
     whether it serves. Otherwise a run with oracle streams imports the SDKs here, in a worker thread
     (``_warm_sdks``), overlapping the first calls; one without imports nothing."""
-    from harness.checks import sdk as oracles
-    from harness.checks import sdk_process
+    from harness.oracles import python_sdk, sdk_process
 
     ahead = sdk_process.serving()  # started by ``oracles_ahead``: already paid for
-    if not streams or (streams < ORACLE_PROCESS_STREAMS and not ahead) or oracles.ready_here():
+    if not streams or (streams < ORACLE_PROCESS_STREAMS and not ahead) or python_sdk.ready_here():
         yield False
         return
     sdk_process.start()
@@ -773,7 +772,7 @@ def oracles_ahead(wanted: bool = True) -> Iterator[None]:
     """For a caller about to load cases and then run them (``wirecheck run``): start the SDK oracle process
     now, so that it imports the SDKs while the cases load; a run inside the block uses it (``run_async``)
     and it is stopped when the block ends. ``wanted=False`` (the run has no SDK oracles) starts nothing."""
-    from harness.checks import sdk_process
+    from harness.oracles import sdk_process
 
     if not wanted:
         yield
@@ -786,10 +785,10 @@ def oracles_ahead(wanted: bool = True) -> Iterator[None]:
 
 
 async def _warm_sdks() -> None:
-    from harness.checks import sdk
+    from harness.oracles import python_sdk
 
     with contextlib.suppress(Exception):
-        await trio.to_thread.run_sync(sdk.warm, abandon_on_cancel=True)
+        await trio.to_thread.run_sync(python_sdk.warm, abandon_on_cancel=True)
 
 
 async def _stop_js_oracles() -> None:

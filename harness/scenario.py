@@ -54,7 +54,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -65,6 +65,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from harness.config import ConfigError, Pointer, dotted, line_of, load_document, parse_document
 from harness.levels import Level, case_level, check_level
+from harness.schemas.compiled import Unsupported, predicate
 from mocks.matching import matcher_problem
 from mocks.script import ScriptError, parse_script
 from providers import contract
@@ -150,8 +151,9 @@ class Case:
     def check_level(self, check_id: str, inherited: bool = False, situations: Collection[str] = ()) -> Level:
         """What requires check ``check_id`` on this case (``harness.levels``); ``inherited``: the call it
         judges went through a translating default the provider inherits; ``situations``: those of
-        ``harness.levels.SITUATIONS`` that hold for the call."""
-        return check_level(check_id, self.level, self.levels, inherited, situations)
+        ``harness.levels.SITUATIONS`` that hold for the call. Remembered per distinct question: a run asks it
+        for every check of every result, and the answer depends on nothing else."""
+        return _check_level(check_id, self.level, tuple(self.levels.items()), inherited, tuple(situations))
 
     def applies_to(self, provider: str) -> bool:
         """Whether this case runs for reference provider ``provider`` (a user's provider: see the runner)."""
@@ -222,6 +224,19 @@ def script_data(up: Mapping[str, Any], name: str) -> dict[str, Any]:
     return {"rules": [rule], "fallback": "not_found"}
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _check_level(
+    check_id: str,
+    level: Level,
+    overrides: tuple[tuple[str, str], ...],
+    inherited: bool,
+    situations: tuple[str, ...],
+) -> Level:
+    """``harness.levels.check_level`` (a pure function of its arguments), remembered (``Case.check_level``);
+    ``overrides`` keep their order: the first matching pattern wins."""
+    return check_level(check_id, level, dict(overrides), inherited, situations)
+
+
 @dataclass(frozen=True, slots=True)
 class ScenarioFile:
     path: str
@@ -265,11 +280,24 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(_schema(name))
 
 
+@functools.cache
+def _valid(name: str) -> Callable[[Any], bool] | None:
+    """The schema compiled into a predicate (``harness.schemas.compiled``), or None when it cannot be."""
+    try:
+        return predicate(_schema(name))
+    except Unsupported:
+        return None
+
+
 def schema_problem(
     name: str, data: Any, lines: Mapping[Pointer, int] | None = None
 ) -> tuple[Pointer, str, Any] | None:
     """The most relevant reason ``data`` breaks schema ``name`` (``scenario`` or ``baseline``): the
-    pointer of the offending field, what was expected there and what was found; ``None`` when valid."""
+    pointer of the offending field, what was expected there and what was found; ``None`` when valid (told
+    by the compiled predicate, ``harness.schemas.compiled``: jsonschema is asked only what is wrong)."""
+    valid = _valid(name)
+    if valid is not None and valid(data):
+        return None
     errors = list(_validator(name).iter_errors(data))
     if not errors:
         return None

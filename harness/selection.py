@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from harness.scenario import Case
+if TYPE_CHECKING:  # loading cases imports the scenario machinery: only when there are cases to load
+    from harness.scenario import Case
 
 __all__ = ["BadInput", "Shard", "select_cases", "shard_of"]
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from harness.checks.facts import Facts, Outcome
 from harness.checks.subset import show
+from harness.oracles.python_sdk import one_line
 from providers.sse import anthropic_event, gemini_event, openai_event
 
 __all__ = ["arguments", "assembled", "client_bytes", "one_line", "raised", "target"]
@@ -49,12 +50,6 @@ def client_bytes(o: Outcome) -> bytes:
     if o.output == "anthropic":
         return b"".join(anthropic_event(item) for item in o.item_json)
     return b"".join(gemini_event(item) for item in o.item_json)
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    """``text`` on one line, at most ``limit`` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _ends_in_error(o: Outcome) -> bool:

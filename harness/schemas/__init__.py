@@ -17,11 +17,14 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
+
+from harness.schemas.compiled import Unsupported, predicate
 
 __all__ = ["NAMES", "load", "problems", "validator"]
 
@@ -91,11 +94,24 @@ def _message(error: ValidationError) -> str:
 _MAX_BRANCHES = 4
 
 
+@functools.cache
+def _valid(name: str) -> Callable[[Any], bool] | None:
+    """The schema compiled into a predicate (``harness.schemas.compiled``), or None when it cannot be."""
+    try:
+        return predicate(_raw(name))
+    except Unsupported:
+        return None
+
+
 def problems(name: str, instance: Any) -> list[str]:
     """Why ``instance`` does not match schema ``name``: sorted ``"path.to.field: message"`` strings.
 
-    An empty list means the instance is valid. ``$`` stands for the document root.
+    An empty list means the instance is valid. ``$`` stands for the document root. A valid instance is
+    told by the compiled predicate (``harness.schemas.compiled``); jsonschema says what is wrong.
     """
+    valid = _valid(name)
+    if valid is not None and valid(instance):
+        return []
     found = set()
     for error in validator(name).iter_errors(instance):
         leaf = _leaf(error)

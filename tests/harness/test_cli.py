@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import cli
 from harness.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,6 +59,83 @@ def test_run_exits_1_on_failures_and_k_selects_cases(capsys: pytest.CaptureFixtu
     assert "openai.stream.text.001[azure]  (fail)" in out and "1 results" in out
     assert main([*args, "--baseline", str(BASELINE)]) == 0
     assert "EXPECTED FAILURES (baseline): 1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("words", "judges"),
+    [
+        (["run"], True),
+        (["run", "-k", "openai", "--json", "r.json"], True),
+        (["run", "--no-sdk"], False),
+        (["run", "--gateway", "adapter.yaml"], False),
+        (["run", "--gateway-url=http://127.0.0.1:1", "--gateway-adapter", "a.yaml"], False),
+        (["run", "--help"], False),
+        (["list"], False),
+        ([], False),
+    ],
+)
+def test_which_command_lines_judge_with_the_sdk_oracles(words: list[str], judges: bool) -> None:
+    assert cli.judges_with_sdk_oracles(words) is judges
+
+
+def test_a_run_starts_its_oracle_process_before_its_own_imports_and_stops_it_at_the_end(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.oracles import sdk_process
+
+    events: list[str] = []
+    monkeypatch.setattr(sdk_process, "start", lambda: events.append("start"))
+    monkeypatch.setattr(sdk_process, "stop", lambda: events.append("stop"))
+    parser = cli.build_parser
+    monkeypatch.setattr(cli, "build_parser", lambda: events.append("parser") or parser())
+    assert main(["run", "--scenarios", str(SCENARIOS / "compat.yaml"), "-k", "compat.openai"]) == 0
+    capsys.readouterr()
+    assert events[:2] == ["start", "parser"]  # first thing, before the imports building the parser brings
+    assert events.count("start") == events.count("stop") and events[-1] == "stop"
+    events.clear()
+    assert (
+        main(["run", "--scenarios", str(SCENARIOS / "compat.yaml"), "-k", "compat.openai", "--no-sdk"]) == 0
+    )
+    capsys.readouterr()
+    assert events == ["parser"]
+
+
+def test_the_program_leaves_its_heap_to_the_end_of_the_process_not_to_the_collector(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run as the program (``argv=None``), the command freezes what is alive when it ends: the process
+    ends next, without a last full collector pass. A caller that passes ``argv`` goes on: nothing frozen."""
+    listing = ["list", "--scenarios", str(SCENARIOS / "compat.yaml")]
+    assert main(listing) == 0
+    assert gc.get_freeze_count() == 0
+    monkeypatch.setattr(sys, "argv", ["wirecheck", *listing])
+    try:
+        assert main() == 0
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    capsys.readouterr()
+
+
+def test_a_run_collects_garbage_less_and_leaves_the_collector_as_it_found_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """During the run (``cli._collecting_less``) what was alive before is frozen and the first threshold
+    raised; afterwards the process's own settings are back, also when the run raises."""
+    before = gc.get_threshold()
+    seen: list[tuple[tuple[int, ...], int]] = []
+
+    def spy(*_: object, **__: object) -> None:
+        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("harness.runner.run", spy)
+    assert main(["run", "--scenarios", str(SCENARIOS / "compat.yaml"), "--no-sdk"]) == 130  # interrupted
+    capsys.readouterr()
+    ((during, frozen),) = seen
+    assert during == cli.RUN_GC_THRESHOLDS != before
+    assert frozen > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
 @pytest.mark.parametrize(

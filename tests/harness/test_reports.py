@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness.report import jsonfile, junit, matrix, scrub, terminal
 from harness.runner import run
@@ -140,3 +142,35 @@ def test_progress_is_dots_off_a_tty_and_a_bar_on_one(result: RunResult) -> None:
     progress = terminal.Progress(2, bar, tty=True)
     progress(result.results[0])
     assert bar.getvalue().startswith("\r[") and "1/2" in bar.getvalue()
+
+
+#: Plain JSON data as reports hold it, and the corners of its encoding: non-ASCII and control characters,
+#: big integers, floats (NaN and the infinities too), empty containers, tuples.
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+_PLAIN = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@given(_PLAIN)
+def test_the_json_report_text_is_what_json_dumps_with_an_indent_of_2_writes(data: object) -> None:
+    assert jsonfile.indented(data) == json.dumps(data, indent=2, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "data", [{1: "a"}, {"k": {None: 2}}, [1, {"x": object()}]], ids=["int key", "None key", "object"]
+)
+def test_data_the_fast_encoder_does_not_know_is_left_to_json_dumps(data: object) -> None:
+    try:
+        expected = json.dumps(data, indent=2, ensure_ascii=False)
+    except TypeError:
+        with pytest.raises(TypeError):
+            jsonfile.indented(data)
+        return
+    assert jsonfile.indented(data) == expected

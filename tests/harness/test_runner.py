@@ -391,12 +391,12 @@ def test_a_case_being_judged_does_not_hold_its_slot_the_next_cases_calls_run(
 def test_a_run_without_oracle_streams_neither_imports_the_sdks_nor_starts_the_oracle_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from harness.checks import sdk, sdk_process
+    from harness.oracles import python_sdk, sdk_process
 
     started: list[str] = []
-    monkeypatch.setattr(sdk, "warm", lambda: started.append("warm"))
+    monkeypatch.setattr(python_sdk, "warm", lambda: started.append("warm"))
     monkeypatch.setattr(sdk_process, "start", lambda: started.append("process"))
-    monkeypatch.setattr(sdk, "ready_here", lambda: False)  # as in a fresh process
+    monkeypatch.setattr(python_sdk, "ready_here", lambda: False)  # as in a fresh process
     monkeypatch.setattr(runner, "ORACLE_PROCESS_STREAMS", 1)
     result = run(cases_from("cases:\n" + CASE.format(id="t.plain.001", text="hi")), ["openai"])
     assert [r.verdict for r in result.results] == [Verdict.PASS]

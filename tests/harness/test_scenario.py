@@ -9,6 +9,7 @@ import pytest
 
 from harness.scenario import (
     REFERENCE_PROVIDERS,
+    Case,
     ScenarioError,
     default_scenarios_dir,
     load_file,
@@ -184,3 +185,29 @@ def test_duplicate_ids_across_files_name_both_places(tmp_path: Path) -> None:
 def test_a_missing_path_is_an_error() -> None:
     with pytest.raises(ScenarioError, match="expected a scenario file or directory"):
         load_paths(["/no/such/scenarios"])
+
+
+def test_check_levels_are_remembered_per_case_question_never_mixed_between_cases() -> None:
+    """``Case.check_level`` remembers its answers; two cases that differ only in their ``levels:`` map (its
+    order included: the first matching pattern wins), or asked with another situation, get their own."""
+    from harness.levels import check_level
+
+    def case_with(levels: str) -> Case:
+        (case,) = _parse(GOOD_CASE.replace("    method:", f"    levels: {levels}\n    method:")).cases
+        return case
+
+    plain = _parse(GOOD_CASE).cases[0]
+    first = case_with("{upstream.*: contract, upstream.request: reference}")
+    other = case_with("{upstream.request: reference, upstream.*: contract}")
+    for _ in range(2):  # the second round answers from memory
+        assert str(plain.check_level("upstream.request")) == "spec"
+        assert str(first.check_level("upstream.request")) == "contract"
+        assert str(other.check_level("upstream.request")) == "reference"
+        assert str(plain.check_level("error.status", situations=("translated",))) == "contract"
+        assert str(plain.check_level("error.status")) == "spec"
+    for case in (plain, first, other):
+        for check_id in ("upstream.request", "error.status", "stream.grammar.openai", "equivalence.raw"):
+            for inherited in (False, True):
+                assert case.check_level(check_id, inherited) == check_level(
+                    check_id, case.level, case.levels, inherited
+                )

@@ -1,5 +1,5 @@
-"""The official SDKs as stream oracles (harness/checks/sdk.py), on hand-made streams: each oracle passes a
-good stream and fails one its SDK rejects or assembles differently; an SDK the oracle cannot drive is a
+"""The official SDKs as stream oracles (harness/checks/sdk.py, harness/oracles/python_sdk.py), on hand-made
+streams: each oracle passes a good stream and fails one its SDK rejects or assembles differently; an SDK the oracle cannot drive is a
 skip with a reason naming the SDK and its version, never a hang and never the provider's fault.
 
 These tests run against whatever SDK versions are installed: to measure an older one, install it into a
@@ -9,8 +9,10 @@ tests assert the skip and its reason instead of the pass.
 
 from __future__ import annotations
 
+import pickle
 import re
 import signal
+import subprocess
 import sys
 import threading
 import tomllib
@@ -22,8 +24,9 @@ from typing import Any
 import pytest
 
 from harness import runner
-from harness.checks import CHECKS, oracle, sdk, sdk_process
+from harness.checks import CHECKS, oracle
 from harness.checks.facts import Facts, Outcome
+from harness.oracles import python_sdk, sdk_process
 from harness.report import terminal
 from harness.runner import run
 from harness.scenario import load_paths, load_yaml, parse
@@ -65,26 +68,30 @@ def judge(dialect: str, items: list[Any] | None = None, method: str | None = Non
     worker.start()
     worker.join(HANG)
     assert not worker.is_alive(), f"sdk.{dialect} hung for {HANG:g} s"
-    assert not sdk._locks[dialect].locked(), f"sdk.{dialect} left its lock held"
+    assert not python_sdk._locks[dialect].locked(), f"sdk.{dialect} left its lock held"
     return out[0]
 
 
 def usable(dialect: str) -> bool:
-    if not sdk.available(dialect):
-        pytest.skip(f"{sdk.SDKS[dialect].name} is not installed")
-    return sdk._release(sdk.version(dialect) or "") >= sdk._release(sdk.SDKS[dialect].oldest)
+    if not python_sdk.available(dialect):
+        pytest.skip(f"{python_sdk.SDKS[dialect].name} is not installed")
+    return python_sdk.release(python_sdk.version(dialect) or "") >= python_sdk.release(
+        python_sdk.SDKS[dialect].oldest
+    )
 
 
 def needs(dialect: str) -> None:
     if not usable(dialect):
-        pytest.skip(f"{sdk.SDKS[dialect].name} {sdk.version(dialect)} is older than the oracle supports")
+        pytest.skip(
+            f"{python_sdk.SDKS[dialect].name} {python_sdk.version(dialect)} is older than the oracle supports"
+        )
 
 
 @pytest.fixture(autouse=True)
 def fresh_oracles(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts with no dialect given up, and leaves the shared clients as it found them."""
-    monkeypatch.setattr(sdk, "_stuck", {})
-    monkeypatch.setattr(sdk, "_clients", dict(sdk._clients))
+    monkeypatch.setattr(python_sdk, "_stuck", {})
+    monkeypatch.setattr(python_sdk, "_clients", dict(python_sdk._clients))
 
 
 # --- verdicts on real SDKs --------------------------------------------------------------------------------
@@ -96,10 +103,10 @@ def test_a_good_stream_passes_each_oracle_or_an_old_sdk_is_skipped_with_its_vers
     if usable(dialect):
         assert (result.status, result.message) == ("pass", "")
     else:
-        name, oldest = sdk.SDKS[dialect].name, sdk.SDKS[dialect].oldest
+        name, oldest = python_sdk.SDKS[dialect].name, python_sdk.SDKS[dialect].oldest
         assert result.status == "skip"
         assert result.message == (
-            f"{name} {sdk.version(dialect)}: stream helper API differs; the oracle needs {name}>={oldest}"
+            f"{name} {python_sdk.version(dialect)}: stream helper API differs; the oracle needs {name}>={oldest}"
         )
 
 
@@ -141,17 +148,17 @@ def test_a_stream_the_sdk_assembles_differently_fails() -> None:
 def test_pyproject_asks_for_the_sdk_versions_the_oracles_need() -> None:
     dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
     bounds = dict(re.fullmatch(r"([a-z-]+)>=([0-9.]+)", spec).groups() for spec in dev if ">=" in spec)  # type: ignore[union-attr]
-    for known in sdk.SDKS.values():
-        assert sdk._release(bounds[known.name]) == sdk._release(known.oldest), known.name
+    for known in python_sdk.SDKS.values():
+        assert python_sdk.release(bounds[known.name]) == python_sdk.release(known.oldest), known.name
 
 
 def test_an_sdk_older_than_the_oracle_supports_is_a_skip_naming_sdk_and_version(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     needs("anthropic")
-    monkeypatch.setattr(sdk, "version", lambda dialect: "0.1.0")
+    monkeypatch.setattr(python_sdk, "version", lambda dialect: "0.1.0")
     result = judge("anthropic")
-    oldest = sdk.SDKS["anthropic"].oldest
+    oldest = python_sdk.SDKS["anthropic"].oldest
     assert (result.status, result.message) == (
         "skip",
         f"anthropic 0.1.0: stream helper API differs; the oracle needs anthropic>={oldest}",
@@ -169,12 +176,14 @@ def test_a_type_error_building_the_client_inside_the_lock_is_a_skip_and_the_next
     def rejects(*args: Any, **kwargs: Any) -> Any:
         raise TypeError("Invalid `http_client` argument; Expected an instance of `httpx.Client`")
 
-    monkeypatch.delitem(sdk._clients, "anthropic", raising=False)
+    monkeypatch.delitem(python_sdk._clients, "anthropic", raising=False)
     with monkeypatch.context() as patched:
         patched.setattr(anthropic, "Anthropic", rejects)
         first = judge("anthropic")
     assert first.status == "skip"
-    assert first.message.startswith(f"anthropic {sdk.version('anthropic')}: stream helper API differs ")
+    assert first.message.startswith(
+        f"anthropic {python_sdk.version('anthropic')}: stream helper API differs "
+    )
     assert "(building its client: TypeError: Invalid `http_client` argument;" in first.message
     assert (judge("anthropic").status, judge("anthropic").message) == ("pass", "")
 
@@ -189,11 +198,11 @@ def test_an_attribute_the_sdk_version_lacks_is_a_skip_not_a_provider_failure(
 ) -> None:
     needs("openai")
     lacking = types.SimpleNamespace(chat=types.SimpleNamespace(completions=types.SimpleNamespace()))
-    monkeypatch.setitem(sdk._clients, "openai", lacking)
+    monkeypatch.setitem(python_sdk._clients, "openai", lacking)
     result = judge("openai")
     assert result.status == "skip"
     assert result.message.startswith(
-        f"openai {sdk.version('openai')}: stream helper API differs (AttributeError: "
+        f"openai {python_sdk.version('openai')}: stream helper API differs (AttributeError: "
     )
     assert "'beta'" in result.message
 
@@ -202,13 +211,13 @@ def test_a_type_error_raised_inside_the_sdk_is_the_sdk_rejecting_the_stream(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Only a TypeError raised by the oracle's own calls means an incompatible SDK; one raised in the
-    SDK's code (here a stand-in defined outside harness/checks/sdk.py) is a verdict on the stream."""
+    SDK's code (here a stand-in defined outside harness/oracles/python_sdk.py) is a verdict on the stream."""
     needs("openai")
 
     def stream(**request: Any) -> Any:
         raise TypeError("can only concatenate str (not 'NoneType') to str")
 
-    monkeypatch.setitem(sdk._clients, "openai", fake_client(stream))
+    monkeypatch.setitem(python_sdk._clients, "openai", fake_client(stream))
     result = judge("openai")
     assert (result.status, result.message) == (
         "fail",
@@ -220,8 +229,8 @@ def test_a_client_stuck_in_another_oracle_is_given_up_after_the_lock_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     needs("gemini")
-    monkeypatch.setattr(sdk, "LOCK_TIMEOUT", 0.2)
-    lock = sdk._locks["gemini"]
+    monkeypatch.setattr(python_sdk, "LOCK_TIMEOUT", 0.2)
+    lock = python_sdk._locks["gemini"]
     assert lock.acquire(timeout=HANG)  # an oracle stuck inside the SDK holds it
     try:
         method, good = GOOD["gemini"]
@@ -230,7 +239,7 @@ def test_a_client_stuck_in_another_oracle_is_given_up_after_the_lock_timeout(
         lock.release()
     assert busy.status == "skip"
     assert busy.message == (
-        f"google-genai {sdk.version('gemini')}: its client stayed busy for 0.2 s (an earlier oracle is stuck "
+        f"google-genai {python_sdk.version('gemini')}: its client stayed busy for 0.2 s (an earlier oracle is stuck "
         "in the SDK); this oracle is given up for the rest of the run"
     )
     assert judge("gemini").message == busy.message  # given up: no second wait
@@ -267,8 +276,8 @@ def test_a_run_whose_first_oracle_hits_a_type_error_goes_on_and_judges_the_next(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(anthropic, "Anthropic", first_call_rejects)
-    monkeypatch.setattr(sdk, "warm", lambda: None)  # the first client is built by the first oracle
-    monkeypatch.delitem(sdk._clients, "anthropic", raising=False)
+    monkeypatch.setattr(python_sdk, "warm", lambda: None)  # the first client is built by the first oracle
+    monkeypatch.delitem(python_sdk._clients, "anthropic", raising=False)
     text = "cases:\n" + "".join(STREAMS.format(n=n).split("cases:\n", 1)[1] for n in (1, 2))
     cases = list(parse(*load_yaml(text, "oracles.yaml"), "oracles.yaml").cases)
     done: list[Any] = []
@@ -289,7 +298,7 @@ def test_a_run_whose_first_oracle_hits_a_type_error_goes_on_and_judges_the_next(
     assert f"  - sdk.anthropic in 1 result: {skipped.message}" in summary[at + 1 :]
 
 
-# --- in the oracle process (harness/checks/sdk_process.py) ---------------------------------------------------
+# --- in the oracle process (harness/oracles/sdk_process.py) --------------------------------------------------
 
 #: A child that says it is ready and then never answers (frames as sdk_process writes them).
 READY_THEN_SILENT = (
@@ -335,9 +344,68 @@ def test_the_oracle_process_answers_exactly_as_this_process_does(oracle_process:
         ),
     ]
     answers = [oracle_process.ask(dialect, body, HANG) for dialect, body in streams]
-    assert answers == [sdk.answer(dialect, body) for dialect, body in streams]
+    assert answers == [python_sdk.answer(dialect, body) for dialect, body in streams]
     assert [kind for kind, _ in answers] == ["assembled"] * 3 + ["raised"] * 3
     assert answers[0][1]["text"] == "Hi"  # what the good OpenAI stream says
+
+
+def test_the_oracle_process_imports_none_of_the_checks_scenarios_or_mocks() -> None:
+    """The child pays for the SDKs only: what it runs before them (``main`` up to ``warm``) loads no
+    module of ``harness.checks`` (facts, scenarios, schemas) and nothing of ``mocks``."""
+    probe = (
+        "import sys\n"
+        "from harness.oracles import python_sdk, sdk_process\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith(('harness.checks', 'harness.scenario', "
+        "'mocks')))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=HANG, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []
+    assert "harness.oracles.sdk_process import main" in " ".join(sdk_process.COMMAND)
+
+
+def test_the_gemini_client_is_built_without_an_async_transport_it_never_uses() -> None:
+    """google-genai builds an async client of its own unless it is handed one: on a real transport, that is
+    httpcore's import and an SSL context (~0.35 s) in the oracle process for nothing; the oracle hands it
+    one on a mock transport, so building every client imports no httpcore."""
+    needs("gemini")
+    from google.genai import types
+
+    if "httpx_async_client" not in types.HttpOptions.model_fields:
+        pytest.skip(f"google-genai {python_sdk.version('gemini')} takes no async client")
+    probe = (
+        "import sys\n"
+        "from harness.oracles import python_sdk\n"
+        "python_sdk.warm()\n"
+        "print(sorted(python_sdk._clients), [m for m in ('httpcore', 'httpcore2') if m in sys.modules])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=HANG * 3, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    clients, transports = done.stdout.strip().split("] ")
+    assert "'gemini'" in clients
+    assert transports == "[]"
+
+
+def test_the_oracle_process_exits_without_the_interpreter_teardown_once_its_input_closes() -> None:
+    """Tearing down an interpreter that holds the SDKs took about a second the run waited for: the child
+    ends with ``os._exit(0)`` instead, so exit handlers (here one the test registers) never run."""
+    child = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write('interpreter teardown\\n'))\n"
+        "from harness.oracles import python_sdk, sdk_process\n"
+        "python_sdk.warm = lambda: None\n"
+        "sdk_process.main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child], input=b"", capture_output=True, timeout=HANG, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert pickle.loads(done.stdout[4:]) == "ready"  # it said it was ready, then its input closed
+    assert b"interpreter teardown" not in done.stderr
 
 
 def test_an_oracle_process_that_does_not_answer_in_time_is_killed_and_the_oracle_given_up() -> None:
@@ -363,14 +431,14 @@ def test_a_busy_oracle_process_gives_the_dialect_up_like_a_stuck_client(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     needs("openai")
-    monkeypatch.setattr(sdk, "LOCK_TIMEOUT", 0.5)
+    monkeypatch.setattr(python_sdk, "LOCK_TIMEOUT", 0.5)
     monkeypatch.setattr(
         sdk_process, "_process", sdk_process.OracleProcess([sys.executable, "-c", READY_THEN_SILENT])
     )
     result = judge("openai")
     assert (result.status, result.message) == (
         "skip",
-        f"openai {sdk.version('openai')}: its client stayed busy for 0.5 s (an earlier oracle is stuck in the "
+        f"openai {python_sdk.version('openai')}: its client stayed busy for 0.5 s (an earlier oracle is stuck in the "
         "SDK); this oracle is given up for the rest of the run",
     )
     assert judge("openai").message == result.message  # given up: not asked again
@@ -386,7 +454,7 @@ def test_a_run_with_many_oracle_streams_judges_them_in_the_oracle_process_with_t
     )
     here = run(cases, concurrency=4)
     served = _count_oracle_answers(monkeypatch)
-    monkeypatch.setattr(sdk, "ready_here", lambda: False)  # as in a fresh `wirecheck run`
+    monkeypatch.setattr(python_sdk, "ready_here", lambda: False)  # as in a fresh `wirecheck run`
     monkeypatch.setattr(runner, "ORACLE_PROCESS_STREAMS", 1)
     there = run(cases, concurrency=4)
     assert set(served) == set(GOOD)
@@ -416,7 +484,7 @@ def test_a_process_started_ahead_of_loading_serves_even_a_small_run_and_ends_wit
     a run inside the block uses it whatever its size, and leaving the block stops it."""
     needs("anthropic")
     served = _count_oracle_answers(monkeypatch)
-    monkeypatch.setattr(sdk, "ready_here", lambda: False)
+    monkeypatch.setattr(python_sdk, "ready_here", lambda: False)
     cases = list(parse(*load_yaml(STREAMS.format(n=1), "ahead.yaml"), "ahead.yaml").cases)
     with runner.oracles_ahead():
         assert sdk_process.serving()

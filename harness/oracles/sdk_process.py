@@ -1,4 +1,4 @@
-"""The Python SDK oracles (``harness/checks/sdk.py``) in a process of their own.
+"""The Python SDK oracles (``harness/oracles/python_sdk.py``) in a process of their own.
 
 Importing openai, anthropic and google-genai and building their clients costs about 2.5 s of CPU, and
 judging a stream with them some milliseconds each; in the runner's process all of it holds the GIL that
@@ -6,7 +6,7 @@ the calls and the other checks need. So a run with many oracle streams (``harnes
 run`` even before it loads the cases, ``harness.runner.oracles_ahead``) calls ``start()`` first: one
 child process imports the SDKs on another core meanwhile, then judges streams for the run, until the
 run calls ``stop()``. While it serves, ``ask(dialect, body, timeout)`` sends it the bytes of a stream
-and returns what ``harness.checks.sdk.answer`` computed there: the same function on the same bytes with
+and returns what ``harness.oracles.python_sdk.answer`` computed there: the same function on the same bytes with
 the same SDKs, so every verdict is the one judging in the run's own process gives.
 
 - ``ask`` returns None when no process serves: none was started, it could not start, it did not say it
@@ -85,7 +85,7 @@ def _receive(stream: IO[bytes]) -> Any:
 
 
 #: The child: this module run by the parent's interpreter.
-COMMAND = (sys.executable, "-c", "from harness.checks.sdk_process import main; main()")
+COMMAND = (sys.executable, "-c", "from harness.oracles.sdk_process import main; main()")
 
 
 class OracleProcess:
@@ -123,7 +123,7 @@ class OracleProcess:
         self._answers.put(None)
 
     def ask(self, dialect: str, body: bytes, timeout: float) -> tuple[str, Any] | None:
-        """The child's ``sdk.answer(dialect, body)``, or None when it cannot give one; raises ``Busy``."""
+        """The child's ``python_sdk.answer(dialect, body)``, or None when it cannot give one; raises ``Busy``."""
         with self._lock:
             if self.gone:
                 return None
@@ -216,21 +216,25 @@ def _end() -> None:
 
 
 def main() -> None:
-    """The child: import the SDKs, say it is ready, then answer each request until the input closes."""
+    """The child: import the SDKs, say it is ready, then answer each request until the input closes, and
+    exit at once with status 0 (``os._exit``): it has nothing to flush or close, and the interpreter's
+    usual teardown of the SDKs' modules took about a second that ``stop`` (so the run) waited for."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     given, sent = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # whatever an SDK prints must not land in the frames
-    from harness.checks import sdk
+    from harness.oracles import python_sdk
 
-    sdk.warm()
+    python_sdk.warm()
     _send(sent, _READY)
     while (request := _receive(given)) is not None:
         dialect, body = request
         try:
-            data = pickle.dumps(sdk.answer(dialect, body), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(python_sdk.answer(dialect, body), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # the parent judges this stream itself
             data = pickle.dumps(("failed", f"{type(exc).__name__}: {exc}"))
         _write(sent, data)
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
