@@ -46,7 +46,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from providers.convert import leftovers
+from providers.convert import jsontext, leftovers
 from providers.convert.dialect import Body, Converters, StreamOptions, parse_body
 from providers.convert.tables import EFFORT_BUDGETS, LEDGER, Lossy, stop_from, stop_to
 from providers.errors import ProviderError
@@ -142,9 +142,7 @@ _CONSUMED: dict[str, frozenset[str]] = {
 # --- small helpers ---------------------------------------------------------------------------------
 
 
-_dumps = json.JSONEncoder(
-    separators=(",", ":"), ensure_ascii=False
-).encode  # json.dumps would build one per call
+_dumps = jsontext.encoder(allow_nan=True)
 
 
 def _omitted(vendor: ir.Vendor, name: str) -> bool:

@@ -62,7 +62,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from providers.convert import leftovers
+from providers.convert import jsontext, leftovers
 from providers.convert.dialect import Body, Converters, StreamOptions, parse_body
 from providers.convert.tables import LEDGER, Lossy, stop_from, stop_to
 from providers.errors import ProviderError
@@ -85,7 +85,7 @@ __all__ += ["response_from_ir", "response_json_from_ir", "response_to_ir"]
 
 NAME = "gemini"
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_dumps = jsontext.encoder(allow_nan=False)
 
 # --- leftovers (providers/convert/leftovers.py), spelled as Gemini spells them: camelCase, unless the
 # client wrote a field snake_case ------------------------------------------------------------------
@@ -94,6 +94,8 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=F
 #: The leftovers entry of one Gemini wire object: ``leftovers.keep`` with Gemini's spelling (a partial, not a
 #: wrapper function: it runs for every wire object of a body).
 _keep = functools.partial(leftovers.keep, leftovers.camel)
+#: ``leftovers.keep_given`` with Gemini's spelling: consumed = the given ``names`` that are not null.
+_keep_given = functools.partial(leftovers.keep_given, leftovers.camel)
 
 
 # --- ids -------------------------------------------------------------------------------------------
@@ -189,11 +191,23 @@ def _other(part: Any) -> ir.Other:
     return ir.Other(dialect=NAME, data=part.to_json())
 
 
-def _sub(entry: dict[str, Any], model: Any, consumed: set[str]) -> None:
-    """Record the vendor entry of a part's inner object (functionCall, inlineData...) if it has one."""
-    inner = _keep(model, consumed)
+def _sub(entry: dict[str, Any], model: Any, names: frozenset[str]) -> None:
+    """Record the vendor entry of a part's inner object (functionCall, inlineData...) if it has one; the
+    fields of ``names`` that are not null are consumed."""
+    inner = _keep_given(model, names)
     if inner:
         entry["sub"] = inner
+
+
+_BLOB_FIELDS = frozenset({"mime_type", "data"})
+_FILE_FIELDS = frozenset({"mime_type", "file_uri"})
+_CALL_FIELDS = frozenset({"id", "name", "args"})
+_RESULT_FIELDS = frozenset({"id", "name", "response", "parts"})
+_RESULT_FIELDS_BUT_PARTS = frozenset({"id", "name", "response"})
+_CALL_PART = frozenset({"function_call"})
+_SIGNED_CALL_PART = frozenset({"function_call", "thought_signature"})
+_RESULT_PART = frozenset({"function_response"})
+_CONTENT_FIELDS = frozenset({"parts", "role"})
 
 
 def _media_to_ir(part: Any, entry: dict[str, Any]) -> ir.Part:
@@ -201,7 +215,7 @@ def _media_to_ir(part: Any, entry: dict[str, Any]) -> ir.Part:
     blob = part.inline_data
     if blob is not None:
         mime, data = blob.mime_type, blob.data
-        _sub(entry, blob, {n for n in ("mime_type", "data") if getattr(blob, n) is not None})
+        _sub(entry, blob, _BLOB_FIELDS)
         if mime is not None and mime.startswith("image/"):
             return ir.Image(data=data, media_type=mime, vendor=leftovers.vendor(NAME, entry))
         if mime is not None and mime.startswith("audio/") and data is not None:
@@ -212,7 +226,7 @@ def _media_to_ir(part: Any, entry: dict[str, Any]) -> ir.Part:
         return ir.File(data=data, media_type=mime, vendor=leftovers.vendor(NAME, entry))
     ref = part.file_data
     mime, uri = ref.mime_type, ref.file_uri
-    _sub(entry, ref, {n for n in ("mime_type", "file_uri") if getattr(ref, n) is not None})
+    _sub(entry, ref, _FILE_FIELDS)
     entry["via"] = "fileData"
     if mime is not None and mime.startswith("image/"):
         return ir.Image(url=uri, media_type=mime, vendor=leftovers.vendor(NAME, entry))
@@ -222,6 +236,8 @@ def _media_to_ir(part: Any, entry: dict[str, Any]) -> ir.Part:
 def _part_to_ir(part: Part, calls: _Calls) -> ir.Part:
     """One Gemini part → one IR part (a part that is not one clear kind → ``Other``, kept whole)."""
     data = part.__dict__
+    if part.__pydantic_fields_set__ == _PLAIN_TEXT and data["text"] is not None:
+        return ir.Text(text=data["text"])  # the common part, with nothing left over: skip the bookkeeping
     kind = None
     count = 0
     for (
@@ -263,11 +279,8 @@ def _part_to_ir(part: Part, calls: _Calls) -> ir.Part:
 def _call_to_ir(part: Part, calls: _Calls) -> ir.ToolCall:
     call = part.function_call
     assert call is not None
-    consumed = {"function_call"}
-    if part.thought_signature is not None:
-        consumed.add("thought_signature")
-    entry = _keep(part, consumed)
-    _sub(entry, call, {n for n in ("id", "name", "args") if getattr(call, n) is not None})
+    entry = _keep(part, _CALL_PART if part.thought_signature is None else _SIGNED_CALL_PART)
+    _sub(entry, call, _CALL_FIELDS)
     if call.id is not None:
         cid = call.id
     else:
@@ -290,11 +303,8 @@ def _call_to_ir(part: Part, calls: _Calls) -> ir.ToolCall:
 def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
     resp = part.function_response
     assert resp is not None
-    entry = _keep(part, {"function_response"})
-    taken = {n for n in ("id", "name", "response") if getattr(resp, n) is not None}
-    if resp.parts:
-        taken.add("parts")
-    _sub(entry, resp, taken)
+    entry = _keep(part, _RESULT_PART)
+    _sub(entry, resp, _RESULT_FIELDS if resp.parts != [] else _RESULT_FIELDS_BUT_PARTS)  # [] is kept as given
     if resp.id is not None:
         cid = resp.id
         calls.answered(resp.name, cid)
@@ -345,8 +355,15 @@ def _error_of(response: Any) -> str | None:
 
 def _content_entry(content: Content) -> dict[str, Any]:
     """Vendor entry of a Content: unknown fields, a role other than user/model, absent role or parts."""
-    consumed = {n for n in ("parts", "role") if getattr(content, n) is not None}
-    entry = _keep(content, consumed)
+    role = content.role
+    if (
+        (role == "user" or role == "model")
+        and content.parts is not None
+        and content.__pydantic_fields_set__ <= _CONTENT_FIELDS
+        and "_snake_keys" not in content.__dict__
+    ):
+        return {}  # the common turn, with nothing to keep (checked inline: this runs for every turn)
+    entry = _keep_given(content, _CONTENT_FIELDS)
     if content.role is None:
         leftovers.mark_absent(entry, "role")
     elif content.role not in ("user", "model"):
@@ -357,7 +374,13 @@ def _content_entry(content: Content) -> dict[str, Any]:
 
 
 def _message_to_ir(content: Content, calls: _Calls) -> ir.Message:
-    parts = [_part_to_ir(part, calls) for part in content.parts] if content.parts else []
+    parts = []
+    for part in content.parts or ():
+        text = part.text
+        if text is not None and part.__pydantic_fields_set__ == _PLAIN_TEXT:
+            parts.append(ir.Text(text=text))  # _part_to_ir's first case, inline: most parts are plain text
+        else:
+            parts.append(_part_to_ir(part, calls))
     return ir.Message(
         role="assistant" if content.role == "model" else "user",
         content=parts,
@@ -842,24 +865,30 @@ def _generation_from_ir(request: ir.Request, entry: dict[str, Any] | None) -> di
     return None
 
 
+#: The fields a function declaration's IR tool consumes (the name, a non-null description, and the
+#: parameters in the form that was read).
+_DECLARATION = frozenset({"name", "description"})
+_DECLARATION_JSON_SCHEMA = _DECLARATION | {"parameters_json_schema"}
+_DECLARATION_OPENAPI = _DECLARATION | {"parameters"}
+
+
 def _tool_to_ir(declaration: FunctionDeclaration) -> ir.Tool:
-    consumed = {"name"}
-    if declaration.description is not None:
-        consumed.add("description")
     entry: dict[str, Any] = {}
-    params = None
-    if isinstance(declaration.parameters_json_schema, dict):
-        params = declaration.parameters_json_schema
-        consumed.add("parameters_json_schema")
-    elif declaration.parameters is not None:
-        params = openapi_to_json_schema(declaration.parameters)
-        entry["openapi"] = declaration.parameters
-        consumed.add("parameters")
+    params = declaration.parameters_json_schema
+    if isinstance(params, dict):
+        names = _DECLARATION_JSON_SCHEMA
+    else:
+        names = _DECLARATION
+        params = None
+        if declaration.parameters is not None:
+            params = openapi_to_json_schema(declaration.parameters)
+            entry["openapi"] = declaration.parameters
+            names = _DECLARATION_OPENAPI
     return ir.Tool(
         name=declaration.name,
         description=declaration.description,
         parameters=params,
-        vendor=leftovers.vendor(NAME, _keep(declaration, consumed, entry)),
+        vendor=leftovers.vendor(NAME, _keep_given(declaration, names, entry)),
     )
 
 
@@ -1042,26 +1071,21 @@ def request_json_from_ir(request: ir.Request) -> dict[str, Any]:
 # --- response --------------------------------------------------------------------------------------
 
 
+_USAGE_FIELDS = frozenset(
+    {"prompt_token_count", "cached_content_token_count", "candidates_token_count", "thoughts_token_count"}
+)
+_CANDIDATE_FIELDS = frozenset({"content", "finish_reason"})
+
+
 def _usage_to_ir(usage: UsageMetadata) -> ir.Usage:
     prompt, cached = usage.prompt_token_count, usage.cached_content_token_count
-    consumed = {
-        n
-        for n in (
-            "prompt_token_count",
-            "cached_content_token_count",
-            "candidates_token_count",
-            "thoughts_token_count",
-        )
-        if getattr(usage, n) is not None
-    }
     return ir.Usage(
         input_tokens=prompt - (cached or 0) if prompt is not None else None,
         output_tokens=usage.candidates_token_count,
         cache_read_tokens=cached,
         reasoning_tokens=usage.thoughts_token_count,
-        vendor={
-            NAME: _keep(usage, consumed)
-        },  # always marked: Gemini's own usage never gets a computed total
+        # always marked: Gemini's own usage never gets a computed total
+        vendor={NAME: _keep_given(usage, _USAGE_FIELDS)},
     )
 
 
@@ -1130,9 +1154,7 @@ def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
             parts = first.content.parts if first.content is not None else None
             calls = _Calls.for_response(resp.response_id, _ids_in([first.content]) if parts else None)
             content = _merge_parts(parts, calls) if parts else []
-            candidate_entry = _keep(
-                first, {n for n in ("content", "finish_reason") if getattr(first, n) is not None}
-            )
+            candidate_entry = _keep_given(first, _CANDIDATE_FIELDS)
             if first.content is not None:
                 candidate_entry["content"] = _content_entry(first.content)
                 if first.content.role == "user":  # unusual for a candidate: keep it
