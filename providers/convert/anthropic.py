@@ -415,17 +415,21 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
     if req.system is not None:
         out.system, out.system_shorthand = _parts(req.system)
     messages = []
+    message_fields = _CONSUMED["message"]
     for message in req.messages:
-        parts, shorthand = _parts(message.content)
-        messages.append(
-            ir.Message(
-                role=message.role,
-                content=parts,
-                shorthand=shorthand,
-                vendor=leftovers.packed(
-                    NAME, leftovers.unconsumed(message, _CONSUMED["message"], keep_nulls=True), native=True
-                ),
+        content = message.content
+        if isinstance(content, str):  # _parts, inline: this runs for every turn
+            parts: list[ir.Part] = [ir.Text(text=content)]
+        else:
+            parts = [_part(block) for block in content]
+        if message.__pydantic_fields_set__ == message_fields:  # both are required and never null
+            vendor: ir.Vendor = {NAME: {}}  # nothing left over: the common turn
+        else:
+            vendor = leftovers.packed(
+                NAME, leftovers.unconsumed(message, message_fields, keep_nulls=True), native=True
             )
+        messages.append(
+            ir.Message(role=message.role, content=parts, shorthand=isinstance(content, str), vendor=vendor)
         )
     out.messages = messages
     if req.metadata is not None:

@@ -176,9 +176,12 @@ def unconsumed(
     if given <= consumed and not extra:  # the common case: at most explicit nulls are left
         if not keep_nulls:
             return {}
-        nulls = [name for name in given if values[name] is None]
-        if not nulls:
+        for name in given:  # a loop, not a list: most objects have no null to keep
+            if values[name] is None:
+                break
+        else:
             return {}
+        nulls = [name for name in given if values[name] is None]
         if len(nulls) > 1:  # the declared order, so the output does not depend on set order
             nulls = [name for name in type(model).__pydantic_fields__ if name in nulls]
         if spelling is not None:

@@ -494,7 +494,30 @@ def request_json_from_ir(request: ir.Request) -> dict[str, Any]:
 
 
 def _message_out(message: ir.Message, same: bool) -> list[dict[str, Any]]:
-    entry = leftovers.entry_of(message.vendor, NAME)
+    entry = message.vendor.get(NAME)
+    if entry is None and message.role != "assistant" and message.name is None and len(message.content) == 1:
+        part = message.content[0]
+        if type(part) is ir.Text and NAME not in part.vendor:
+            # the common translated turn, one text and nothing of OpenAI's to put back: what the general
+            # path below gives for it, without its bookkeeping (this runs for every turn)
+            if message.shorthand:
+                return [{"role": message.role, "content": part.text}]
+            return [{"role": message.role, "content": [{"type": "text", "text": part.text}]}]
+    if (
+        entry is None
+        and not same
+        and message.role == "assistant"
+        and message.name is None
+        and message.content
+    ):
+        texts = []
+        for part in message.content:
+            if type(part) is not ir.Text or NAME in part.vendor:
+                break
+            texts.append(part.text)
+        else:  # a translated assistant turn of text only: what _assistant_out gives, without its bookkeeping
+            return [{"role": "assistant", "content": "".join(texts)}]
+    entry = entry or {}
     if message.role == "assistant":
         return [_assistant_out(message, entry, same)]
     if any(isinstance(part, ir.ToolResult) for part in message.content):

@@ -1084,3 +1084,34 @@ def test_lossy_ledger_is_well_formed():
         assert row.source in ("openai", "*") and row.target in ("openai", "*", "anthropic", "gemini"), row
         assert row.field and len(row.reason) > 10, row
     assert len({(r.source, r.target, r.field) for r in conv.LOSSY}) == len(conv.LOSSY)
+
+
+def test_translated_text_turns_are_written_plainly_and_anything_more_takes_the_full_path():
+    """The turns request_json_from_ir writes without the general bookkeeping (one text, or an assistant's
+    texts) give what the general path gives; a name, another part or a kept OpenAI entry goes the full way."""
+    call = ir.ToolCall(id="c1", name="f", arguments="{}")
+    messages = [
+        ir.Message(role="user", content=[ir.Text(text="short")], shorthand=True),
+        ir.Message(role="user", content=[ir.Text(text="listed")]),
+        ir.Message(role="user", content=[ir.Text(text="a"), ir.Text(text="b")]),
+        ir.Message(role="user", content=[ir.Text(text="named")], shorthand=True, name="ann"),
+        ir.Message(role="assistant", content=[ir.Text(text="one "), ir.Text(text="two")]),
+        ir.Message(role="assistant", content=[ir.Text(text="named")], name="bot"),
+        ir.Message(role="assistant", content=[ir.Text(text="calling"), call]),
+        ir.Message(role="assistant", content=[ir.Text(text="no", vendor={"openai": {"refusal": "field"}})]),
+    ]
+    body = conv.request_json_from_ir(ir.Request(model="m", messages=messages, vendor={"anthropic": {}}))
+    assert body["messages"] == [
+        {"role": "user", "content": "short"},
+        {"role": "user", "content": [{"type": "text", "text": "listed"}]},
+        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+        {"role": "user", "content": "named", "name": "ann"},
+        {"role": "assistant", "content": "one two"},
+        {"role": "assistant", "content": "named", "name": "bot"},
+        {
+            "role": "assistant",
+            "content": "calling",
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+        },
+        {"role": "assistant", "content": ""},  # a refusal is written back to OpenAI only (same dialect)
+    ]
