@@ -58,7 +58,7 @@ import functools
 import json
 import uuid
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -107,21 +107,28 @@ class _Calls:
     A request numbers its calls ``call_0, call_1...`` in order, so the ids are stable across the turns of one
     conversation. A response or stream must not reuse those (its calls join the same conversation; a gateway
     that restarted ids per response collided: praxis-proxy/ai PR#1000), so it mints ``call_{responseId}_{n}``:
-    unique per response, and deterministic for a replayed response."""
+    unique per response, and deterministic for a replayed response.
 
-    __slots__ = ("_n", "_pending", "_prefix", "_taken")
+    ``seen`` gives the real ids of the body; it is called when the first id is minted (most bodies need
+    none), and then those ids are taken too."""
 
-    def __init__(self, taken: set[str] | None = None, prefix: str = "call_") -> None:
+    __slots__ = ("_n", "_pending", "_prefix", "_seen", "_taken")
+
+    def __init__(self, prefix: str = "call_", seen: Callable[[], set[str]] | None = None) -> None:
         self._n = 0
         self._prefix = prefix
-        self._taken = taken if taken is not None else set()
+        self._taken: set[str] = set()
+        self._seen = seen
         self._pending: dict[str | None, deque[str]] = {}
 
     @classmethod
-    def for_response(cls, response_id: str | None, taken: set[str] | None = None) -> _Calls:
-        return cls(taken, prefix=f"call_{response_id or uuid.uuid4().hex[:12]}_")
+    def for_response(cls, response_id: str | None, seen: Callable[[], set[str]] | None = None) -> _Calls:
+        return cls(f"call_{response_id or uuid.uuid4().hex[:12]}_", seen)
 
     def new_id(self) -> str:
+        if self._seen is not None:
+            self._taken |= self._seen()
+            self._seen = None
         while True:
             cid = f"{self._prefix}{self._n}"
             self._n += 1
@@ -141,6 +148,17 @@ class _Calls:
     def pair(self, name: str | None) -> str:
         queue = self._pending.get(name)
         return queue.popleft() if queue else self.new_id()
+
+
+def _lacks_ids(contents: Iterable[Content]) -> bool:
+    """Whether a call or function response in ``contents`` has no id (a request whose calls and results
+    all have ids avoids only the ids it has seen so far when one is minted, in its system instruction)."""
+    return any(
+        (part.function_call is not None and part.function_call.id is None)
+        or (part.function_response is not None and part.function_response.id is None)
+        for content in contents
+        for part in content.parts or ()
+    )
 
 
 def _ids_in(contents: Iterable[Content | None]) -> set[str]:
@@ -965,13 +983,7 @@ def _tool_config_from_ir(request: ir.Request, entry: dict[str, Any] | None) -> d
 
 def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
     """A generateContent body → IR (``model`` from the URL path: ``models/{model}:generateContent``)."""
-    needs_ids = any(
-        (part.function_call is not None and part.function_call.id is None)
-        or (part.function_response is not None and part.function_response.id is None)
-        for c in req.contents
-        for part in c.parts or ()
-    )
-    calls = _Calls(_ids_in(req.contents)) if needs_ids else _Calls()
+    calls = _Calls(seen=lambda: _ids_in(req.contents) if _lacks_ids(req.contents) else set())
     request = ir.Request(model=model, messages=[_message_to_ir(c, calls) for c in req.contents])
     body_entry: dict[str, Any] = {}
     consumed = {"contents"}
@@ -1152,7 +1164,7 @@ def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
         if all_candidates:
             first = all_candidates[0]
             parts = first.content.parts if first.content is not None else None
-            calls = _Calls.for_response(resp.response_id, _ids_in([first.content]) if parts else None)
+            calls = _Calls.for_response(resp.response_id, lambda content=first.content: _ids_in([content]))
             content = _merge_parts(parts, calls) if parts else []
             candidate_entry = _keep_given(first, _CANDIDATE_FIELDS)
             if first.content is not None:

@@ -256,21 +256,21 @@ def keep_given(
         else:
             return {} if into is None else into
     declared = type(model).__pydantic_fields__
-    left = [name for name in given if name not in names or values[name] is None]
+    known = [name for name in given if (name not in names or values[name] is None) and name in declared]
+    extra = model.__pydantic_extra__
     snake = values.get("_snake_keys")
-    if not left and not snake:  # the common case: nothing left over
+    if not known and not extra and not snake:  # the common case: nothing left over
         return {} if into is None else into
     into = {} if into is None else into
-    if left:
+    if known or extra:
         kept: dict[str, Any] = {}
-        known = [name for name in left if name in declared]
         if len(known) > 1:  # the declared order, so the output does not depend on set order
             known.sort(key=_positions(type(model)).__getitem__)
         for name in known:
-            kept[name if spelling is None or (snake and name in snake) else spelling(name)] = _as_json(
-                values[name]
-            )
-        extra = model.__pydantic_extra__
+            value = values[name]
+            if isinstance(value, (Wire, list)):  # a tuple: the faster check
+                value = _as_json(value)
+            kept[name if spelling is None or (snake and name in snake) else spelling(name)] = value
         if extra:
             kept.update(extra)
         into[REST] = kept
