@@ -393,17 +393,25 @@ def _content_entry(content: Content) -> dict[str, Any]:
 
 def _message_to_ir(content: Content, calls: _Calls) -> ir.Message:
     parts = []
-    for part in content.parts or ():
+    given = content.parts
+    for part in given or ():
         text = part.text
         if text is not None and part.__pydantic_fields_set__ == _PLAIN_TEXT:
             parts.append(ir.Text(text=text))  # _part_to_ir's first case, inline: most parts are plain text
         else:
             parts.append(_part_to_ir(part, calls))
-    return ir.Message(
-        role="assistant" if content.role == "model" else "user",
-        content=parts,
-        vendor={NAME: _content_entry(content)},  # always marked: an empty Gemini turn is kept, not dropped
-    )
+    role = content.role
+    if (
+        given is not None
+        and (role == "user" or role == "model")
+        and content.__pydantic_fields_set__ == _CONTENT_FIELDS
+        and "_snake_keys" not in content.__dict__
+    ):
+        entry: dict[str, Any] = {}  # _content_entry's common case, inline: this runs for every turn
+    else:
+        entry = _content_entry(content)
+    # always marked: an empty Gemini turn is kept, not dropped
+    return ir.Message(role="assistant" if role == "model" else "user", content=parts, vendor={NAME: entry})
 
 
 def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
@@ -944,17 +952,23 @@ def _tools_from_ir(request: ir.Request, layout: list[dict[str, Any]] | None) -> 
     return out if out or layout is not None else None
 
 
+_NOTHING: frozenset[str] = frozenset()
+_CALLING_CONFIG = frozenset({"function_calling_config"})
+_MODE = frozenset({"mode"})
+_MODE_AND_NAMES = frozenset({"mode", "allowed_function_names"})
+
+
 def _tool_config_to_ir(tool_config: Any, request: ir.Request, body_entry: dict[str, Any]) -> None:
     calling_config = tool_config.function_calling_config
-    consumed: set[str] = set()
+    consumed = _NOTHING
     if calling_config is not None and isinstance(calling_config.mode, str):
-        consumed.add("function_calling_config")
+        consumed = _CALLING_CONFIG
         mode, allowed = calling_config.mode, calling_config.allowed_function_names
-        taken = {"mode"}
+        taken = _MODE
         entry: dict[str, Any] = {}
         if mode == "ANY" and allowed is not None and len(allowed) == 1:
             choice = ir.ToolChoice(mode="tool", name=allowed[0])
-            taken.add("allowed_function_names")
+            taken = _MODE_AND_NAMES
         else:
             choice = ir.ToolChoice(mode=_MODE_IN.get(mode, "auto"))
             if _MODE_OUT[choice.mode] != mode:
@@ -981,15 +995,18 @@ def _tool_config_from_ir(request: ir.Request, entry: dict[str, Any] | None) -> d
     return out
 
 
+#: The fields a request and a Tool consume when they are not null.
+_REQUEST_FIELDS = frozenset({"contents", "system_instruction", "tools", "tool_config", "generation_config"})
+_TOOL_FIELDS = frozenset({"function_declarations"})
+
+
 def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
     """A generateContent body → IR (``model`` from the URL path: ``models/{model}:generateContent``)."""
     calls = _Calls(seen=lambda: _ids_in(req.contents) if _lacks_ids(req.contents) else set())
     request = ir.Request(model=model, messages=[_message_to_ir(c, calls) for c in req.contents])
     body_entry: dict[str, Any] = {}
-    consumed = {"contents"}
     system_instruction = req.system_instruction
     if system_instruction is not None:
-        consumed.add("system_instruction")
         request.system = (
             [_part_to_ir(part, calls) for part in system_instruction.parts]
             if system_instruction.parts
@@ -1000,7 +1017,6 @@ def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
             sentry["role"] = system_instruction.role  # kept whatever it is: the IR system prompt has no role
         body_entry["system"] = sentry
     if req.tools is not None:
-        consumed.add("tools")
         tools: list[ir.Tool] = []
         layout = []
         single = not isinstance(req.tools, list)  # Gemini also accepts one Tool object (seen in real traffic)
@@ -1008,19 +1024,17 @@ def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
             body_entry["tools_single"] = True
         for tool in [req.tools] if single else req.tools:
             decls = tool.function_declarations
-            entry = _keep(tool, {"function_declarations"} if decls is not None else set())
+            entry = _keep_given(tool, _TOOL_FIELDS)
             entry["n"] = len(decls) if decls is not None else None
             layout.append(entry)
             tools.extend(_tool_to_ir(declaration) for declaration in decls or ())
         request.tools = tools or None
         body_entry["tools"] = layout
     if req.tool_config is not None:
-        consumed.add("tool_config")
         _tool_config_to_ir(req.tool_config, request, body_entry)
     if req.generation_config is not None:
-        consumed.add("generation_config")
         _generation_to_ir(req.generation_config, request, body_entry)
-    _keep(req, consumed, body_entry)
+    _keep_given(req, _REQUEST_FIELDS, body_entry)
     request.vendor = leftovers.vendor(NAME, body_entry)
     return request
 
@@ -1150,17 +1164,19 @@ def _new_response_id() -> str:
     return "gemini-" + uuid.uuid4().hex[:24]
 
 
+#: The fields of a reply that its IR response consumes when they are not null.
+_RESPONSE_FIELDS = frozenset({"candidates", "usage_metadata", "model_version", "response_id"})
+
+
 def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
     """A generateContent reply → IR. Only the first candidate is content; the others stay in vendor."""
     body_entry: dict[str, Any] = {}
-    consumed: set[str] = set()
     content: list[ir.Part] = []
     stop = None
     all_candidates = resp.candidates
     if all_candidates is None:
         leftovers.mark_absent(body_entry, "candidates")
     else:
-        consumed.add("candidates")
         if all_candidates:
             first = all_candidates[0]
             parts = first.content.parts if first.content is not None else None
@@ -1183,20 +1199,15 @@ def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
         body_entry["blocked"] = True
     usage = None
     if resp.usage_metadata is not None:
-        consumed.add("usage_metadata")
         usage = _usage_to_ir(resp.usage_metadata)
     model = resp.model_version
-    if model is not None:
-        consumed.add("model_version")
-    else:
+    if model is None:
         leftovers.mark_absent(body_entry, "model")
     response_id = resp.response_id
-    if response_id is not None:
-        consumed.add("response_id")
-    else:
+    if response_id is None:
         response_id = _new_response_id()
         leftovers.mark_absent(body_entry, "id")
-    _keep(resp, consumed, body_entry)
+    _keep_given(resp, _RESPONSE_FIELDS, body_entry)
     return ir.Response(
         id=response_id,
         model=model or "",
