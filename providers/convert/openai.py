@@ -467,10 +467,18 @@ def request_json_from_ir(request: ir.Request) -> dict[str, Any]:
         }
     if request.max_tokens is not None:
         out[entry.get("max_tokens_field", "max_completion_tokens")] = request.max_tokens
-    for key in _SAMPLING:
-        value = getattr(request, key)
-        if value is not None:
-            out[key] = value
+    if request.temperature is not None:  # _SAMPLING, unrolled: this runs for every request
+        out["temperature"] = request.temperature
+    if request.top_p is not None:
+        out["top_p"] = request.top_p
+    if request.presence_penalty is not None:
+        out["presence_penalty"] = request.presence_penalty
+    if request.frequency_penalty is not None:
+        out["frequency_penalty"] = request.frequency_penalty
+    if request.seed is not None:
+        out["seed"] = request.seed
+    if request.user is not None:
+        out["user"] = request.user
     if request.parallel_tool_calls is not None:
         out["parallel_tool_calls"] = request.parallel_tool_calls
     if request.stop is not None:
@@ -694,13 +702,15 @@ def _tool_results_out(message: ir.Message, entry: dict[str, Any], same: bool) ->
 
 
 def _tool_out(tool: ir.Tool) -> dict[str, Any]:
-    entry = leftovers.entry_of(tool.vendor, NAME)
-    function: dict[str, Any] = dict(entry.get("function", ()))
+    entry = tool.vendor.get(NAME)
+    function: dict[str, Any] = dict(entry.get("function", ())) if entry else {}
     function["name"] = tool.name
-    for key in ("description", "parameters", "strict"):
-        value = getattr(tool, key)
-        if value is not None:
-            function[key] = value
+    if tool.description is not None:
+        function["description"] = tool.description
+    if tool.parameters is not None:
+        function["parameters"] = tool.parameters
+    if tool.strict is not None:
+        function["strict"] = tool.strict
     out: dict[str, Any] = leftovers.rest_first(entry)
     out["type"], out["function"] = "function", function
     return out
