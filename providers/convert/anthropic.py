@@ -592,8 +592,15 @@ def _messages_from_ir(request: ir.Request, error: Any) -> tuple[Any, list[dict[s
                 out.append({"role": role, "content": text})
                 tool_results_last = False
             continue
-        blocks = _text_blocks(message.content)
-        if blocks is not None:  # text only: no block to drop but empty ones, none to reorder or merge
+        blocks = []
+        for part in message.content:  # a turn of plain texts only: text blocks, written directly
+            if type(part) is not ir.Text or part.cache_control is not None or part.citations is not None:
+                break
+            if NAME in part.vendor:
+                break
+            if part.text:
+                blocks.append({"type": "text", "text": part.text})
+        else:  # no block to drop but empty ones, none to reorder or merge
             if blocks:
                 out.append({"role": role, "content": blocks})
                 tool_results_last = False
@@ -618,21 +625,6 @@ def _messages_from_ir(request: ir.Request, error: Any) -> tuple[Any, list[dict[s
         out.append({"role": role, "content": blocks})
         tool_results_last = only_results
     return system, out
-
-
-def _text_blocks(parts: list[ir.Part]) -> list[dict[str, Any]] | None:
-    """The text blocks of a translated turn made of plain texts only (no cache control, citations or
-    Anthropic leftovers), empty texts dropped: what ``_block`` gives for them, without its bookkeeping
-    (this runs for every turn); None for any other turn."""
-    blocks = []
-    for part in parts:
-        if type(part) is not ir.Text or part.cache_control is not None or part.citations is not None:
-            return None
-        if NAME in part.vendor:
-            return None
-        if part.text:
-            blocks.append({"type": "text", "text": part.text})
-    return blocks
 
 
 def _system_from_ir(request: ir.Request, lead: list[ir.Message], error: Any) -> Any:

@@ -391,27 +391,35 @@ def _content_entry(content: Content) -> dict[str, Any]:
     return entry
 
 
-def _message_to_ir(content: Content, calls: _Calls) -> ir.Message:
-    parts = []
-    given = content.parts
-    for part in given or ():
-        text = part.text
-        if text is not None and part.__pydantic_fields_set__ == _PLAIN_TEXT:
-            parts.append(ir.Text(text=text))  # _part_to_ir's first case, inline: most parts are plain text
+def _messages_to_ir(contents: list[Content], calls: _Calls) -> list[ir.Message]:
+    """The turns of a request (one loop for all of them: this is the bulk of a request)."""
+    messages = []
+    for content in contents:
+        parts = []
+        given = content.parts
+        for part in given or ():
+            text = part.text
+            if text is not None and part.__pydantic_fields_set__ == _PLAIN_TEXT:
+                parts.append(
+                    ir.Text(text=text)
+                )  # _part_to_ir's first case, inline: most parts are plain text
+            else:
+                parts.append(_part_to_ir(part, calls))
+        role = content.role
+        if (
+            given is not None
+            and (role == "user" or role == "model")
+            and content.__pydantic_fields_set__ == _CONTENT_FIELDS
+            and "_snake_keys" not in content.__dict__
+        ):
+            entry: dict[str, Any] = {}  # _content_entry's common case, inline
         else:
-            parts.append(_part_to_ir(part, calls))
-    role = content.role
-    if (
-        given is not None
-        and (role == "user" or role == "model")
-        and content.__pydantic_fields_set__ == _CONTENT_FIELDS
-        and "_snake_keys" not in content.__dict__
-    ):
-        entry: dict[str, Any] = {}  # _content_entry's common case, inline: this runs for every turn
-    else:
-        entry = _content_entry(content)
-    # always marked: an empty Gemini turn is kept, not dropped
-    return ir.Message(role="assistant" if role == "model" else "user", content=parts, vendor={NAME: entry})
+            entry = _content_entry(content)
+        # always marked: an empty Gemini turn is kept, not dropped
+        messages.append(
+            ir.Message(role="assistant" if role == "model" else "user", content=parts, vendor={NAME: entry})
+        )
+    return messages
 
 
 def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
@@ -1003,7 +1011,7 @@ _TOOL_FIELDS = frozenset({"function_declarations"})
 def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
     """A generateContent body → IR (``model`` from the URL path: ``models/{model}:generateContent``)."""
     calls = _Calls(seen=lambda: _ids_in(req.contents) if _lacks_ids(req.contents) else set())
-    request = ir.Request(model=model, messages=[_message_to_ir(c, calls) for c in req.contents])
+    request = ir.Request(model=model, messages=_messages_to_ir(req.contents, calls))
     body_entry: dict[str, Any] = {}
     system_instruction = req.system_instruction
     if system_instruction is not None:
