@@ -297,24 +297,26 @@ def _part_to_ir(part: Part, calls: _Calls) -> ir.Part:
 def _call_to_ir(part: Part, calls: _Calls) -> ir.ToolCall:
     call = part.function_call
     assert call is not None
-    entry = _keep(part, _CALL_PART if part.thought_signature is None else _SIGNED_CALL_PART)
-    _sub(entry, call, _CALL_FIELDS)
-    if call.id is not None:
-        cid = call.id
-    else:
+    signature = part.thought_signature
+    entry = _keep(part, _CALL_PART if signature is None else _SIGNED_CALL_PART)
+    inner = _keep_given(call, _CALL_FIELDS)  # _sub, inline: this runs for every call
+    if inner:
+        entry["sub"] = inner
+    cid, name, args = call.id, call.name, call.args
+    if cid is None:
         cid = calls.new_id()
         leftovers.mark_absent(entry, "id")
-    if call.name is None:
+    if name is None:
         leftovers.mark_absent(entry, "name")
-    if call.args is None:
+    if args is None:
         leftovers.mark_absent(entry, "args")
-    calls.called(call.name, cid)
+    calls.called(name, cid)
     return ir.ToolCall(
         id=cid,
-        name=call.name or "",
-        arguments=_dumps(call.args) if call.args is not None else "{}",
-        signature=part.thought_signature,
-        vendor=leftovers.vendor(NAME, entry),
+        name=name or "",
+        arguments=_dumps(args) if args is not None else "{}",
+        signature=signature,
+        vendor={NAME: entry} if entry else {},
     )
 
 
@@ -429,12 +431,6 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
     current: ir.Text | ir.Reasoning | None = None
     chunks: list[str] = []
     lengths: list[int] = []
-
-    def seal() -> None:
-        if current is not None and len(lengths) > 1:
-            current.text = "".join(chunks)
-            current.vendor.setdefault(NAME, {})["split"] = list(lengths)
-
     for part in parts:
         fields_set = part.__pydantic_fields_set__
         text = part.text
@@ -444,7 +440,7 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
                 chunks.append(text)
                 lengths.append(len(text))
                 continue
-            seal()
+            _seal(current, chunks, lengths)
             current = ir.Text(text=text)
         elif plain and part.thought is True and fields_set <= _PLAIN_THOUGHT:
             sig = part.thought_signature
@@ -453,10 +449,10 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
                 lengths.append(len(text))
                 current.signature = sig
                 continue
-            seal()
+            _seal(current, chunks, lengths)
             current = ir.Reasoning(text=text, signature=sig, vendor={NAME: {}})
         else:
-            seal()
+            _seal(current, chunks, lengths)
             converted = _part_to_ir(part, calls)
             out.append(converted)
             if isinstance(converted, ir.Text) or (
@@ -472,8 +468,16 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
         out.append(current)
         chunks = [text]
         lengths = [len(text)]
-    seal()
+    _seal(current, chunks, lengths)
     return out
+
+
+def _seal(current: ir.Text | ir.Reasoning | None, chunks: list[str], lengths: list[int]) -> None:
+    """Join the texts merged into ``current`` and record their boundaries (``split``). A function, not
+    a closure in ``_merge_parts``: its variables stay plain locals there."""
+    if current is not None and len(lengths) > 1:
+        current.text = "".join(chunks)
+        current.vendor.setdefault(NAME, {})["split"] = list(lengths)
 
 
 # --- parts: IR -> wire -----------------------------------------------------------------------------
@@ -1198,7 +1202,12 @@ def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
             else:
                 leftovers.mark_absent(candidate_entry, "content")
             body_entry["candidate"] = candidate_entry
-            stop = _stop(first.finish_reason, any(isinstance(part, ir.ToolCall) for part in content))
+            tool_seen = False
+            for part in content:  # a loop, not any(generator): a reply has few parts
+                if isinstance(part, ir.ToolCall):
+                    tool_seen = True
+                    break
+            stop = _stop(first.finish_reason, tool_seen)
             if len(all_candidates) > 1:
                 body_entry["more"] = [c.to_json() for c in all_candidates[1:]]
     feedback = resp.prompt_feedback

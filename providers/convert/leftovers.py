@@ -256,12 +256,14 @@ def keep_given(
         else:
             return {} if into is None else into
     declared = type(model).__pydantic_fields__
-    known = [name for name in given if (name not in names or values[name] is None) and name in declared]
+    known = []
+    for name in given:  # a loop, not a comprehension: usually one or two fields are left
+        if (name not in names or values[name] is None) and name in declared:
+            known.append(name)
     extra = model.__pydantic_extra__
     snake = values.get("_snake_keys")
-    if not known and not extra and not snake:  # the common case: nothing left over
-        return {} if into is None else into
-    into = {} if into is None else into
+    if into is None:
+        into = {}
     if known or extra:
         kept: dict[str, Any] = {}
         if len(known) > 1:  # the declared order, so the output does not depend on set order
