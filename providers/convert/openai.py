@@ -652,8 +652,17 @@ def _assistant_out(message: ir.Message, entry: dict[str, Any], same: bool) -> di
 
 
 def _tool_call_out(call: ir.ToolCall) -> dict[str, Any]:
-    entry = leftovers.entry_of(call.vendor, NAME)
-    out: dict[str, Any] = leftovers.rest_first(entry)
+    entry = call.vendor.get(NAME)
+    if not entry:  # a translated call: nothing of OpenAI's to put back (the general path's output, directly)
+        out: dict[str, Any] = {
+            "id": call.id,
+            "type": "function",
+            "function": {"name": call.name, "arguments": call.arguments},
+        }
+        if call.signature is not None:
+            out["extra_content"] = {"google": {"thought_signature": call.signature}}
+        return out
+    out = leftovers.rest_first(entry)
     out["id"] = call.id
     if not leftovers.is_absent(entry, "type"):
         out["type"] = "function"
