@@ -324,24 +324,27 @@ def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
     resp = part.function_response
     assert resp is not None
     entry = _keep(part, _RESULT_PART)
-    _sub(entry, resp, _RESULT_FIELDS if resp.parts != [] else _RESULT_FIELDS_BUT_PARTS)  # [] is kept as given
-    if resp.id is not None:
-        cid = resp.id
-        calls.answered(resp.name, cid)
+    cid, name, response, media_parts = resp.id, resp.name, resp.response, resp.parts
+    # _sub, inline (this runs for every result); an empty parts list is kept as given
+    inner = _keep_given(resp, _RESULT_FIELDS if media_parts != [] else _RESULT_FIELDS_BUT_PARTS)
+    if inner:
+        entry["sub"] = inner
+    if cid is not None:
+        calls.answered(name, cid)
     else:
-        cid = calls.pair(resp.name)
+        cid = calls.pair(name)
         leftovers.mark_absent(entry, "id")
-    if resp.name is None:
+    if name is None:
         leftovers.mark_absent(entry, "name")
     content: list[ir.Part] = []
-    error = _error_of(resp.response)
+    error = _error_of(response) if response is not None and "error" in response else None
     if error is not None:
         content.append(ir.Text(text=error))
-    elif resp.response is not None:
-        content.append(ir.Text(text=_dumps(resp.response)))
+    elif response is not None:
+        content.append(ir.Text(text=_dumps(response)))
     else:
         leftovers.mark_absent(entry, "response")
-    for media in resp.parts or ():
+    for media in media_parts or ():
         if (media.inline_data is None) == (media.file_data is None):
             content.append(_other(media))
         else:
@@ -349,10 +352,10 @@ def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
             content.append(_media_to_ir(media, _keep(media, {kind})))
     return ir.ToolResult(
         call_id=cid,
-        name=resp.name,
+        name=name,
         content=content,
         is_error=True if error is not None else None,
-        vendor=leftovers.vendor(NAME, entry),
+        vendor={NAME: entry} if entry else {},
     )
 
 
