@@ -499,6 +499,9 @@ def _split(text: str, entry: dict[str, Any] | None) -> list[str]:
 
 def _text_parts(p: ir.Text, out: list[dict[str, Any]]) -> None:
     entry = leftovers.entry(p.vendor, NAME)
+    if entry is None:  # from another dialect: one part, nothing to put back
+        out.append({"text": p.text})
+        return
     for i, piece in enumerate(_split(p.text, entry)):
         if i == 0:
             part, snake = leftovers.rest_and_spelling(entry)
@@ -547,6 +550,12 @@ def _args_object(call: ir.ToolCall) -> dict[str, Any]:
 
 def _call_part(tool_call: ir.ToolCall) -> dict[str, Any]:
     entry = leftovers.entry(tool_call.vendor, NAME)
+    if entry is None:  # from another dialect: what the general path below writes for it, directly
+        call = {"id": tool_call.id, "name": tool_call.name, "args": _args_object(tool_call)}
+        written: dict[str, Any] = {"functionCall": call}
+        if tool_call.signature is not None:
+            written["thoughtSignature"] = tool_call.signature
+        return written
     part, snake = leftovers.rest_and_spelling(entry)
     call, csnake = leftovers.rest_and_spelling(entry.get("sub") if entry else None)
     if not leftovers.is_absent(entry, "id"):
@@ -1132,6 +1141,8 @@ def _usage_to_ir(usage: UsageMetadata) -> ir.Usage:
 
 def _usage_from_ir(u: ir.Usage) -> dict[str, Any]:
     entry = leftovers.entry(u.vendor, NAME)
+    if entry is None:
+        return _usage_translated(u)
     out, snake = leftovers.rest_and_spelling(entry)
     total = 0
     known = False
@@ -1155,6 +1166,30 @@ def _usage_from_ir(u: ir.Usage) -> dict[str, Any]:
         total += u.reasoning_tokens
         known = True
     if known and entry is None:  # Gemini's own total (kept in rest) is never recomputed
+        out["totalTokenCount"] = total
+    return out
+
+
+def _usage_translated(u: ir.Usage) -> dict[str, Any]:
+    """:func:`_usage_from_ir` of a usage from another dialect (no Gemini entry: no kept field, no
+    snake_case spelling, a computed total): the same object, written directly."""
+    out: dict[str, Any] = {}
+    total = 0
+    known = False
+    if u.input_tokens is not None or u.cache_write_tokens is not None or u.cache_read_tokens is not None:
+        out["promptTokenCount"] = total = u.prompt_total
+        known = True
+    if u.cache_read_tokens is not None:
+        out["cachedContentTokenCount"] = u.cache_read_tokens
+    if u.output_tokens is not None:
+        out["candidatesTokenCount"] = u.output_tokens
+        total += u.output_tokens
+        known = True
+    if u.reasoning_tokens is not None:
+        out["thoughtsTokenCount"] = u.reasoning_tokens
+        total += u.reasoning_tokens
+        known = True
+    if known:
         out["totalTokenCount"] = total
     return out
 
@@ -1260,6 +1295,8 @@ def response_from_ir(response: ir.Response) -> GenerateContentResponse:
 def response_json_from_ir(response: ir.Response) -> dict[str, Any]:
     """:func:`response_from_ir` as wire JSON, built without validating it again."""
     body_entry = leftovers.entry(response.vendor, NAME)
+    if body_entry is None:
+        return _response_translated(response)
     out, snake = leftovers.rest_and_spelling(body_entry)
     parts = _parts_from_ir(response.content, {})
     blocked = (
@@ -1286,6 +1323,26 @@ def response_json_from_ir(response: ir.Response) -> dict[str, Any]:
         leftovers.put(out, snake, "model_version", response.model)
     if not leftovers.is_absent(body_entry, "id"):
         leftovers.put(out, snake, "response_id", response.id)
+    return out
+
+
+def _response_translated(response: ir.Response) -> dict[str, Any]:
+    """:func:`response_json_from_ir` of a reply from another dialect (no Gemini entry: nothing kept to put
+    back, every name camelCase, one candidate when it has content or a stop): the same object, written
+    directly (this runs for every translated reply)."""
+    parts = _parts_from_ir(response.content, {})
+    candidates = []
+    if parts or response.stop is not None:
+        candidate: dict[str, Any] = {"index": 0, "content": {"parts": parts, "role": "model"}}
+        finish = stop_to(NAME, response.stop)
+        if finish is not None:
+            candidate["finishReason"] = finish
+        candidates.append(candidate)
+    out: dict[str, Any] = {"candidates": candidates}
+    if response.usage is not None:
+        out["usageMetadata"] = _usage_from_ir(response.usage)
+    out["modelVersion"] = response.model
+    out["responseId"] = response.id
     return out
 
 
