@@ -94,13 +94,18 @@ _NOTHING: Final = _Nothing()
 W = TypeVar("W", bound=Wire)
 
 
-def _as_json(item: Any, model: type[W]) -> dict[str, Any]:
+def _as_json(item: Any, model: type[W], *, shallow: bool = False) -> dict[str, Any]:
     """The wire JSON of ``item`` (a model, or a dict/bytes validated first); a fresh dict we may mutate.
 
     A dict or bytes is validated (a malformed body fails here, naming the field) and then copied, not
-    dumped from the model: the validated input already is the wire JSON, and a copy costs half a dump."""
+    dumped from the model: the validated input already is the wire JSON, and a copy costs half a dump.
+    ``shallow``: a dict is copied one level only (for a converter that copies each nested object before
+    taking it apart; what it keeps whole is then the caller's own, read-only like its outputs)."""
     if isinstance(item, model):
         return item.to_json()
+    if shallow and type(item) is dict:
+        model.parse(item)
+        return dict(item)
     if isinstance(item, bytes | str):
         try:
             loaded = json.loads(item)
@@ -143,6 +148,7 @@ def _take_object(
     if not isinstance(nested, dict):
         return {}
     del fields[key]
+    nested = dict(nested)  # taken apart: a copy (the caller's may be shared, see _as_json)
     taken = {name: nested.pop(name) for name, kind in wanted.items() if isinstance(nested.get(name), kind)}
     entry[kept_as] = nested
     return taken
@@ -361,6 +367,7 @@ def _tool_call_in(call_json: dict[str, Any]) -> ir.ToolCall | ir.Other:
     function = call_json.get("function")
     if call_json.get("type", "function") != "function" or not isinstance(function, dict):
         return ir.Other(dialect=NAME, data=call_json, vendor={NAME: {"slot": "tool_calls"}})
+    call_json, function = dict(call_json), dict(function)  # taken apart: copies (see _as_json)
     entry: dict[str, Any] = {}
     if "type" in call_json:
         del call_json["type"]
@@ -833,7 +840,7 @@ def _usage_out(usage: ir.Usage) -> dict[str, Any]:
 
 def response_to_ir(resp: ChatCompletionResponse | Mapping[str, Any] | bytes | str) -> ir.Response:
     """Choice 0 becomes the IR content and stop; further choices (``n > 1``) are vendor-only."""
-    fields = _as_json(resp, ChatCompletionResponse)
+    fields = _as_json(resp, ChatCompletionResponse, shallow=True)  # each object taken apart is copied below
     entry: dict[str, Any] = {}
     response = ir.Response(
         id=fields.pop("id"), model=fields.pop("model"), created=fields.pop("created"), vendor={NAME: entry}
@@ -844,7 +851,7 @@ def response_to_ir(resp: ChatCompletionResponse | Mapping[str, Any] | bytes | st
         leftovers.mark_absent(entry, "object")
     choices = fields.pop("choices")
     if choices:
-        _choice_in(choices[0], response, entry)
+        _choice_in(dict(choices[0]), response, entry)
         if len(choices) > 1:
             entry["choices"] = choices[1:]
     else:
@@ -852,7 +859,7 @@ def response_to_ir(resp: ChatCompletionResponse | Mapping[str, Any] | bytes | st
     usage = fields.get("usage")
     if isinstance(usage, dict):
         del fields["usage"]
-        response.usage = _usage_in(usage)
+        response.usage = _usage_in(dict(usage))
     leftovers.take_rest(fields, entry)
     return response
 
@@ -872,7 +879,7 @@ def _choice_in(choice: dict[str, Any], response: ir.Response, entry: dict[str, A
     if isinstance(msg, dict):
         del choice["message"]
         message_entry: dict[str, Any] = {}
-        response.content = _response_message_in(msg, message_entry)
+        response.content = _response_message_in(dict(msg), message_entry)
         if message_entry:
             choice_entry["message"] = message_entry
     else:

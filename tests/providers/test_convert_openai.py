@@ -1115,3 +1115,34 @@ def test_translated_text_turns_are_written_plainly_and_anything_more_takes_the_f
         },
         {"role": "assistant", "content": ""},  # a refusal is written back to OpenAI only (same dialect)
     ]
+
+
+def test_reading_a_reply_leaves_the_callers_dict_as_it_was():
+    """The reply is copied one level at a time (each object taken apart is a copy): the caller's dict,
+    nested objects included, is never changed, and the same-dialect round trip is still exact."""
+    body: dict[str, Any] = {
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m", "x_top": {"a": [1]},
+        "choices": [
+            {
+                "index": 0, "finish_reason": "tool_calls", "logprobs": None,
+                "message": {
+                    "role": "assistant", "content": "hi", "x_msg": 1,
+                    "tool_calls": [
+                        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}", "x_fn": 2}},
+                        {"id": "c2", "type": "custom", "custom": {"name": "g", "input": "x"}},
+                    ],
+                },
+            },
+            {"index": 1, "finish_reason": "stop", "message": {"role": "assistant", "content": "other"}},
+        ],
+        "usage": {
+            "prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8,
+            "prompt_tokens_details": {"cached_tokens": 2, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 1, "x_detail": 3},
+        },
+    }  # fmt: skip
+    before = json.loads(json.dumps(body))
+    response = conv.response_to_ir(body)
+    assert body == before
+    assert conv.response_json_from_ir(response) == before
+    assert body == before
