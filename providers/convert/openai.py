@@ -526,12 +526,21 @@ def _message_out(message: ir.Message, same: bool) -> list[dict[str, Any]]:
         and message.content
     ):
         texts = []
+        calls = []
         for part in message.content:
-            if type(part) is not ir.Text or NAME in part.vendor:
+            if type(part) is ir.ToolCall:
+                calls.append(_tool_call_out(part))
+            elif type(part) is ir.Text and NAME not in part.vendor:
+                texts.append(part.text)
+            else:
                 break
-            texts.append(part.text)
-        else:  # a translated assistant turn of text only: what _assistant_out gives, without its bookkeeping
-            return [{"role": "assistant", "content": "".join(texts)}]
+        else:  # a translated assistant turn of texts and calls: what _assistant_out gives, without its bookkeeping
+            written: dict[str, Any] = {"role": "assistant"}
+            if texts:
+                written["content"] = "".join(texts)
+            if calls:
+                written["tool_calls"] = calls
+            return [written]
     entry = entry or {}
     if message.role == "assistant":
         return [_assistant_out(message, entry, same)]

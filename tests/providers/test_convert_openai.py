@@ -1099,8 +1099,12 @@ def test_translated_text_turns_are_written_plainly_and_anything_more_takes_the_f
         ir.Message(role="assistant", content=[ir.Text(text="named")], name="bot"),
         ir.Message(role="assistant", content=[ir.Text(text="calling"), call]),
         ir.Message(role="assistant", content=[ir.Text(text="no", vendor={"openai": {"refusal": "field"}})]),
+        ir.Message(role="assistant", content=[call]),
+        ir.Message(role="assistant", content=[call, ir.Text(text="after")]),
+        ir.Message(role="assistant", content=[ir.Reasoning(text="thought"), call]),
     ]
     body = conv.request_json_from_ir(ir.Request(model="m", messages=messages, vendor={"anthropic": {}}))
+    written_call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
     assert body["messages"] == [
         {"role": "user", "content": "short"},
         {"role": "user", "content": [{"type": "text", "text": "listed"}]},
@@ -1114,6 +1118,9 @@ def test_translated_text_turns_are_written_plainly_and_anything_more_takes_the_f
             "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
         },
         {"role": "assistant", "content": ""},  # a refusal is written back to OpenAI only (same dialect)
+        {"role": "assistant", "tool_calls": [written_call]},
+        {"role": "assistant", "content": "after", "tool_calls": [written_call]},
+        {"role": "assistant", "tool_calls": [written_call]},  # reasoning is not sent in a request
     ]
 
 
