@@ -441,19 +441,21 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
     if req.tools is not None:
         tools: list[ir.Tool] = []
         server: list[list[Any]] = []
+        tool_fields = _CONSUMED["tool"]
         for position, tool in enumerate(req.tools):
             if tool.name is None or tool.type not in (None, "custom"):
                 server.append([position, tool.to_json()])
                 continue
-            tool_left = leftovers.unconsumed(tool, _CONSUMED["tool"], keep_nulls=True)
+            tool_left = leftovers.unconsumed(tool, tool_fields, keep_nulls=True)
             absent = None if "input_schema" in tool.__pydantic_fields_set__ else ["input_schema"]
+            cache = tool.cache_control
             tools.append(
                 ir.Tool(
                     name=tool.name,
                     description=tool.description,
                     parameters=tool.input_schema,
                     strict=tool.strict,
-                    cache_control=_cache(tool.cache_control),
+                    cache_control=cache.to_json() if cache is not None else None,  # _cache, inline
                     vendor=leftovers.packed(NAME, tool_left, absent=absent),
                 )
             )

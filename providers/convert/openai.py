@@ -709,6 +709,8 @@ def _tool_results_out(message: ir.Message, entry: dict[str, Any], same: bool) ->
                 msg["content"] = content
             if message.name is not None:
                 msg["name"] = message.name
+        elif part.shorthand and len(part.content) == 1 and type(part.content[0]) is ir.Text:
+            msg["content"] = part.content[0].text  # the bare string (the case below, without its lists)
         else:
             texts = [q for q in part.content if isinstance(q, ir.Text)]
             trailing.extend(q for q in part.content if not isinstance(q, ir.Text))

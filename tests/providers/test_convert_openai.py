@@ -1102,6 +1102,10 @@ def test_translated_text_turns_are_written_plainly_and_anything_more_takes_the_f
         ir.Message(role="assistant", content=[call]),
         ir.Message(role="assistant", content=[call, ir.Text(text="after")]),
         ir.Message(role="assistant", content=[ir.Reasoning(text="thought"), call]),
+        ir.Message(
+            role="user", content=[ir.ToolResult(call_id="c1", content=[ir.Text(text="r")], shorthand=True)]
+        ),
+        ir.Message(role="user", content=[ir.ToolResult(call_id="c1", content=[ir.Text(text="r")])]),
     ]
     body = conv.request_json_from_ir(ir.Request(model="m", messages=messages, vendor={"anthropic": {}}))
     written_call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
@@ -1121,6 +1125,8 @@ def test_translated_text_turns_are_written_plainly_and_anything_more_takes_the_f
         {"role": "assistant", "tool_calls": [written_call]},
         {"role": "assistant", "content": "after", "tool_calls": [written_call]},
         {"role": "assistant", "tool_calls": [written_call]},  # reasoning is not sent in a request
+        {"role": "tool", "tool_call_id": "c1", "content": "r"},
+        {"role": "tool", "tool_call_id": "c1", "content": [{"type": "text", "text": "r"}]},
     ]
 
 
