@@ -14,19 +14,30 @@ every translation keeps the essentials (system prompt, every turn's text, tool c
 arguments, tool results, tool names; reply text, tool calls, stop kind, token counts; the accumulated
 stream the same as the accumulated reply).
 
-    python -m benchmarks.translation [--rounds 15] [--quick]
+``--stages`` also splits our time of each request and response cell into its stages: validating the input
+(the source dialect's wire model), the rest of the way into the IR, the way out of the IR, and the
+dispatch between them (what a cell below its goal is bound by).
+
+    python -m benchmarks.translation [--rounds 15] [--quick] [--stages]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import gc
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
 from benchmarks import inputs
-from benchmarks._timing import Goal, fmt_time, print_goals, round_robin
+from benchmarks._timing import Goal, calibrate, fmt_time, print_goals, round_robin
 from providers import translate
+from providers.types import anthropic as anthropic_wire
+from providers.types import gemini as gemini_wire
+from providers.types import openai as openai_wire
+from providers.types._base import Wire
 
 DIALECTS = ("openai", "anthropic", "gemini")
 DIRECTIONS = [(c, u) for c in DIALECTS for u in DIALECTS if c != u]
@@ -280,14 +291,85 @@ def run(rounds: int = 15, target: float = 0.02) -> tuple[list[Goal], dict[str, A
     return goals, {"translation": {"timed": TIMED, "litellm": version, "rows": rows}}
 
 
+#: The wire models that validate each dialect's request and reply bodies.
+WIRE: dict[str, dict[str, type[Wire]]] = {
+    "openai": {"request": openai_wire.ChatCompletionRequest, "response": openai_wire.ChatCompletionResponse},
+    "anthropic": {"request": anthropic_wire.MessagesRequest, "response": anthropic_wire.MessagesResponse},
+    "gemini": {
+        "request": gemini_wire.GenerateContentRequest,
+        "response": gemini_wire.GenerateContentResponse,
+    },
+}
+
+
+def cpu_best(contenders: dict[str, Callable[[], Any]], *, rounds: int, target: float) -> dict[str, float]:
+    """Seconds of this thread's CPU time per call of each contender, the best of ``rounds`` interleaved
+    batches of about ``target`` seconds: on a shared machine, time given to other processes is not counted
+    and the best batch is the one least disturbed (the garbage collector runs as in the cells)."""
+    batch = {name: calibrate(fn, target) for name, fn in contenders.items()}
+    best = dict.fromkeys(contenders, float("inf"))
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            n = batch[name]
+            gc.collect()
+            t0 = time.thread_time()
+            for _ in range(n):
+                fn()
+            best[name] = min(best[name], (time.thread_time() - t0) / n)
+    return best
+
+
+def stages(rounds: int = 15, target: float = 0.02) -> list[dict[str, Any]]:
+    """Our time of each request and response cell, and its stages (seconds per body, :func:`cpu_best`):
+    ``validate`` (the source's wire model from the dict), ``into_ir`` (the source converter from the dict,
+    less ``validate``), ``out_of_ir`` (the target converter from that IR) and ``dispatch`` (the rest of
+    ``total``: the translate call around them)."""
+    rows = []
+    for client, upstream in DIRECTIONS:
+        for kind in ("request", "response"):
+            source, target_name = (client, upstream) if kind == "request" else (upstream, client)
+            body = inputs.REQUESTS[client] if kind == "request" else inputs.RESPONSES[upstream]
+            reader, writer = translate.dialect(source), translate.dialect(target_name)
+            model = WIRE[source][kind]
+            if kind == "request":
+                read: Callable[[], Any] = functools.partial(reader.request_to_ir, body, model=GEMINI_MODEL)
+                write: Callable[[], Any] = functools.partial(writer.request_from_ir, read())
+                total: Callable[[], Any] = functools.partial(translate_request, client, upstream, body)
+            else:
+                read = functools.partial(reader.response_to_ir, body)
+                write = functools.partial(writer.response_from_ir, read())
+                total = functools.partial(translate_response, upstream, client, body)
+            validate = functools.partial(model.parse, body)
+            contenders = {"total": total, "validate": validate, "read": read, "write": write}
+            best = cpu_best(contenders, rounds=rounds, target=target)
+            t, v, r, w = (best[name] for name in ("total", "validate", "read", "write"))
+            rows.append(
+                {"client": client, "upstream": upstream, "kind": kind, "total": t, "validate": v,
+                 "into_ir": r - v, "out_of_ir": w, "dispatch": t - r - w}
+            )  # fmt: skip
+    return rows
+
+
+def print_stages(rows: list[dict[str, Any]]) -> None:
+    print("our stages, best CPU time (validate + into IR + out of IR + dispatch = total):")
+    for row in rows:
+        name = f"{row['client']}→{row['upstream']} {row['kind']}"
+        parts = " + ".join(fmt_time(row[key]) for key in ("validate", "into_ir", "out_of_ir", "dispatch"))
+        print(f"  {name:32s} {parts} = {fmt_time(row['total'])}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="3 rounds of tiny batches (smoke)")
+    parser.add_argument("--stages", action="store_true", help="also split our time into its stages")
     args = parser.parse_args()
-    goals, _ = run(rounds=3 if args.quick else args.rounds, target=0.002 if args.quick else 0.02)
+    rounds, target = (3, 0.002) if args.quick else (args.rounds, 0.02)
+    goals, _ = run(rounds=rounds, target=target)
     print(TIMED)
     print_goals(goals)
+    if args.stages:
+        print_stages(stages(rounds=rounds, target=target))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ The typed converters (``providers.convert.*``) give validated models, which a cl
 gateway forwards bytes, so here the input is validated once (a malformed body fails naming its field) and
 the output is built as JSON without a second validation: the converters' output is proven valid by the
 test suite, not at run time. Dialects: ``"openai"`` (Chat Completions), ``"anthropic"`` (Messages),
-``"gemini"`` (generateContent). Outputs may share sub-objects with each other: treat them as read-only.
+``"gemini"`` (generateContent). Outputs may share sub-objects with each other and with the input body
+(a field a converter keeps whole is not copied): treat them as read-only; the input is never changed.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from providers.convert import leftovers
+from providers.convert import jsontext, leftovers
 from providers.convert.dialect import Body, Converters, StreamOptions, parse_body
 from providers.convert.tables import EFFORT_BUDGETS, LEDGER, Lossy, stop_from, stop_to
 from providers.errors import ProviderError
@@ -142,9 +142,7 @@ _CONSUMED: dict[str, frozenset[str]] = {
 # --- small helpers ---------------------------------------------------------------------------------
 
 
-_dumps = json.JSONEncoder(
-    separators=(",", ":"), ensure_ascii=False
-).encode  # json.dumps would build one per call
+_dumps = jsontext.encoder(allow_nan=True)
 
 
 def _omitted(vendor: ir.Vendor, name: str) -> bool:
@@ -417,17 +415,21 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
     if req.system is not None:
         out.system, out.system_shorthand = _parts(req.system)
     messages = []
+    message_fields = _CONSUMED["message"]
     for message in req.messages:
-        parts, shorthand = _parts(message.content)
-        messages.append(
-            ir.Message(
-                role=message.role,
-                content=parts,
-                shorthand=shorthand,
-                vendor=leftovers.packed(
-                    NAME, leftovers.unconsumed(message, _CONSUMED["message"], keep_nulls=True), native=True
-                ),
+        content = message.content
+        if isinstance(content, str):  # _parts, inline: this runs for every turn
+            parts: list[ir.Part] = [ir.Text(text=content)]
+        else:
+            parts = [_part(block) for block in content]
+        if message.__pydantic_fields_set__ == message_fields:  # both are required and never null
+            vendor: ir.Vendor = {NAME: {}}  # nothing left over: the common turn
+        else:
+            vendor = leftovers.packed(
+                NAME, leftovers.unconsumed(message, message_fields, keep_nulls=True), native=True
             )
+        messages.append(
+            ir.Message(role=message.role, content=parts, shorthand=isinstance(content, str), vendor=vendor)
         )
     out.messages = messages
     if req.metadata is not None:
@@ -439,19 +441,21 @@ def request_to_ir(req: wire.MessagesRequest) -> ir.Request:
     if req.tools is not None:
         tools: list[ir.Tool] = []
         server: list[list[Any]] = []
+        tool_fields = _CONSUMED["tool"]
         for position, tool in enumerate(req.tools):
             if tool.name is None or tool.type not in (None, "custom"):
                 server.append([position, tool.to_json()])
                 continue
-            tool_left = leftovers.unconsumed(tool, _CONSUMED["tool"], keep_nulls=True)
+            tool_left = leftovers.unconsumed(tool, tool_fields, keep_nulls=True)
             absent = None if "input_schema" in tool.__pydantic_fields_set__ else ["input_schema"]
+            cache = tool.cache_control
             tools.append(
                 ir.Tool(
                     name=tool.name,
                     description=tool.description,
                     parameters=tool.input_schema,
                     strict=tool.strict,
-                    cache_control=_cache(tool.cache_control),
+                    cache_control=cache.to_json() if cache is not None else None,  # _cache, inline
                     vendor=leftovers.packed(NAME, tool_left, absent=absent),
                 )
             )
@@ -588,6 +592,19 @@ def _messages_from_ir(request: ir.Request, error: Any) -> tuple[Any, list[dict[s
         if text is not None:
             if text:  # the API rejects an empty turn
                 out.append({"role": role, "content": text})
+                tool_results_last = False
+            continue
+        blocks = []
+        for part in message.content:  # a turn of plain texts only: text blocks, written directly
+            if type(part) is not ir.Text or part.cache_control is not None or part.citations is not None:
+                break
+            if NAME in part.vendor:
+                break
+            if part.text:
+                blocks.append({"type": "text", "text": part.text})
+        else:  # no block to drop but empty ones, none to reorder or merge
+            if blocks:
+                out.append({"role": role, "content": blocks})
                 tool_results_last = False
             continue
         blocks = []

@@ -58,11 +58,11 @@ import functools
 import json
 import uuid
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from providers.convert import leftovers
+from providers.convert import jsontext, leftovers
 from providers.convert.dialect import Body, Converters, StreamOptions, parse_body
 from providers.convert.tables import LEDGER, Lossy, stop_from, stop_to
 from providers.errors import ProviderError
@@ -85,7 +85,7 @@ __all__ += ["response_from_ir", "response_json_from_ir", "response_to_ir"]
 
 NAME = "gemini"
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_dumps = jsontext.encoder(allow_nan=False)
 
 # --- leftovers (providers/convert/leftovers.py), spelled as Gemini spells them: camelCase, unless the
 # client wrote a field snake_case ------------------------------------------------------------------
@@ -94,6 +94,8 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=F
 #: The leftovers entry of one Gemini wire object: ``leftovers.keep`` with Gemini's spelling (a partial, not a
 #: wrapper function: it runs for every wire object of a body).
 _keep = functools.partial(leftovers.keep, leftovers.camel)
+#: ``leftovers.keep_given`` with Gemini's spelling: consumed = the given ``names`` that are not null.
+_keep_given = functools.partial(leftovers.keep_given, leftovers.camel)
 
 
 # --- ids -------------------------------------------------------------------------------------------
@@ -105,21 +107,28 @@ class _Calls:
     A request numbers its calls ``call_0, call_1...`` in order, so the ids are stable across the turns of one
     conversation. A response or stream must not reuse those (its calls join the same conversation; a gateway
     that restarted ids per response collided: praxis-proxy/ai PR#1000), so it mints ``call_{responseId}_{n}``:
-    unique per response, and deterministic for a replayed response."""
+    unique per response, and deterministic for a replayed response.
 
-    __slots__ = ("_n", "_pending", "_prefix", "_taken")
+    ``seen`` gives the real ids of the body; it is called when the first id is minted (most bodies need
+    none), and then those ids are taken too."""
 
-    def __init__(self, taken: set[str] | None = None, prefix: str = "call_") -> None:
+    __slots__ = ("_n", "_pending", "_prefix", "_seen", "_taken")
+
+    def __init__(self, prefix: str = "call_", seen: Callable[[], set[str]] | None = None) -> None:
         self._n = 0
         self._prefix = prefix
-        self._taken = taken if taken is not None else set()
+        self._taken: set[str] = set()
+        self._seen = seen
         self._pending: dict[str | None, deque[str]] = {}
 
     @classmethod
-    def for_response(cls, response_id: str | None, taken: set[str] | None = None) -> _Calls:
-        return cls(taken, prefix=f"call_{response_id or uuid.uuid4().hex[:12]}_")
+    def for_response(cls, response_id: str | None, seen: Callable[[], set[str]] | None = None) -> _Calls:
+        return cls(f"call_{response_id or uuid.uuid4().hex[:12]}_", seen)
 
     def new_id(self) -> str:
+        if self._seen is not None:
+            self._taken |= self._seen()
+            self._seen = None
         while True:
             cid = f"{self._prefix}{self._n}"
             self._n += 1
@@ -139,6 +148,17 @@ class _Calls:
     def pair(self, name: str | None) -> str:
         queue = self._pending.get(name)
         return queue.popleft() if queue else self.new_id()
+
+
+def _lacks_ids(contents: Iterable[Content]) -> bool:
+    """Whether a call or function response in ``contents`` has no id (a request whose calls and results
+    all have ids avoids only the ids it has seen so far when one is minted, in its system instruction)."""
+    return any(
+        (part.function_call is not None and part.function_call.id is None)
+        or (part.function_response is not None and part.function_response.id is None)
+        for content in contents
+        for part in content.parts or ()
+    )
 
 
 def _ids_in(contents: Iterable[Content | None]) -> set[str]:
@@ -189,11 +209,23 @@ def _other(part: Any) -> ir.Other:
     return ir.Other(dialect=NAME, data=part.to_json())
 
 
-def _sub(entry: dict[str, Any], model: Any, consumed: set[str]) -> None:
-    """Record the vendor entry of a part's inner object (functionCall, inlineData...) if it has one."""
-    inner = _keep(model, consumed)
+def _sub(entry: dict[str, Any], model: Any, names: frozenset[str]) -> None:
+    """Record the vendor entry of a part's inner object (functionCall, inlineData...) if it has one; the
+    fields of ``names`` that are not null are consumed."""
+    inner = _keep_given(model, names)
     if inner:
         entry["sub"] = inner
+
+
+_BLOB_FIELDS = frozenset({"mime_type", "data"})
+_FILE_FIELDS = frozenset({"mime_type", "file_uri"})
+_CALL_FIELDS = frozenset({"id", "name", "args"})
+_RESULT_FIELDS = frozenset({"id", "name", "response", "parts"})
+_RESULT_FIELDS_BUT_PARTS = frozenset({"id", "name", "response"})
+_CALL_PART = frozenset({"function_call"})
+_SIGNED_CALL_PART = frozenset({"function_call", "thought_signature"})
+_RESULT_PART = frozenset({"function_response"})
+_CONTENT_FIELDS = frozenset({"parts", "role"})
 
 
 def _media_to_ir(part: Any, entry: dict[str, Any]) -> ir.Part:
@@ -201,7 +233,7 @@ def _media_to_ir(part: Any, entry: dict[str, Any]) -> ir.Part:
     blob = part.inline_data
     if blob is not None:
         mime, data = blob.mime_type, blob.data
-        _sub(entry, blob, {n for n in ("mime_type", "data") if getattr(blob, n) is not None})
+        _sub(entry, blob, _BLOB_FIELDS)
         if mime is not None and mime.startswith("image/"):
             return ir.Image(data=data, media_type=mime, vendor=leftovers.vendor(NAME, entry))
         if mime is not None and mime.startswith("audio/") and data is not None:
@@ -212,7 +244,7 @@ def _media_to_ir(part: Any, entry: dict[str, Any]) -> ir.Part:
         return ir.File(data=data, media_type=mime, vendor=leftovers.vendor(NAME, entry))
     ref = part.file_data
     mime, uri = ref.mime_type, ref.file_uri
-    _sub(entry, ref, {n for n in ("mime_type", "file_uri") if getattr(ref, n) is not None})
+    _sub(entry, ref, _FILE_FIELDS)
     entry["via"] = "fileData"
     if mime is not None and mime.startswith("image/"):
         return ir.Image(url=uri, media_type=mime, vendor=leftovers.vendor(NAME, entry))
@@ -222,6 +254,8 @@ def _media_to_ir(part: Any, entry: dict[str, Any]) -> ir.Part:
 def _part_to_ir(part: Part, calls: _Calls) -> ir.Part:
     """One Gemini part → one IR part (a part that is not one clear kind → ``Other``, kept whole)."""
     data = part.__dict__
+    if part.__pydantic_fields_set__ == _PLAIN_TEXT and data["text"] is not None:
+        return ir.Text(text=data["text"])  # the common part, with nothing left over: skip the bookkeeping
     kind = None
     count = 0
     for (
@@ -263,55 +297,54 @@ def _part_to_ir(part: Part, calls: _Calls) -> ir.Part:
 def _call_to_ir(part: Part, calls: _Calls) -> ir.ToolCall:
     call = part.function_call
     assert call is not None
-    consumed = {"function_call"}
-    if part.thought_signature is not None:
-        consumed.add("thought_signature")
-    entry = _keep(part, consumed)
-    _sub(entry, call, {n for n in ("id", "name", "args") if getattr(call, n) is not None})
-    if call.id is not None:
-        cid = call.id
-    else:
+    signature = part.thought_signature
+    entry = _keep(part, _CALL_PART if signature is None else _SIGNED_CALL_PART)
+    inner = _keep_given(call, _CALL_FIELDS)  # _sub, inline: this runs for every call
+    if inner:
+        entry["sub"] = inner
+    cid, name, args = call.id, call.name, call.args
+    if cid is None:
         cid = calls.new_id()
         leftovers.mark_absent(entry, "id")
-    if call.name is None:
+    if name is None:
         leftovers.mark_absent(entry, "name")
-    if call.args is None:
+    if args is None:
         leftovers.mark_absent(entry, "args")
-    calls.called(call.name, cid)
+    calls.called(name, cid)
     return ir.ToolCall(
         id=cid,
-        name=call.name or "",
-        arguments=_dumps(call.args) if call.args is not None else "{}",
-        signature=part.thought_signature,
-        vendor=leftovers.vendor(NAME, entry),
+        name=name or "",
+        arguments=_dumps(args) if args is not None else "{}",
+        signature=signature,
+        vendor={NAME: entry} if entry else {},
     )
 
 
 def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
     resp = part.function_response
     assert resp is not None
-    entry = _keep(part, {"function_response"})
-    taken = {n for n in ("id", "name", "response") if getattr(resp, n) is not None}
-    if resp.parts:
-        taken.add("parts")
-    _sub(entry, resp, taken)
-    if resp.id is not None:
-        cid = resp.id
-        calls.answered(resp.name, cid)
+    entry = _keep(part, _RESULT_PART)
+    cid, name, response, media_parts = resp.id, resp.name, resp.response, resp.parts
+    # _sub, inline (this runs for every result); an empty parts list is kept as given
+    inner = _keep_given(resp, _RESULT_FIELDS if media_parts != [] else _RESULT_FIELDS_BUT_PARTS)
+    if inner:
+        entry["sub"] = inner
+    if cid is not None:
+        calls.answered(name, cid)
     else:
-        cid = calls.pair(resp.name)
+        cid = calls.pair(name)
         leftovers.mark_absent(entry, "id")
-    if resp.name is None:
+    if name is None:
         leftovers.mark_absent(entry, "name")
     content: list[ir.Part] = []
-    error = _error_of(resp.response)
+    error = _error_of(response) if response is not None and "error" in response else None
     if error is not None:
         content.append(ir.Text(text=error))
-    elif resp.response is not None:
-        content.append(ir.Text(text=_dumps(resp.response)))
+    elif response is not None:
+        content.append(ir.Text(text=_dumps(response)))
     else:
         leftovers.mark_absent(entry, "response")
-    for media in resp.parts or ():
+    for media in media_parts or ():
         if (media.inline_data is None) == (media.file_data is None):
             content.append(_other(media))
         else:
@@ -319,10 +352,10 @@ def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
             content.append(_media_to_ir(media, _keep(media, {kind})))
     return ir.ToolResult(
         call_id=cid,
-        name=resp.name,
+        name=name,
         content=content,
         is_error=True if error is not None else None,
-        vendor=leftovers.vendor(NAME, entry),
+        vendor={NAME: entry} if entry else {},
     )
 
 
@@ -345,8 +378,15 @@ def _error_of(response: Any) -> str | None:
 
 def _content_entry(content: Content) -> dict[str, Any]:
     """Vendor entry of a Content: unknown fields, a role other than user/model, absent role or parts."""
-    consumed = {n for n in ("parts", "role") if getattr(content, n) is not None}
-    entry = _keep(content, consumed)
+    role = content.role
+    if (
+        (role == "user" or role == "model")
+        and content.parts is not None
+        and content.__pydantic_fields_set__ <= _CONTENT_FIELDS
+        and "_snake_keys" not in content.__dict__
+    ):
+        return {}  # the common turn, with nothing to keep (checked inline: this runs for every turn)
+    entry = _keep_given(content, _CONTENT_FIELDS)
     if content.role is None:
         leftovers.mark_absent(entry, "role")
     elif content.role not in ("user", "model"):
@@ -356,13 +396,35 @@ def _content_entry(content: Content) -> dict[str, Any]:
     return entry
 
 
-def _message_to_ir(content: Content, calls: _Calls) -> ir.Message:
-    parts = [_part_to_ir(part, calls) for part in content.parts] if content.parts else []
-    return ir.Message(
-        role="assistant" if content.role == "model" else "user",
-        content=parts,
-        vendor={NAME: _content_entry(content)},  # always marked: an empty Gemini turn is kept, not dropped
-    )
+def _messages_to_ir(contents: list[Content], calls: _Calls) -> list[ir.Message]:
+    """The turns of a request (one loop for all of them: this is the bulk of a request)."""
+    messages = []
+    for content in contents:
+        parts = []
+        given = content.parts
+        for part in given or ():
+            text = part.text
+            if text is not None and part.__pydantic_fields_set__ == _PLAIN_TEXT:
+                parts.append(
+                    ir.Text(text=text)
+                )  # _part_to_ir's first case, inline: most parts are plain text
+            else:
+                parts.append(_part_to_ir(part, calls))
+        role = content.role
+        if (
+            given is not None
+            and (role == "user" or role == "model")
+            and content.__pydantic_fields_set__ == _CONTENT_FIELDS
+            and "_snake_keys" not in content.__dict__
+        ):
+            entry: dict[str, Any] = {}  # _content_entry's common case, inline
+        else:
+            entry = _content_entry(content)
+        # always marked: an empty Gemini turn is kept, not dropped
+        messages.append(
+            ir.Message(role="assistant" if role == "model" else "user", content=parts, vendor={NAME: entry})
+        )
+    return messages
 
 
 def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
@@ -372,12 +434,6 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
     current: ir.Text | ir.Reasoning | None = None
     chunks: list[str] = []
     lengths: list[int] = []
-
-    def seal() -> None:
-        if current is not None and len(lengths) > 1:
-            current.text = "".join(chunks)
-            current.vendor.setdefault(NAME, {})["split"] = list(lengths)
-
     for part in parts:
         fields_set = part.__pydantic_fields_set__
         text = part.text
@@ -387,7 +443,7 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
                 chunks.append(text)
                 lengths.append(len(text))
                 continue
-            seal()
+            _seal(current, chunks, lengths)
             current = ir.Text(text=text)
         elif plain and part.thought is True and fields_set <= _PLAIN_THOUGHT:
             sig = part.thought_signature
@@ -396,10 +452,10 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
                 lengths.append(len(text))
                 current.signature = sig
                 continue
-            seal()
+            _seal(current, chunks, lengths)
             current = ir.Reasoning(text=text, signature=sig, vendor={NAME: {}})
         else:
-            seal()
+            _seal(current, chunks, lengths)
             converted = _part_to_ir(part, calls)
             out.append(converted)
             if isinstance(converted, ir.Text) or (
@@ -415,8 +471,16 @@ def _merge_parts(parts: list[Part], calls: _Calls) -> list[ir.Part]:
         out.append(current)
         chunks = [text]
         lengths = [len(text)]
-    seal()
+    _seal(current, chunks, lengths)
     return out
+
+
+def _seal(current: ir.Text | ir.Reasoning | None, chunks: list[str], lengths: list[int]) -> None:
+    """Join the texts merged into ``current`` and record their boundaries (``split``). A function, not
+    a closure in ``_merge_parts``: its variables stay plain locals there."""
+    if current is not None and len(lengths) > 1:
+        current.text = "".join(chunks)
+        current.vendor.setdefault(NAME, {})["split"] = list(lengths)
 
 
 # --- parts: IR -> wire -----------------------------------------------------------------------------
@@ -435,6 +499,9 @@ def _split(text: str, entry: dict[str, Any] | None) -> list[str]:
 
 def _text_parts(p: ir.Text, out: list[dict[str, Any]]) -> None:
     entry = leftovers.entry(p.vendor, NAME)
+    if entry is None:  # from another dialect: one part, nothing to put back
+        out.append({"text": p.text})
+        return
     for i, piece in enumerate(_split(p.text, entry)):
         if i == 0:
             part, snake = leftovers.rest_and_spelling(entry)
@@ -483,6 +550,12 @@ def _args_object(call: ir.ToolCall) -> dict[str, Any]:
 
 def _call_part(tool_call: ir.ToolCall) -> dict[str, Any]:
     entry = leftovers.entry(tool_call.vendor, NAME)
+    if entry is None:  # from another dialect: what the general path below writes for it, directly
+        call = {"id": tool_call.id, "name": tool_call.name, "args": _args_object(tool_call)}
+        written: dict[str, Any] = {"functionCall": call}
+        if tool_call.signature is not None:
+            written["thoughtSignature"] = tool_call.signature
+        return written
     part, snake = leftovers.rest_and_spelling(entry)
     call, csnake = leftovers.rest_and_spelling(entry.get("sub") if entry else None)
     if not leftovers.is_absent(entry, "id"):
@@ -842,24 +915,30 @@ def _generation_from_ir(request: ir.Request, entry: dict[str, Any] | None) -> di
     return None
 
 
+#: The fields a function declaration's IR tool consumes (the name, a non-null description, and the
+#: parameters in the form that was read).
+_DECLARATION = frozenset({"name", "description"})
+_DECLARATION_JSON_SCHEMA = _DECLARATION | {"parameters_json_schema"}
+_DECLARATION_OPENAPI = _DECLARATION | {"parameters"}
+
+
 def _tool_to_ir(declaration: FunctionDeclaration) -> ir.Tool:
-    consumed = {"name"}
-    if declaration.description is not None:
-        consumed.add("description")
     entry: dict[str, Any] = {}
-    params = None
-    if isinstance(declaration.parameters_json_schema, dict):
-        params = declaration.parameters_json_schema
-        consumed.add("parameters_json_schema")
-    elif declaration.parameters is not None:
-        params = openapi_to_json_schema(declaration.parameters)
-        entry["openapi"] = declaration.parameters
-        consumed.add("parameters")
+    params = declaration.parameters_json_schema
+    if isinstance(params, dict):
+        names = _DECLARATION_JSON_SCHEMA
+    else:
+        names = _DECLARATION
+        params = None
+        if declaration.parameters is not None:
+            params = openapi_to_json_schema(declaration.parameters)
+            entry["openapi"] = declaration.parameters
+            names = _DECLARATION_OPENAPI
     return ir.Tool(
         name=declaration.name,
         description=declaration.description,
         parameters=params,
-        vendor=leftovers.vendor(NAME, _keep(declaration, consumed, entry)),
+        vendor=leftovers.vendor(NAME, _keep_given(declaration, names, entry)),
     )
 
 
@@ -897,17 +976,23 @@ def _tools_from_ir(request: ir.Request, layout: list[dict[str, Any]] | None) -> 
     return out if out or layout is not None else None
 
 
+_NOTHING: frozenset[str] = frozenset()
+_CALLING_CONFIG = frozenset({"function_calling_config"})
+_MODE = frozenset({"mode"})
+_MODE_AND_NAMES = frozenset({"mode", "allowed_function_names"})
+
+
 def _tool_config_to_ir(tool_config: Any, request: ir.Request, body_entry: dict[str, Any]) -> None:
     calling_config = tool_config.function_calling_config
-    consumed: set[str] = set()
+    consumed = _NOTHING
     if calling_config is not None and isinstance(calling_config.mode, str):
-        consumed.add("function_calling_config")
+        consumed = _CALLING_CONFIG
         mode, allowed = calling_config.mode, calling_config.allowed_function_names
-        taken = {"mode"}
+        taken = _MODE
         entry: dict[str, Any] = {}
         if mode == "ANY" and allowed is not None and len(allowed) == 1:
             choice = ir.ToolChoice(mode="tool", name=allowed[0])
-            taken.add("allowed_function_names")
+            taken = _MODE_AND_NAMES
         else:
             choice = ir.ToolChoice(mode=_MODE_IN.get(mode, "auto"))
             if _MODE_OUT[choice.mode] != mode:
@@ -934,21 +1019,18 @@ def _tool_config_from_ir(request: ir.Request, entry: dict[str, Any] | None) -> d
     return out
 
 
+#: The fields a request and a Tool consume when they are not null.
+_REQUEST_FIELDS = frozenset({"contents", "system_instruction", "tools", "tool_config", "generation_config"})
+_TOOL_FIELDS = frozenset({"function_declarations"})
+
+
 def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
     """A generateContent body → IR (``model`` from the URL path: ``models/{model}:generateContent``)."""
-    needs_ids = any(
-        (part.function_call is not None and part.function_call.id is None)
-        or (part.function_response is not None and part.function_response.id is None)
-        for c in req.contents
-        for part in c.parts or ()
-    )
-    calls = _Calls(_ids_in(req.contents)) if needs_ids else _Calls()
-    request = ir.Request(model=model, messages=[_message_to_ir(c, calls) for c in req.contents])
+    calls = _Calls(seen=lambda: _ids_in(req.contents) if _lacks_ids(req.contents) else set())
+    request = ir.Request(model=model, messages=_messages_to_ir(req.contents, calls))
     body_entry: dict[str, Any] = {}
-    consumed = {"contents"}
     system_instruction = req.system_instruction
     if system_instruction is not None:
-        consumed.add("system_instruction")
         request.system = (
             [_part_to_ir(part, calls) for part in system_instruction.parts]
             if system_instruction.parts
@@ -959,7 +1041,6 @@ def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
             sentry["role"] = system_instruction.role  # kept whatever it is: the IR system prompt has no role
         body_entry["system"] = sentry
     if req.tools is not None:
-        consumed.add("tools")
         tools: list[ir.Tool] = []
         layout = []
         single = not isinstance(req.tools, list)  # Gemini also accepts one Tool object (seen in real traffic)
@@ -967,19 +1048,17 @@ def request_to_ir(req: GenerateContentRequest, model: str) -> ir.Request:
             body_entry["tools_single"] = True
         for tool in [req.tools] if single else req.tools:
             decls = tool.function_declarations
-            entry = _keep(tool, {"function_declarations"} if decls is not None else set())
+            entry = _keep_given(tool, _TOOL_FIELDS)
             entry["n"] = len(decls) if decls is not None else None
             layout.append(entry)
             tools.extend(_tool_to_ir(declaration) for declaration in decls or ())
         request.tools = tools or None
         body_entry["tools"] = layout
     if req.tool_config is not None:
-        consumed.add("tool_config")
         _tool_config_to_ir(req.tool_config, request, body_entry)
     if req.generation_config is not None:
-        consumed.add("generation_config")
         _generation_to_ir(req.generation_config, request, body_entry)
-    _keep(req, consumed, body_entry)
+    _keep_given(req, _REQUEST_FIELDS, body_entry)
     request.vendor = leftovers.vendor(NAME, body_entry)
     return request
 
@@ -1042,31 +1121,28 @@ def request_json_from_ir(request: ir.Request) -> dict[str, Any]:
 # --- response --------------------------------------------------------------------------------------
 
 
+_USAGE_FIELDS = frozenset(
+    {"prompt_token_count", "cached_content_token_count", "candidates_token_count", "thoughts_token_count"}
+)
+_CANDIDATE_FIELDS = frozenset({"content", "finish_reason"})
+
+
 def _usage_to_ir(usage: UsageMetadata) -> ir.Usage:
     prompt, cached = usage.prompt_token_count, usage.cached_content_token_count
-    consumed = {
-        n
-        for n in (
-            "prompt_token_count",
-            "cached_content_token_count",
-            "candidates_token_count",
-            "thoughts_token_count",
-        )
-        if getattr(usage, n) is not None
-    }
     return ir.Usage(
         input_tokens=prompt - (cached or 0) if prompt is not None else None,
         output_tokens=usage.candidates_token_count,
         cache_read_tokens=cached,
         reasoning_tokens=usage.thoughts_token_count,
-        vendor={
-            NAME: _keep(usage, consumed)
-        },  # always marked: Gemini's own usage never gets a computed total
+        # always marked: Gemini's own usage never gets a computed total
+        vendor={NAME: _keep_given(usage, _USAGE_FIELDS)},
     )
 
 
 def _usage_from_ir(u: ir.Usage) -> dict[str, Any]:
     entry = leftovers.entry(u.vendor, NAME)
+    if entry is None:
+        return _usage_translated(u)
     out, snake = leftovers.rest_and_spelling(entry)
     total = 0
     known = False
@@ -1094,6 +1170,30 @@ def _usage_from_ir(u: ir.Usage) -> dict[str, Any]:
     return out
 
 
+def _usage_translated(u: ir.Usage) -> dict[str, Any]:
+    """:func:`_usage_from_ir` of a usage from another dialect (no Gemini entry: no kept field, no
+    snake_case spelling, a computed total): the same object, written directly."""
+    out: dict[str, Any] = {}
+    total = 0
+    known = False
+    if u.input_tokens is not None or u.cache_write_tokens is not None or u.cache_read_tokens is not None:
+        out["promptTokenCount"] = total = u.prompt_total
+        known = True
+    if u.cache_read_tokens is not None:
+        out["cachedContentTokenCount"] = u.cache_read_tokens
+    if u.output_tokens is not None:
+        out["candidatesTokenCount"] = u.output_tokens
+        total += u.output_tokens
+        known = True
+    if u.reasoning_tokens is not None:
+        out["thoughtsTokenCount"] = u.reasoning_tokens
+        total += u.reasoning_tokens
+        known = True
+    if known:
+        out["totalTokenCount"] = total
+    return out
+
+
 def _stop(raw: str | None, tool_seen: bool) -> ir.Stop | None:
     stop = stop_from(NAME, raw)
     if stop is not None and raw == "STOP" and tool_seen:
@@ -1114,25 +1214,25 @@ def _new_response_id() -> str:
     return "gemini-" + uuid.uuid4().hex[:24]
 
 
+#: The fields of a reply that its IR response consumes when they are not null.
+_RESPONSE_FIELDS = frozenset({"candidates", "usage_metadata", "model_version", "response_id"})
+
+
 def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
     """A generateContent reply → IR. Only the first candidate is content; the others stay in vendor."""
     body_entry: dict[str, Any] = {}
-    consumed: set[str] = set()
     content: list[ir.Part] = []
     stop = None
     all_candidates = resp.candidates
     if all_candidates is None:
         leftovers.mark_absent(body_entry, "candidates")
     else:
-        consumed.add("candidates")
         if all_candidates:
             first = all_candidates[0]
             parts = first.content.parts if first.content is not None else None
-            calls = _Calls.for_response(resp.response_id, _ids_in([first.content]) if parts else None)
+            calls = _Calls.for_response(resp.response_id, lambda content=first.content: _ids_in([content]))
             content = _merge_parts(parts, calls) if parts else []
-            candidate_entry = _keep(
-                first, {n for n in ("content", "finish_reason") if getattr(first, n) is not None}
-            )
+            candidate_entry = _keep_given(first, _CANDIDATE_FIELDS)
             if first.content is not None:
                 candidate_entry["content"] = _content_entry(first.content)
                 if first.content.role == "user":  # unusual for a candidate: keep it
@@ -1140,7 +1240,12 @@ def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
             else:
                 leftovers.mark_absent(candidate_entry, "content")
             body_entry["candidate"] = candidate_entry
-            stop = _stop(first.finish_reason, any(isinstance(part, ir.ToolCall) for part in content))
+            tool_seen = False
+            for part in content:  # a loop, not any(generator): a reply has few parts
+                if isinstance(part, ir.ToolCall):
+                    tool_seen = True
+                    break
+            stop = _stop(first.finish_reason, tool_seen)
             if len(all_candidates) > 1:
                 body_entry["more"] = [c.to_json() for c in all_candidates[1:]]
     feedback = resp.prompt_feedback
@@ -1149,20 +1254,15 @@ def response_to_ir(resp: GenerateContentResponse) -> ir.Response:
         body_entry["blocked"] = True
     usage = None
     if resp.usage_metadata is not None:
-        consumed.add("usage_metadata")
         usage = _usage_to_ir(resp.usage_metadata)
     model = resp.model_version
-    if model is not None:
-        consumed.add("model_version")
-    else:
+    if model is None:
         leftovers.mark_absent(body_entry, "model")
     response_id = resp.response_id
-    if response_id is not None:
-        consumed.add("response_id")
-    else:
+    if response_id is None:
         response_id = _new_response_id()
         leftovers.mark_absent(body_entry, "id")
-    _keep(resp, consumed, body_entry)
+    _keep_given(resp, _RESPONSE_FIELDS, body_entry)
     return ir.Response(
         id=response_id,
         model=model or "",
@@ -1195,6 +1295,8 @@ def response_from_ir(response: ir.Response) -> GenerateContentResponse:
 def response_json_from_ir(response: ir.Response) -> dict[str, Any]:
     """:func:`response_from_ir` as wire JSON, built without validating it again."""
     body_entry = leftovers.entry(response.vendor, NAME)
+    if body_entry is None:
+        return _response_translated(response)
     out, snake = leftovers.rest_and_spelling(body_entry)
     parts = _parts_from_ir(response.content, {})
     blocked = (
@@ -1221,6 +1323,26 @@ def response_json_from_ir(response: ir.Response) -> dict[str, Any]:
         leftovers.put(out, snake, "model_version", response.model)
     if not leftovers.is_absent(body_entry, "id"):
         leftovers.put(out, snake, "response_id", response.id)
+    return out
+
+
+def _response_translated(response: ir.Response) -> dict[str, Any]:
+    """:func:`response_json_from_ir` of a reply from another dialect (no Gemini entry: nothing kept to put
+    back, every name camelCase, one candidate when it has content or a stop): the same object, written
+    directly (this runs for every translated reply)."""
+    parts = _parts_from_ir(response.content, {})
+    candidates = []
+    if parts or response.stop is not None:
+        candidate: dict[str, Any] = {"index": 0, "content": {"parts": parts, "role": "model"}}
+        finish = stop_to(NAME, response.stop)
+        if finish is not None:
+            candidate["finishReason"] = finish
+        candidates.append(candidate)
+    out: dict[str, Any] = {"candidates": candidates}
+    if response.usage is not None:
+        out["usageMetadata"] = _usage_from_ir(response.usage)
+    out["modelVersion"] = response.model
+    out["responseId"] = response.id
     return out
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "insert_at",
     "is_absent",
     "keep",
+    "keep_given",
     "mark_absent",
     "packed",
     "put",
@@ -175,9 +176,12 @@ def unconsumed(
     if given <= consumed and not extra:  # the common case: at most explicit nulls are left
         if not keep_nulls:
             return {}
-        nulls = [name for name in given if values[name] is None]
-        if not nulls:
+        for name in given:  # a loop, not a list: most objects have no null to keep
+            if values[name] is None:
+                break
+        else:
             return {}
+        nulls = [name for name in given if values[name] is None]
         if len(nulls) > 1:  # the declared order, so the output does not depend on set order
             nulls = [name for name in type(model).__pydantic_fields__ if name in nulls]
         if spelling is not None:
@@ -186,19 +190,34 @@ def unconsumed(
         return dict.fromkeys(nulls)
     kept: dict[str, Any] = {}
     snake = values.get("_snake_keys") or ()
-    for name in type(model).__pydantic_fields__:
-        if name not in given:
-            continue
+    declared = type(model).__pydantic_fields__
+    # the given fields (fewer than the declared ones), then in declared order only when there are several
+    names = [
+        name
+        for name in given
+        if name in declared and (name not in consumed or (keep_nulls and values[name] is None))
+    ]
+    if len(names) > 1:
+        names.sort(key=_positions(type(model)).__getitem__)
+    for name in names:
         value = values[name]
-        if name in consumed:
-            if not (keep_nulls and value is None):
-                continue
-        else:
+        if name not in consumed:
             value = _as_json(value)
         kept[name if spelling is None or name in snake else spelling(name)] = value
     if extra:
         kept.update(extra)
     return kept
+
+
+_POSITIONS: dict[type, dict[str, int]] = {}
+
+
+def _positions(model: type[Wire]) -> dict[str, int]:
+    """Each declared field of a wire model class and its position (per class, once)."""
+    found = _POSITIONS.get(model)
+    if found is None:
+        found = _POSITIONS[model] = {name: at for at, name in enumerate(model.__pydantic_fields__)}
+    return found
 
 
 def keep(
@@ -217,6 +236,48 @@ def keep(
     snake = values.get("_snake_keys")
     if snake:
         taken = snake & consumed
+        if taken:
+            into[SNAKE] = sorted(taken)
+    return into
+
+
+def keep_given(
+    spelling: Callable[[str], str] | None, model: Wire, names: AbstractSet[str], into: Entry | None = None
+) -> Entry:
+    """:func:`keep` of ``model`` where the consumed fields are those of ``names`` that are not ``None`` (an
+    explicit ``null`` of one of them is kept), in one pass over the given fields (fewer than the declared
+    ones) instead of building the consumed set first."""
+    given = model.__pydantic_fields_set__  # unknown keys are in it too
+    values = model.__dict__
+    if given <= names and "_snake_keys" not in values:  # the common case, checked without a new list
+        for name in given:
+            if values[name] is None:
+                break
+        else:
+            return {} if into is None else into
+    declared = type(model).__pydantic_fields__
+    known = []
+    for name in given:  # a loop, not a comprehension: usually one or two fields are left
+        if (name not in names or values[name] is None) and name in declared:
+            known.append(name)
+    extra = model.__pydantic_extra__
+    snake = values.get("_snake_keys")
+    if into is None:
+        into = {}
+    if known or extra:
+        kept: dict[str, Any] = {}
+        if len(known) > 1:  # the declared order, so the output does not depend on set order
+            known.sort(key=_positions(type(model)).__getitem__)
+        for name in known:
+            value = values[name]
+            if isinstance(value, (Wire, list)):  # a tuple: the faster check
+                value = _as_json(value)
+            kept[name if spelling is None or (snake and name in snake) else spelling(name)] = value
+        if extra:
+            kept.update(extra)
+        into[REST] = kept
+    if snake:
+        taken = [name for name in snake if name in names and values[name] is not None]
         if taken:
             into[SNAKE] = sorted(taken)
     return into

@@ -94,13 +94,18 @@ _NOTHING: Final = _Nothing()
 W = TypeVar("W", bound=Wire)
 
 
-def _as_json(item: Any, model: type[W]) -> dict[str, Any]:
+def _as_json(item: Any, model: type[W], *, shallow: bool = False) -> dict[str, Any]:
     """The wire JSON of ``item`` (a model, or a dict/bytes validated first); a fresh dict we may mutate.
 
     A dict or bytes is validated (a malformed body fails here, naming the field) and then copied, not
-    dumped from the model: the validated input already is the wire JSON, and a copy costs half a dump."""
+    dumped from the model: the validated input already is the wire JSON, and a copy costs half a dump.
+    ``shallow``: a dict is copied one level only (for a converter that copies each nested object before
+    taking it apart; what it keeps whole is then the caller's own, read-only like its outputs)."""
     if isinstance(item, model):
         return item.to_json()
+    if shallow and type(item) is dict:
+        model.parse(item)
+        return dict(item)
     if isinstance(item, bytes | str):
         try:
             loaded = json.loads(item)
@@ -143,6 +148,7 @@ def _take_object(
     if not isinstance(nested, dict):
         return {}
     del fields[key]
+    nested = dict(nested)  # taken apart: a copy (the caller's may be shared, see _as_json)
     taken = {name: nested.pop(name) for name, kind in wanted.items() if isinstance(nested.get(name), kind)}
     entry[kept_as] = nested
     return taken
@@ -361,6 +367,7 @@ def _tool_call_in(call_json: dict[str, Any]) -> ir.ToolCall | ir.Other:
     function = call_json.get("function")
     if call_json.get("type", "function") != "function" or not isinstance(function, dict):
         return ir.Other(dialect=NAME, data=call_json, vendor={NAME: {"slot": "tool_calls"}})
+    call_json, function = dict(call_json), dict(function)  # taken apart: copies (see _as_json)
     entry: dict[str, Any] = {}
     if "type" in call_json:
         del call_json["type"]
@@ -467,10 +474,18 @@ def request_json_from_ir(request: ir.Request) -> dict[str, Any]:
         }
     if request.max_tokens is not None:
         out[entry.get("max_tokens_field", "max_completion_tokens")] = request.max_tokens
-    for key in _SAMPLING:
-        value = getattr(request, key)
-        if value is not None:
-            out[key] = value
+    if request.temperature is not None:  # _SAMPLING, unrolled: this runs for every request
+        out["temperature"] = request.temperature
+    if request.top_p is not None:
+        out["top_p"] = request.top_p
+    if request.presence_penalty is not None:
+        out["presence_penalty"] = request.presence_penalty
+    if request.frequency_penalty is not None:
+        out["frequency_penalty"] = request.frequency_penalty
+    if request.seed is not None:
+        out["seed"] = request.seed
+    if request.user is not None:
+        out["user"] = request.user
     if request.parallel_tool_calls is not None:
         out["parallel_tool_calls"] = request.parallel_tool_calls
     if request.stop is not None:
@@ -494,7 +509,39 @@ def request_json_from_ir(request: ir.Request) -> dict[str, Any]:
 
 
 def _message_out(message: ir.Message, same: bool) -> list[dict[str, Any]]:
-    entry = leftovers.entry_of(message.vendor, NAME)
+    entry = message.vendor.get(NAME)
+    if entry is None and message.role != "assistant" and message.name is None and len(message.content) == 1:
+        part = message.content[0]
+        if type(part) is ir.Text and NAME not in part.vendor:
+            # the common translated turn, one text and nothing of OpenAI's to put back: what the general
+            # path below gives for it, without its bookkeeping (this runs for every turn)
+            if message.shorthand:
+                return [{"role": message.role, "content": part.text}]
+            return [{"role": message.role, "content": [{"type": "text", "text": part.text}]}]
+    if (
+        entry is None
+        and not same
+        and message.role == "assistant"
+        and message.name is None
+        and message.content
+    ):
+        texts = []
+        calls = []
+        for part in message.content:
+            if type(part) is ir.ToolCall:
+                calls.append(_tool_call_out(part))
+            elif type(part) is ir.Text and NAME not in part.vendor:
+                texts.append(part.text)
+            else:
+                break
+        else:  # a translated assistant turn of texts and calls: what _assistant_out gives, without its bookkeeping
+            written: dict[str, Any] = {"role": "assistant"}
+            if texts:
+                written["content"] = "".join(texts)
+            if calls:
+                written["tool_calls"] = calls
+            return [written]
+    entry = entry or {}
     if message.role == "assistant":
         return [_assistant_out(message, entry, same)]
     if any(isinstance(part, ir.ToolResult) for part in message.content):
@@ -621,8 +668,17 @@ def _assistant_out(message: ir.Message, entry: dict[str, Any], same: bool) -> di
 
 
 def _tool_call_out(call: ir.ToolCall) -> dict[str, Any]:
-    entry = leftovers.entry_of(call.vendor, NAME)
-    out: dict[str, Any] = leftovers.rest_first(entry)
+    entry = call.vendor.get(NAME)
+    if not entry:  # a translated call: nothing of OpenAI's to put back (the general path's output, directly)
+        out: dict[str, Any] = {
+            "id": call.id,
+            "type": "function",
+            "function": {"name": call.name, "arguments": call.arguments},
+        }
+        if call.signature is not None:
+            out["extra_content"] = {"google": {"thought_signature": call.signature}}
+        return out
+    out = leftovers.rest_first(entry)
     out["id"] = call.id
     if not leftovers.is_absent(entry, "type"):
         out["type"] = "function"
@@ -653,6 +709,8 @@ def _tool_results_out(message: ir.Message, entry: dict[str, Any], same: bool) ->
                 msg["content"] = content
             if message.name is not None:
                 msg["name"] = message.name
+        elif part.shorthand and len(part.content) == 1 and type(part.content[0]) is ir.Text:
+            msg["content"] = part.content[0].text  # the bare string (the case below, without its lists)
         else:
             texts = [q for q in part.content if isinstance(q, ir.Text)]
             trailing.extend(q for q in part.content if not isinstance(q, ir.Text))
@@ -671,13 +729,15 @@ def _tool_results_out(message: ir.Message, entry: dict[str, Any], same: bool) ->
 
 
 def _tool_out(tool: ir.Tool) -> dict[str, Any]:
-    entry = leftovers.entry_of(tool.vendor, NAME)
-    function: dict[str, Any] = dict(entry.get("function", ()))
+    entry = tool.vendor.get(NAME)
+    function: dict[str, Any] = dict(entry.get("function", ())) if entry else {}
     function["name"] = tool.name
-    for key in ("description", "parameters", "strict"):
-        value = getattr(tool, key)
-        if value is not None:
-            function[key] = value
+    if tool.description is not None:
+        function["description"] = tool.description
+    if tool.parameters is not None:
+        function["parameters"] = tool.parameters
+    if tool.strict is not None:
+        function["strict"] = tool.strict
     out: dict[str, Any] = leftovers.rest_first(entry)
     out["type"], out["function"] = "function", function
     return out
@@ -791,7 +851,7 @@ def _usage_out(usage: ir.Usage) -> dict[str, Any]:
 
 def response_to_ir(resp: ChatCompletionResponse | Mapping[str, Any] | bytes | str) -> ir.Response:
     """Choice 0 becomes the IR content and stop; further choices (``n > 1``) are vendor-only."""
-    fields = _as_json(resp, ChatCompletionResponse)
+    fields = _as_json(resp, ChatCompletionResponse, shallow=True)  # each object taken apart is copied below
     entry: dict[str, Any] = {}
     response = ir.Response(
         id=fields.pop("id"), model=fields.pop("model"), created=fields.pop("created"), vendor={NAME: entry}
@@ -802,7 +862,7 @@ def response_to_ir(resp: ChatCompletionResponse | Mapping[str, Any] | bytes | st
         leftovers.mark_absent(entry, "object")
     choices = fields.pop("choices")
     if choices:
-        _choice_in(choices[0], response, entry)
+        _choice_in(dict(choices[0]), response, entry)
         if len(choices) > 1:
             entry["choices"] = choices[1:]
     else:
@@ -810,7 +870,7 @@ def response_to_ir(resp: ChatCompletionResponse | Mapping[str, Any] | bytes | st
     usage = fields.get("usage")
     if isinstance(usage, dict):
         del fields["usage"]
-        response.usage = _usage_in(usage)
+        response.usage = _usage_in(dict(usage))
     leftovers.take_rest(fields, entry)
     return response
 
@@ -830,7 +890,7 @@ def _choice_in(choice: dict[str, Any], response: ir.Response, entry: dict[str, A
     if isinstance(msg, dict):
         del choice["message"]
         message_entry: dict[str, Any] = {}
-        response.content = _response_message_in(msg, message_entry)
+        response.content = _response_message_in(dict(msg), message_entry)
         if message_entry:
             choice_entry["message"] = message_entry
     else:

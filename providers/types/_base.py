@@ -60,9 +60,10 @@ class Wire(BaseModel):
         Raises ProviderError(kind="decode") naming the model, the field path and what was wrong.
         """
         try:
-            if isinstance(data, bytes | str):
+            if isinstance(data, (bytes, str)):  # a tuple: the faster check (this runs for every body)
                 return cls.model_validate_json(data)
-            return cls.model_validate(data)
+            # model_validate's own validator, without its wrapper (a third of a small model's parse)
+            return cls.__pydantic_validator__.validate_python(data)
         except ValidationError as exc:
             raise decode_error(cls.__name__, exc, data) from None
 
@@ -114,7 +115,7 @@ class CamelWire(Wire):
             fast = _camel_only_validator(cls)
             type.__setattr__(cls, "_fast_validator", fast)
         try:
-            if isinstance(data, bytes | str):
+            if isinstance(data, (bytes, str)):  # a tuple: the faster check
                 return fast.validate_json(data)
             return fast.validate_python(data)
         except ValidationError:

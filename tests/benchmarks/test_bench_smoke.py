@@ -19,6 +19,15 @@ def test_translation_runs_every_direction() -> None:
     assert {(r["client"], r["upstream"]) for r in extra["translation"]["rows"]} == set(translation.DIRECTIONS)
 
 
+def test_translation_stages_split_every_request_and_response_cell() -> None:
+    rows = translation.stages(rounds=1, target=0.0005)
+    assert len(rows) == 12
+    for row in rows:
+        assert row["validate"] > 0 and row["out_of_ir"] > 0 and row["total"] > 0
+        parts = row["validate"] + row["into_ir"] + row["out_of_ir"] + row["dispatch"]
+        assert parts == pytest.approx(row["total"])
+
+
 def test_sse_decoder_bench_runs() -> None:
     goals, extra = sse_decoder.run(rounds=1, size_mb=0.05)
     assert goals[0].section == "sse" and extra["sse"]["events"] > 0

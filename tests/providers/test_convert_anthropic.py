@@ -1140,3 +1140,36 @@ def test_the_ledger_is_well_formed():
     fields = [(row.source, row.target, row.field) for row in conv.LOSSY]
     assert len(fields) == len(set(fields))
     assert any(row.field.startswith("Request.max_tokens") and "4096" in row.reason for row in conv.LOSSY)
+
+
+def test_translated_text_turns_are_text_blocks_and_anything_more_takes_the_full_path():
+    """A translated turn of plain texts is written as text blocks directly (empty ones dropped, an empty
+    turn dropped); cache control, citations or kept Anthropic fields go through the general path."""
+    citation = {"type": "char_location", "cited_text": "x", "document_index": 0, "start_char_index": 0,
+                "end_char_index": 1}  # fmt: skip
+    messages = [
+        ir.Message(role="user", content=[ir.Text(text="a"), ir.Text(text=""), ir.Text(text="b")]),
+        ir.Message(role="assistant", content=[ir.Text(text="")]),
+        ir.Message(role="user", content=[ir.Text(text="cached", cache_control={"type": "ephemeral"})]),
+        ir.Message(role="assistant", content=[ir.Text(text="cited", citations=[citation])]),
+        ir.Message(role="user", content=[ir.Text(text="kept", vendor={"anthropic": {"rest": {"x_new": 1}}})]),
+        ir.Message(role="tool", content=[ir.ToolResult(call_id="t1", content=[ir.Text(text="r")])]),
+        ir.Message(role="user", content=[ir.Text(text="after results")]),
+    ]
+    body = conv.request_json_from_ir(ir.Request(model="m", messages=messages, vendor={"openai": {}}))
+    assert body["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "cached", "cache_control": {"type": "ephemeral"}}],
+        },
+        {"role": "assistant", "content": [{"type": "text", "text": "cited", "citations": [citation]}]},
+        {"role": "user", "content": [{"type": "text", "text": "kept", "x_new": 1}]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "t1", "content": [{"type": "text", "text": "r"}]}
+            ],
+        },
+        {"role": "user", "content": [{"type": "text", "text": "after results"}]},
+    ]

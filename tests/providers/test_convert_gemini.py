@@ -1203,3 +1203,52 @@ def test_tools_given_as_one_object_are_read_and_given_back_as_one_object(key):
     r = conv.request_to_ir(req, "gemini-x")
     assert [t.name for t in r.tools] == ["f"]
     assert_strict_equal(conv.request_from_ir(r).to_json(), body)
+
+
+def test_a_translated_reply_is_written_directly_as_the_general_path_wrote_it():
+    """A reply from another dialect (no Gemini entry) is written without the leftovers bookkeeping: one
+    candidate with index 0 and role model when it has content or a stop, camelCase names, a computed total."""
+    call = ir.ToolCall(id="c1", name="f", arguments='{"a": 1}', signature="c2ln")
+    usage = ir.Usage(input_tokens=3, output_tokens=2, cache_read_tokens=4, reasoning_tokens=5)
+    full = ir.Response(id="r1", model="m", content=[ir.Text(text="hi"), call], stop=ir.Stop(reason="tool_use"),
+                       usage=usage)  # fmt: skip
+    assert conv.response_json_from_ir(full) == {
+        "candidates": [
+            {
+                "index": 0,
+                "content": {
+                    "parts": [
+                        {"text": "hi"},
+                        {
+                            "functionCall": {"id": "c1", "name": "f", "args": {"a": 1}},
+                            "thoughtSignature": "c2ln",
+                        },
+                    ],
+                    "role": "model",
+                },
+                "finishReason": "STOP",
+            }
+        ],
+        "usageMetadata": {
+            "promptTokenCount": 7,
+            "cachedContentTokenCount": 4,
+            "candidatesTokenCount": 2,
+            "thoughtsTokenCount": 5,
+            "totalTokenCount": 14,
+        },
+        "modelVersion": "m",
+        "responseId": "r1",
+    }
+    stop_only = ir.Response(id="r3", model="m", stop=ir.Stop(reason="end_turn", raw="stop", dialect="openai"))
+    assert conv.response_json_from_ir(stop_only) == {
+        "candidates": [{"index": 0, "content": {"parts": [], "role": "model"}, "finishReason": "STOP"}],
+        "modelVersion": "m",
+        "responseId": "r3",
+    }
+    empty = ir.Response(id="r4", model="m", usage=ir.Usage())
+    assert conv.response_json_from_ir(empty) == {
+        "candidates": [], "usageMetadata": {}, "modelVersion": "m", "responseId": "r4"
+    }  # fmt: skip
+    bare_call = ir.Response(id="r5", model="m", content=[ir.ToolCall(id="c2", name="g", arguments="")])
+    part = conv.response_json_from_ir(bare_call)["candidates"][0]["content"]["parts"][0]
+    assert part == {"functionCall": {"id": "c2", "name": "g", "args": {}}}

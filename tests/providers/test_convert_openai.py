@@ -1084,3 +1084,78 @@ def test_lossy_ledger_is_well_formed():
         assert row.source in ("openai", "*") and row.target in ("openai", "*", "anthropic", "gemini"), row
         assert row.field and len(row.reason) > 10, row
     assert len({(r.source, r.target, r.field) for r in conv.LOSSY}) == len(conv.LOSSY)
+
+
+def test_translated_text_turns_are_written_plainly_and_anything_more_takes_the_full_path():
+    """The turns request_json_from_ir writes without the general bookkeeping (one text, or an assistant's
+    texts) give what the general path gives; a name, another part or a kept OpenAI entry goes the full way."""
+    call = ir.ToolCall(id="c1", name="f", arguments="{}")
+    messages = [
+        ir.Message(role="user", content=[ir.Text(text="short")], shorthand=True),
+        ir.Message(role="user", content=[ir.Text(text="listed")]),
+        ir.Message(role="user", content=[ir.Text(text="a"), ir.Text(text="b")]),
+        ir.Message(role="user", content=[ir.Text(text="named")], shorthand=True, name="ann"),
+        ir.Message(role="assistant", content=[ir.Text(text="one "), ir.Text(text="two")]),
+        ir.Message(role="assistant", content=[ir.Text(text="named")], name="bot"),
+        ir.Message(role="assistant", content=[ir.Text(text="calling"), call]),
+        ir.Message(role="assistant", content=[ir.Text(text="no", vendor={"openai": {"refusal": "field"}})]),
+        ir.Message(role="assistant", content=[call]),
+        ir.Message(role="assistant", content=[call, ir.Text(text="after")]),
+        ir.Message(role="assistant", content=[ir.Reasoning(text="thought"), call]),
+        ir.Message(
+            role="user", content=[ir.ToolResult(call_id="c1", content=[ir.Text(text="r")], shorthand=True)]
+        ),
+        ir.Message(role="user", content=[ir.ToolResult(call_id="c1", content=[ir.Text(text="r")])]),
+    ]
+    body = conv.request_json_from_ir(ir.Request(model="m", messages=messages, vendor={"anthropic": {}}))
+    written_call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    assert body["messages"] == [
+        {"role": "user", "content": "short"},
+        {"role": "user", "content": [{"type": "text", "text": "listed"}]},
+        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+        {"role": "user", "content": "named", "name": "ann"},
+        {"role": "assistant", "content": "one two"},
+        {"role": "assistant", "content": "named", "name": "bot"},
+        {
+            "role": "assistant",
+            "content": "calling",
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+        },
+        {"role": "assistant", "content": ""},  # a refusal is written back to OpenAI only (same dialect)
+        {"role": "assistant", "tool_calls": [written_call]},
+        {"role": "assistant", "content": "after", "tool_calls": [written_call]},
+        {"role": "assistant", "tool_calls": [written_call]},  # reasoning is not sent in a request
+        {"role": "tool", "tool_call_id": "c1", "content": "r"},
+        {"role": "tool", "tool_call_id": "c1", "content": [{"type": "text", "text": "r"}]},
+    ]
+
+
+def test_reading_a_reply_leaves_the_callers_dict_as_it_was():
+    """The reply is copied one level at a time (each object taken apart is a copy): the caller's dict,
+    nested objects included, is never changed, and the same-dialect round trip is still exact."""
+    body: dict[str, Any] = {
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m", "x_top": {"a": [1]},
+        "choices": [
+            {
+                "index": 0, "finish_reason": "tool_calls", "logprobs": None,
+                "message": {
+                    "role": "assistant", "content": "hi", "x_msg": 1,
+                    "tool_calls": [
+                        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}", "x_fn": 2}},
+                        {"id": "c2", "type": "custom", "custom": {"name": "g", "input": "x"}},
+                    ],
+                },
+            },
+            {"index": 1, "finish_reason": "stop", "message": {"role": "assistant", "content": "other"}},
+        ],
+        "usage": {
+            "prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8,
+            "prompt_tokens_details": {"cached_tokens": 2, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 1, "x_detail": 3},
+        },
+    }  # fmt: skip
+    before = json.loads(json.dumps(body))
+    response = conv.response_to_ir(body)
+    assert body == before
+    assert conv.response_json_from_ir(response) == before
+    assert body == before

@@ -90,3 +90,34 @@ def test_an_empty_entry_is_stored_only_for_a_native_object():
 
 def test_insert_at_puts_kept_items_back_at_their_positions():
     assert leftovers.insert_at(["b", "d"], [[0, "a"], [2, "c"], [4, "e"]]) == ["a", "b", "c", "d", "e"]
+
+
+def test_unconsumed_keeps_several_fields_in_declared_order_whatever_the_wire_order():
+    block = anthropic_wire.ToolResultBlock.parse(
+        {"cache_control": None, "is_error": True, "tool_use_id": "t1", "type": "tool_result", "x_new": 1}
+    )
+    kept = leftovers.unconsumed(block, frozenset({"type", "tool_use_id"}))
+    assert list(kept) == ["is_error", "cache_control", "x_new"]
+
+
+def test_keep_given_is_keep_of_the_names_that_are_not_null():
+    names = frozenset({"text", "thought", "thought_signature"})
+    bodies = [
+        {"text": "hi"},  # nothing left: the fast path
+        {"text": "hi", "thought": None},  # an explicit null of a name is kept
+        {"thoughtSignature": "c2ln", "text": "hi", "videoMetadata": {"fps": 1}, "x_new": [1]},
+        {"mediaResolution": "LOW", "text": "hi", "videoMetadata": {"fps": 1}},  # kept in declared order
+        {"text": "hi", "thought_signature": "c2ln"},  # snake_case spelling of a consumed field
+        {"text": "hi", "part_metadata": {"a": 1}},  # snake_case spelling of a kept field
+    ]
+    for body in bodies:
+        part = gemini_wire.Part.parse(body)
+        consumed = {name for name in names if getattr(part, name) is not None}
+        expected = leftovers.keep(leftovers.camel, part, consumed)
+        got = leftovers.keep_given(leftovers.camel, part, names)
+        assert got == expected and list(got.get(leftovers.REST, {})) == list(expected.get(leftovers.REST, {}))
+    assert leftovers.keep_given(leftovers.camel, gemini_wire.Part.parse({"text": "hi"}), names) == {}
+    into = {"split": [1]}
+    part = gemini_wire.Part.parse({"text": "hi", "thought": None})
+    assert leftovers.keep_given(leftovers.camel, part, names, into) is into
+    assert into == {"split": [1], leftovers.REST: {"thought": None}}
