@@ -536,7 +536,7 @@ def _args_object(call: ir.ToolCall) -> dict[str, Any]:
     if not text.strip():
         return {}
     try:
-        args = json.loads(text)
+        args = jsontext.decode(text)  # json.loads, without its wrapper calls
     except ValueError:
         raise ProviderError.invalid_request(
             f"tool call {call.id!r} ({call.name}) has arguments that are not valid JSON: {text[:200]!r}"
