@@ -399,30 +399,32 @@ def _content_entry(content: Content) -> dict[str, Any]:
 def _messages_to_ir(contents: list[Content], calls: _Calls) -> list[ir.Message]:
     """The turns of a request (one loop for all of them: this is the bulk of a request)."""
     messages = []
+    text_part, message = ir.Text, ir.Message  # local names: looked up once, not per turn and part
     for content in contents:
         parts = []
-        given = content.parts
+        values = content.__dict__  # the fields read from the instance dict directly
+        given = values["parts"]
         for part in given or ():
-            text = part.text
+            text = part.__dict__["text"]
             if text is not None and part.__pydantic_fields_set__ == _PLAIN_TEXT:
                 parts.append(
-                    ir.Text(text=text)
+                    text_part(text=text)
                 )  # _part_to_ir's first case, inline: most parts are plain text
             else:
                 parts.append(_part_to_ir(part, calls))
-        role = content.role
+        role = values["role"]
         if (
             given is not None
             and (role == "user" or role == "model")
             and content.__pydantic_fields_set__ == _CONTENT_FIELDS
-            and "_snake_keys" not in content.__dict__
+            and "_snake_keys" not in values
         ):
             entry: dict[str, Any] = {}  # _content_entry's common case, inline
         else:
             entry = _content_entry(content)
         # always marked: an empty Gemini turn is kept, not dropped
         messages.append(
-            ir.Message(role="assistant" if role == "model" else "user", content=parts, vendor={NAME: entry})
+            message(role="assistant" if role == "model" else "user", content=parts, vendor={NAME: entry})
         )
     return messages
 
