@@ -298,7 +298,10 @@ def _call_to_ir(part: Part, calls: _Calls) -> ir.ToolCall:
     call = part.function_call
     assert call is not None
     signature = part.thought_signature
-    entry = _keep(part, _CALL_PART if signature is None else _SIGNED_CALL_PART)
+    if part.__pydantic_fields_set__ == _CALL_PART and "_snake_keys" not in part.__dict__:
+        entry: dict[str, Any] = {}  # _keep's answer for a bare call part, without the call (every call)
+    else:
+        entry = _keep(part, _CALL_PART if signature is None else _SIGNED_CALL_PART)
     inner = _keep_given(call, _CALL_FIELDS)  # _sub, inline: this runs for every call
     if inner:
         entry["sub"] = inner
@@ -323,7 +326,10 @@ def _call_to_ir(part: Part, calls: _Calls) -> ir.ToolCall:
 def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
     resp = part.function_response
     assert resp is not None
-    entry = _keep(part, _RESULT_PART)
+    if part.__pydantic_fields_set__ == _RESULT_PART and "_snake_keys" not in part.__dict__:
+        entry: dict[str, Any] = {}  # _keep's answer for a bare result part, without the call (every result)
+    else:
+        entry = _keep(part, _RESULT_PART)
     cid, name, response, media_parts = resp.id, resp.name, resp.response, resp.parts
     # _sub, inline (this runs for every result); an empty parts list is kept as given
     inner = _keep_given(resp, _RESULT_FIELDS if media_parts != [] else _RESULT_FIELDS_BUT_PARTS)
