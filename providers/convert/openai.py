@@ -101,11 +101,11 @@ def _as_json(item: Any, model: type[W], *, shallow: bool = False) -> dict[str, A
     dumped from the model: the validated input already is the wire JSON, and a copy costs half a dump.
     ``shallow``: a dict is copied one level only (for a converter that copies each nested object before
     taking it apart; what it keeps whole is then the caller's own, read-only like its outputs)."""
-    if isinstance(item, model):
-        return item.to_json()
-    if shallow and type(item) is dict:
+    if shallow and type(item) is dict:  # first: a dict is no model (pydantic's isinstance is Python code)
         model.check(item)  # the validated model is not kept: checked without building it
         return dict(item)
+    if isinstance(item, model):
+        return item.to_json()
     if isinstance(item, bytes | str):
         try:
             loaded = json.loads(item)
