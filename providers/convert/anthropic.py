@@ -179,8 +179,10 @@ def _citations(citations: list[Any]) -> list[Any]:
 
 
 def _tool_input(call: ir.ToolCall, error: Any) -> dict[str, Any]:
+    text = call.arguments
     try:
-        value = call.input
+        # call.input, with the JSON scanner called directly (this runs for every call written)
+        value = jsontext.decode(text) if text.strip() else {}
     except ValueError:
         raise error(
             f"tool call {call.id!r} ({call.name}): arguments are not valid JSON: {call.arguments[:120]!r}"

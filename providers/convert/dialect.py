@@ -163,6 +163,8 @@ WireModel = TypeVar("WireModel", bound=Wire)
 def parse_body(body: Body, model: type[WireModel]) -> WireModel:
     """``body`` validated as ``model`` (a body that already is one is returned as it is). A wire model of
     another type raises ``TypeError``: it belongs to another dialect or endpoint."""
+    if type(body) is dict:  # the common body, told before pydantic's Python-level isinstance checks
+        return model.parse(body)
     if isinstance(body, model):
         return body
     if isinstance(body, Wire):

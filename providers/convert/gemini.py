@@ -298,7 +298,10 @@ def _call_to_ir(part: Part, calls: _Calls) -> ir.ToolCall:
     call = part.function_call
     assert call is not None
     signature = part.thought_signature
-    entry = _keep(part, _CALL_PART if signature is None else _SIGNED_CALL_PART)
+    if part.__pydantic_fields_set__ == _CALL_PART and "_snake_keys" not in part.__dict__:
+        entry: dict[str, Any] = {}  # _keep's answer for a bare call part, without the call (every call)
+    else:
+        entry = _keep(part, _CALL_PART if signature is None else _SIGNED_CALL_PART)
     inner = _keep_given(call, _CALL_FIELDS)  # _sub, inline: this runs for every call
     if inner:
         entry["sub"] = inner
@@ -323,7 +326,10 @@ def _call_to_ir(part: Part, calls: _Calls) -> ir.ToolCall:
 def _result_to_ir(part: Part, calls: _Calls) -> ir.ToolResult:
     resp = part.function_response
     assert resp is not None
-    entry = _keep(part, _RESULT_PART)
+    if part.__pydantic_fields_set__ == _RESULT_PART and "_snake_keys" not in part.__dict__:
+        entry: dict[str, Any] = {}  # _keep's answer for a bare result part, without the call (every result)
+    else:
+        entry = _keep(part, _RESULT_PART)
     cid, name, response, media_parts = resp.id, resp.name, resp.response, resp.parts
     # _sub, inline (this runs for every result); an empty parts list is kept as given
     inner = _keep_given(resp, _RESULT_FIELDS if media_parts != [] else _RESULT_FIELDS_BUT_PARTS)
@@ -399,30 +405,32 @@ def _content_entry(content: Content) -> dict[str, Any]:
 def _messages_to_ir(contents: list[Content], calls: _Calls) -> list[ir.Message]:
     """The turns of a request (one loop for all of them: this is the bulk of a request)."""
     messages = []
+    text_part, message = ir.Text, ir.Message  # local names: looked up once, not per turn and part
     for content in contents:
         parts = []
-        given = content.parts
+        values = content.__dict__  # the fields read from the instance dict directly
+        given = values["parts"]
         for part in given or ():
-            text = part.text
+            text = part.__dict__["text"]
             if text is not None and part.__pydantic_fields_set__ == _PLAIN_TEXT:
                 parts.append(
-                    ir.Text(text=text)
+                    text_part(text=text)
                 )  # _part_to_ir's first case, inline: most parts are plain text
             else:
                 parts.append(_part_to_ir(part, calls))
-        role = content.role
+        role = values["role"]
         if (
             given is not None
             and (role == "user" or role == "model")
             and content.__pydantic_fields_set__ == _CONTENT_FIELDS
-            and "_snake_keys" not in content.__dict__
+            and "_snake_keys" not in values
         ):
             entry: dict[str, Any] = {}  # _content_entry's common case, inline
         else:
             entry = _content_entry(content)
         # always marked: an empty Gemini turn is kept, not dropped
         messages.append(
-            ir.Message(role="assistant" if role == "model" else "user", content=parts, vendor={NAME: entry})
+            message(role="assistant" if role == "model" else "user", content=parts, vendor={NAME: entry})
         )
     return messages
 
@@ -536,7 +544,7 @@ def _args_object(call: ir.ToolCall) -> dict[str, Any]:
     if not text.strip():
         return {}
     try:
-        args = json.loads(text)
+        args = jsontext.decode(text)  # json.loads, without its wrapper calls
     except ValueError:
         raise ProviderError.invalid_request(
             f"tool call {call.id!r} ({call.name}) has arguments that are not valid JSON: {text[:200]!r}"

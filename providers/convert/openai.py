@@ -101,20 +101,23 @@ def _as_json(item: Any, model: type[W], *, shallow: bool = False) -> dict[str, A
     dumped from the model: the validated input already is the wire JSON, and a copy costs half a dump.
     ``shallow``: a dict is copied one level only (for a converter that copies each nested object before
     taking it apart; what it keeps whole is then the caller's own, read-only like its outputs)."""
+    if shallow and type(item) is dict:  # first: a dict is no model (pydantic's isinstance is Python code)
+        model.check(item)  # the validated model is not kept: checked without building it
+        return dict(item)
     if isinstance(item, model):
         return item.to_json()
-    if shallow and type(item) is dict:
-        model.parse(item)
-        return dict(item)
     if isinstance(item, bytes | str):
         try:
             loaded = json.loads(item)
         except ValueError:
             model.parse(item)  # raises the decode error, with the position
             raise
-        model.parse(loaded)
+        model.check(loaded)
         return loaded
-    model.parse(item)
+    if type(item) is dict:
+        model.check(item)  # as above: the model is not kept
+    else:
+        model.parse(item)
     return to_jsonable_python(item)
 
 
@@ -792,6 +795,14 @@ def _usage_in(usage_json: dict[str, Any]) -> ir.Usage:
         usage_json.pop("total_tokens"),
     )
     usage = ir.Usage()
+    if "prompt_tokens_details" not in usage_json and "completion_tokens_details" not in usage_json:
+        # no details (the common reply): the counts alone, without taking the absent objects apart
+        usage.input_tokens, usage.output_tokens = prompt, completion
+        if total != prompt + completion:
+            entry["total_tokens"] = total
+        leftovers.take_rest(usage_json, entry)
+        leftovers.attach(usage.vendor, NAME, entry)
+        return usage
     prompt_details = _take_object(
         usage_json,
         "prompt_tokens_details",
@@ -909,16 +920,20 @@ def _response_message_in(message: dict[str, Any], entry: dict[str, Any]) -> list
     else:
         leftovers.mark_absent(entry, "role")
     out: list[ir.Part] = []
-    for key in ("reasoning_content", "reasoning"):
-        if isinstance(message.get(key), str) and message[key]:
-            out.append(
-                ir.Reasoning(text=message.pop(key), vendor={NAME: {"key": key}} if key == "reasoning" else {})
-            )
-            break
-    if isinstance(message.get("content"), str) and message["content"]:
-        out.append(ir.Text(text=message.pop("content")))
-    if isinstance(message.get("refusal"), str) and message["refusal"]:
-        out.append(ir.Text(text=message.pop("refusal"), vendor={NAME: {"refusal": "field"}}))
+    if "reasoning_content" in message or "reasoning" in message:  # the loop only when one is there (rare)
+        for key in ("reasoning_content", "reasoning"):
+            if isinstance(message.get(key), str) and message[key]:
+                vendor = {NAME: {"key": key}} if key == "reasoning" else {}
+                out.append(ir.Reasoning(text=message.pop(key), vendor=vendor))
+                break
+    content = message.get("content")  # each field read once (this runs for every reply)
+    if isinstance(content, str) and content:
+        del message["content"]
+        out.append(ir.Text(text=content))
+    refusal = message.get("refusal")
+    if isinstance(refusal, str) and refusal:
+        del message["refusal"]
+        out.append(ir.Text(text=refusal, vendor={NAME: {"refusal": "field"}}))
     calls = message.get("tool_calls")
     if isinstance(calls, list) and calls:
         del message["tool_calls"]

@@ -67,6 +67,19 @@ class Wire(BaseModel):
         except ValidationError as exc:
             raise decode_error(cls.__name__, exc, data) from None
 
+    @classmethod
+    def check(cls, data: Mapping[str, Any]) -> None:
+        """Validate a wire JSON dict as :meth:`parse` does, without building the model (for a caller that
+        keeps the dict): accepts exactly what :meth:`parse` accepts and raises what it raises."""
+        checker = cls.__dict__.get("_checker")
+        if checker is None:
+            checker = _dict_validator(cls)
+            type.__setattr__(cls, "_checker", checker)
+        try:
+            checker.validate_python(data)
+        except ValidationError:
+            cls.parse(data)  # the model's own verdict and error (the checker is stricter on model instances)
+
     def to_json(self) -> dict[str, Any]:
         """The wire JSON object: exactly the fields that were given or set, unknown ones included."""
         return self.model_dump(mode="json", exclude_unset=True, by_alias=True)
@@ -171,6 +184,58 @@ def _camel_only_validator(cls: type[CamelWire]) -> SchemaValidator:
 
     config: Any = cls.model_config  # the model's own config, which pydantic_core reads as its CoreConfig
     return SchemaValidator(strip(cls.__pydantic_core_schema__), config)
+
+
+def _dict_validator(cls: type[Wire]) -> SchemaValidator:
+    """``cls``'s validator giving plain data instead of models: each model node whose config is the root's
+    (and has no custom init, root or post-init) is replaced by its fields' schema, which checks the same
+    fields the same way but builds no instance (about half a small model tree's validation). A node
+    otherwise (a CamelWire, whose snake_case wrapper wants a model; another config) is kept as it is. The
+    one difference: a model instance nested in a dict is refused, which :meth:`Wire.check` then asks
+    :meth:`Wire.parse` about."""
+    root = cls.__pydantic_core_schema__
+    config: Any = dict(cls.model_config)
+
+    def untitled(node_config: Any) -> dict[str, Any]:
+        return {key: value for key, value in (node_config or {}).items() if key != "title"}
+
+    def own(node: Any) -> Any:
+        """The config of ``cls``'s own model node (the root, or a definition when the root has refs)."""
+        if isinstance(node, list):
+            return next((found for found in map(own, node) if found is not None), None)
+        if not isinstance(node, dict):
+            return None
+        if node.get("type") == "model" and node.get("cls") is cls:
+            return untitled(node.get("config"))
+        return next((found for found in map(own, node.values()) if found is not None), None)
+
+    reference = own(root)
+
+    def same(node_config: Any) -> bool:
+        return reference is not None and untitled(node_config) == reference
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, list):
+            return [strip(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: strip(value) for key, value in node.items()}
+        if (
+            out.get("type") == "model"
+            and not issubclass(out["cls"], CamelWire)
+            and same(out.get("config"))
+            and not out.get("custom_init")
+            and not out.get("root_model")
+            and out.get("post_init") is None
+            and out["schema"].get("type") == "model-fields"
+        ):
+            fields = out["schema"]
+            if "ref" in out:
+                fields["ref"] = out["ref"]
+            return fields
+        return out
+
+    return SchemaValidator(strip(root), config)
 
 
 def open_union(tag: str, variants: Mapping[str, type[BaseModel]], fallback: type[BaseModel]) -> Any:

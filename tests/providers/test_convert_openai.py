@@ -1159,3 +1159,28 @@ def test_reading_a_reply_leaves_the_callers_dict_as_it_was():
     assert body == before
     assert conv.response_json_from_ir(response) == before
     assert body == before
+
+
+def test_a_dict_body_is_checked_without_building_its_model_and_still_refused_when_malformed(monkeypatch):
+    reply = {
+        "id": "r1", "object": "chat.completion", "created": 1, "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }  # fmt: skip
+    request = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    built: list[str] = []
+    for model in (ChatCompletionResponse, ChatCompletionRequest):
+        original = model.parse.__func__
+        monkeypatch.setattr(
+            model,
+            "parse",
+            classmethod(lambda cls, data, f=original: built.append(cls.__name__) or f(cls, data)),
+        )
+    assert conv.response_to_ir(reply).content == [ir.Text(text="hi")]
+    assert conv.request_to_ir(request).messages[0].content == [ir.Text(text="hi")]
+    assert built == []  # Wire.check validated them: no model asked for
+    with pytest.raises(ProviderError) as caught:
+        conv.response_to_ir({**reply, "created": "yesterday"})
+    assert "ChatCompletionResponse: field created" in caught.value.message and built == [
+        "ChatCompletionResponse"
+    ]

@@ -38,3 +38,32 @@ def test_nan_and_infinity_are_written_only_when_allowed() -> None:
 def test_a_value_that_is_not_json_raises_type_error() -> None:
     with pytest.raises(TypeError):
         jsontext.encoder(allow_nan=False)({"x": object()})
+
+
+TEXTS = [
+    *(json.dumps(value) for value in VALUES),
+    *(json.dumps(value, indent=2, ensure_ascii=False) for value in VALUES),
+    ' \t\n {"a": [1, 2.5, null, true]} \r\n',
+    "NaN",
+    "[Infinity, -Infinity]",
+    "1e400",
+    '{"lone": "\\ud800"}',
+]
+BROKEN = ["", "   ", "{", '{"a": 1} x', '{"a": 1}{}', "nul", "[1,]", "\ufeff{}", '{"a" 1}', "]"]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_decode_gives_json_loads_value(text: str) -> None:
+    decoded, reference = jsontext.decode(text), json.loads(text)
+    assert json.dumps(decoded) == json.dumps(reference) and type(decoded) is type(reference)
+
+
+@pytest.mark.parametrize("text", BROKEN)
+def test_decode_refuses_what_json_loads_refuses_at_the_same_place(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError) as reference:
+        json.loads(text)
+    with pytest.raises(json.JSONDecodeError) as caught:
+        jsontext.decode(text)
+    assert caught.value.pos == reference.value.pos
+    if not text.startswith("\ufeff"):  # json.loads names a BOM; the converters say only "not valid JSON"
+        assert caught.value.msg == reference.value.msg

@@ -4,6 +4,7 @@ that keep unknown variants; camelCase models that give back the spelling they we
 from __future__ import annotations
 
 import pytest
+from pydantic import ConfigDict
 
 from providers.errors import ProviderError
 from providers.types._base import CamelWire, Number, Wire, open_union
@@ -68,3 +69,52 @@ def test_camel_models_read_both_spellings_and_write_back_the_one_they_got(body):
     config = Config.parse(body)
     assert (config.max_output_tokens, config.stop_sequences) == (5, ["x"])
     assert_strict_equal(config.to_json(), body)
+
+
+class Strict(Wire):
+    """A model whose config is not its parent's: :meth:`Wire.check` keeps its node as a model."""
+
+    model_config = ConfigDict(extra="forbid")
+    size: int
+
+
+class Holder(Wire):
+    tree: Tree
+    strict: Strict | None = None
+
+
+_CHECKED = [
+    {"tree": {"name": "t"}},
+    {"tree": {"name": "t", "items": [{"type": "leaf", "size": 1}, {"type": "new", "x": 1}]}, "more": [1]},
+    {"tree": {"name": "t", "items": [{"type": "leaf", "size": 1.5}]}, "strict": {"size": 2}},
+    {"tree": {"name": "t", "items": [{"type": "leaf", "size": "big"}]}},
+    {"tree": {"name": 1}},
+    {"tree": {}},
+    {"tree": {"name": "t"}, "strict": {"size": 2, "unknown": 1}},
+    {"tree": {"name": "t"}, "strict": {"size": "2"}},
+    {"tree": [], "strict": None},
+    {"tree": {"name": "t", "items": [{"size": 1}]}},
+    {"tree": {"name": "t", "items": [{"type": "leaf"}]}},
+    {"strict": {"size": 1}},
+]
+
+
+@pytest.mark.parametrize("data", _CHECKED, ids=range(len(_CHECKED)))
+def test_check_accepts_and_refuses_what_parse_does_with_the_same_error(data):
+    try:
+        Holder.parse(data)
+    except ProviderError as error:
+        with pytest.raises(ProviderError) as caught:
+            Holder.check(data)
+        assert caught.value.message == error.message
+    else:
+        assert Holder.check(data) is None
+
+
+def test_check_builds_no_model_and_still_accepts_a_nested_model_instance():
+    from providers.types._base import _dict_validator
+
+    checked = _dict_validator(Holder).validate_python({"tree": {"name": "t"}, "strict": {"size": 1}})
+    assert not isinstance(checked, Wire) and type(checked) is tuple  # the fields, not a Holder
+    assert isinstance(checked[0]["strict"], Strict)  # another config: kept as a model node
+    Holder.check({"tree": Tree(name="t")})  # refused by the checker, accepted by parse: accepted
