@@ -223,6 +223,7 @@ def _dict_validator(cls: type[Wire]) -> SchemaValidator:
         if (
             out.get("type") == "model"
             and not issubclass(out["cls"], CamelWire)
+            and not out["cls"].__pydantic_decorators__.model_validators  # they are handed the model
             and same(out.get("config"))
             and not out.get("custom_init")
             and not out.get("root_model")

@@ -4,7 +4,7 @@ that keep unknown variants; camelCase models that give back the spelling they we
 from __future__ import annotations
 
 import pytest
-from pydantic import ConfigDict
+from pydantic import ConfigDict, model_validator
 
 from providers.errors import ProviderError
 from providers.types._base import CamelWire, Number, Wire, open_union
@@ -118,3 +118,32 @@ def test_check_builds_no_model_and_still_accepts_a_nested_model_instance():
     assert not isinstance(checked, Wire) and type(checked) is tuple  # the fields, not a Holder
     assert isinstance(checked[0]["strict"], Strict)  # another config: kept as a model node
     Holder.check({"tree": Tree(name="t")})  # refused by the checker, accepted by parse: accepted
+
+
+class Checked(Wire):
+    """A model with a model validator: it is handed the model, so :meth:`Wire.check` keeps its node."""
+
+    low: int
+    high: int
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Checked:
+        if self.low > self.high:
+            raise ValueError("low above high")
+        return self
+
+
+class HoldsChecked(Wire):
+    range: Checked
+
+
+@pytest.mark.parametrize("data", [{"range": {"low": 1, "high": 2}}, {"range": {"low": 3, "high": 2}}])
+def test_check_keeps_a_model_with_a_model_validator_and_refuses_what_it_refuses(data):
+    try:
+        HoldsChecked.parse(data)
+    except ProviderError as error:
+        with pytest.raises(ProviderError) as caught:
+            HoldsChecked.check(data)
+        assert caught.value.message == error.message and "low above high" in error.message
+    else:
+        assert HoldsChecked.check(data) is None
