@@ -36,7 +36,14 @@ def _value(goal: dict[str, Any]) -> str:
     value, unit = goal.get("value"), goal.get("unit", "x")
     if value is None:
         return "n/a"
-    return f"{value:.2f}{unit}"
+    text = f"{value:.2f}"
+    if goal.get("met") is not None and _meets(float(text), goal) != goal["met"]:
+        text = f"{value:.3f}"  # two decimals would round across the target (2.997 shown as 3.00, not met)
+    return f"{text}{unit}"
+
+
+def _meets(value: float, goal: dict[str, Any]) -> bool:
+    return value >= goal["threshold"] if goal.get("higher", True) else value < goal["threshold"]
 
 
 def _target(goal: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ def _report() -> dict:
         Goal("translation", "openai→gemini request", 4.5, 3.0, detail="ours 12 µs | LiteLLM 54 µs"),
         Goal("suite", "wall time", 12.0, 10.0, higher=False, unit=" s"),
         Goal("mock-server", "ahead of aimock (worst point)", None, 1.0, detail="aimock: not installed"),
+        Goal("translation", "gemini→anthropic request", 2.9968, 3.0),
     ]
     return {
         "machine_start": start,
@@ -32,12 +33,13 @@ def test_the_table_names_the_run_and_gives_every_goal_with_its_verdict() -> None
     table = readme.render(_report())
     assert "load 0.25 at the start, 1.50 at the end" in table
     assert "LiteLLM 1.108.7" in table and "aimock 1.43.0" in table and "mock load generator: python" in table
-    assert "1 of 3 goals met" in table
+    assert "1 of 4 goals met" in table
     rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert rows == [
         "| translation | openai→gemini request | 4.50x | ≥ 3x | yes | ours 12 µs \\| LiteLLM 54 µs |",
         "| suite | wall time | 12.00 s | < 10 s | **no** |  |",
         "| mock-server | ahead of aimock (worst point) | n/a | ≥ 1x | not measured | aimock: not installed |",
+        "| translation | gemini→anthropic request | 2.997x | ≥ 3x | **no** |  |",  # never "3.00x, no"
     ]
 
 
@@ -47,7 +49,7 @@ def test_update_rewrites_only_what_lies_between_the_markers(tmp_path: Path) -> N
     assert readme.update(path, _report()) is True
     text = path.read_text(encoding="utf-8")
     assert text.startswith(f"# Title\n\nbefore\n{readme.BEGIN}\nFrom `nox -s bench`")
-    assert text.endswith(f"| aimock: not installed |\n{readme.END}\nafter\n")
+    assert text.endswith(f"| **no** |  |\n{readme.END}\nafter\n")
     assert "old table" not in text
     assert readme.update(path, _report()) is False  # the same report: nothing to change
 
