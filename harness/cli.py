@@ -718,22 +718,14 @@ def judges_with_sdk_oracles(words: list[str]) -> bool:
     return not any(w in ("--no-sdk", "-h", "--help") or w.startswith("--gateway") for w in words[1:])
 
 
-@contextlib.contextmanager
-def _oracles_first(words: list[str]) -> Iterator[None]:
+def _oracles_first(words: list[str]) -> contextlib.AbstractContextManager[None]:
     """For a ``wirecheck run`` that judges with the SDK oracles (``judges_with_sdk_oracles``): its oracle
     process (``harness.oracles.sdk_process``) starts first thing, before the command's own imports, so the
     SDKs it imports (its ~2 s start, on another core) are ready sooner; the run itself uses that process
     (``harness.runner.oracles_ahead``), and it stops when the block ends. Anything else starts nothing."""
-    if not judges_with_sdk_oracles(words):
-        yield
-        return
     from harness.oracles import sdk_process
 
-    sdk_process.start()
-    try:
-        yield
-    finally:
-        sdk_process.stop()
+    return sdk_process.ahead(judges_with_sdk_oracles(words))
 
 
 def _write_finished(args: argparse.Namespace, exc: BaseException, word: str) -> None:

@@ -45,7 +45,7 @@ import re
 import secrets
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -767,21 +767,14 @@ async def _oracle_process(streams: int) -> AsyncIterator[bool]:
             await trio.to_thread.run_sync(sdk_process.stop)
 
 
-@contextlib.contextmanager
-def oracles_ahead(wanted: bool = True) -> Iterator[None]:
-    """For a caller about to load cases and then run them (``wirecheck run``): start the SDK oracle process
+def oracles_ahead(wanted: bool = True) -> contextlib.AbstractContextManager[None]:
+    """For a caller about to load cases and then run them (``wirecheck run``): the SDK oracle process starts
     now, so that it imports the SDKs while the cases load; a run inside the block uses it (``run_async``)
-    and it is stopped when the block ends. ``wanted=False`` (the run has no SDK oracles) starts nothing."""
+    and it is stopped when the block ends (``harness.oracles.sdk_process.ahead``). ``wanted=False`` (the
+    run has no SDK oracles) starts nothing."""
     from harness.oracles import sdk_process
 
-    if not wanted:
-        yield
-        return
-    sdk_process.start()
-    try:
-        yield
-    finally:
-        sdk_process.stop()
+    return sdk_process.ahead(wanted)
 
 
 async def _warm_sdks() -> None:

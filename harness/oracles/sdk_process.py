@@ -35,7 +35,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -194,6 +194,21 @@ def stop() -> None:
             return
         process, _process = _process, None
     process.stop()
+
+
+@contextlib.contextmanager
+def ahead(wanted: bool = True) -> Iterator[None]:
+    """``start()`` now and ``stop()`` when the block ends, for a caller about to do other work first (import,
+    load cases) and then run: the child imports the SDKs meanwhile, and a run inside the block uses it.
+    ``wanted=False`` (nothing in the block judges with the SDK oracles) starts nothing."""
+    if not wanted:
+        yield
+        return
+    start()
+    try:
+        yield
+    finally:
+        stop()
 
 
 def serving() -> bool:
