@@ -201,9 +201,7 @@ def _default_baseline(providers: list[str]) -> Path | None:
 def _run(args: argparse.Namespace) -> int:
     if gateway_cli.wanted(args):  # --gateway / --gateway-url: harness/gateway/cli.py
         return gateway_cli.run(args)
-    from harness.runner import oracles_ahead
-
-    with _collecting_less(), oracles_ahead(not args.no_sdk):  # the SDK oracles import while the cases load
+    with _collecting_less():  # the SDK oracle process was started by ``main`` (``_oracles_first``)
         return _run_in_process(args)
 
 

@@ -65,7 +65,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from harness.config import ConfigError, Pointer, dotted, line_of, load_document, parse_document
 from harness.levels import Level, case_level, check_level
-from harness.schemas.compiled import Unsupported, predicate
+from harness.schemas.compiled import predicate_or_none
 from mocks.matching import matcher_problem
 from mocks.script import ScriptError, parse_script
 from providers import contract
@@ -283,10 +283,7 @@ def _validator(name: str) -> Draft202012Validator:
 @functools.cache
 def _valid(name: str) -> Callable[[Any], bool] | None:
     """The schema compiled into a predicate (``harness.schemas.compiled``), or None when it cannot be."""
-    try:
-        return predicate(_schema(name))
-    except Unsupported:
-        return None
+    return predicate_or_none(_schema(name))
 
 
 def schema_problem(

@@ -24,7 +24,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from harness.schemas.compiled import Unsupported, predicate
+from harness.schemas.compiled import predicate_or_none
 
 __all__ = ["NAMES", "load", "problems", "validator"]
 
@@ -97,10 +97,7 @@ _MAX_BRANCHES = 4
 @functools.cache
 def _valid(name: str) -> Callable[[Any], bool] | None:
     """The schema compiled into a predicate (``harness.schemas.compiled``), or None when it cannot be."""
-    try:
-        return predicate(_raw(name))
-    except Unsupported:
-        return None
+    return predicate_or_none(_raw(name))
 
 
 def problems(name: str, instance: Any) -> list[str]:

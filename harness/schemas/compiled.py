@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Unsupported", "predicate"]
+__all__ = ["Unsupported", "predicate", "predicate_or_none"]
 
 Valid = Callable[[Any], bool]
 
@@ -198,6 +198,15 @@ def predicate(schema: Any) -> Valid:
         raise Unsupported(f"keyword {key!r}")
 
     return build(schema)
+
+
+def predicate_or_none(schema: Any) -> Valid | None:
+    """``predicate(schema)``, or None when the schema uses what it does not compile (the caller keeps
+    jsonschema's own verdict then)."""
+    try:
+        return predicate(schema)
+    except Unsupported:
+        return None
 
 
 def _always(value: Any) -> bool:
